@@ -270,13 +270,15 @@ def smoke_test(node: Path, lean_js: Path, lib_dir: Path) -> str:
     """Run `lean --version` under node; return the banner line `Lean (version ...)`."""
     root = lean_js.parent
     env = {**os.environ, "LEAN_PATH": str(lib_dir), MOUNTS_ENV: str(root)}
-    try:
-        proc = subprocess.run(
-            [str(node), str(lean_js), "--version"],
-            cwd=root, env=env, capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InstallError(f"smoke test `lean --version` failed to run: {exc}") from exc
+    # A scratch working directory: this wasm build writes `default.profraw` into its cwd.
+    with tempfile.TemporaryDirectory(prefix=".smoke-", dir=root) as cwd:
+        try:
+            proc = subprocess.run(
+                [str(node), str(lean_js), "--version"],
+                cwd=cwd, env=env, capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise InstallError(f"smoke test `lean --version` failed to run: {exc}") from exc
     # This build exits with a non-zero status after printing the version; the banner is the test.
     for line in proc.stdout.splitlines():
         if _VERSION_LINE.match(line):
@@ -445,11 +447,18 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _remove(path: Path) -> None:

@@ -1,0 +1,299 @@
+"""The `leancot` command line. Only this module prints and chooses exit codes.
+
+Each subcommand is a registrar in `COMMANDS`: a function that adds its parser to the subparsers
+and sets `handler` (a function `args -> int`). Later stages (extract, translate, export, train,
+evaluate, prove, run) add themselves by adding one entry; heavy imports stay inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from leancot import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+Registrar = Callable[[Any], None]  # receives argparse's subparsers object
+
+REPL_BINARY_ENV = "LEANCOT_REPL_BINARY"
+OPTIONAL_PACKAGES = (
+    ("torch", "train"),
+    ("transformers", "train"),
+    ("trl", "train"),
+    ("vllm", "gpu"),
+    ("ray", "distributed"),
+    ("lean-dojo", "leandojo"),
+)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+# --- setup ---------------------------------------------------------------------------------------
+
+
+def _register_setup(sub: Any) -> None:
+    p = sub.add_parser("setup", help="download, verify and patch the embedded WASM Lean")
+    p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
+    p.add_argument("--force", action="store_true", help="redo every step, download included")
+    p.add_argument("--keep", action="store_true", help="keep the tarball and the unpatched lean.js")
+    p.set_defaults(handler=_cmd_setup)
+
+
+def _cmd_setup(args: argparse.Namespace) -> int:
+    from leancot.lean.install import install_embedded_lean
+
+    err = _console(stderr=True)
+    start = time.monotonic()
+    with err.status("setting up the embedded Lean") as status:
+
+        def progress(message: str) -> None:
+            err.print(f"[dim]{time.monotonic() - start:6.1f}s[/dim] {message}")
+            status.update(message)
+
+        install = install_embedded_lean(
+            args.cache_dir, force=args.force, keep=args.keep, progress=progress
+        )
+    out = _console()
+    out.print(f"embedded Lean ready in {time.monotonic() - start:.1f}s")
+    _print_fields(
+        out,
+        [
+            ("lean", install.lean_version),
+            ("node", f"{install.node_version} ({install.node})"),
+            ("lean.js", install.lean_js),
+            ("lean.wasm", install.lean_wasm),
+            ("lib", install.lib_dir),
+            ("disk", _human_size(_tree_size(install.root))),
+        ],
+    )
+    return 0
+
+
+# --- doctor --------------------------------------------------------------------------------------
+
+
+def _register_doctor(sub: Any) -> None:
+    p = sub.add_parser("doctor", help="show which Lean backends and optional packages are usable")
+    p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
+    p.set_defaults(handler=_cmd_doctor)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from leancot.lean.install import InstallError, find_installation, install_dir
+    from leancot.lean.paths import project_dir
+
+    out = _console()
+    out.print(f"leancot {__version__} (Python {sys.version.split()[0]} at {sys.executable})")
+    usable = []
+
+    out.print("\n[bold]wasm[/bold] (embedded Lean, default backend)")
+    try:
+        install = find_installation(args.cache_dir)
+    except InstallError as exc:
+        _print_fields(out, [("status", "not usable"), ("why", str(exc))])
+    else:
+        usable.append("wasm")
+        _print_fields(
+            out,
+            [
+                ("status", "usable"),
+                ("lean", install.lean_version),
+                ("node", f"{install.node_version} ({install.node})"),
+                ("lean.js", install.lean_js),
+                ("lib", install.lib_dir),
+            ],
+        )
+    if "wasm" not in usable:
+        _print_fields(out, [("install dir", install_dir(args.cache_dir))])
+
+    out.print("\n[bold]native[/bold] (lean/lake from elan; needed for Mathlib)")
+    tools = {name: shutil.which(name) for name in ("lean", "lake", "elan")}
+    for name, path in tools.items():
+        _print_fields(out, [(name, _tool_line(path) if path else "not on PATH")])
+    if tools["lean"] or tools["lake"]:
+        usable.append("native")
+    try:
+        project = project_dir()
+        toolchain = (project / "lean-toolchain").read_text(encoding="utf-8").strip()
+        _print_fields(out, [("project", project), ("toolchain", toolchain)])
+    except (FileNotFoundError, OSError) as exc:
+        _print_fields(out, [("project", f"not found ({exc})")])
+
+    out.print("\n[bold]repl[/bold] (leanprover-community/repl binary)")
+    repl = os.environ.get(REPL_BINARY_ENV)
+    if not repl:
+        _print_fields(out, [(REPL_BINARY_ENV, "not set")])
+    elif not (Path(repl).is_file() and os.access(repl, os.X_OK)):
+        _print_fields(out, [(REPL_BINARY_ENV, f"{repl} (not an executable file)")])
+    else:
+        usable.append("repl")
+        _print_fields(out, [(REPL_BINARY_ENV, repl)])
+
+    out.print("\n[bold]optional Python packages[/bold]")
+    for dist, extra in OPTIONAL_PACKAGES:
+        version = _dist_version(dist)
+        shown = version or f"not installed (pip install 'leancot[{extra}]')"
+        _print_fields(out, [(dist, shown)])
+
+    out.print(f"\nusable backends: {', '.join(usable) or 'none (run `leancot setup`)'}")
+    return 0 if usable else 1
+
+
+def _tool_line(path: str) -> str:
+    try:
+        proc = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        first = (proc.stdout or proc.stderr).strip().splitlines()
+        return f"{first[0] if first else '?'} ({path})"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{path} (--version failed: {exc})"
+
+
+def _dist_version(dist: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+
+def _register_check(sub: Any) -> None:
+    p = sub.add_parser("check", help="check every theorem of a Lean file")
+    p.add_argument("file", type=Path, help="the .lean file")
+    p.add_argument("--backend", choices=("wasm", "native", "repl"), default="wasm")
+    p.add_argument(
+        "--allow-native-decide",
+        action="store_true",
+        help="accept proofs that use native_decide (they trust the compiler)",
+    )
+    p.add_argument("--timeout", type=float, default=None, help="seconds per theorem")
+    p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
+    p.set_defaults(handler=_cmd_check)
+
+
+def make_backend(name: str, cache_dir: Path | None = None, mounts: Sequence[Path] = ()):
+    """The Backend for `--backend NAME` (raises ValueError/InstallError with what to do)."""
+    from leancot.lean import backends
+    from leancot.lean.paths import project_dir
+
+    if name == "wasm":
+        from leancot.lean.install import find_installation
+
+        return backends.wasm_backend(find_installation(cache_dir), project_dir(), list(mounts))
+    if name == "native":
+        return backends.native_backend(project_dir=project_dir())
+    if name == "repl":
+        binary = os.environ.get(REPL_BINARY_ENV)
+        if not binary:
+            raise ValueError(f"set {REPL_BINARY_ENV} to the leanprover-community/repl binary")
+        return backends.repl_backend(binary, cwd=project_dir())
+    raise ValueError(f"unknown backend {name!r}")
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from leancot.lean.server import LeanServer
+    from leancot.lean.verify import check_file
+
+    path = args.file.resolve()
+    if not path.is_file():
+        _console(stderr=True).print(f"error: no such file: {args.file}")
+        return 2
+    backend = make_backend(args.backend, args.cache_dir, mounts=[path.parent])
+    kwargs: dict[str, Any] = {"allow_native_decide": args.allow_native_decide}
+    if args.timeout is not None:
+        kwargs["timeout"] = args.timeout
+    with LeanServer(backend) as server:
+        results = check_file(path, server=server, **kwargs)
+    out = _console()
+    failures = 0
+    for result in _theorem_results(results):
+        ok = bool(getattr(result, "ok", False))
+        failures += not ok
+        reasons = "; ".join(str(r) for r in getattr(result, "reasons", ()) or ())
+        name = getattr(result, "name", "?")
+        line = f"{'OK  ' if ok else 'FAIL'} {name}" + (f"  ({reasons})" if reasons else "")
+        out.print(line, markup=False)
+    return 1 if failures else 0
+
+
+def _theorem_results(results: Any) -> list[Any]:
+    """Accept a sequence of per-theorem results or an object holding them in `.theorems`."""
+    theorems = getattr(results, "theorems", results)
+    return list(theorems)
+
+
+# --- registry and entry point --------------------------------------------------------------------
+
+COMMANDS: dict[str, Registrar] = {
+    "setup": _register_setup,
+    "doctor": _register_doctor,
+    "check": _register_check,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leancot",
+        description="Lean 4 proofs to chain-of-thought data, a tactic policy and a PRM.",
+    )
+    parser.add_argument("--version", action="version", version=f"leancot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in COMMANDS.values():
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    from leancot.lean.install import InstallError
+    from leancot.lean.results import LeanInfraError
+
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except (InstallError, LeanInfraError, ValueError, FileNotFoundError) as exc:
+        _console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        return 1
+
+
+def _print_fields(console: Any, rows: Sequence[tuple[str, object]]) -> None:
+    for key, value in rows:
+        console.print(f"  {key:<22} {value}", markup=False)
+
+
+def _tree_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def _human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
