@@ -3,7 +3,11 @@ LeanCot corpus: propositional and first-order logic.
 Core Lean 4 only (no Mathlib). Every proof is a tactic proof.
 -/
 
+universe u v w
+
 namespace LeanCot.Corpus.Logic
+
+variable {α : Type u} {β : Type v} {γ : Type w}
 
 /-! ## Propositional logic -/
 

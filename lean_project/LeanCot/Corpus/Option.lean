@@ -3,7 +3,11 @@ LeanCot corpus: options.
 Core Lean 4 only (no Mathlib). Every proof is a tactic proof.
 -/
 
+universe u v w
+
 namespace LeanCot.Corpus.Option
+
+variable {α : Type u} {β : Type v} {γ : Type w}
 
 /-! ## Easy facts about core operations -/
 
