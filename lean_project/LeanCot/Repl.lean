@@ -8,7 +8,7 @@ Requests are JSON objects, each followed by a blank line. Every reply is one lin
 `@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
 environment is imported it prints `@@LEANCOT@@ {"ready": true, ...}`.
 
-It runs as `lean LeanCot/Repl.lean` (the last command is `#eval`) under both the WebAssembly build
+It runs as `lean LeanCot/Repl.lean` (its last command is `#eval`) under both the WebAssembly build
 and a native toolchain. The WASM build cannot interpret private or compiler-generated helpers of the
 core library, so this file uses its own small recursive helpers and builds contexts by hand.
 Driven by `leancot/lean/server.py`.
