@@ -51,6 +51,8 @@ def _register_setup(sub: Any) -> None:
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from leancot.lean.install import install_embedded_lean
 
     err = _console(stderr=True)
@@ -58,7 +60,7 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     with err.status("setting up the embedded Lean") as status:
 
         def progress(message: str) -> None:
-            err.print(f"[dim]{time.monotonic() - start:6.1f}s[/dim] {message}")
+            err.print(f"[dim]{time.monotonic() - start:6.1f}s[/dim] {escape(message)}")
             status.update(message)
 
         install = install_embedded_lean(
@@ -182,7 +184,9 @@ def _register_check(sub: Any) -> None:
         action="store_true",
         help="accept proofs that use native_decide (they trust the compiler)",
     )
-    p.add_argument("--timeout", type=float, default=None, help="seconds per theorem")
+    p.add_argument(
+        "--timeout", type=float, default=None, help="wall-clock budget in seconds for the file"
+    )
     p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
     p.set_defaults(handler=_cmd_check)
 
@@ -212,28 +216,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     path = args.file.resolve()
     if not path.is_file():
-        _console(stderr=True).print(f"error: no such file: {args.file}")
+        _console(stderr=True).print(f"error: no such file: {args.file}", markup=False)
         return 2
     backend = make_backend(args.backend, args.cache_dir, mounts=[path.parent])
     server_kwargs = {} if args.timeout is None else {"request_timeout": args.timeout}
     with LeanServer(backend, **server_kwargs) as server:
-        results = check_file(path, server=server, allow_native_decide=args.allow_native_decide)
+        report = check_file(
+            path,
+            server=server,
+            allow_native_decide=args.allow_native_decide,
+            timeout=args.timeout,
+        )
     out = _console()
-    failures = 0
-    for result in _theorem_results(results):
-        ok = bool(getattr(result, "ok", False))
-        failures += not ok
-        reasons = "; ".join(str(r) for r in getattr(result, "reasons", ()) or ())
-        name = getattr(result, "name", "?")
-        line = f"{'OK  ' if ok else 'FAIL'} {name}" + (f"  ({reasons})" if reasons else "")
-        out.print(line, markup=False)
-    return 1 if failures else 0
-
-
-def _theorem_results(results: Any) -> list[Any]:
-    """Accept a sequence of per-theorem results or an object holding them in `.theorems`."""
-    theorems = getattr(results, "theorems", results)
-    return list(theorems)
+    for theorem in report.theorems:
+        verdict = theorem.verdict
+        reasons = f"  ({'; '.join(verdict.reasons)})" if verdict.reasons else ""
+        out.print(f"{'OK  ' if verdict.ok else 'FAIL'} {theorem.name}{reasons}", markup=False)
+    for error in report.errors:
+        out.print(f"ERROR {error}", markup=False)
+    if not report.theorems and not report.errors:
+        out.print(f"no theorems in {args.file}", markup=False)
+    return 0 if report.ok else 1
 
 
 # --- registry and entry point --------------------------------------------------------------------
@@ -272,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (InstallError, LeanInfraError, ValueError, FileNotFoundError) as exc:
-        _console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        _console(stderr=True).print(f"error: {exc}", style="red", markup=False)
         return 1
 
 

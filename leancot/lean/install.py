@@ -399,14 +399,15 @@ def find_installation(cache_dir: Path | None = None) -> WasmInstall:
     root = install_dir(cache_dir)
     manifest_path = root / MANIFEST_NAME
     hint = "run `leancot setup` to install the embedded Lean"
+    redo = "run `leancot setup --force` to reinstall the embedded Lean"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotInstalledError(f"the embedded Lean is not installed in {root}: {hint}") from None
     except (OSError, ValueError) as exc:
-        raise NotInstalledError(f"unreadable {manifest_path} ({exc}): {hint} --force") from exc
+        raise NotInstalledError(f"unreadable {manifest_path} ({exc}): {redo}") from exc
     if manifest.get("schema") != MANIFEST_SCHEMA or manifest.get("patch_version") != PATCH_VERSION:
-        raise NotInstalledError(f"{manifest_path} is from another leancot version: {hint} --force")
+        raise NotInstalledError(f"{manifest_path} is from another leancot version: {redo}")
     lean_js = root / manifest["lean_js"]
     lean_wasm = root / manifest["lean_wasm"]
     lib_dir = root / manifest["lib_dir"]
@@ -418,8 +419,7 @@ def find_installation(cache_dir: Path | None = None) -> WasmInstall:
     if not (lib_dir / LIB_CHECK).is_file():
         problems.append(f"{lib_dir} incomplete")
     if problems:
-        raise NotInstalledError(f"the install in {root} is broken ({'; '.join(problems)}): "
-                                f"{hint} --force")  # fmt: skip
+        raise NotInstalledError(f"the install in {root} is broken ({'; '.join(problems)}): {redo}")
     try:
         node = node_binary()
     except InstallError as exc:
