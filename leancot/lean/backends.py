@@ -1,0 +1,169 @@
+"""How to start a Lean REPL process: the embedded WASM Lean, a native Lean, or the community REPL.
+
+The WASM and native backends run our REPL, `lean_project/LeanCot/ReplMain.lean` (marker
+framing; `LeanCot/Repl.lean` if there is no ReplMain); the `repl` backend runs a
+leanprover-community/repl binary (plain framing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from leancot.lean.protocol import FRAMINGS, Framing
+
+REPL_FILES = (Path("LeanCot") / "ReplMain.lean", Path("LeanCot") / "Repl.lean")
+MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"  # read by the patched lean.js (see wasm_patch.py)
+STACK_ENV = "LEANCOT_WASM_STACK_MB"
+DEFAULT_NODE_STACK_KB = 65500
+DEFAULT_WASM_STACK_MB = None
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A command line that starts a REPL, the environment it needs, and how it frames replies."""
+
+    name: str
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: Path | None = None
+    framing: Framing = "marker"
+    startup_timeout: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not self.argv:
+            raise ValueError("a backend needs a command line (argv is empty)")
+        if self.framing not in FRAMINGS:
+            raise ValueError(f"unknown framing {self.framing!r}; expected one of {FRAMINGS}")
+        object.__setattr__(self, "argv", tuple(str(a) for a in self.argv))
+        env = self.env.items() if isinstance(self.env, Mapping) else self.env
+        object.__setattr__(self, "env", tuple((str(k), str(v)) for k, v in env))
+        if self.cwd is not None:
+            object.__setattr__(self, "cwd", Path(self.cwd))
+
+    def process_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of the child: `base` (default os.environ) updated with `env`."""
+        merged = dict(os.environ if base is None else base)
+        merged.update(self.env)
+        return merged
+
+
+class WasmInstallLike(Protocol):
+    node: Path
+    lean_js: Path
+    lib_dir: Path
+
+
+def _unique(paths: Iterable[Path | str | None]) -> list[str]:
+    seen: list[str] = []
+    for p in paths:
+        if p is None:
+            continue
+        text = str(Path(p).resolve())
+        if text not in seen:
+            seen.append(text)
+    return seen
+
+
+def repl_file(project: Path) -> Path:
+    """The REPL entry file of the project (relative): the first of REPL_FILES that exists."""
+    for rel in REPL_FILES:
+        if (project / rel).is_file():
+            return rel
+    raise ValueError(f"no Lean REPL in {project} (looked for {', '.join(map(str, REPL_FILES))})")
+
+
+def project_lean_path(project: Path) -> list[str]:
+    """The project's build output directories that exist (its compiled `.olean` files)."""
+    build = project / ".lake" / "build" / "lib"
+    return [str(d) for d in (build / "lean", build) if d.is_dir()]
+
+
+def _project(project_dir: Path | str | None) -> Path:
+    if project_dir is None:
+        from leancot.lean.paths import project_dir as default_project_dir
+
+        return default_project_dir()
+    return Path(project_dir).resolve()
+
+
+def wasm_backend(
+    install: WasmInstallLike | None = None,
+    project_dir: Path | str | None = None,
+    mounts: Sequence[Path | str] = (),
+    *,
+    node_stack_kb: int = DEFAULT_NODE_STACK_KB,
+    wasm_stack_mb: int | None = DEFAULT_WASM_STACK_MB,
+    startup_timeout: float = 300.0,
+) -> Backend:
+    """Our REPL on the embedded WASM Lean. `install=None` looks it up (see `leancot setup`);
+    `project_dir=None` is leancot's `lean_project/`.
+
+    The WASM file system sees only mounted host directories, so the project, the working
+    directory, the temp dir, the core library and the cache are mounted besides `mounts`.
+    """
+    if install is None:
+        from leancot.lean.install import find_installation
+
+        install = find_installation()
+    project = _project(project_dir)
+    repl = project / repl_file(project)
+    lib_dir = Path(install.lib_dir)
+    cache_dir = getattr(install, "cache_dir", None) or getattr(install, "root", None)
+    mounted = _unique([project, Path.cwd(), tempfile.gettempdir(), lib_dir, cache_dir, *mounts])
+    lean_path = [str(lib_dir), *project_lean_path(project)]
+    env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted)}
+    if wasm_stack_mb is not None:
+        env[STACK_ENV] = str(wasm_stack_mb)
+    argv = [str(install.node), f"--stack-size={node_stack_kb}", str(install.lean_js), str(repl)]
+    return Backend("wasm", tuple(argv), tuple(env.items()), project, "marker", startup_timeout)
+
+
+def native_backend(
+    lean: Path | str | None = None,
+    project_dir: Path | str | None = None,
+    *,
+    startup_timeout: float = 300.0,
+) -> Backend:
+    """Our REPL on a native Lean: `lake env lean` in the project if lake exists, else `lean`."""
+    project = _project(project_dir)
+    repl = str(repl_file(project))
+    lake = shutil.which("lake")
+    if lean is None and lake is not None:
+        argv = (lake, "env", "lean", repl)
+        return Backend("native", argv, (), project, "marker", startup_timeout)
+    lean_bin = str(lean) if lean is not None else shutil.which("lean")
+    if lean_bin is None:
+        raise ValueError(
+            "no native Lean found (neither `lake` nor `lean` is on PATH): install elan "
+            "(https://github.com/leanprover/elan) or pass lean=/path/to/lean, "
+            "or use the embedded WASM Lean (`leancot setup`)"
+        )
+    lean_path = project_lean_path(project)
+    if os.environ.get("LEAN_PATH"):
+        lean_path.append(os.environ["LEAN_PATH"])
+    env = (("LEAN_PATH", ":".join(lean_path)),)
+    return Backend("native", (lean_bin, repl), env, project, "marker", startup_timeout)
+
+
+def repl_backend(
+    binary: Path | str | Sequence[str],
+    cwd: Path | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> Backend:
+    """The leanprover-community/repl binary (or a command such as `lake env .../repl`)."""
+    argv = (str(binary),) if isinstance(binary, (str, Path)) else tuple(str(a) for a in binary)
+    return Backend(
+        "repl",
+        argv,
+        tuple((env or {}).items()),
+        Path(cwd) if cwd is not None else None,
+        "plain",
+        startup_timeout=30.0,
+    )

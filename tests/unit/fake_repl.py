@@ -1,0 +1,161 @@
+"""A tiny stand-in for the Lean REPL, for tests of the process layer that must not need Lean.
+
+`fake_backend(tmp_path, **env)` writes the script into tmp_path and returns a Backend running it.
+It speaks the marker framing (or plain with FAKE_FRAMING=plain) and understands a few commands:
+  sleep            never answers            exit N       dies with exit code N
+  alloc N          holds N MiB, no answer   hold N       holds N MiB, then answers
+  spawn            starts a sleeping child and reports its pid as an info message
+  garbage          a marker line with malformed JSON
+  noise            prints non-protocol lines before answering
+any other text is a command: a line containing `bad_term` gets an error message on that line,
+`sorry` a sorry (with a proof state), `#print axioms NAME` an axioms message (sorryAx when NAME
+contains "sorry", Lean.ofReduceBool when it contains "native").
+Tactics: `done` finishes the proof, `fail` is an error, `sleep` never answers, others give a goal.
+FAKE_MODE at start-up: die_at_start, never_ready, garbage_at_start; FAKE_FAIL_FILE: die at start-up
+when that file exists (to make a restart fail).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from leancot.lean.backends import Backend
+
+SCRIPT = r"""
+import json, os, subprocess, sys, time
+
+MARK = "@@LEANCOT@@ "
+PLAIN = os.environ.get("FAKE_FRAMING") == "plain"
+
+
+def out(obj):
+    if PLAIN:
+        sys.stdout.write(json.dumps(obj, indent=1) + "\n\n")
+    else:
+        sys.stdout.write(MARK + json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def pos(line, column=0):
+    return {"line": line, "column": column}
+
+
+def msg(severity, line, text):
+    return {"severity": severity, "pos": pos(line), "endPos": pos(line, 5), "data": text}
+
+
+mode = os.environ.get("FAKE_MODE", "")
+fail_file = os.environ.get("FAKE_FAIL_FILE")
+if mode == "die_at_start" or (fail_file and os.path.exists(fail_file)):
+    sys.stderr.write("[DEBUG] glue noise\nfatal: cannot import Init\n")
+    sys.exit(3)
+if mode == "never_ready":
+    time.sleep(3600)
+sys.stderr.write("[DEBUG] started\n")
+sys.stderr.flush()
+print("noise before the ready line", flush=True)
+if mode == "garbage_at_start":
+    sys.stdout.write(MARK + "{not json\n")
+    sys.stdout.flush()
+if not PLAIN:
+    out({"ready": True, "version": "fake-4.0"})
+
+envs = 0
+states = 0
+hold = []
+
+
+def read_request():
+    lines = []
+    for line in sys.stdin:
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            return "".join(lines)
+    return "".join(lines) if lines else None
+
+
+def command(req):
+    global envs, states
+    cmd = req["cmd"]
+    words = cmd.split()
+    if cmd == "sleep":
+        time.sleep(3600)
+    if words[:1] == ["exit"]:
+        sys.stderr.write("dying on purpose\n")
+        sys.stderr.flush()
+        os._exit(int(words[1]))
+    if words[:1] in (["alloc"], ["hold"]):
+        hold.append(b"\x01" * (int(words[1]) << 20))
+        if words[0] == "alloc":
+            time.sleep(3600)
+    if cmd == "garbage":
+        sys.stdout.write(MARK + "{oops\n")
+        sys.stdout.flush()
+        return
+    if cmd == "noise":
+        print("output of some #eval", flush=True)
+        print("@@LEANCO not quite a marker", flush=True)
+    if "env" in req and not 0 <= req["env"] < envs:
+        out({"message": "unknown environment %d" % req["env"]})
+        return
+    messages, sorries = [], []
+    if cmd == "spawn":
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        messages.append(msg("info", 1, str(child.pid)))
+    for i, line in enumerate(cmd.split("\n"), start=1):
+        if "bad_term" in line:
+            messages.append(msg("error", i, "unknown identifier 'bad_term'"))
+        if "sorry" in line and not line.startswith("#print"):
+            messages.append(msg("warning", i, "declaration uses 'sorry'"))
+            sorries.append({"pos": pos(i), "endPos": pos(i, 5), "goal": "⊢ True",
+                            "proofState": states})
+            states += 1
+        if line.startswith("#print axioms "):
+            name = line.split()[2]
+            axioms = ["propext"]
+            if "sorry" in name:
+                axioms.append("sorryAx")
+            if "native" in name:
+                axioms.append("Lean.ofReduceBool")
+            text = "'%s' depends on axioms: [%s]" % (name, ", ".join(axioms))
+            messages.append(msg("info", i, text))
+    out({"env": envs, "messages": messages, "sorries": sorries})
+    envs += 1
+
+
+def tactic(req):
+    global states
+    ps, tac = req["proofState"], req["tactic"]
+    if not 0 <= ps < states:
+        out({"message": "unknown proof state %d" % ps})
+        return
+    if tac == "sleep":
+        time.sleep(3600)
+    if tac == "fail":
+        out({"message": "tactic 'fail' failed"})
+        return
+    goals = [] if tac == "done" else ["⊢ " + tac]
+    status = "Completed" if not goals else "Incomplete: open goals remain"
+    out({"proofState": states, "goals": goals, "messages": [], "proofStatus": status})
+    states += 1
+
+
+while (text := read_request()) is not None:
+    req = json.loads(text)
+    if "cmd" in req:
+        command(req)
+    elif "tactic" in req:
+        tactic(req)
+    else:
+        out({"message": "bad request"})
+"""
+
+
+def fake_backend(tmp_path: Path, **env: str) -> Backend:
+    script = tmp_path / "fake_repl.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    framing = "plain" if env.get("FAKE_FRAMING") == "plain" else "marker"
+    argv = (sys.executable, str(script))
+    return Backend("fake", argv, tuple(env.items()), tmp_path, framing, 10.0)
