@@ -151,6 +151,14 @@ def nameKey : Name → String
   | .str p s => nameKey p ++ "." ++ s
   | .num p n => nameKey p ++ "." ++ Nat.repr n
 
+/-- `Name.toString` without the library's specialised helpers (unescaped). -/
+def nameText : Name → String
+  | .anonymous => "[anonymous]"
+  | .str .anonymous s => s
+  | .num .anonymous n => Nat.repr n
+  | .str p s => nameText p ++ "." ++ s
+  | .num p n => nameText p ++ "." ++ Nat.repr n
+
 def importsKey (imports : Array Import) : String :=
   arrFold (fun acc (i : Import) => acc ++ nameKey i.module ++ ";") imports 0 ""
 
@@ -181,6 +189,59 @@ def elabInput (env : Environment) (input : String) (withHeader : Bool) (headers 
   let cmdState := { cmdState with infoState := { enabled := true } }
   let s ← IO.processCommands inputCtx parserState cmdState
   return .ok (s, newHeader)
+
+/-! ## Traced tactics (`"allTactics": true`), for the extractor (leancot/extract/) -/
+
+/-- A tactic node with its context and the global constants its identifiers elaborated to. -/
+structure TacticAt where
+  ctx : ContextInfo
+  info : TacticInfo
+  consts : Array Name
+
+partial def constantsOf (t : InfoTree) (acc : Array Name) : Array Name :=
+  match t with
+  | .context _ t => constantsOf t acc
+  | .node info children =>
+    let acc := match info with
+      | .ofTermInfo ti =>
+        if ti.stx.isIdent then
+          match ti.expr.getAppFn with
+          | .const n _ => if arrFold (fun b m => b || m == n) acc 0 false then acc else acc.push n
+          | _ => acc
+        else acc
+      | _ => acc
+    paFold (fun acc c => constantsOf c acc) children acc
+  | .hole _ => acc
+
+partial def collectTactics (ctx? : Option ContextInfo) (t : InfoTree) (acc : Array TacticAt) :
+    Array TacticAt :=
+  match t with
+  | .context pctx t => collectTactics (pctx.mergeIntoOuter? ctx?) t acc
+  | .node info children =>
+    let acc := match ctx?, info with
+      | some ctx, .ofTacticInfo ti =>
+        acc.push ⟨ctx, ti, paFold (fun acc c => constantsOf c acc) children #[]⟩
+      | _, _ => acc
+    paFold (fun acc c => collectTactics ctx? c acc) children acc
+  | .hole _ => acc
+
+def ppGoalsIn (ctx : ContextInfo) (mctx : MetavarContext) (gs : List MVarId) : IO Json := do
+  match ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0 (ppGoalsAux gs #[]) with
+  | .ok (pp, _) => return Json.arr pp
+  | .error e => return Json.arr #[Json.str s!"<error printing goals: {e}>"]
+
+def tacticJson (t : TacticAt) : IO Json := do
+  let fm := t.ctx.fileMap
+  let pos := fm.toPosition (t.info.stx.getPos?.getD 0)
+  let endPos := fm.toPosition (t.info.stx.getTailPos?.getD 0)
+  let decl := match t.ctx.parentDecl? with
+    | some n => Json.str (nameText n)
+    | none => Json.null
+  return Json.mkObj [("kind", Json.str (nameText t.info.stx.getKind)), ("pos", posJson pos),
+    ("endPos", posJson endPos), ("decl", decl),
+    ("goalsBefore", ← ppGoalsIn t.ctx t.info.mctxBefore t.info.goalsBefore),
+    ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter),
+    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) t.consts 0 #[]))]
 
 /-! ## The request loop -/
 
@@ -214,7 +275,8 @@ partial def mapIO (f : α → IO β) (xs : List α) (acc : Array β) : IO (Array
   | [] => return acc
   | x :: rest => mapIO f rest (acc.push (← f x))
 
-def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) : IO Json := do
+def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics : Bool) :
+    IO Json := do
   let s ← st.get
   let base ← match env? with
     | some i => match s.envs[i]? with
@@ -235,7 +297,13 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) : IO Json :
     st.set { s with envs := s.envs.push cs.env }
     let sorries := sorriesOfTrees cs.infoState.trees
     let sorryJsons ← mapIO (sorryJson st) sorries.toList #[]
-    return Json.mkObj [("env", toJson envId), ("messages", ← messagesJson cs.messages),
+    let messages ← messagesJson cs.messages
+    if allTactics then
+      let tactics := paFold (fun acc t => collectTactics none t acc) cs.infoState.trees #[]
+      let tacticJsons ← mapIO tacticJson tactics.toList #[]
+      return Json.mkObj [("env", toJson envId), ("messages", messages),
+        ("sorries", Json.arr sorryJsons), ("tactics", Json.arr tacticJsons)]
+    return Json.mkObj [("env", toJson envId), ("messages", messages),
       ("sorries", Json.arr sorryJsons)]
 
 def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
@@ -294,7 +362,10 @@ def handle (st : IO.Ref State) (req : Json) : IO Json := do
     let env? := match req.getObjValAs? Nat "env" with
       | .ok e => some e
       | .error _ => none
-    handleCmd st cmd env?
+    let allTactics := match req.getObjValAs? Bool "allTactics" with
+      | .ok b => b
+      | .error _ => false
+    handleCmd st cmd env? allTactics
   | .error _ =>
   match req.getObjValAs? String "tactic", req.getObjValAs? Nat "proofState" with
   | .ok tac, .ok ps => handleTactic st tac ps
