@@ -287,7 +287,10 @@ def read_lean_file(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not valid UTF-8 at byte offset {e.start}") from None
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ValueError(
+            f"{path}: not valid UTF-8 at byte offset {e.start} (line {line})"
+        ) from None
 
 
 def check_file(

@@ -3,6 +3,7 @@
 `fake_backend(tmp_path, **env)` writes the script into tmp_path and returns a Backend running it.
 It speaks the marker framing (or plain with FAKE_FRAMING=plain) and understands a few commands:
   sleep            never answers            exit N       dies with exit code N
+  (also any command containing loop_forever / crash_now)
   alloc N          holds N MiB, no answer   hold N       holds N MiB, then answers
   spawn            starts a sleeping child and reports its pid as an info message
   garbage          a marker line with malformed JSON
@@ -80,8 +81,10 @@ def command(req):
     global envs, states
     cmd = req["cmd"]
     words = cmd.split()
-    if cmd == "sleep":
+    if cmd == "sleep" or "loop_forever" in cmd:
         time.sleep(3600)
+    if "crash_now" in cmd:
+        os._exit(9)
     if words[:1] == ["exit"]:
         sys.stderr.write("dying on purpose\n")
         sys.stderr.flush()
