@@ -369,4 +369,40 @@ theorem if_bool_eq (b : Bool) (x y : Nat) (h : b = true) : (if b then x else y) 
 theorem cond_not (b : Bool) (x y : Nat) : (bif !b then x else y) = (bif b then y else x) := by
   cases b <;> rfl
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem calc_bool (a b : Bool) (h : a = true) : (a && b) = b := by
+  calc (a && b) = (true && b) := by rw [h]
+    _ = b := rfl
+
+theorem show_implies (b : Bool) : implies false b = true := by
+  show true = true
+  rfl
+
+theorem specialize_bool (f : Bool → Bool) (h : ∀ b, f b = !b) : f (f true) = true := by
+  have h1 := h true
+  specialize h (f true)
+  rw [h, h1]
+  rfl
+
+theorem simp_all_bool (a b : Bool) (h1 : a = true) (h2 : (a && b) = false) : b = false := by
+  simp_all
+
+theorem intros_bool_or : ∀ a b : Bool, a = true → (a || b) = true := by
+  intros a b h
+  rw [h]
+  rfl
+
+theorem repeat_cases_majority (a b c : Bool) (h : a = b) : majority a b c = a := by
+  subst h
+  repeat (first | cases a | cases c)
+  all_goals rfl
+
+theorem rw_rev_negAll (l : List Bool) (h : allTrue l = true) : anyTrue (negAll l) = false := by
+  rw [anyTrue_negAll, h]
+  rfl
+
+theorem exists_three_bools : ∃ a b c : Bool, majority a b c = true ∧ a = false := by
+  exists false, true, true
+
 end LeanCot.Corpus.Bool

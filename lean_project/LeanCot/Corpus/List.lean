@@ -588,4 +588,51 @@ theorem length_cons_pos (a : Nat) (l : List Nat) : 0 < (a :: l).length := by
 theorem getLast_example : [1, 2, 3].getLast? = some 3 := by
   rfl
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem calc_sum_three (a b c : Nat) : sum [a, b, c] = a + b + c := by
+  calc sum [a, b, c] = a + (b + (c + 0)) := rfl
+    _ = a + b + c := by omega
+
+theorem show_len_cons (x : α) (xs : List α) : len (x :: xs) = len xs + 1 := by
+  show len xs + 1 = len xs + 1
+  rfl
+
+theorem specialize_all_mem (P : Nat → Prop) (l : List Nat) (h : ∀ x ∈ l, P x)
+    (hmem : 3 ∈ l) : P 3 := by
+  specialize h 3 hmem
+  exact h
+
+theorem simp_all_mem (l : List Nat) (h : l = [1, 2]) (x : Nat) (hx : x ∈ l) : x ≤ 2 := by
+  simp_all
+  omega
+
+theorem intros_append_nil : ∀ l₁ l₂ : List Nat, l₁ = [] → l₁ ++ l₂ = l₂ := by
+  intros l₁ l₂ h
+  rw [h]
+  rfl
+
+theorem repeat_cons_mem : 4 ∈ [1, 2, 3, 4] := by
+  repeat (first | exact List.Mem.head _ | apply List.Mem.tail)
+
+theorem rw_rev_sum_append (l₁ l₂ : List Nat) (h : sum l₁ + sum l₂ = 7) :
+    sum (l₁ ++ l₂) = 7 := by
+  rw [← h]
+  exact sum_append l₁ l₂
+
+theorem exists_list_sum : ∃ l : List Nat, sum l = 5 ∧ len l = 2 := by
+  exists [2, 3]
+
+theorem funext_len : (fun l : List Nat => len l) = (fun l => l.length) := by
+  funext l
+  exact len_eq_length l
+
+theorem sum_le_of_sublist_prefix (l₁ l₂ : List Nat) : sum l₁ ≤ sum (l₁ ++ l₂) := by
+  have h := sum_append l₁ l₂
+  omega
+
+theorem len_rev_app (l₁ l₂ : List Nat) : len (rev (app l₁ l₂)) = len l₁ + len l₂ := by
+  rw [len_rev]
+  exact len_app l₁ l₂
+
 end LeanCot.Corpus.List

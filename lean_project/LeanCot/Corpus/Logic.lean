@@ -479,4 +479,44 @@ theorem repeat_intro_example : ∀ a b c : Prop, a → b → c → a := by
   repeat intro _
   assumption
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem calc_iff (p q r : Prop) (h1 : p ↔ q) (h2 : q ↔ r) : p ↔ r := by
+  calc p ↔ q := h1
+    _ ↔ r := h2
+
+theorem show_not (p : Prop) (h : p → False) : ¬ p := by
+  show p → False
+  exact h
+
+theorem specialize_chain (P Q : Nat → Prop) (h1 : ∀ n, P n → Q n) (h2 : ∀ n, P n)
+    : Q 7 := by
+  specialize h1 7
+  specialize h2 7
+  exact h1 h2
+
+theorem simp_all_props (p q r : Prop) (hp : p) (hq : p → q) (hr : q → r) : r := by
+  simp_all
+
+theorem intros_and_imp : ∀ p q : Prop, p ∧ q → q := by
+  intros p q h
+  exact h.2
+
+theorem repeat_constructor_and (p : Prop) (hp : p) : p ∧ p ∧ p ∧ p := by
+  repeat (first | exact hp | constructor)
+
+theorem rw_rev_iff (p q : Prop) (h : p ↔ q) (hq : q) : p := by
+  rw [← h] at hq
+  exact hq
+
+theorem exists_pair_sum : ∃ a b : Nat, a + b = 5 ∧ a * b = 6 := by
+  exists 2, 3
+
+theorem unfold_not (p : Prop) (h : ¬¬¬p) : ¬p := by
+  unfold Not at *
+  intro hp
+  apply h
+  intro hnp
+  exact hnp hp
+
 end LeanCot.Corpus.Logic

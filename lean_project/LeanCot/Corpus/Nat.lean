@@ -458,4 +458,74 @@ theorem intros_example : ∀ a b : Nat, a = b → b = a := by
   intros a b h
   exact h.symm
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem calc_add_mul (a b : Nat) : (a + b) * 2 = 2 * a + 2 * b := by
+  calc (a + b) * 2 = 2 * (a + b) := by rw [Nat.mul_comm]
+    _ = 2 * a + 2 * b := by rw [Nat.mul_add]
+
+theorem calc_lt_chain (a b c : Nat) (h1 : a < b) (h2 : b < c) : a + 1 < c := by
+  calc a + 1 ≤ b := h1
+    _ < c := h2
+
+theorem calc_double_le (a b : Nat) (h : a ≤ b) : double a ≤ double b := by
+  calc double a = 2 * a := double_eq_two_mul a
+    _ ≤ 2 * b := by omega
+    _ = double b := (double_eq_two_mul b).symm
+
+theorem show_succ_pos (n : Nat) : 0 < n.succ := by
+  show 0 < n + 1
+  omega
+
+theorem show_sumTo_succ (n : Nat) : sumTo (n + 1) = sumTo n + n := by
+  show sumTo n + n = sumTo n + n
+  rfl
+
+theorem specialize_twice (f : Nat → Nat) (h : ∀ a b, f (a + b) = f a + f b) :
+    f 0 = 0 := by
+  specialize h 0 0
+  simp at h
+  omega
+
+theorem specialize_mono (f : Nat → Nat) (hmono : ∀ a b, a ≤ b → f a ≤ f b) (n : Nat) :
+    f n ≤ f (n + 3) := by
+  specialize hmono n (n + 3)
+  apply hmono
+  omega
+
+theorem simp_all_arith (a b : Nat) (h1 : a = 3) (h2 : b = a + 1) : b = 4 := by
+  simp_all
+
+theorem simp_all_chain (a b c : Nat) (h1 : a = b) (h2 : b = c) (h3 : c = 5) : a + 1 = 6 := by
+  simp_all
+
+theorem intros_le_trans : ∀ a b c : Nat, a ≤ b → b ≤ c → a ≤ c := by
+  intros a b c hab hbc
+  exact Nat.le_trans hab hbc
+
+theorem intros_add_pos : ∀ a b : Nat, 0 < a → 0 < a + b := by
+  intros a b ha
+  omega
+
+theorem repeat_rw_zero (a : Nat) : a + 0 + 0 + 0 = a := by
+  repeat rw [Nat.add_zero]
+
+theorem rw_rev_double (n : Nat) (h : double n = 10) : 2 * n = 10 := by
+  rw [← double_eq_two_mul]
+  exact h
+
+theorem rw_rev_mul_comm (a b : Nat) (h : b * a = 12) : a * b = 12 := by
+  rw [← h]
+  exact Nat.mul_comm a b
+
+theorem fact_five_div : fact 5 / fact 4 = 5 := by
+  decide
+
+theorem pow2_mono (m n : Nat) (h : m ≤ n) : pow2 m ≤ pow2 n := by
+  obtain ⟨k, rfl⟩ : ∃ k, n = m + k := ⟨n - m, by omega⟩
+  rw [pow2_add]
+  have hk : 1 ≤ pow2 k := pow2_pos k
+  calc pow2 m = pow2 m * 1 := by rw [Nat.mul_one]
+    _ ≤ pow2 m * pow2 k := Nat.mul_le_mul_left (pow2 m) hk
+
 end LeanCot.Corpus.Nat

@@ -430,4 +430,42 @@ theorem option_elim_example (o : Option Nat) (h : ∀ a, o ≠ some a) : o = non
   | some a =>
     exact absurd rfl (h a)
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem calc_withDefault (o : Option Nat) (h : o = some 4) : withDefault 0 o + 1 = 5 := by
+  calc withDefault 0 o + 1 = withDefault 0 (some 4) + 1 := by rw [h]
+    _ = 5 := rfl
+
+theorem show_safePred (n : Nat) : (safePred (n + 2)).isSome = true := by
+  show (some (n + 1)).isSome = true
+  rfl
+
+theorem specialize_safeDiv (h : ∀ a b, b ≠ 0 → safeDiv a b = some (a / b)) :
+    safeDiv 12 4 = some 3 := by
+  specialize h 12 4 (by decide)
+  rw [h]
+
+theorem simp_all_option (o : Option Nat) (a : Nat) (h1 : o = some a) (h2 : a = 2) :
+    o.getD 0 = 2 := by
+  simp_all
+
+theorem intros_some_eq : ∀ a b : Nat, a = b → some a = some b := by
+  intros a b h
+  rw [h]
+
+theorem rw_rev_omap (f : Nat → Nat) (o : Option Nat) (h : o.map f = some 3) :
+    omap f o = some 3 := by
+  rw [omap_eq_map]
+  exact h
+
+theorem obind_safePred_twice (n : Nat) : obind (safePred (n + 2)) safePred = some n := by
+  rfl
+
+theorem exists_lookup : ∃ k, lookup k [(1, 10), (2, 20)] = some 20 := by
+  exists 2
+
+theorem safePred_omap_succ (n : Nat) (h : 0 < n) : omap (· + 1) (safePred n) = some n := by
+  obtain ⟨m, rfl⟩ : ∃ m, n = m + 1 := ⟨n - 1, by omega⟩
+  rfl
+
 end LeanCot.Corpus.Option

@@ -492,4 +492,42 @@ theorem preimage_succ_below (k : Nat) : SetEq (preimage (· + 1) (below (k + 1))
   simp only [preimage, below, mem]
   omega
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem show_mem_union (s t : Set' α) (x : α) (h : mem x t) : mem x (union s t) := by
+  show mem x s ∨ mem x t
+  right
+  exact h
+
+theorem specialize_subset (s t : Set' α) (h : Subset s t) (a : α) (ha : mem a s) :
+    mem a t := by
+  specialize h a
+  exact h ha
+
+theorem simp_all_subset_self (s : Set' Nat) (h : s = evens) : mem 0 s := by
+  simp_all [mem, evens]
+
+theorem intros_subset_union : ∀ s t : Set' α, Subset t (union s t) := by
+  intros s t x hx
+  exact Or.inr hx
+
+theorem rw_rev_setEq (s t : Set' α) (h : s = t) (x : α) (hx : mem x t) : mem x s := by
+  rw [← h] at hx
+  exact hx
+
+theorem subset_trans_calc (s t r : Set' α) (h1 : Subset s t) (h2 : Subset t r) (x : α)
+    (hx : mem x s) : mem x r := by
+  have hxt : mem x t := h1 x hx
+  exact h2 x hxt
+
+theorem exists_mem_evens : ∃ n, mem n evens ∧ 10 < n := by
+  exists 12
+
+theorem evens_below_nonempty (k : Nat) (hk : 0 < k) : ∃ n, mem n (inter evens (below k)) := by
+  refine ⟨0, ?_, ?_⟩
+  · show 0 % 2 = 0
+    rfl
+  · show 0 < k
+    exact hk
+
 end LeanCot.Corpus.Sets

@@ -661,4 +661,45 @@ theorem compile_length (e : Expr) (k : List Instr) :
     rw [iha, ihb, List.length_cons]
     omega
 
+/-! ## More practice with `calc`, `show`, `specialize`, `simp_all`, `intros`, `repeat` -/
+
+theorem calc_norm1 (p : Point) : Point.norm1 (Point.add p p) = 2 * Point.norm1 p := by
+  calc Point.norm1 (Point.add p p) = Point.norm1 p + Point.norm1 p := Point.norm1_add p p
+    _ = 2 * Point.norm1 p := by omega
+
+theorem show_tree_size (l r : Tree) (v : Nat) :
+    Tree.size (Tree.node l v r) = Tree.size l + 1 + Tree.size r := by
+  show Tree.size l + 1 + Tree.size r = Tree.size l + 1 + Tree.size r
+  rfl
+
+theorem specialize_eval (h : ∀ env : Nat → Nat, ∀ e, Expr.eval env (Expr.swapArgs e) = Expr.eval env e) :
+    Expr.eval (fun _ => 2) (Expr.swapArgs (Expr.add (Expr.var 0) (Expr.num 1))) = 3 := by
+  specialize h (fun _ => 2) (Expr.add (Expr.var 0) (Expr.num 1))
+  rw [h]
+  rfl
+
+theorem simp_all_light (l : Light) (h1 : l ≠ Light.red) (h2 : l ≠ Light.yellow) :
+    Light.go l = true := by
+  cases l <;> simp_all [Light.go]
+
+theorem intros_mirror_eq : ∀ t₁ t₂ : Tree, Tree.mirror t₁ = Tree.mirror t₂ → t₁ = t₂ := by
+  intros t₁ t₂ h
+  rw [← Tree.mirror_mirror t₁, ← Tree.mirror_mirror t₂]
+  rw [h]
+
+theorem repeat_next (l : Light) :
+    Light.next (Light.next (Light.next (Light.next (Light.next (Light.next l))))) = l := by
+  repeat rw [Light.next_next_next]
+
+theorem exists_tree_size_two : ∃ t : Tree, Tree.size t = 2 ∧ Tree.sum t = 5 := by
+  exists Tree.node (Tree.node Tree.leaf 2 Tree.leaf) 3 Tree.leaf
+
+theorem compile_nonempty (e : Expr) : compile e [] ≠ [] := by
+  intro h
+  have hlen := compile_length e []
+  rw [h] at hlen
+  have hpos := Expr.size_pos e
+  simp at hlen
+  omega
+
 end LeanCot.Corpus.Structures
