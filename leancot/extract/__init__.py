@@ -1,0 +1,1 @@
+"""Extraction: traced theorems from Lean sources, stored as LeanDojo Benchmark 4 folders."""
