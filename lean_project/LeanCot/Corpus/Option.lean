@@ -45,7 +45,7 @@ theorem isSome_some' (a : Nat) : (some a).isSome = true := by
 theorem isNone_none' : (none : Option Nat).isNone = true := by
   rfl
 
-theorem map_id' (o : Option Nat) : o.map id = o := by
+theorem option_map_id (o : Option Nat) : o.map id = o := by
   simp
 
 theorem example_map : (some 3).map (· * 2) = some 6 := by
