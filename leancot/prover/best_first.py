@@ -1,0 +1,139 @@
+"""Best-first proof search (GPT-f, Polu & Sutskever 2020; ReProver, Yang et al. 2023).
+
+Repeatedly take the open, unexpanded node of highest priority, ask the policy for candidates,
+run each in Lean and add the results to the graph, until the root is PROVED, nothing is left,
+or the budget runs out. Priorities:
+- "logprob": cumulative log-probability of the best known path from the root (sum of the edges'
+  logprobs);
+- "value": the value function's estimate of the node (a PRM's probability of success);
+- "mix": `logprob + mix_weight * log(max(value, VALUE_FLOOR))`, the value read as one more
+  probability factor of the path.
+Ties go to the node found first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from leancot.lean.results import TacticState
+from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, Meter, SearchResult, StopReason
+from leancot.prover.graph import EdgeResult, Node, ProofGraph, Status
+from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn, dedup
+
+Priority = Literal["logprob", "value", "mix"]
+DEFAULT_NUM_CANDIDATES = 8
+VALUE_FLOOR = 1e-6  # log(0) guard for "mix"
+
+
+@dataclass
+class _Search:
+    """The state of one best-first search."""
+
+    graph: ProofGraph
+    meter: Meter
+    priority: Priority
+    mix_weight: float
+    logprob: dict[int, float] = field(default_factory=dict)  # best cumulative logprob
+    queue: list[tuple[float, int, int]] = field(default_factory=list)
+    order: itertools.count = field(default_factory=itertools.count)
+
+    def score(self, node: Node) -> float:
+        if self.priority == "logprob":
+            return self.logprob[node.id]
+        v = node.prior_value if node.prior_value is not None else 0.0
+        if self.priority == "value":
+            return v
+        return self.logprob[node.id] + self.mix_weight * math.log(max(v, VALUE_FLOOR))
+
+    def push(self, node: Node) -> None:
+        heapq.heappush(self.queue, (-self.score(node), next(self.order), node.id))
+
+
+def best_first_search(
+    env: Env,
+    statement: str,
+    *,
+    policy: TacticPolicy | ProposeFn,
+    value: ValueFn | ValueCall | None = None,
+    priority: Priority = "logprob",
+    budget: Budget = DEFAULT_BUDGET,
+    num_candidates: int = DEFAULT_NUM_CANDIDATES,
+    mix_weight: float = 1.0,
+) -> SearchResult:
+    """Search for a proof of `statement`; see the module docstring for the priorities."""
+    if priority not in ("logprob", "value", "mix"):
+        raise ValueError(f"priority must be 'logprob', 'value' or 'mix', not {priority!r}")
+    if priority != "logprob" and value is None:
+        raise ValueError(f"priority={priority!r} needs a value function (value=...)")
+    s = _Search(ProofGraph(), Meter(budget), priority, mix_weight)
+    graph, meter = s.graph, s.meter
+    if (why := meter.blocked("lean")) is not None:
+        return meter.result(graph, why)
+    start = meter.start(env, statement)
+    if not isinstance(start, TacticState):
+        return meter.result(graph, StopReason.START_FAILED, _describe(start))
+    root = graph.add_root(start.pp, start)
+    s.logprob[root.id] = 0.0
+    if priority != "logprob":
+        if (why := meter.blocked("model")) is not None:
+            return meter.result(graph, why)
+        assert value is not None
+        root.prior_value = meter.value(value, [root.state])[0]
+    s.push(root)
+
+    while s.queue:
+        if root.status is not Status.OPEN:
+            return meter.result(graph, StopReason.EXHAUSTED)
+        if (why := meter.blocked("expand")) is not None:
+            return meter.result(graph, why)
+        neg, _, nid = heapq.heappop(s.queue)
+        node = graph.nodes[nid]
+        if node.expanded or node.status is not Status.OPEN or -neg != s.score(node):
+            continue  # closed, resolved, or a stale entry superseded by a better path
+        node.visits += 1
+        candidates = dedup(meter.propose(policy, [node.state], num_candidates)[0])
+        fresh: list[Node] = []
+        for cand in candidates:
+            if (why := meter.blocked("lean")) is not None:
+                return meter.result(graph, why)
+            result = meter.step(env, node.handle, cand.tactic)
+            edge, new = graph.add_edge(
+                nid, cand.tactic, result, thought=cand.thought, logprob=cand.logprob
+            )
+            if root.status is Status.PROVED:
+                return meter.result(graph, StopReason.PROVED)
+            if edge.result is not EdgeResult.OK or edge.dst is None:
+                continue
+            child = graph.nodes[edge.dst]
+            through = s.logprob[nid] + cand.logprob
+            if new:
+                s.logprob[child.id] = through
+                fresh.append(child)
+            elif through > s.logprob[child.id] and not child.expanded:
+                s.logprob[child.id] = through  # a better path to a queued node: requeue
+                if child.status is Status.OPEN:
+                    s.push(child)
+        graph.close(nid)
+        if fresh and priority != "logprob":
+            if (why := meter.blocked("model")) is not None:
+                return meter.result(graph, why)
+            assert value is not None
+            values = meter.value(value, [c.state for c in fresh])
+            for child, v in zip(fresh, values, strict=True):
+                child.prior_value = v
+        for child in fresh:
+            s.push(child)
+    return meter.result(graph, StopReason.EXHAUSTED)
+
+
+def _describe(result: object) -> str:
+    for attr in ("error", "reason"):
+        if hasattr(result, attr):
+            return f"{type(result).__name__}: {getattr(result, attr)}"
+    if hasattr(result, "seconds"):
+        return f"Timeout after {result.seconds:g} s"  # type: ignore[attr-defined]
+    return f"start gave {type(result).__name__}, not a proof state"

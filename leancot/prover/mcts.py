@@ -1,0 +1,227 @@
+"""Monte-Carlo tree search over tactic states with PUCT selection and a value function (PRM).
+
+Each simulation walks down from the root choosing, at every node, the slot (one policy
+candidate: a tactic tried already, or not yet) that maximises the PUCT score of AlphaGo Zero /
+AlphaZero (Silver et al. 2017, Nature 550 "Mastering the game of Go without human knowledge",
+Methods; Silver et al. 2018, Science 362):
+
+    a* = argmax_a  Q(s, a) + c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))
+
+with N(s) the visits of node s, N(s, a) and Q(s, a) the visits and mean backed-up value of the
+slot, P(s, a) the prior: a softmax of the policy's log-probabilities over the node's candidates.
+An untried slot has Q = the node's own mean value (first-play urgency as in Leela Zero). When
+the walk picks an untried slot, the tactic runs in Lean (the only Lean call of a simulation):
+- a new state becomes a leaf: the policy is asked for its candidates (an expansion) and the
+  value function scores it; that score is backed up;
+- an error, a timeout or a dead state backs up ERROR_VALUE;
+- a known open state (a transposition) backs up its current value;
+- a finished proof ends the search.
+Backup adds the value to N and W of every node and slot on the path (no discount, no sign
+flip: one player). With `novelty_bonus` > 0, a simulation that reaches a state never seen before
+backs up `value + novelty_bonus`, the intrinsic reward of RMaxTS (Xin et al. 2024,
+"DeepSeek-Prover-V1.5", Sec. 3.2), which rewards exploring new tactic states when the value is
+uninformative. Optional Dirichlet noise on the root priors follows AlphaZero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from leancot.lean.results import TacticState
+from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES, _describe
+from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, Meter, SearchResult, StopReason
+from leancot.prover.graph import Edge, Node, ProofGraph, Status
+from leancot.prover.policies import (
+    Candidate,
+    ProposeFn,
+    TacticPolicy,
+    ValueCall,
+    ValueFn,
+    dedup,
+)
+
+DEFAULT_C_PUCT = 1.0  # exploration constant c_puct of the PUCT rule
+ERROR_VALUE = 0.0  # value backed up for an error, a timeout or a dead end
+DIRICHLET_FRACTION = 0.25  # AlphaZero's epsilon: share of noise in the root priors
+SELECTION_DEPTH_LIMIT = 10_000  # guard; the ok-edge graph is acyclic, so never reached
+
+
+@dataclass
+class _Slot:
+    """One candidate of a node: its prior, and its edge once the tactic has run."""
+
+    cand: Candidate
+    prior: float
+    edge: int | None = None
+
+
+@dataclass
+class _Search:
+    """The state of one MCTS run."""
+
+    graph: ProofGraph
+    meter: Meter
+    slots: dict[int, list[_Slot]] = field(default_factory=dict)
+
+
+def softmax(logprobs: list[float]) -> list[float]:
+    if not logprobs:
+        return []
+    top = max(logprobs)
+    weights = [math.exp(lp - top) for lp in logprobs]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def puct(q: float, prior: float, parent_visits: int, visits: int, c_puct: float) -> float:
+    """Q(s,a) + c_puct * P(s,a) * sqrt(N(s)) / (1 + N(s,a))  (Silver et al. 2017)."""
+    return q + c_puct * prior * math.sqrt(parent_visits) / (1 + visits)
+
+
+def mcts_search(
+    env: Env,
+    statement: str,
+    *,
+    policy: TacticPolicy | ProposeFn,
+    value: ValueFn | ValueCall,
+    budget: Budget = DEFAULT_BUDGET,
+    c_puct: float = DEFAULT_C_PUCT,
+    novelty_bonus: float = 0.0,
+    num_candidates: int = DEFAULT_NUM_CANDIDATES,
+    dirichlet_alpha: float | None = None,
+    seed: int = 0,
+) -> SearchResult:
+    """Search for a proof of `statement` by MCTS; see the module docstring."""
+    if c_puct < 0 or novelty_bonus < 0:
+        raise ValueError("c_puct and novelty_bonus must be non-negative")
+    s = _Search(ProofGraph(), Meter(budget))
+    graph, meter = s.graph, s.meter
+    if (why := meter.blocked("lean")) is not None:
+        return meter.result(graph, why)
+    start = meter.start(env, statement)
+    if not isinstance(start, TacticState):
+        return meter.result(graph, StopReason.START_FAILED, _describe(start))
+    root = graph.add_root(start.pp, start)
+    if (why := _expand(s, root, policy, value, num_candidates)) is not None:
+        return meter.result(graph, why)
+    root.visits, root.value_sum = 1, root.prior_value or 0.0
+    if dirichlet_alpha is not None and s.slots[root.id]:
+        rng = np.random.default_rng(seed)
+        noise = rng.dirichlet([dirichlet_alpha] * len(s.slots[root.id]))
+        for slot, eta in zip(s.slots[root.id], noise, strict=True):
+            slot.prior = (1 - DIRICHLET_FRACTION) * slot.prior + DIRICHLET_FRACTION * float(eta)
+
+    while root.status is Status.OPEN:
+        if (why := meter.blocked("model")) is not None:
+            return meter.result(graph, why)
+        nodes, slots, node = [root], [], root
+        for _ in range(SELECTION_DEPTH_LIMIT):
+            slot = _select(s, node, c_puct)
+            if slot is None:  # every slot dead: the node is FAILED (statuses propagated)
+                leaf_value = ERROR_VALUE
+                break
+            slots.append(slot)
+            if slot.edge is not None:
+                edge = graph.edges[slot.edge]
+                assert edge.dst is not None
+                node = graph.nodes[edge.dst]
+                nodes.append(node)
+                continue
+            if (why := meter.blocked("lean")) is not None:
+                return meter.result(graph, why)
+            edge, new = _run(s, env, node, slot)
+            if root.status is Status.PROVED:
+                return meter.result(graph, StopReason.PROVED)
+            if graph.is_dead(edge):
+                leaf_value = ERROR_VALUE
+                break
+            assert edge.dst is not None
+            child = graph.nodes[edge.dst]
+            nodes.append(child)
+            if not new:  # a transposition into an open state: back up what it is worth
+                leaf_value = child.value or 0.0
+                break
+            if (why := _expand(s, child, policy, value, num_candidates)) is not None:
+                return meter.result(graph, why)
+            if child.status is Status.FAILED:  # the policy had nothing for it
+                leaf_value = ERROR_VALUE
+            else:
+                leaf_value = (child.prior_value or 0.0) + novelty_bonus
+            break
+        else:
+            raise AssertionError("MCTS selection did not reach a leaf")
+        _backup(graph, nodes, slots, leaf_value)
+    return meter.result(graph, StopReason.EXHAUSTED)
+
+
+def _expand(
+    s: _Search,
+    node: Node,
+    policy: TacticPolicy | ProposeFn,
+    value: ValueFn | ValueCall,
+    n: int,
+) -> StopReason | None:
+    """Ask the policy for the node's candidates and the value function for its value."""
+    for kind in ("expand", "model"):
+        if (why := s.meter.blocked(kind)) is not None:
+            return why
+    cands = dedup(s.meter.propose(policy, [node.state], n)[0])
+    priors = softmax([c.logprob for c in cands])
+    s.slots[node.id] = [_Slot(c, p) for c, p in zip(cands, priors, strict=True)]
+    if not cands:
+        s.graph.close(node.id)
+        return None
+    node.prior_value = s.meter.value(value, [node.state])[0]
+    return None
+
+
+def _q(graph: ProofGraph, node: Node, slot: _Slot) -> tuple[float, int]:
+    """(Q, N) of a slot; an untried or unvisited slot has Q = the node's mean value."""
+    fpu = node.value_sum / node.visits if node.visits else 0.0
+    if slot.edge is None:
+        return fpu, 0
+    edge = graph.edges[slot.edge]
+    if edge.visits:
+        return edge.value_sum / edge.visits, edge.visits
+    return fpu, 0
+
+
+def _select(s: _Search, node: Node, c_puct: float) -> _Slot | None:
+    graph = s.graph
+    best, best_score = None, -math.inf
+    for slot in s.slots.get(node.id, []):
+        if slot.edge is not None:
+            edge = graph.edges[slot.edge]
+            if graph.is_dead(edge) or graph.nodes[edge.dst].status is not Status.OPEN:
+                continue
+        q, n = _q(graph, node, slot)
+        score = puct(q, slot.prior, node.visits, n, c_puct)
+        if score > best_score:
+            best, best_score = slot, score
+    return best
+
+
+def _run(s: _Search, env: Env, node: Node, slot: _Slot) -> tuple[Edge, bool]:
+    """Run the slot's tactic in Lean and record the edge; close the node after its last slot."""
+    result = s.meter.step(env, node.handle, slot.cand.tactic)
+    edge, new = s.graph.add_edge(
+        node.id, slot.cand.tactic, result, thought=slot.cand.thought, logprob=slot.cand.logprob
+    )
+    slot.edge = edge.id
+    if all(sl.edge is not None for sl in s.slots[node.id]):
+        s.graph.close(node.id)
+    return edge, new
+
+
+def _backup(graph: ProofGraph, nodes: list[Node], slots: list[_Slot], value: float) -> None:
+    for node in nodes:
+        node.visits += 1
+        node.value_sum += value
+    for slot in slots:
+        if slot.edge is not None:
+            edge = graph.edges[slot.edge]
+            edge.visits += 1
+            edge.value_sum += value
