@@ -1,0 +1,6 @@
+"""Training layer: rows from CoT data and search logs, policy SFT, PRM, DPO, evaluation, scoring.
+
+Importing this package is cheap: torch, transformers and TRL load inside the functions that need
+them (install them with `pip install 'leancot[train]'`). Entry points: `policy.main`,
+`prm.main`, `dpo.main`, `evaluate.main`; the prover uses `scoring`.
+"""

@@ -1,0 +1,105 @@
+"""Configuration shared by the trainers; each trainer module subclasses `TrainConfig`.
+
+Every field carries a `help` text in its metadata: `cli_commands` turns the fields into flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def arg(default: Any, help: str, **kw: Any) -> Any:
+    """A dataclass field with a help text (list defaults are copied per instance)."""
+    if isinstance(default, list):
+        return field(default_factory=lambda d=default: list(d), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class TrainConfig:
+    """Fields common to the policy, PRM and DPO trainers."""
+
+    data: list[str] = arg([], "input files or folders: CoT step rows, Lean-STaR rows, search logs")
+    output_dir: str = arg("", "run folder: checkpoints, final model, rows, leancot_train.json")
+    model: str | None = arg(
+        None, "HF path or hub id to fine-tune; unset: a tiny Llama with a tokenizer trained here"
+    )
+    tokenizer: str | None = arg(None, "tokenizer path or hub id (default: the model's)")
+    vocab_size: int = arg(4096, "vocabulary size of the locally trained tokenizer (tiny model)")
+    split: str = arg("train", "split of the input rows to train on")
+    eval_split: str | None = arg("val", "held-out split evaluated after training (none: skip)")
+    eval_max_rows: int = arg(64, "at most this many held-out rows are evaluated")
+    max_steps: int = arg(-1, "optimizer steps (-1: run num_train_epochs)")
+    num_train_epochs: float = arg(3.0, "epochs when max_steps is -1")
+    batch_size: int = arg(8, "per-device batch size")
+    gradient_accumulation_steps: int = arg(1, "batches accumulated per optimizer step")
+    learning_rate: float | None = arg(
+        None, "peak learning rate (default: 1e-3 for the tiny model, 2e-5 for a real one)"
+    )
+    warmup_steps: float = arg(0.0, "warm-up steps (a float below 1 is a fraction of the run)")
+    max_length: int = arg(1024, "truncate tokenized rows to this many tokens")
+    save_steps: int = arg(100, "write a checkpoint every this many steps")
+    save_total_limit: int | None = arg(2, "keep at most this many checkpoints")
+    logging_steps: int = arg(10, "log loss and learning rate every this many steps")
+    seed: int = arg(0, "random seed (model init, data order)")
+    lora_r: int = arg(0, "LoRA rank; 0 trains every weight")
+    lora_alpha: int = arg(16, "LoRA scaling alpha")
+    lora_dropout: float = arg(0.05, "LoRA dropout")
+    resume: bool = arg(True, "resume from the last checkpoint in output_dir when there is one")
+    bf16: bool = arg(False, "bfloat16 mixed precision")
+    gradient_checkpointing: bool = arg(False, "recompute activations to save memory")
+    use_cpu: bool = arg(False, "train on the CPU even when an accelerator is present")
+    progress: bool = arg(True, "show a progress bar (otherwise log lines only)")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, str):
+            self.data = [self.data]
+        if not self.data:
+            raise ValueError("no training data: pass at least one file or folder in `data`")
+        if not self.output_dir:
+            raise ValueError("`output_dir` is required")
+        positive = ("batch_size", "gradient_accumulation_steps", "max_length", "save_steps")
+        for name in (*positive, "logging_steps", "vocab_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"`{name}` must be positive, got {getattr(self, name)}")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise ValueError("`max_steps` must be positive or -1")
+        if self.max_steps == -1 and self.num_train_epochs <= 0:
+            raise ValueError("`num_train_epochs` must be positive when max_steps is -1")
+        if self.learning_rate is not None and self.learning_rate <= 0:
+            raise ValueError("`learning_rate` must be positive")
+        if self.lora_r < 0:
+            raise ValueError("`lora_r` must be >= 0")
+        if self.eval_split in ("", "none", "None"):
+            self.eval_split = None
+
+    @property
+    def effective_learning_rate(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 1e-3 if self.model is None else 2e-5
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments common to every TRL config (transformers TrainingArguments)."""
+        return {
+            "output_dir": self.output_dir,
+            "max_steps": self.max_steps,
+            "num_train_epochs": self.num_train_epochs,
+            "per_device_train_batch_size": self.batch_size,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            "learning_rate": self.effective_learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "save_strategy": "steps",
+            "save_steps": self.save_steps,
+            "save_total_limit": self.save_total_limit,
+            "logging_steps": self.logging_steps,
+            "seed": self.seed,
+            "data_seed": self.seed,
+            "bf16": self.bf16,
+            "gradient_checkpointing": self.gradient_checkpointing,
+            "use_cpu": self.use_cpu,
+            "disable_tqdm": not self.progress,
+            "report_to": "none",
+            "dataloader_num_workers": 0,
+        }

@@ -1,0 +1,117 @@
+"""Tactic policy: supervised fine-tuning on Lean-STaR rows with TRL's SFTTrainer.
+
+Rows are `{prompt: state, completion: thought + tactic}`; the loss covers the completion only
+(and the EOS token TRL appends), so the model learns to answer a state, not to write states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leancot.train.config import TrainConfig, arg
+from leancot.train.runner import TrainResult
+
+
+@dataclass
+class PolicyConfig(TrainConfig):
+    """Policy SFT: TrainConfig plus where rows come from."""
+
+    include_search_logs: bool = arg(True, "add the proof paths of proved search attempts")
+    eval_n: int = arg(1, "proposals per held-out state in the final evaluation")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.eval_n < 1:
+            raise ValueError("`eval_n` must be positive")
+
+
+def build_rows(
+    inputs: Any, split: str | None, *, include_search_logs: bool = True
+) -> list[dict[str, Any]]:
+    """SFT rows of `split` from step records and (optionally) proved search attempts."""
+    from leancot.train.rows import dedupe, sft_rows, sft_rows_from_search_logs
+
+    rows = sft_rows(inputs.steps, split=split)
+    if include_search_logs:
+        rows += sft_rows_from_search_logs(inputs.search_logs, split=split)
+    return dedupe(rows, ("prompt", "completion"))
+
+
+def load_causal_lm(config: TrainConfig, tokenizer: Any) -> Any:
+    """The tiny Llama, or `config.model` from its path / hub id."""
+    if config.model is None:
+        from leancot.train.model import build_tiny_causal_lm
+
+        return build_tiny_causal_lm(tokenizer, seed=config.seed)
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(config.model)
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+def evaluate_after_training(
+    config: TrainConfig, model: Any, tokenizer: Any, eval_rows: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Policy metrics of the final model on held-out SFT rows (None without rows)."""
+    if not eval_rows:
+        return None
+    from leancot.train.evaluate import evaluate_policy
+    from leancot.train.hf_scoring import HFPolicy
+
+    policy = HFPolicy(model, tokenizer, max_prompt_tokens=config.max_length)
+    return evaluate_policy(policy, eval_rows, n=getattr(config, "eval_n", 1)).to_dict()
+
+
+def main(config: PolicyConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
+    """Build SFT rows, train (resuming if a checkpoint exists), save, evaluate, write metadata."""
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from leancot.train import runner
+    from leancot.train.data import load_inputs
+
+    inputs = load_inputs(config.data)
+    include = config.include_search_logs
+    rows = build_rows(inputs, config.split, include_search_logs=include)
+    if not rows:
+        raise ValueError(f"no SFT rows in split {config.split!r} of {config.data}")
+    eval_rows = []
+    if config.eval_split:
+        eval_rows = build_rows(inputs, config.eval_split, include_search_logs=include)
+    eval_rows = eval_rows[: config.eval_max_rows]
+    tokenizer = runner.prepare_tokenizer(config, (r["prompt"] + r["completion"] for r in rows))
+    model = load_causal_lm(config, tokenizer)
+    args = SFTConfig(
+        **config.trainer_kwargs(),
+        max_length=config.max_length,
+        completion_only_loss=True,
+        packing=False,
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        callbacks=list(callbacks),
+        peft_config=runner.lora_config(config, "CAUSAL_LM"),
+    )
+    metrics, resumed, final = runner.train(trainer, config)
+    evaluation = evaluate_after_training(config, final, tokenizer, eval_rows)
+    if evaluation is not None:
+        metrics["eval"] = evaluation
+    path = runner.write_metadata(
+        config,
+        "policy",
+        inputs=inputs.digests,
+        rows={
+            "train": runner.save_rows(config, "train", rows),
+            "eval": runner.save_rows(config, "eval", eval_rows),
+        },
+        metrics=metrics,
+        resumed_from=resumed,
+    )
+    return TrainResult("policy", path.parent, path, metrics, resumed)

@@ -1,0 +1,243 @@
+"""Process reward model: token classification with a label on each step's separator token.
+
+Rows are TRL stepwise rows (`rows.prm_rows_*`). Training uses TRL's
+`trl.experimental.prm.PRMTrainer` on rows tokenized here by `encode_prm`, the same function
+`HFPRM` uses at inference, so label positions match exactly. Soft (Monte-Carlo) labels train with
+a soft cross-entropy in a small PRMTrainer subclass.
+
+Pitfall guarded here: `datasets.map` writing `labels` over a `list[bool]` column keeps the bool
+type, so -100 would silently become True. `tokenize_prm_dataset` always passes explicit int64 /
+float32 `Features`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leancot.train.config import TrainConfig, arg
+from leancot.train.prompts import STEP_SEPARATOR
+from leancot.train.runner import TrainResult
+
+IGNORE = -100
+
+
+def encode_prm(
+    tokenizer: Any, prompt: str, steps: Sequence[str], max_length: int | None = None
+) -> tuple[list[int], list[int]]:
+    """Token ids of `prompt` + each step + `STEP_SEPARATOR`, and the index of each step's label
+    token (the separator's last token). Steps cut off by `max_length` get no position."""
+    ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    if tokenizer.bos_token_id is not None:
+        ids = [tokenizer.bos_token_id, *ids]
+    separator = tokenizer(STEP_SEPARATOR, add_special_tokens=False)["input_ids"]
+    positions = []
+    for step in steps:
+        ids.extend(tokenizer(step, add_special_tokens=False)["input_ids"])
+        ids.extend(separator)
+        positions.append(len(ids) - 1)
+    if max_length is not None and len(ids) > max_length:
+        ids = ids[:max_length]
+        positions = [p for p in positions if p < max_length]
+    return ids, positions
+
+
+def prm_features(soft: bool) -> Any:
+    """Explicit dataset features: int64 ids and int64 (or float32, soft) labels."""
+    from datasets import Features, Sequence, Value
+
+    return Features(
+        {
+            "input_ids": Sequence(Value("int64")),
+            "labels": Sequence(Value("float32" if soft else "int64")),
+        }
+    )
+
+
+def tokenize_prm_dataset(
+    dataset: Any, tokenizer: Any, *, max_length: int, soft: bool, last_only: bool = False
+) -> Any:
+    """Map stepwise rows to `input_ids` / `labels` (IGNORE except on label tokens; with
+    `last_only`, only on the last step's)."""
+
+    def encode(row: dict[str, Any]) -> dict[str, Any]:
+        ids, positions = encode_prm(tokenizer, row["prompt"], row["completions"], max_length)
+        labels: list[Any] = [IGNORE] * len(ids)
+        pairs = list(zip(positions, row["labels"], strict=False))
+        for pos, value in pairs[-1:] if last_only else pairs:
+            labels[pos] = float(value) if soft else int(bool(value))
+        return {"input_ids": ids, "labels": labels}
+
+    return dataset.map(
+        encode,
+        remove_columns=dataset.column_names,
+        features=prm_features(soft),
+        desc="Tokenizing PRM rows",
+    )
+
+
+def rows_dataset(rows: list[dict[str, Any]], soft: bool) -> Any:
+    """A datasets.Dataset of stepwise rows with labels typed bool (hard) or float32 (soft)."""
+    from datasets import Dataset, Features, Sequence, Value
+
+    features = Features(
+        {
+            "prompt": Value("string"),
+            "completions": Sequence(Value("string")),
+            "labels": Sequence(Value("float32" if soft else "bool")),
+        }
+    )
+    return Dataset.from_list(
+        [{k: r[k] for k in ("prompt", "completions", "labels")} for r in rows], features=features
+    )
+
+
+@dataclass
+class PRMTrainConfig(TrainConfig):
+    """PRM training: TrainConfig plus how rows are built."""
+
+    soft_labels: bool = arg(False, "train on Monte-Carlo node values instead of 0/1 labels")
+    include_step_records: bool = arg(True, "add all-good rows from CoT step records")
+    include_open_leaves: bool = arg(False, "add paths to unexpanded OPEN leaves (good so far)")
+    train_on_last_step_only: bool = arg(False, "only the last step of each row carries a label")
+
+
+def build_rows(config: PRMTrainConfig, inputs: Any, split: str | None) -> list[dict[str, Any]]:
+    from leancot.train.rows import prm_rows_from_search_logs, prm_rows_from_steps
+
+    rows = prm_rows_from_search_logs(
+        inputs.search_logs,
+        split=split,
+        soft=config.soft_labels,
+        include_open_leaves=config.include_open_leaves,
+    )
+    if config.include_step_records:
+        extra = prm_rows_from_steps(inputs.steps, split=split)
+        if config.soft_labels:
+            extra = [{**r, "labels": [float(x) for x in r["labels"]]} for r in extra]
+        rows += extra
+    return rows
+
+
+def _soft_trainer_class() -> type:
+    import torch
+    from torch.nn import functional as F
+    from trl.experimental.prm import PRMTrainer
+
+    class SoftLabelPRMTrainer(PRMTrainer):
+        """PRMTrainer with a soft cross-entropy: target P(good) per label token."""
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            logp = F.log_softmax(outputs.logits.float(), dim=-1)
+            mask = labels != IGNORE
+            target = labels[mask].clamp(0.0, 1.0)
+            picked = logp[mask]
+            loss = -(target * picked[:, 1] + (1 - target) * picked[:, 0])
+            loss = loss.sum() / mask.sum().clamp(min=1) if mask.any() else logp.sum() * 0.0
+            return (loss, outputs) if return_outputs else loss
+
+    class SoftCollator:
+        def __init__(self, pad_id: int) -> None:
+            self.pad_id = pad_id
+
+        def __call__(self, batch):
+            width = max(len(b["input_ids"]) for b in batch)
+
+            def pad(seq, value):
+                return list(seq) + [value] * (width - len(seq))
+
+            return {
+                "input_ids": torch.tensor([pad(b["input_ids"], self.pad_id) for b in batch]),
+                "attention_mask": torch.tensor([pad([1] * len(b["input_ids"]), 0) for b in batch]),
+                "labels": torch.tensor(
+                    [pad(b["labels"], float(IGNORE)) for b in batch], dtype=torch.float32
+                ),
+            }
+
+    return SoftLabelPRMTrainer, SoftCollator
+
+
+def load_prm_model(config: TrainConfig, tokenizer: Any) -> Any:
+    """The tiny token classifier, or `config.model` (e.g. an SFT policy) with a 2-label head."""
+    from leancot.train.model import build_tiny_token_classifier
+
+    if config.model is None:
+        return build_tiny_token_classifier(tokenizer, seed=config.seed)
+    from transformers import AutoModelForTokenClassification
+
+    model = AutoModelForTokenClassification.from_pretrained(
+        config.model, num_labels=2, id2label={0: "bad", 1: "good"}, label2id={"bad": 0, "good": 1}
+    )
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
+    """Build PRM rows, train (resuming if a checkpoint exists), save, evaluate, write metadata."""
+    from trl.experimental.prm import PRMConfig, PRMTrainer
+
+    from leancot.train import runner
+    from leancot.train.data import load_inputs
+
+    inputs = load_inputs(config.data)
+    rows = build_rows(config, inputs, config.split)
+    if not rows:
+        raise ValueError(f"no PRM rows in split {config.split!r} of {config.data}")
+    eval_rows = build_rows(config, inputs, config.eval_split)[: config.eval_max_rows]
+    eval_rows = eval_rows if config.eval_split else []
+    texts = (r["prompt"] + STEP_SEPARATOR.join(r["completions"]) for r in rows)
+    tokenizer = runner.prepare_tokenizer(config, texts)
+    model = load_prm_model(config, tokenizer)
+    train_set = tokenize_prm_dataset(
+        rows_dataset(rows, config.soft_labels),
+        tokenizer,
+        max_length=config.max_length,
+        soft=config.soft_labels,
+        last_only=config.train_on_last_step_only,
+    )
+    args = PRMConfig(
+        **config.trainer_kwargs(),
+        max_length=config.max_length,
+        step_separator=STEP_SEPARATOR,
+        disable_dropout=True,
+        remove_unused_columns=False,
+    )
+    trainer_class, collator = PRMTrainer, None
+    if config.soft_labels:
+        trainer_class, collator_class = _soft_trainer_class()
+        collator = collator_class(tokenizer.pad_token_id)
+    trainer = trainer_class(
+        model=model,
+        args=args,
+        train_dataset=train_set,
+        processing_class=tokenizer,
+        data_collator=collator,
+        callbacks=list(callbacks),
+        peft_config=runner.lora_config(config, "TOKEN_CLS"),
+    )
+    metrics, resumed, final = runner.train(trainer, config)
+    if eval_rows:
+        from leancot.train.evaluate import evaluate_prm
+        from leancot.train.hf_scoring import HFPRM
+
+        prm = HFPRM(final, tokenizer, max_length=config.max_length)
+        metrics["eval"] = evaluate_prm(prm, eval_rows).to_dict()
+    path = runner.write_metadata(
+        config,
+        "prm",
+        inputs=inputs.digests,
+        rows={
+            "train": runner.save_rows(config, "train", rows),
+            "eval": runner.save_rows(config, "eval", eval_rows),
+        },
+        metrics=metrics,
+        resumed_from=resumed,
+    )
+    return TrainResult("prm", path.parent, path, metrics, resumed)
+
+
+__all__ = ["PRMTrainConfig", "encode_prm", "main", "tokenize_prm_dataset"]

@@ -1,0 +1,353 @@
+"""Training rows from CoT step records, Lean-STaR rows and prover search logs (see FORMATS.md).
+
+Pure functions over plain dicts, no torch. Three row kinds come out:
+
+* SFT `{"prompt", "completion"}`: prompt = `format_state_prompt(state)`, completion =
+  `format_step(thought, tactic)`.
+* PRM, TRL's stepwise layout `{"prompt", "completions", "labels"}`: the prompt is the initial
+  state, the completions are the steps of one attempt. First-error labelling: a step is bad when
+  Lean rejects it (`error`/`timeout`) or it leads to a FAILED node (a dead end); the first bad
+  step ends the row. Steps before it were accepted by Lean and are labelled good. With
+  `soft=True` a label is the Monte-Carlo value of the step's target node instead (share of
+  rollouts that reached PROVED), 1.0 on the proof path and 0.0 for a bad step.
+* DPO `{"prompt", "chosen", "rejected"}`: at each state on a proof path, the proof's edge against
+  a sibling edge from the same state that Lean rejected or that led to a FAILED node.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from leancot.train.prompts import (
+    STEP_SEPARATOR,
+    format_state_prompt,
+    format_step,
+    normalize_tactic,
+    parse_step,
+)
+
+__all__ = [
+    "STEP_SEPARATOR",
+    "SearchTree",
+    "dpo_pairs_from_search_logs",
+    "format_state_prompt",
+    "format_step",
+    "parse_step",
+    "prm_rows_from_search_logs",
+    "prm_rows_from_steps",
+    "record_kind",
+    "sft_rows",
+    "sft_rows_from_search_logs",
+]
+
+BAD_RESULTS = frozenset({"error", "timeout"})
+Row = dict[str, Any]
+
+
+def record_kind(obj: Mapping[str, Any]) -> str:
+    """Classify one JSON object: "step", "leanstar", "search_log", "cot_doc" or "unknown"."""
+    if "nodes" in obj and "edges" in obj:
+        return "search_log"
+    if "state_before" in obj and "tactic" in obj:
+        return "step"
+    if "state" in obj and "tactic" in obj:
+        return "leanstar"
+    if "steps" in obj and "proof" in obj:
+        return "cot_doc"
+    return "unknown"
+
+
+def _in_split(obj: Mapping[str, Any], split: str | None) -> bool:
+    return split is None or obj.get("split") == split
+
+
+def _state_of(rec: Mapping[str, Any]) -> str:
+    return rec["state_before"] if "state_before" in rec else rec["state"]
+
+
+def dedupe(rows: Iterable[Row], keys: Sequence[str]) -> list[Row]:
+    seen: set[tuple] = set()
+    out = []
+    for row in rows:
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in (row[k] for k in keys))
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+# --- SFT -----------------------------------------------------------------------------------------
+
+
+def sft_rows(records: Iterable[Mapping[str, Any]], *, split: str | None = "train") -> list[Row]:
+    """SFT rows from step records and Lean-STaR rows (others are skipped); unverified steps and
+    duplicates are dropped."""
+    rows = []
+    for rec in records:
+        if record_kind(rec) not in ("step", "leanstar") or not _in_split(rec, split):
+            continue
+        if rec.get("verified", True) is False:
+            continue
+        rows.append(
+            {
+                "prompt": format_state_prompt(_state_of(rec)),
+                "completion": format_step(rec.get("thought") or "", rec["tactic"]),
+            }
+        )
+    return dedupe(rows, ("prompt", "completion"))
+
+
+def sft_rows_from_search_logs(
+    logs: Iterable[Mapping[str, Any]], *, split: str | None = "train"
+) -> list[Row]:
+    """SFT rows from the proof paths of proved search attempts (expert iteration)."""
+    rows = []
+    for log in logs:
+        if not _in_split(log, split):
+            continue
+        tree = SearchTree(log)
+        for edge in tree.proof_path():
+            rows.append(
+                {
+                    "prompt": format_state_prompt(tree.state(edge["src"])),
+                    "completion": format_step(edge.get("thought") or "", edge["tactic"]),
+                }
+            )
+    return dedupe(rows, ("prompt", "completion"))
+
+
+# --- PRM from step records -----------------------------------------------------------------------
+
+
+def prm_rows_from_steps(
+    records: Iterable[Mapping[str, Any]], *, split: str | None = "train"
+) -> list[Row]:
+    """One PRM row per theorem from its CoT step records, top-level steps in order.
+
+    Extracted steps are verified, so these rows are all-good unless a record says
+    `"verified": false`, which becomes the first error. Nested steps (depth above the theorem's
+    smallest depth) are skipped: their text is already part of the enclosing tactic.
+    """
+    by_theorem: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for rec in records:
+        if record_kind(rec) == "step" and _in_split(rec, split):
+            by_theorem[rec["full_name"]].append(rec)
+    rows = []
+    for name in sorted(by_theorem):
+        steps = by_theorem[name]
+        top = min(int(s.get("depth", 0) or 0) for s in steps)
+        steps = sorted(
+            (s for s in steps if int(s.get("depth", 0) or 0) == top), key=lambda s: s["step"]
+        )
+        completions, labels = [], []
+        for s in steps:
+            completions.append(format_step(s.get("thought") or "", s["tactic"]))
+            good = s.get("verified", True) is not False
+            labels.append(good)
+            if not good:
+                break
+        rows.append(
+            {
+                "prompt": format_state_prompt(steps[0]["state_before"]),
+                "completions": completions,
+                "labels": labels,
+            }
+        )
+    return rows
+
+
+# --- search logs ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchTree:
+    """Read-only view of one search log: nodes by id, children, tree paths, the proof path."""
+
+    log: Mapping[str, Any]
+    nodes: dict[int, Mapping[str, Any]] = field(init=False)
+    children: dict[int, list[Mapping[str, Any]]] = field(init=False)
+    parent_edge: dict[int, Mapping[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.nodes = {int(n["id"]): n for n in self.log["nodes"]}
+        self.children = defaultdict(list)
+        for edge in self.log["edges"]:
+            self.children[int(edge["src"])].append(edge)
+        # BFS tree over accepted edges: the first edge reaching a node is its parent edge.
+        root = self.root
+        self.parent_edge = {}
+        queue, seen = deque([root]), {root}
+        while queue:
+            src = queue.popleft()
+            for edge in self.children.get(src, ()):
+                dst = edge.get("dst")
+                if dst is None or edge.get("result") in BAD_RESULTS or dst in seen:
+                    continue
+                seen.add(dst)
+                self.parent_edge[dst] = edge
+                queue.append(dst)
+
+    @property
+    def root(self) -> int:
+        return int(self.log.get("root", 0))
+
+    def state(self, node: int) -> str:
+        return self.nodes[node]["state"]
+
+    def status(self, node: int | None) -> str | None:
+        return None if node is None or node not in self.nodes else self.nodes[node].get("status")
+
+    def is_bad(self, edge: Mapping[str, Any]) -> bool:
+        """Lean rejected the step, it timed out, or it leads to a FAILED node."""
+        return edge.get("result") in BAD_RESULTS or self.status(edge.get("dst")) == "FAILED"
+
+    def path_to(self, node: int) -> list[Mapping[str, Any]] | None:
+        """Edges from the root to `node` along the BFS tree; None if unreachable."""
+        path = []
+        while node != self.root:
+            edge = self.parent_edge.get(node)
+            if edge is None:
+                return None
+            path.append(edge)
+            node = int(edge["src"])
+        return path[::-1]
+
+    def proof_path(self) -> list[Mapping[str, Any]]:
+        """Edges along the extracted proof (empty when the attempt failed)."""
+        if not self.log.get("proved"):
+            return []
+        path = self._follow_tactics(self.log.get("proof") or [])
+        return path if path is not None else self._search_proved()
+
+    def _follow_tactics(self, tactics: Sequence[str]) -> list[Mapping[str, Any]] | None:
+        node, path = self.root, []
+        for i, tactic in enumerate(tactics):
+            last = i == len(tactics) - 1
+            match = [
+                e
+                for e in self.children.get(node, ())
+                if normalize_tactic(e["tactic"]) == normalize_tactic(tactic)
+                and e.get("result") not in BAD_RESULTS
+                and (e.get("result") == "proved" if last else e.get("dst") is not None)
+            ]
+            if not match:
+                return None
+            path.append(match[0])
+            node = match[0].get("dst")
+        return path or None
+
+    def _search_proved(self) -> list[Mapping[str, Any]]:
+        for edge in self.log["edges"]:
+            if edge.get("result") == "proved":
+                path = self.path_to(int(edge["src"]))
+                if path is not None:
+                    return [*path, edge]
+        return []
+
+    def soft_value(self, edge: Mapping[str, Any]) -> float:
+        """Monte-Carlo value of the step: 0 if bad, 1 if it proves, else its node's value."""
+        if self.is_bad(edge):
+            return 0.0
+        if edge.get("result") == "proved" or self.status(edge.get("dst")) == "PROVED":
+            return 1.0
+        node = self.nodes.get(edge.get("dst"), {})
+        value = node.get("value")
+        if value is not None and (node.get("visits") or 0) > 0:
+            return min(1.0, max(0.0, float(value)))
+        return 1.0
+
+
+def prm_rows_from_search_logs(
+    logs: Iterable[Mapping[str, Any]],
+    *,
+    split: str | None = "train",
+    soft: bool = False,
+    include_open_leaves: bool = False,
+) -> list[Row]:
+    """PRM rows from search logs with first-error labels.
+
+    Per attempt: the proof path (all good), and for every bad edge whose tree path from the root
+    is all good, that path plus the bad edge (labelled bad, the row ends there). With
+    `include_open_leaves`, also the paths to unexpanded OPEN leaves (all good; with `soft` their
+    Monte-Carlo values are what makes them informative).
+    """
+    rows = []
+    for log in logs:
+        if not _in_split(log, split):
+            continue
+        tree = SearchTree(log)
+        prompt = format_state_prompt(tree.state(tree.root))
+
+        def label(edge, tree=tree):
+            return tree.soft_value(edge) if soft else not tree.is_bad(edge)
+
+        def row(path, prompt=prompt, label=label):
+            return {
+                "prompt": prompt,
+                "completions": [format_step(e.get("thought") or "", e["tactic"]) for e in path],
+                "labels": [label(e) for e in path],
+            }
+
+        proof = tree.proof_path()
+        if proof:
+            good = row(proof)
+            good["labels"] = [1.0 if soft else True] * len(proof)
+            rows.append(good)
+        for edge in log["edges"]:
+            leaf = (
+                include_open_leaves
+                and not tree.is_bad(edge)
+                and tree.status(edge.get("dst")) == "OPEN"
+                and not tree.children.get(edge.get("dst"))
+            )
+            if not (tree.is_bad(edge) or leaf):
+                continue
+            path = tree.path_to(int(edge["src"]))
+            if path is None or any(tree.is_bad(e) for e in path):
+                continue
+            rows.append(row([*path, edge]))
+    return dedupe(rows, ("prompt", "completions"))
+
+
+def dpo_pairs_from_search_logs(
+    logs: Iterable[Mapping[str, Any]],
+    *,
+    split: str | None = "train",
+    max_rejected_per_state: int | None = None,
+) -> list[Row]:
+    """DPO pairs: at each state on a proof path, the proof's step vs. each bad sibling step."""
+    rows = []
+    for log in logs:
+        if not _in_split(log, split):
+            continue
+        tree = SearchTree(log)
+        for chosen in tree.proof_path():
+            src = int(chosen["src"])
+            siblings = [
+                e
+                for e in tree.children[src]
+                if tree.is_bad(e)
+                and normalize_tactic(e["tactic"]) != normalize_tactic(chosen["tactic"])
+            ]
+            if max_rejected_per_state is not None:
+                siblings = siblings[:max_rejected_per_state]
+            for rejected in siblings:
+                rows.append(
+                    {
+                        "prompt": format_state_prompt(tree.state(src)),
+                        "chosen": format_step(chosen.get("thought") or "", chosen["tactic"]),
+                        "rejected": format_step(rejected.get("thought") or "", rejected["tactic"]),
+                    }
+                )
+    return dedupe(rows, ("prompt", "chosen", "rejected"))
+
+
+def first_error_index(labels: Sequence[bool | float], threshold: float = 0.5) -> int | None:
+    """Index of the first bad step (label below `threshold`), None if every step is good."""
+    for i, value in enumerate(labels):
+        if float(value) < threshold:
+            return i
+    return None
