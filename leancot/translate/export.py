@@ -429,6 +429,8 @@ def push_to_hub(
                 f"(HTTP {status}); use a token with write access; {intact}"
             ) from exc
         raise HubError(f"the Hugging Face hub at {where} failed: {exc}; {intact}") from exc
+    except ValueError as exc:  # e.g. HFValidationError for a malformed repo id
+        raise HubError(f"cannot push to {repo_id!r}: {exc}; {intact}") from exc
     except Exception as exc:  # network layer errors differ between hub client versions
         raise HubError(
             f"could not reach the Hugging Face hub at {where} ({type(exc).__name__}: {exc}); "

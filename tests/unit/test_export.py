@@ -199,3 +199,12 @@ def test_push_refuses_an_unfinished_folder(tmp_path):
     (tmp_path / "half").mkdir()
     with pytest.raises(ExportError, match="not a finished export"):
         push_to_hub(tmp_path / "half", "someone/lean-cot")
+
+
+def test_push_with_a_malformed_repo_id(tmp_path, monkeypatch):
+    pytest.importorskip("huggingface_hub")
+    out = export_dataset({"train": rows(1, "train")}, tmp_path / "ds", **CARD)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token")
+    with pytest.raises(HubError, match="cannot push to 'not a repo!'.*intact"):
+        push_to_hub(out, "not a repo!")
