@@ -94,7 +94,6 @@ def best_first_search(
         node = graph.nodes[nid]
         if node.expanded or node.status is not Status.OPEN or -neg != s.score(node):
             continue  # closed, resolved, or a stale entry superseded by a better path
-        node.visits += 1
         candidates = dedup(meter.propose(policy, [node.state], num_candidates)[0])
         fresh: list[Node] = []
         for cand in candidates:

@@ -475,7 +475,10 @@ def _render(pg: ProofGraph, path: Path, labels: bool | None) -> None:
         g, pos, ax=ax, labels={f"n{n.id}": str(n.id) for n in pg.nodes}, font_size=7
     )
     if labels if labels is not None else len(edge_list) <= MAX_EDGE_LABELS:
-        text = {(u, v): _short(attrs["tactic"]) for u, v, _k, attrs in edge_list}
+        text: dict[tuple[str, str], str] = {}
+        for u, v, _k, attrs in edge_list:  # parallel edges share one label
+            text[u, v] = f"{text[u, v]} | " if (u, v) in text else ""
+            text[u, v] += _short(attrs["tactic"])
         nx.draw_networkx_edge_labels(g, pos, ax=ax, edge_labels=text, font_size=6)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")

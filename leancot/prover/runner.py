@@ -117,8 +117,11 @@ class LeanEnv:
             return LeanError(f"stale state with no known path to replay:\n{state.pp}")
         self.replays += 1
         current = self._start(self._statement, timeout)
-        for tac in path:
-            if not isinstance(current, TacticState):
+        tactics = iter(path)
+        while isinstance(current, TacticState):
+            self._fresh[current.pp] = current  # every state on the way is fresh now
+            tac = next(tactics, None)
+            if tac is None:
                 break
             current = self.server.run_tac(current, tac, timeout)
         if not isinstance(current, TacticState) or current.pp != state.pp:

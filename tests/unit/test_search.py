@@ -56,12 +56,12 @@ T2_POLICY = {
     "⊢ B": [("b2", -0.1), ("b1", -0.3)],
     "⊢ B1": [("b11", 0.0)],
 }
-UNLIMITED = Budget()
+DEFAULT_BUDGET = Budget()
 MCTS_BUDGET = Budget(max_expansions=50)
 T2_PRM = {"⊢ A": 0.1, "⊢ A1": 0.1, "⊢ A2": 0.05, "⊢ B": 0.9, "⊢ B1": 0.95}
 
 
-def run_best_first(priority="logprob", values=None, budget=UNLIMITED, table=T1_POLICY):
+def run_best_first(priority="logprob", values=None, budget=DEFAULT_BUDGET, table=T1_POLICY):
     env, policy = ScriptedEnv(T1_ENV, "⊢ R"), ScriptedPolicy(table)
     value = ScriptedValue(values) if values is not None else None
     result = best_first_search(
