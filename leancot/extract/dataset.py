@@ -82,7 +82,9 @@ def novel_premises_split(
 
     LeanDojo's `split_by_premise`: premises are taken rarest first (ties by name) and all theorems
     using one move to val/test together, until val/test hold `val_fraction + test_fraction` of the
-    theorems (the last group may overshoot). Val/test are then divided by name hash. Theorems
+    theorems (the last group may overshoot, to at most twice that; a group that would go further
+    is skipped, so a premise used nearly everywhere never empties train). Val/test are then
+    divided by name hash. Theorems
     sharing a full name are treated as one. Deterministic: no random state is involved.
     """
     if val_fraction < 0 or test_fraction < 0 or not 0 < val_fraction + test_fraction < 1:
@@ -102,7 +104,8 @@ def novel_premises_split(
     for _premise, group in sorted(users.items(), key=lambda kv: (len(kv[1]), kv[0])):
         if len(held_out) >= target:
             break
-        held_out |= group
+        if len(held_out | group) <= 2 * target:  # a premise nearly all theorems use is skipped
+            held_out |= group
 
     ordered = sorted(held_out, key=lambda n: (hash_fraction(n), n))
     share = val_fraction / (val_fraction + test_fraction)

@@ -115,6 +115,15 @@ def test_novel_premises_theorems_without_premises_stay_in_train():
     assert all(split[f"t{i}"] == "train" for i in range(50))
 
 
+def test_novel_premises_never_empties_train():
+    everywhere = [make_theorem(f"t{i}", ["Nat.add_zero"]) for i in range(100)]
+    assert set(novel_premises_split(everywhere).values()) == {"train"}
+    mixed = everywhere + [make_theorem(f"r{i}", ["Nat.add_zero", f"rare{i}"]) for i in range(20)]
+    split = novel_premises_split(mixed)
+    held_out = [name for name, s in split.items() if s != "train"]
+    assert 12 <= len(held_out) <= 24 and all(name.startswith("r") for name in held_out)
+
+
 def test_novel_premises_rejects_bad_fractions():
     with pytest.raises(ValueError):
         novel_premises_split([], val_fraction=0.0, test_fraction=0.0)
