@@ -1,0 +1,224 @@
+"""The three chain-of-thought corpora, built from traced theorems (FORMATS.md).
+
+- step records: one per traced tactic, with its rendered thought (`step_records`);
+- Lean-STaR rows: state, thought, tactic (`star_rows`, from step records);
+- whole-proof documents: statement, numbered reasoning steps, final Lean proof (`proof_docs`).
+
+Builders take iterables and yield dicts, so corpora stream; `write_jsonl` writes atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from leancot.translate.goals import NO_GOALS
+from leancot.translate.templates import _flat, environment, render_step
+
+TRAIN_FRACTION = 0.9
+VAL_FRACTION = 0.05
+SPLIT_HEX_DIGITS = 8  # hash prefix read as a number in [0, 1)
+PROOF_DOC_TEMPLATE = "proof_doc.j2"
+
+
+def split_of(full_name: str) -> str:
+    """The random split of a theorem: sha256(full_name) prefix in [0, 1) -> train/val/test."""
+    prefix = hashlib.sha256(full_name.encode()).hexdigest()[:SPLIT_HEX_DIGITS]
+    x = int(prefix, 16) / 16**SPLIT_HEX_DIGITS
+    if x < TRAIN_FRACTION:
+        return "train"
+    if x < TRAIN_FRACTION + VAL_FRACTION:
+        return "val"
+    return "test"
+
+
+def step_id(full_name: str, step: int) -> str:
+    """Stable id of a step: sha256("full_name:step") prefix."""
+    return hashlib.sha256(f"{full_name}:{step}".encode()).hexdigest()[:16]
+
+
+def step_record(
+    full_name: str,
+    step: int,
+    state_before: str,
+    tactic: str,
+    state_after: str,
+    *,
+    depth: int = 0,
+    split: str | None = None,
+    source: str = "extract",
+) -> dict[str, Any]:
+    """One step record with its thought rendered from the templates."""
+    rendered = render_step(state_before, tactic, state_after, depth=depth)
+    return {
+        "id": step_id(full_name, step),
+        "full_name": full_name,
+        "split": split or split_of(full_name),
+        "step": step,
+        "depth": depth,
+        "state_before": state_before,
+        "tactic": tactic,
+        "state_after": state_after,
+        "thought": rendered.thought,
+        "template": rendered.template,
+        "verified": True,
+        "source": source,
+    }
+
+
+def step_records(
+    theorems: Iterable[dict[str, Any]],
+    *,
+    max_depth: int | None = None,
+    split_fn: Callable[[str], str] = split_of,
+) -> Iterator[dict[str, Any]]:
+    """Step records for every traced tactic (optionally only those nested at most `max_depth`).
+
+    `step` is the tactic's index in `traced_tactics`, so ids stay stable under filtering. A
+    theorem's own "split" key wins over `split_fn`.
+    """
+    for thm in theorems:
+        name = thm["full_name"]
+        split = thm.get("split") or split_fn(name)
+        for i, t in enumerate(thm.get("traced_tactics", [])):
+            depth = int(t.get("depth", 0))
+            if max_depth is not None and depth > max_depth:
+                continue
+            yield step_record(
+                name,
+                i,
+                t.get("state_before", ""),
+                t["tactic"],
+                t.get("state_after", NO_GOALS),
+                depth=depth,
+                split=split,
+            )
+
+
+def star_rows(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Lean-STaR rows (state, thought, tactic) from step records."""
+    for r in records:
+        yield {
+            "full_name": r["full_name"],
+            "split": r["split"],
+            "state": r["state_before"],
+            "thought": r["thought"],
+            "tactic": r["tactic"],
+        }
+
+
+def search_records(logs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Step records (source "search") along the proof of every proved search log."""
+    for log in logs:
+        if not log.get("proved") or not log.get("proof"):
+            continue
+        states = {n["id"]: n["state"] for n in log.get("nodes", [])}
+        node = log.get("root", 0)
+        for i, tactic in enumerate(log["proof"]):
+            edge = next(
+                (
+                    e
+                    for e in log.get("edges", [])
+                    if e["src"] == node
+                    and e["tactic"] == tactic
+                    and e.get("result") in ("ok", "proved")
+                ),
+                None,
+            )
+            if edge is None:
+                break
+            dst = edge.get("dst")
+            after = states.get(dst, NO_GOALS) if dst is not None else NO_GOALS
+            yield step_record(
+                log["full_name"],
+                i,
+                states.get(node, ""),
+                tactic,
+                after,
+                split=log.get("split"),
+                source="search",
+            )
+            if dst is None:
+                break
+            node = dst
+
+
+def proof_docs(
+    theorems: Iterable[dict[str, Any]],
+    *,
+    max_depth: int | None = None,
+    split_fn: Callable[[str], str] = split_of,
+) -> Iterator[dict[str, Any]]:
+    """Whole-proof CoT documents: statement, one reasoning step per tactic, final proof."""
+    for thm in theorems:
+        name = thm["full_name"]
+        records = list(step_records([thm], max_depth=max_depth, split_fn=split_fn))
+        if not records:
+            continue
+        statement = thm.get("statement") or ""
+        proof = thm.get("proof") or _proof_from_tactics(thm.get("traced_tactics", []))
+        steps = [
+            {"thought": r["thought"], "tactic": _flat(r["tactic"]), "depth": r["depth"]}
+            for r in records
+        ]
+        text = render_document(
+            PROOF_DOC_TEMPLATE,
+            statement=statement,
+            initial_state=records[0]["state_before"],
+            steps=steps,
+            lean=_lean_proof(statement, proof),
+        )
+        yield {
+            "full_name": name,
+            "split": records[0]["split"],
+            "statement": statement,
+            "steps": [s["thought"] for s in steps],
+            "proof": proof,
+            "text": text,
+        }
+
+
+def render_document(template: str, **context: Any) -> str:
+    """Render a multi-line document template (layout kept; trailing spaces dropped)."""
+    text = environment().get_template(template).render(**context)
+    return "\n".join(line.rstrip() for line in text.strip("\n").split("\n")) + "\n"
+
+
+def _proof_from_tactics(tactics: list[dict[str, Any]]) -> str:
+    """`by` and the top-level tactics, when the theorem does not carry its proof text."""
+    top = [t["tactic"] for t in tactics if int(t.get("depth", 0)) == 0]
+    body = "\n".join("  " + line for tac in top for line in tac.split("\n"))
+    return "by\n" + body
+
+
+def _lean_proof(statement: str, proof: str) -> str:
+    if not statement:
+        return proof
+    if proof.lstrip().startswith(":="):
+        return f"{statement} {proof.lstrip()}"
+    return f"{statement} := {proof}"
+
+
+def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> int:
+    """Write rows as JSON lines to `path` atomically (temp file, then rename); return the count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
