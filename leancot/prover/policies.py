@@ -82,14 +82,15 @@ CLOSERS = (
     "contradiction",
     "assumption",
 )
+# A sequence is parenthesised: the REPL runs one tactic per request, and `(t1; t2)` is one tactic.
 STRUCTURAL = (
     "constructor",
     "intro",
     "intros",
-    "intros; simp",
-    "intros; simp_all",
-    "intros; omega",
-    "intro n; induction n <;> simp",
+    "(intros; simp)",
+    "(intros; simp_all)",
+    "(intros; omega)",
+    "(intro n; induction n <;> simp)",
     "induction n <;> simp_all",
     "cases h",
     "simp at *",

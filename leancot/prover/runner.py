@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -77,7 +78,7 @@ class LeanEnv:
 
     def start(self, statement: str, timeout: float | None = None) -> TacticResult:
         self.server.maybe_recycle()  # a safe point: no handle of the last theorem is needed
-        self._statement = statement
+        self._statement = statement = bare_statement(statement)
         self._paths.clear()
         self._fresh.clear()
         result = self._start(statement, timeout)
@@ -130,6 +131,11 @@ class LeanEnv:
             )
         self._fresh[state.pp] = current
         return current
+
+
+def bare_statement(statement: str) -> str:
+    """The statement without a trailing `:=` or `:= by` (LeanServer appends `:= by sorry`)."""
+    return re.sub(r"\s*:=\s*(by\s*)?$", "", statement.rstrip())
 
 
 def format_proof(tactics: Sequence[str], indent: str = "  ") -> str:

@@ -24,7 +24,7 @@ from leancot.lean.results import (
     Timeout,
 )
 from leancot.prover import Budget, ConstantValue, ScriptedEnv, ScriptedPolicy
-from leancot.prover.runner import LeanEnv, format_proof, prove_all, read_log
+from leancot.prover.runner import LeanEnv, bare_statement, format_proof, prove_all, read_log
 
 THEOREMS = [
     {"full_name": "T.one", "statement": "theorem one : R", "split": "test"},
@@ -194,6 +194,13 @@ def test_format_proof_indents_multiline_tactics():
     assert format_proof(tactics) == (
         "by\n  intro n\n  induction n with\n  | zero => rfl\n  | succ k ih => simp"
     )
+
+
+def test_bare_statement_drops_a_trailing_by():
+    assert bare_statement("theorem t : 1 = 1 := by\n") == "theorem t : 1 = 1"
+    assert bare_statement("theorem t : 1 = 1 :=") == "theorem t : 1 = 1"
+    assert bare_statement("theorem t : 1 = 1") == "theorem t : 1 = 1"
+    assert bare_statement("def f := 1") == "def f := 1"
 
 
 SLOW_RUN = """
