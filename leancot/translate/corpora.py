@@ -5,6 +5,7 @@
 - whole-proof documents: statement, numbered reasoning steps, final Lean proof (`proof_docs`).
 
 Builders take iterables and yield dicts, so corpora stream; `write_jsonl` writes atomically.
+Splits come from `leancot.extract.dataset.split_of` (the deterministic hash rule), re-exported here.
 """
 
 from __future__ import annotations
@@ -17,24 +18,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from leancot.extract.dataset import split_of
 from leancot.translate.goals import NO_GOALS
 from leancot.translate.templates import _flat, environment, render_step
 
-TRAIN_FRACTION = 0.9
-VAL_FRACTION = 0.05
-SPLIT_HEX_DIGITS = 8  # hash prefix read as a number in [0, 1)
 PROOF_DOC_TEMPLATE = "proof_doc.j2"
-
-
-def split_of(full_name: str) -> str:
-    """The random split of a theorem: sha256(full_name) prefix in [0, 1) -> train/val/test."""
-    prefix = hashlib.sha256(full_name.encode()).hexdigest()[:SPLIT_HEX_DIGITS]
-    x = int(prefix, 16) / 16**SPLIT_HEX_DIGITS
-    if x < TRAIN_FRACTION:
-        return "train"
-    if x < TRAIN_FRACTION + VAL_FRACTION:
-        return "val"
-    return "test"
 
 
 def step_id(full_name: str, step: int) -> str:

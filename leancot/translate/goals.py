@@ -31,8 +31,8 @@ _BINDING_WORD = re.compile(r"(?<![\w.])(?:let|have|fun|λ|match|show|do)(?![\w']
 class Hypothesis:
     """One hypothesis line: names sharing a type, and the value of a `let` binding.
 
-    `broken` records that Lean put the type on the lines after `h :` (too wide for one line);
-    it only affects printing, never equality.
+    `broken` records that Lean put the type (the value, for a `let`) on the lines after `h :`
+    (`x : T :=`) because it was too wide for one line; it only affects printing, never equality.
     """
 
     names: tuple[str, ...]
@@ -48,12 +48,14 @@ class Hypothesis:
         head = " ".join(self.names) + " :"
         if self.value is not None:
             text = f"{head} {self.type} :="
+            if self.broken and self.value:
+                return text + "\n" + _indent(self.value)
             first, *rest = self.value.split("\n")
             lines = [f"{text} {first}" if first else text]
             lines += [INDENT + line for line in rest]
             return "\n".join(lines)
         first, *rest = self.type.split("\n")
-        if self.broken:
+        if self.broken and self.type:
             return head + "\n" + _indent(self.type)
         return "\n".join([f"{head} {first}"] + [INDENT + line for line in rest])
 
@@ -188,11 +190,14 @@ def _make_hypothesis(names: tuple[str, ...], first: str | None, rest: list[str])
         # `x : T := v`: the type sits at the hypothesis' own level, the value is nested.
         type_text = raw[:cut]
         value_lines = raw[cut + 3 :].split("\n")
+        if not value_lines[0].strip() and len(value_lines) > 1:
+            value = "\n".join(_dedent(line) for line in value_lines[1:])
+            return Hypothesis(names, type_text, value, broken=True)
         value = _join(value_lines[0].removeprefix(" "), value_lines[1:])
         return Hypothesis(names, type_text, value)
-    if first is None or first == "":
+    if not first and rest:
         return Hypothesis(names, "\n".join(_dedent(line) for line in rest), None, broken=True)
-    return Hypothesis(names, _join(first, rest), None)
+    return Hypothesis(names, _join(first or "", rest), None)
 
 
 _OPEN = "([{⟨⦃"
