@@ -5,6 +5,7 @@ Every field carries a `help` text in its metadata: `cli_commands` turns the fiel
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +81,15 @@ class TrainConfig:
             return self.learning_rate
         return 1e-3 if self.model is None else 2e-5
 
-    def trainer_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments common to every TRL config (transformers TrainingArguments)."""
+    def trainer_kwargs(self, args_class: type) -> dict[str, Any]:
+        """Keyword arguments common to every TRL config (a transformers TrainingArguments)."""
+        names = {f.name for f in dataclasses.fields(args_class)}
+        # transformers 5.x renamed gradient_checkpointing (the old name warns)
+        checkpointing = (
+            "activation_checkpointing"
+            if "activation_checkpointing" in names
+            else "gradient_checkpointing"
+        )
         return {
             "output_dir": self.output_dir,
             "max_steps": self.max_steps,
@@ -97,7 +105,7 @@ class TrainConfig:
             "seed": self.seed,
             "data_seed": self.seed,
             "bf16": self.bf16,
-            "gradient_checkpointing": self.gradient_checkpointing,
+            checkpointing: self.gradient_checkpointing,
             "use_cpu": self.use_cpu,
             "disable_tqdm": not self.progress,
             "report_to": "none",

@@ -60,7 +60,7 @@ def main(config: DPOTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
     tokenizer = runner.prepare_tokenizer(config, texts)
     model = load_causal_lm(config, tokenizer)
     args = DPOConfig(
-        **config.trainer_kwargs(),
+        **config.trainer_kwargs(DPOConfig),
         max_length=config.max_length,
         beta=config.beta,
         loss_type=[config.loss_type],

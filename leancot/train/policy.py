@@ -86,7 +86,7 @@ def main(config: PolicyConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     tokenizer = runner.prepare_tokenizer(config, (r["prompt"] + r["completion"] for r in rows))
     model = load_causal_lm(config, tokenizer)
     args = SFTConfig(
-        **config.trainer_kwargs(),
+        **config.trainer_kwargs(SFTConfig),
         max_length=config.max_length,
         completion_only_loss=True,
         packing=False,

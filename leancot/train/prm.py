@@ -43,14 +43,21 @@ def encode_prm(
     return ids, positions
 
 
+def _list_feature(dtype: str) -> Any:
+    import datasets
+
+    seq = getattr(datasets, "List", None) or datasets.Sequence  # List since datasets 4
+    return seq(datasets.Value(dtype))
+
+
 def prm_features(soft: bool) -> Any:
     """Explicit dataset features: int64 ids and int64 (or float32, soft) labels."""
-    from datasets import Features, Sequence, Value
+    from datasets import Features
 
     return Features(
         {
-            "input_ids": Sequence(Value("int64")),
-            "labels": Sequence(Value("float32" if soft else "int64")),
+            "input_ids": _list_feature("int64"),
+            "labels": _list_feature("float32" if soft else "int64"),
         }
     )
 
@@ -79,13 +86,13 @@ def tokenize_prm_dataset(
 
 def rows_dataset(rows: list[dict[str, Any]], soft: bool) -> Any:
     """A datasets.Dataset of stepwise rows with labels typed bool (hard) or float32 (soft)."""
-    from datasets import Dataset, Features, Sequence, Value
+    from datasets import Dataset, Features, Value
 
     features = Features(
         {
             "prompt": Value("string"),
-            "completions": Sequence(Value("string")),
-            "labels": Sequence(Value("float32" if soft else "bool")),
+            "completions": _list_feature("string"),
+            "labels": _list_feature("float32" if soft else "bool"),
         }
     )
     return Dataset.from_list(
@@ -200,7 +207,7 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
         last_only=config.train_on_last_step_only,
     )
     args = PRMConfig(
-        **config.trainer_kwargs(),
+        **config.trainer_kwargs(PRMConfig),
         max_length=config.max_length,
         step_separator=STEP_SEPARATOR,
         disable_dropout=True,

@@ -1,0 +1,85 @@
+"""PRM tokenization: int64 labels (the datasets bool pitfall) and TRL's label layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from leancot.train.prompts import STEP_SEPARATOR
+
+ROWS = [
+    {
+        "prompt": "n : ℕ\n⊢ n + 0 = n\n",
+        "completions": ["Simp.\nsimp", "Done.\nrfl"],
+        "labels": [True, False],
+    },
+    {"prompt": "⊢ p → p\n", "completions": ["Assume.\nintro h"], "labels": [True]},
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    from leancot.train.model import load_tokenizer, train_tokenizer
+
+    out = tmp_path_factory.mktemp("tok")
+    texts = [r["prompt"] + STEP_SEPARATOR.join(r["completions"]) for r in ROWS] * 20
+    train_tokenizer(texts, out, vocab_size=300)
+    return load_tokenizer(out)  # what AutoTokenizer gives back
+
+
+def test_naive_map_turns_ignore_index_into_true():
+    """The pitfall itself: mapping ints onto a list[bool] column keeps bool, -100 -> True."""
+    from leancot.train.prm import rows_dataset
+
+    naive = rows_dataset(ROWS, soft=False).map(lambda r: {"labels": [-100, 1, 0]})
+    if naive.features["labels"].feature.dtype != "bool":
+        pytest.skip("this datasets version no longer keeps the bool type")
+    assert naive[0]["labels"] == [True, True, False]
+
+
+def test_tokenized_labels_are_int64_with_ignore_index(tokenizer):
+    from leancot.train.prm import IGNORE, encode_prm, rows_dataset, tokenize_prm_dataset
+
+    ds = tokenize_prm_dataset(rows_dataset(ROWS, soft=False), tokenizer, max_length=512, soft=False)
+    assert ds.features["labels"].feature.dtype == "int64"
+    assert ds.features["input_ids"].feature.dtype == "int64"
+    labels = ds[0]["labels"]
+    assert labels.count(IGNORE) == len(labels) - 2
+    ids, positions = encode_prm(tokenizer, ROWS[0]["prompt"], ROWS[0]["completions"])
+    assert ds[0]["input_ids"] == ids
+    assert [labels[p] for p in positions] == [1, 0]
+    last = tokenize_prm_dataset(
+        rows_dataset(ROWS, soft=False), tokenizer, max_length=512, soft=False, last_only=True
+    )
+    assert [x for x in last[0]["labels"] if x != IGNORE] == [0]
+
+
+def test_soft_labels_are_float32(tokenizer):
+    from leancot.train.prm import IGNORE, rows_dataset, tokenize_prm_dataset
+
+    rows = [{**ROWS[0], "labels": [0.75, 0.0]}]
+    ds = tokenize_prm_dataset(rows_dataset(rows, soft=True), tokenizer, max_length=512, soft=True)
+    assert ds.features["labels"].feature.dtype == "float32"
+    assert [x for x in ds[0]["labels"] if x != IGNORE] == [0.75, 0.0]
+
+
+def test_layout_matches_trl_prm_trainer(tokenizer):
+    """encode_prm puts labels where TRL's PRMTrainer.tokenize_row does."""
+    from trl.experimental.prm import PRMTrainer
+
+    from leancot.train.prm import IGNORE, encode_prm
+
+    for row in ROWS:
+        trl = PRMTrainer.tokenize_row(row, tokenizer, STEP_SEPARATOR, None, None, False, False)
+        ids, positions = encode_prm(tokenizer, row["prompt"], row["completions"])
+        assert trl["input_ids"] == ids
+        assert [i for i, x in enumerate(trl["labels"]) if x != IGNORE] == positions
+
+
+def test_truncation_drops_cut_steps(tokenizer):
+    from leancot.train.prm import encode_prm
+
+    ids, positions = encode_prm(tokenizer, ROWS[0]["prompt"], ROWS[0]["completions"])
+    short_ids, short_positions = encode_prm(
+        tokenizer, ROWS[0]["prompt"], ROWS[0]["completions"], max_length=positions[0] + 1
+    )
+    assert short_ids == ids[: positions[0] + 1] and short_positions == positions[:1]

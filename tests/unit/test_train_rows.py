@@ -1,0 +1,237 @@
+"""Training rows from step records and search logs: formats, first-error labels, DPO pairs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leancot.train.data import load_inputs
+from leancot.train.prompts import format_state_prompt, format_step, parse_step
+from leancot.train.rows import (
+    SearchTree,
+    dpo_pairs_from_search_logs,
+    first_error_index,
+    prm_rows_from_search_logs,
+    prm_rows_from_steps,
+    record_kind,
+    sft_rows,
+    sft_rows_from_search_logs,
+)
+from leancot.train.synthetic import synthetic_corpus
+
+ROOT = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q"
+
+
+def _node(i, state, status="OPEN", visits=0, value=None):
+    return {"id": i, "state": state, "status": status, "visits": visits, "value": value}
+
+
+def _edge(src, dst, tactic, result="ok", thought=""):
+    return {
+        "src": src,
+        "dst": dst,
+        "tactic": tactic,
+        "thought": thought or f"try {tactic}",
+        "logprob": -1.0,
+        "result": result,
+        "error": "failed" if result == "error" else None,
+    }
+
+
+@pytest.fixture
+def proved_log():
+    """constructor; exact hp; exact hq proves it. Around the proof path: a rejected `left`,
+    `intro h` into a FAILED node (with an error below it), a rejected `exact hq` at node 1,
+    `simp` to an OPEN node whose `rfl` fails, and `skip` to an unexpanded OPEN leaf."""
+    nodes = [
+        _node(0, ROOT, "PROVED"),
+        _node(1, "case left\n⊢ p\n\ncase right\n⊢ q", "PROVED", visits=4, value=0.5),
+        _node(2, "case right\n⊢ q", "PROVED"),
+        _node(3, "no goals", "PROVED"),
+        _node(4, "h : p\n⊢ False", "FAILED"),
+        _node(5, "⊢ p ∧ q", "OPEN", visits=2, value=0.25),
+        _node(6, "case right\n⊢ q", "OPEN"),
+    ]
+    edges = [
+        _edge(0, 1, "constructor"),
+        _edge(0, None, "left", "error"),
+        _edge(0, 4, "intro h"),
+        _edge(4, None, "exact h", "error"),
+        _edge(1, 2, "exact hp"),
+        _edge(1, None, "exact hq", "error"),
+        _edge(1, 5, "simp"),
+        _edge(5, None, "rfl", "error"),
+        _edge(2, 3, "exact hq", "proved"),
+        _edge(2, 6, "skip"),
+    ]
+    return {
+        "full_name": "T.and",
+        "statement": "theorem and ...",
+        "split": "train",
+        "method": "best_first",
+        "proved": True,
+        "proof": ["constructor", "exact hp", "exact hq"],
+        "root": 0,
+        "nodes": nodes,
+        "edges": edges,
+        "lean_calls": 10,
+        "wall_s": 1.0,
+    }
+
+
+@pytest.fixture
+def failed_log():
+    nodes = [_node(0, "⊢ a = a"), _node(1, "⊢ b = b")]
+    edges = [_edge(0, 1, "change b = b"), _edge(1, None, "omega", "timeout")]
+    return {
+        "full_name": "T.refl",
+        "statement": "theorem refl",
+        "split": "val",
+        "method": "mcts_prm",
+        "proved": False,
+        "proof": None,
+        "root": 0,
+        "nodes": nodes,
+        "edges": edges,
+        "lean_calls": 2,
+        "wall_s": 0.5,
+    }
+
+
+def _steps(rows):
+    return {tuple(parse_step(c)[1] for c in r["completions"]): r["labels"] for r in rows}
+
+
+def test_step_format_round_trip():
+    text = format_step("Split the\nconjunction.", "induction n with\n  | zero => rfl")
+    assert text == "Split the conjunction.\ninduction n with\n  | zero => rfl"
+    assert parse_step(text) == ("Split the conjunction.", "induction n with\n  | zero => rfl")
+    assert parse_step(format_step("", "simp")) == ("", "simp")
+    assert parse_step("simp") == ("", "simp")
+    assert parse_step("Close it.\nsimp\n\nNext.\nrfl") == ("Close it.", "simp")
+    assert format_state_prompt("⊢ p\n") == "⊢ p\n"
+
+
+def test_record_kinds(proved_log):
+    assert record_kind(proved_log) == "search_log"
+    assert record_kind({"state_before": "⊢ p", "tactic": "rfl"}) == "step"
+    assert record_kind({"state": "⊢ p", "thought": "", "tactic": "rfl"}) == "leanstar"
+    assert record_kind({"steps": [], "proof": "by rfl"}) == "cot_doc"
+
+
+def test_sft_rows_from_steps_and_leanstar():
+    records = [
+        {"full_name": "A", "split": "train", "state_before": "⊢ p", "thought": "t", "tactic": "x"},
+        {"full_name": "A", "split": "train", "state": "⊢ p", "thought": "t", "tactic": "x"},
+        {"full_name": "B", "split": "test", "state": "⊢ q", "thought": "u", "tactic": "y"},
+        {
+            "full_name": "C",
+            "split": "train",
+            "state_before": "⊢ r",
+            "tactic": "z",
+            "verified": False,
+        },
+    ]
+    assert sft_rows(records) == [{"prompt": "⊢ p\n", "completion": "t\nx"}]
+    assert sft_rows(records, split="test") == [{"prompt": "⊢ q\n", "completion": "u\ny"}]
+    assert len(sft_rows(records, split=None)) == 2
+
+
+def test_proof_path_and_sft_from_search(proved_log, failed_log):
+    tree = SearchTree(proved_log)
+    assert [e["tactic"] for e in tree.proof_path()] == ["constructor", "exact hp", "exact hq"]
+    assert SearchTree(failed_log).proof_path() == []
+    rows = sft_rows_from_search_logs([proved_log, failed_log], split=None)
+    assert [r["prompt"] for r in rows] == [
+        format_state_prompt(n["state"]) for n in proved_log["nodes"][:3]
+    ]
+
+
+def test_proof_path_falls_back_when_tactics_do_not_match(proved_log):
+    proved_log["proof"] = ["constructor", "exact  hp", "something else"]
+    assert [e["tactic"] for e in SearchTree(proved_log).proof_path()] == [
+        "constructor",
+        "exact hp",
+        "exact hq",
+    ]
+
+
+def test_prm_first_error_labels(proved_log):
+    rows = prm_rows_from_search_logs([proved_log])
+    assert all(r["prompt"] == format_state_prompt(ROOT) for r in rows)
+    assert _steps(rows) == {
+        ("constructor", "exact hp", "exact hq"): [True, True, True],
+        ("left",): [False],
+        ("intro h",): [False],  # leads to a FAILED node; the error below it is dropped
+        ("constructor", "exact hq"): [True, False],
+        ("constructor", "simp", "rfl"): [True, True, False],
+    }
+    for row in rows:  # nothing follows a bad step
+        index = first_error_index(row["labels"])
+        assert index is None or index == len(row["labels"]) - 1
+
+
+def test_prm_open_leaves_and_soft_labels(proved_log):
+    rows = prm_rows_from_search_logs([proved_log], include_open_leaves=True)
+    assert _steps(rows)[("constructor", "exact hp", "skip")] == [True, True, True]
+    soft = _steps(prm_rows_from_search_logs([proved_log], soft=True))
+    assert soft[("constructor", "exact hp", "exact hq")] == [1.0, 1.0, 1.0]
+    # node 1 is PROVED, so 1.0; node 5 has a Monte-Carlo value of 0.25 from 2 visits
+    assert soft[("constructor", "simp", "rfl")] == [1.0, 0.25, 0.0]
+
+
+def test_prm_failed_attempt_and_split(failed_log):
+    assert prm_rows_from_search_logs([failed_log]) == []  # split "val"
+    rows = prm_rows_from_search_logs([failed_log], split="val")
+    assert _steps(rows) == {("change b = b", "omega"): [True, False]}
+
+
+def test_prm_rows_from_steps_top_level_and_unverified():
+    def rec(step, tactic, depth=0, verified=True):
+        return {
+            "full_name": "N.t",
+            "split": "train",
+            "step": step,
+            "depth": depth,
+            "state_before": f"state {step}",
+            "tactic": tactic,
+            "thought": "",
+            "verified": verified,
+        }
+
+    records = [rec(2, "c", verified=False), rec(0, "a"), rec(1, "nested", depth=1), rec(3, "d")]
+    records.append(rec(1, "b"))
+    (row,) = prm_rows_from_steps(records)
+    assert row["prompt"] == "state 0\n"
+    assert [parse_step(c)[1] for c in row["completions"]] == ["a", "b", "c"]
+    assert row["labels"] == [True, True, False]
+
+
+def test_dpo_pairs(proved_log, failed_log):
+    pairs = dpo_pairs_from_search_logs([proved_log, failed_log], split=None)
+    got = {(p["prompt"], parse_step(p["chosen"])[1], parse_step(p["rejected"])[1]) for p in pairs}
+    node1 = format_state_prompt(proved_log["nodes"][1]["state"])
+    assert got == {
+        (format_state_prompt(ROOT), "constructor", "left"),
+        (format_state_prompt(ROOT), "constructor", "intro h"),
+        (node1, "exact hp", "exact hq"),
+    }
+    capped = dpo_pairs_from_search_logs([proved_log], max_rejected_per_state=1)
+    assert len(capped) == 2
+
+
+def test_synthetic_corpus_is_deterministic_and_loads(tmp_path):
+    records, logs = synthetic_corpus(24, seed=3)
+    assert (records, logs) == synthetic_corpus(24, seed=3)
+    (tmp_path / "cot").mkdir()
+    with open(tmp_path / "cot" / "steps.jsonl", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    (tmp_path / "logs.json").write_text(json.dumps(logs))
+    inputs = load_inputs([tmp_path])
+    assert len(inputs.steps) == len(records) and len(inputs.search_logs) == 24
+    assert len(inputs.digests) == 2
+    prm = prm_rows_from_search_logs(inputs.search_logs, split=None)
+    assert any(False in r["labels"] for r in prm) and any(all(r["labels"]) for r in prm)
+    with pytest.raises(FileNotFoundError):
+        load_inputs([tmp_path / "missing"])

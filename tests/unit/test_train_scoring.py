@@ -1,0 +1,199 @@
+"""Scoring API without torch: propose() on a scripted policy, HTTPPolicy on a local server,
+evaluation metrics with scripted backends."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from leancot.train.evaluate import EvalReport, evaluate_policy, evaluate_prm, format_report
+from leancot.train.prompts import format_state_prompt, format_step
+from leancot.train.scoring import (
+    PRM,
+    Completion,
+    HTTPPolicy,
+    Policy,
+    PolicyBase,
+    PolicyServerError,
+    SamplingParams,
+)
+
+
+class ScriptedPolicy(PolicyBase):
+    """Answers from a table keyed by prompt; records the calls."""
+
+    def __init__(self, table):
+        self.table = table
+        self.calls = []
+
+    def generate(self, prompts, params):
+        self.calls.append((list(prompts), params))
+        return [[Completion(t, lp) for t, lp in self.table[p]][: params.n] for p in prompts]
+
+
+def test_sampling_params_validation():
+    with pytest.raises(ValueError):
+        SamplingParams(n=0)
+    with pytest.raises(ValueError):
+        SamplingParams(top_p=0)
+
+
+def test_propose_parses_dedupes_and_ranks():
+    table = {
+        "⊢ a\n": [
+            ("Use simp.\nsimp", -2.0),
+            ("Close.\nrfl", -1.0),
+            ("Again.\n simp ", -0.5),  # same tactic, better logprob: kept
+            ("Nothing.\n", -0.1),  # empty tactic: dropped
+        ],
+        "⊢ b\n": [("exact h", -3.0)],
+    }
+    policy = ScriptedPolicy(table)
+    assert isinstance(policy, Policy)
+    out = policy.propose(["⊢ a", "⊢ b"], 4, temperature=0.7, seed=1)
+    assert [(p.thought, p.tactic, p.logprob) for p in out[0]] == [
+        ("Again.", "simp", -0.5),
+        ("Close.", "rfl", -1.0),
+    ]
+    thought, tactic, logprob = out[1][0]
+    assert (thought, tactic, logprob) == ("", "exact h", -3.0)
+    ((prompts, params),) = policy.calls
+    assert prompts == ["⊢ a\n", "⊢ b\n"] and params.n == 4 and params.stop == ("\n\n",)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    requests: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append((self.path, self.headers.get("Authorization"), body))
+        if body["model"] == "broken":
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"boom")
+            return
+        choices = []
+        for i, prompt in enumerate(body["prompt"]):
+            for k in range(body["n"]):
+                choices.append(
+                    {
+                        "index": i * body["n"] + k,
+                        "text": f"Thought {k}.\ntac_{prompt.strip()}_{k}",
+                        "logprobs": {"token_logprobs": [None, -0.5, -0.25 * (k + 1)]},
+                    }
+                )
+        choices.reverse()  # servers may answer out of order; `index` says where each belongs
+        data = json.dumps({"choices": choices}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    _Handler.requests = []
+    httpd = HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_http_policy_batches_and_preserves_order(server):
+    policy = HTTPPolicy(server + "/v1", "tiny", api_key="k", batch_size=2)
+    prompts = ["a", "b", "c"]
+    out = policy.generate(prompts, SamplingParams(n=2, temperature=0.5, seed=7, stop=("\n\n",)))
+    assert [[c.text.split("\n")[1] for c in row] for row in out] == [
+        ["tac_a_0", "tac_a_1"],
+        ["tac_b_0", "tac_b_1"],
+        ["tac_c_0", "tac_c_1"],
+    ]
+    assert out[0][1].cumulative_logprob == pytest.approx(-1.0)
+    assert len(_Handler.requests) == 2  # batch_size=2 over 3 prompts
+    path, auth, body = _Handler.requests[0]
+    assert path == "/v1/completions" and auth == "Bearer k"
+    assert body["prompt"] == ["a", "b"] and body["seed"] == 7 and body["stop"] == ["\n\n"]
+    assert body["logprobs"] == 1
+    proposals = HTTPPolicy(server, "tiny").propose(["⊢ x"], 2)
+    assert [p.tactic for p in proposals[0]] == ["tac_⊢ x_0", "tac_⊢ x_1"]
+
+
+def test_http_policy_errors(server):
+    with pytest.raises(PolicyServerError, match="HTTP 500"):
+        HTTPPolicy(server, "broken").generate(["a"], SamplingParams())
+    with pytest.raises(PolicyServerError):
+        HTTPPolicy("http://127.0.0.1:9", "tiny", timeout_s=2).generate(["a"], SamplingParams())
+
+
+def test_vllm_policy_says_how_to_install():
+    pytest.importorskip("sklearn")  # any train-extra machine; vLLM itself must be absent
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("vLLM is installed")
+    from leancot.train.scoring import VLLMPolicy
+
+    with pytest.raises(ImportError, match=r"leancot\[gpu\]"):
+        VLLMPolicy("some/model")
+
+
+def test_evaluate_policy_with_scripted_check():
+    rows = [
+        {"prompt": "⊢ a\n", "completion": format_step("t", "simp")},
+        {"prompt": "⊢ b\n", "completion": format_step("t", "rfl")},
+    ]
+    table = {
+        "⊢ a\n": [("x\nsimp", -1.0), ("y\nomega", -2.0)],
+        "⊢ b\n": [("x\nexact h", -1.0), ("y\nrfl", -2.0)],
+    }
+    accepted = {("⊢ a", "simp"), ("⊢ b", "rfl"), ("⊢ b", "exact h")}
+    result = evaluate_policy(
+        ScriptedPolicy(table), rows, n=2, check=lambda s, t: (s, t) in accepted
+    )
+    assert result.exact_match == 0.5 and result.top_n_match == 1.0
+    assert result.num_proposals == 4 and result.lean_valid_frac == 0.75
+    assert evaluate_policy(ScriptedPolicy(table), rows).lean_valid_frac is None
+
+
+class ScriptedPRM:
+    def __init__(self, scores):
+        self.scores = scores
+
+    def score(self, state, steps):
+        return self.score_batch([(state, steps)])[0]
+
+    def score_batch(self, items):
+        return [self.scores[format_state_prompt(state)][: len(steps)] for state, steps in items]
+
+
+def test_evaluate_prm_metrics_and_baselines():
+    rows = [
+        {"prompt": "⊢ a\n", "completions": ["s1", "s2", "s3"], "labels": [True, True, False]},
+        {"prompt": "⊢ b\n", "completions": ["long step here"], "labels": [False]},
+        {"prompt": "⊢ c\n", "completions": ["s", "t"], "labels": [True, True]},
+    ]
+    perfect = ScriptedPRM({"⊢ a\n": [0.9, 0.8, 0.1], "⊢ b\n": [0.2], "⊢ c\n": [0.7, 0.6]})
+    assert isinstance(perfect, PRM)
+    result = evaluate_prm(perfect, rows)
+    assert result.num_steps == 6 and result.num_bad_steps == 2
+    assert result.auroc == 1.0 and result.first_error_acc == 1.0
+    assert result.baselines["constant"]["auroc"] == 0.5
+    assert set(result.baselines) == {"constant", "length", "position"}
+    wrong = ScriptedPRM({"⊢ a\n": [0.1, 0.8, 0.9], "⊢ b\n": [0.9], "⊢ c\n": [0.2, float("nan")]})
+    bad = evaluate_prm(wrong, rows)
+    assert bad.auroc < 0.5 and bad.first_error_acc == 0.0
+    text = format_report(EvalReport("test", None, result))
+    assert "auroc=1.000" in text and "baseline constant" in text
+    assert math.isclose(result.to_dict()["best_baseline_auroc"], result.best_baseline_auroc)
