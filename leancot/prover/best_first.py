@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from leancot.lean.results import TacticState
-from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, Meter, SearchResult, StopReason
+from leancot.prover.budget import (
+    DEFAULT_BUDGET,
+    Budget,
+    Env,
+    Meter,
+    SearchResult,
+    StopReason,
+    describe,
+)
 from leancot.prover.graph import EdgeResult, Node, ProofGraph, Status
 from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn, dedup
 
@@ -75,7 +83,7 @@ def best_first_search(
         return meter.result(graph, why)
     start = meter.start(env, statement)
     if not isinstance(start, TacticState):
-        return meter.result(graph, StopReason.START_FAILED, _describe(start))
+        return meter.result(graph, StopReason.START_FAILED, describe(start))
     root = graph.add_root(start.pp, start)
     s.logprob[root.id] = 0.0
     if priority != "logprob":
@@ -127,12 +135,3 @@ def best_first_search(
         for child in fresh:
             s.push(child)
     return meter.result(graph, StopReason.EXHAUSTED)
-
-
-def _describe(result: object) -> str:
-    for attr in ("error", "reason"):
-        if hasattr(result, attr):
-            return f"{type(result).__name__}: {getattr(result, attr)}"
-    if hasattr(result, "seconds"):
-        return f"Timeout after {result.seconds:g} s"  # type: ignore[attr-defined]
-    return f"start gave {type(result).__name__}, not a proof state"

@@ -19,10 +19,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from leancot.lean.results import (
+    Crashed,
     LeanError,
     ProofFinished,
     TacticResult,
     TacticState,
+    Timeout,
     goals_pp,
 )
 from leancot.prover.graph import ProofGraph
@@ -115,7 +117,8 @@ class Meter:
         return self.budget.theorem_wall_s - self.elapsed()
 
     def blocked(self, kind: str) -> StopReason | None:
-        """Why a call of `kind` ("lean", "expand" or "model") may not be made now, if so."""
+        """Why a call of `kind` may not be made now, if so: "lean" (wall clock, Lean calls),
+        "expand" (wall clock, expansions) or "model" (wall clock only)."""
         left = self._wall_left()
         if left is not None and left <= 0:
             return StopReason.WALL
@@ -185,6 +188,17 @@ class Meter:
             stop_reason=StopReason.PROVED if proof is not None else stop_reason,
             error=error,
         )
+
+
+def describe(result: object) -> str:
+    """A one-line account of a non-state result (why `start` gave no proof state)."""
+    if isinstance(result, LeanError):
+        return f"LeanError: {result.error}"
+    if isinstance(result, Timeout):
+        return f"Timeout after {result.seconds:g} s"
+    if isinstance(result, Crashed):
+        return f"Crashed: {result.reason}"
+    return f"start gave {type(result).__name__}, not a proof state"
 
 
 class ScriptedEnv:

@@ -361,10 +361,10 @@ class ProofGraph:
                 graph.nodes[edge.dst].in_edges.append(edge.id)
             if edge.result is EdgeResult.OK:
                 graph.dag.add_edge(edge.src, edge.dst, key=edge.id)
-        for node in graph.nodes:  # closed unless a live edge could still be added
-            node.expanded = node.status is Status.FAILED
-            if node.id:
-                node.depth = min(graph.nodes[graph.edges[e].src].depth for e in node.in_edges) + 1
+        depth = nx.single_source_shortest_path_length(graph.dag, 0) if graph.nodes else {}
+        for node in graph.nodes:
+            node.expanded = node.status is Status.FAILED  # a FAILED node gets no more edges
+            node.depth = depth.get(node.id, 0)
         return graph
 
     def to_networkx(self) -> nx.MultiDiGraph:

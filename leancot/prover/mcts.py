@@ -31,8 +31,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from leancot.lean.results import TacticState
-from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES, _describe
-from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, Meter, SearchResult, StopReason
+from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES
+from leancot.prover.budget import (
+    DEFAULT_BUDGET,
+    Budget,
+    Env,
+    Meter,
+    SearchResult,
+    StopReason,
+    describe,
+)
 from leancot.prover.graph import Edge, Node, ProofGraph, Status
 from leancot.prover.policies import (
     Candidate,
@@ -94,7 +102,12 @@ def mcts_search(
     dirichlet_alpha: float | None = None,
     seed: int = 0,
 ) -> SearchResult:
-    """Search for a proof of `statement` by MCTS; see the module docstring."""
+    """Search for a proof of `statement` by MCTS; see the module docstring.
+
+    `num_candidates` is the policy's `n` per expansion; `dirichlet_alpha` (e.g. 0.3) mixes
+    Dirichlet noise drawn with `seed` into the root priors; without it the run is deterministic
+    (ties go to the policy's earlier candidate).
+    """
     if c_puct < 0 or novelty_bonus < 0:
         raise ValueError("c_puct and novelty_bonus must be non-negative")
     s = _Search(ProofGraph(), Meter(budget))
@@ -103,7 +116,7 @@ def mcts_search(
         return meter.result(graph, why)
     start = meter.start(env, statement)
     if not isinstance(start, TacticState):
-        return meter.result(graph, StopReason.START_FAILED, _describe(start))
+        return meter.result(graph, StopReason.START_FAILED, describe(start))
     root = graph.add_root(start.pp, start)
     if (why := _expand(s, root, policy, value, num_candidates)) is not None:
         return meter.result(graph, why)
@@ -120,7 +133,8 @@ def mcts_search(
         nodes, slots, node = [root], [], root
         for _ in range(SELECTION_DEPTH_LIMIT):
             slot = _select(s, node, c_puct)
-            if slot is None:  # every slot dead: the node is FAILED (statuses propagated)
+            if slot is None:  # every slot tried and dead: the node is FAILED
+                assert node.status is Status.FAILED, f"node {node.id} is open with no slot"
                 leaf_value = ERROR_VALUE
                 break
             slots.append(slot)

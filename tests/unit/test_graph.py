@@ -185,6 +185,7 @@ def test_json_matches_the_search_log_format_and_round_trips():
     assert [e["result"] for e in obj["edges"]] == ["error", "ok", "proved"]
     back = ProofGraph.from_json(obj)
     assert back.to_json() == obj
+    assert [n.depth for n in back.nodes] == [0, 1]
     assert back.extract_proof() == ["induction n", "simp"]
     back.check_invariants()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 
 import pytest
@@ -396,3 +397,69 @@ def test_a_policy_answering_the_wrong_shape_is_an_error():
     env = ScriptedEnv(T1_ENV, "⊢ R")
     with pytest.raises(ValueError, match="answered 0 lists for 1 states"):
         best_first_search(env, "t", policy=lambda states, n: [])
+
+
+# --- random trees: both searches agree with a brute-force provability check ------------------
+
+
+def random_problem(seed: int, size: int = 12):
+    """A random state graph (cycles, transpositions, errors, proofs) and a policy over it."""
+    rng = random.Random(seed)
+    states = [f"⊢ s{i}" for i in range(size)]
+    env: dict[str, dict[str, str]] = {}
+    policy: dict[str, list[tuple[str, float]]] = {}
+    for s in states:
+        tactics = [f"t{j}" for j in range(rng.randint(0, 4))]
+        policy[s] = [(t, -rng.random() * 3) for t in tactics]
+        env[s] = {}
+        for t in tactics:
+            r = rng.random()
+            if r < 0.08:
+                env[s][t] = "no goals"
+            elif r < 0.85:
+                env[s][t] = rng.choice(states)
+    return env, policy
+
+
+def provable(env, policy) -> set[str]:
+    """Least fixed point: a state is provable if some policy tactic closes it or leads to one."""
+    good: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for s, cands in policy.items():
+            if s not in good and any(
+                env[s].get(t) == "no goals" or env[s].get(t) in good for t, _ in cands
+            ):
+                good.add(s)
+                changed = True
+    return good
+
+
+def replay(env, proof) -> bool:
+    state = "⊢ s0"
+    for t in proof:
+        state = env[state][t]
+    return state == "no goals"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_trees(seed):
+    env_table, table = random_problem(seed)
+    expect = "⊢ s0" in provable(env_table, table)
+    big = Budget(max_expansions=None, max_lean_calls=None, theorem_wall_s=None)
+    runs = {
+        "best_first": lambda env, pol: best_first_search(env, "t", policy=pol, budget=big),
+        "mcts": lambda env, pol: mcts_search(
+            env, "t", policy=pol, value=ScriptedValue({}, 0.3), budget=big, novelty_bonus=0.5
+        ),
+    }
+    for name, search in runs.items():
+        result = search(ScriptedEnv(env_table, "⊢ s0"), ScriptedPolicy(table))
+        result.graph.check_invariants()
+        assert result.proved == expect, name
+        if expect:
+            assert replay(env_table, result.proof), name
+        else:
+            assert result.stop_reason is StopReason.EXHAUSTED
+            assert result.graph.root.status is Status.FAILED, name
