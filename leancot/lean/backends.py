@@ -34,6 +34,9 @@ class Backend:
     cwd: Path | None = None
     framing: Framing = "marker"
     startup_timeout: float = 300.0
+    # The library's .olean files carry only their public part (the embedded WASM Lean), so
+    # `#print axioms` lists library theorems whose proofs were stripped as if they were axioms.
+    stripped_library: bool = False
 
     def __post_init__(self) -> None:
         if not self.argv:
@@ -79,9 +82,12 @@ def repl_file(project: Path) -> Path:
 
 
 def project_lean_path(project: Path) -> list[str]:
-    """The project's build output directories that exist (its compiled `.olean` files)."""
+    """The project's build output directory for `.olean` files, if it has been built."""
     build = project / ".lake" / "build" / "lib"
-    return [str(d) for d in (build / "lean", build) if d.is_dir()]
+    for d in (build / "lean", build):  # newer Lake, older Lake
+        if d.is_dir():
+            return [str(d)]
+    return []
 
 
 def _project(project_dir: Path | str | None) -> Path:
@@ -121,7 +127,15 @@ def wasm_backend(
     if wasm_stack_mb is not None:
         env[STACK_ENV] = str(wasm_stack_mb)
     argv = [str(install.node), f"--stack-size={node_stack_kb}", str(install.lean_js), str(repl)]
-    return Backend("wasm", tuple(argv), tuple(env.items()), project, "marker", startup_timeout)
+    return Backend(
+        "wasm",
+        tuple(argv),
+        tuple(env.items()),
+        project,
+        "marker",
+        startup_timeout,
+        stripped_library=True,
+    )
 
 
 def native_backend(

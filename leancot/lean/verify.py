@@ -34,7 +34,15 @@ from leancot.lean.screen import (
 from leancot.lean.server import LeanServer
 
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
-NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"})
+NATIVE_AXIOMS = frozenset(
+    {
+        "Lean.ofReduceBool",
+        "Lean.ofReduceNat",
+        "Lean.trustCompiler",
+        "Lean.reduceBool",
+        "Lean.reduceNat",
+    }
+)
 THEOREM_KINDS = ("theorem", "lemma")
 _DECL_KINDS = "theorem|lemma|def|abbrev|instance|example|opaque|axiom|structure|inductive|class"
 
@@ -132,16 +140,28 @@ def parse_axioms(text: str) -> tuple[str, ...] | None:
     return tuple(a.strip() for a in m.group(1).split(",") if a.strip())
 
 
-def axiom_problems(axioms: tuple[str, ...], allow_native_decide: bool) -> list[str]:
-    allowed = STANDARD_AXIOMS | (NATIVE_AXIOMS if allow_native_decide else frozenset())
+def axiom_problems(
+    axioms: tuple[str, ...],
+    allow_native_decide: bool,
+    *,
+    stripped_library: bool = False,
+    local_names: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Why the listed axioms are not acceptable (empty: they are).
+
+    With `stripped_library` (see Backend), `#print axioms` also lists imported library theorems
+    whose proofs were stripped; then only sorryAx, the compiler-trusting axioms and names declared
+    in the checked text itself are rejected, and the library is trusted.
+    """
     problems = []
     for a in axioms:
-        if a in allowed:
-            continue
         if a == "sorryAx":
             problems.append("the proof depends on `sorry` (axiom sorryAx)")
         elif a in NATIVE_AXIOMS:
-            problems.append(f"the proof uses native_decide (axiom {a}); pass allow_native_decide")
+            if not allow_native_decide:
+                problems.append(f"the proof trusts the compiler (native_decide: {a})")
+        elif a in STANDARD_AXIOMS or (stripped_library and a not in local_names):
+            continue
         else:
             problems.append(f"the proof depends on the axiom {a}")
     return problems
@@ -198,10 +218,13 @@ def verify(
         reasons.append("the proof must not declare anything besides the theorem itself")
     if reasons:
         return Verdict(False, tuple(reasons))
-    name = find_declarations(mask(body))[-1].name
+    declared = find_declarations(mask(body))
+    name, local_names = declared[-1].name, frozenset(d.name for d in declared)
     for attempt in range(2):
         try:
-            return _check(server, imports, body, offset, name, allow_native_decide, timeout)
+            return _check(
+                server, imports, body, offset, name, local_names, allow_native_decide, timeout
+            )
         except StaleHandleError:  # the process died between two of our requests: redo once
             if attempt:
                 raise
@@ -214,6 +237,7 @@ def _check(
     body: str,
     offset: int,
     name: str,
+    local_names: frozenset[str],
     allow_native_decide: bool,
     timeout: float | None,
 ) -> Verdict:
@@ -240,7 +264,12 @@ def _check(
     if printed.errors or axioms is None:
         detail = "; ".join(m.text for m in printed.messages) or "no output"
         return Verdict(False, (f"could not list the axioms of {name}: {detail}",), (), messages)
-    problems = axiom_problems(axioms, allow_native_decide)
+    problems = axiom_problems(
+        axioms,
+        allow_native_decide,
+        stripped_library=server.backend.stripped_library,
+        local_names=local_names,
+    )
     return Verdict(not problems, tuple(problems), axioms, messages)
 
 
@@ -361,7 +390,18 @@ def check_file(
             elif m.is_sorry_warning:
                 attach(m.line, f"{m.line}:{m.column}: the proof uses `sorry`")
         if env is not None and ranges:
-            _file_axioms(server, env, path, ranges, reasons, axioms, allow_native_decide, timeout)
+            local_names = frozenset(d.name for d in decls)
+            _file_axioms(
+                server,
+                env,
+                path,
+                ranges,
+                reasons,
+                axioms,
+                local_names,
+                allow_native_decide,
+                timeout,
+            )
     theorems = tuple(
         TheoremReport(d.name, d.line, Verdict(not r, tuple(r), ax, tuple(ms)))
         for (d, _), r, ax, ms in zip(ranges, reasons, axioms, theorem_messages, strict=True)
@@ -398,6 +438,7 @@ def _file_axioms(
     ranges: list[tuple[Declaration, int]],
     reasons: list[list[str]],
     axioms: list[tuple[str, ...]],
+    local_names: frozenset[str],
     allow_native_decide: bool,
     timeout: float | None,
 ) -> None:
@@ -424,9 +465,13 @@ def _file_axioms(
                 reasons[k].append(f"{path}:{ranges[k][0].line}: could not list axioms: {m.text}")
             continue
         axioms[k] = listed
-        reasons[k].extend(
-            f"{path}:{ranges[k][0].line}: {p}" for p in axiom_problems(listed, allow_native_decide)
+        problems = axiom_problems(
+            listed,
+            allow_native_decide,
+            stripped_library=server.backend.stripped_library,
+            local_names=local_names,
         )
+        reasons[k].extend(f"{path}:{ranges[k][0].line}: {p}" for p in problems)
     for k, done in enumerate(seen):
         if not done and not reasons[k]:
             reasons[k].append(f"{path}:{ranges[k][0].line}: `#print axioms` gave no answer")

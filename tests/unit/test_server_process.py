@@ -233,3 +233,56 @@ def test_pool_map_preserves_order(tmp_path):
         with pool.acquire() as server:
             assert isinstance(server.run_cmd("x"), CommandResult)
     assert all(gone(pid) for pid in pids)
+
+
+def test_wasm_backend_command_line(tmp_path, monkeypatch):
+    import types
+
+    from leancot.lean.backends import MOUNTS_ENV, wasm_backend
+
+    project = tmp_path / "proj"
+    (project / "LeanCot").mkdir(parents=True)
+    (project / "LeanCot" / "Repl.lean").write_text("-- repl\n")
+    (project / ".lake" / "build" / "lib" / "lean").mkdir(parents=True)
+    cache = tmp_path / "cache"
+    install = types.SimpleNamespace(
+        node=cache / "node", lean_js=cache / "lean.js", lib_dir=cache / "lib", root=cache
+    )
+    monkeypatch.chdir(tmp_path)
+    backend = wasm_backend(install, project, mounts=[tmp_path / "extra"], node_stack_kb=1234)
+    assert backend.argv == (
+        str(cache / "node"),
+        "--stack-size=1234",
+        str(cache / "lean.js"),
+        str(project.resolve() / "LeanCot" / "Repl.lean"),
+    )
+    env = dict(backend.env)
+    assert env["LEAN_PATH"].split(":") == [
+        str(cache / "lib"),
+        str(project.resolve() / ".lake" / "build" / "lib" / "lean"),
+    ]
+    mounts = env[MOUNTS_ENV].split(":")
+    assert str(project.resolve()) in mounts and str(tmp_path / "extra") in mounts
+    assert str(cache / "lib") in mounts and str(tmp_path) in mounts  # cwd
+    assert len(mounts) == len(set(mounts))
+    assert backend.cwd == project.resolve() and backend.framing == "marker"
+    assert backend.stripped_library
+    assert backend.process_env({"PATH": "/bin"})["LEAN_PATH"] == env["LEAN_PATH"]
+
+
+def test_native_and_repl_backends(tmp_path, monkeypatch):
+    from leancot.lean.backends import native_backend, repl_backend
+
+    project = tmp_path / "proj"
+    (project / "LeanCot").mkdir(parents=True)
+    (project / "LeanCot" / "Repl.lean").write_text("-- repl\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ValueError, match="no native Lean found"):
+        native_backend(project_dir=project)
+    backend = native_backend("/opt/lean/bin/lean", project)
+    assert backend.argv == ("/opt/lean/bin/lean", "LeanCot/Repl.lean")
+    assert not backend.stripped_library
+    with pytest.raises(ValueError, match="no Lean REPL"):
+        native_backend("/opt/lean/bin/lean", tmp_path)
+    repl = repl_backend(["lake", "env", "/x/repl"], cwd=project)
+    assert repl.argv == ("lake", "env", "/x/repl") and repl.framing == "plain"

@@ -220,3 +220,22 @@ def test_check_file_rejects_non_utf8(server, tmp_path):
         ValueError, match=rf"Bad\.lean: not valid UTF-8 at byte offset {offset} \(line 2\)"
     ):
         check_file(path, server=server)
+
+
+def test_axiom_policy():
+    from leancot.lean.verify import axiom_problems
+
+    standard = ("propext", "Classical.choice", "Quot.sound")
+    assert axiom_problems(standard, False) == []
+    assert axiom_problems(("sorryAx",), True)
+    assert axiom_problems(("Lean.ofReduceBool",), False)
+    assert axiom_problems(("Lean.ofReduceBool", "Lean.trustCompiler"), True) == []
+    assert axiom_problems(("my_axiom",), False) == ["the proof depends on the axiom my_axiom"]
+    # WASM: library theorems with stripped proofs are listed as axioms; trust the library ...
+    assert axiom_problems(("Nat.lt_irrefl", "trivial"), False, stripped_library=True) == []
+    # ... but not a name declared in the checked text, nor sorry or the compiler
+    assert axiom_problems(
+        ("cheat",), False, stripped_library=True, local_names=frozenset({"cheat"})
+    )
+    assert axiom_problems(("sorryAx",), False, stripped_library=True)
+    assert axiom_problems(("Lean.ofReduceBool",), False, stripped_library=True)
