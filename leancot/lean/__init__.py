@@ -23,6 +23,7 @@ from leancot.lean.results import (
     TacticResult,
     TacticState,
     Timeout,
+    TracedTactic,
 )
 from leancot.lean.screen import ScreenHit, screen
 from leancot.lean.server import LeanServer, ServerStats
@@ -51,6 +52,7 @@ __all__ = [
     "TacticState",
     "TheoremReport",
     "Timeout",
+    "TracedTactic",
     "Verdict",
     "check_file",
     "native_backend",

@@ -21,7 +21,7 @@ REPL_FILES = (Path("LeanCot") / "ReplMain.lean", Path("LeanCot") / "Repl.lean")
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"  # read by the patched lean.js (see wasm_patch.py)
 STACK_ENV = "LEANCOT_WASM_STACK_MB"
 DEFAULT_NODE_STACK_KB = 65500
-DEFAULT_WASM_STACK_MB = None
+DEFAULT_WASM_STACK_MB = 512  # with the Node flag, lets deep recursion pass (measured)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from leancot.lean.results import (
     ProofFinished,
     Sorry,
     TacticState,
+    TracedTactic,
     goals_pp,
 )
 
@@ -35,8 +36,13 @@ def encode_request(request: Mapping[str, Any]) -> bytes:
     return (json.dumps(request, ensure_ascii=False) + "\n\n").encode("utf-8")
 
 
-def command_request(cmd: str, env: int | None = None) -> dict[str, Any]:
-    return {"cmd": cmd} if env is None else {"cmd": cmd, "env": env}
+def command_request(cmd: str, env: int | None = None, all_tactics: bool = False) -> dict[str, Any]:
+    request: dict[str, Any] = {"cmd": cmd}
+    if env is not None:
+        request["env"] = env
+    if all_tactics:
+        request["allTactics"] = True
+    return request
 
 
 def tactic_request(tactic: str, proof_state: int) -> dict[str, Any]:
@@ -171,6 +177,34 @@ def parse_sorry(raw: Mapping[str, Any]) -> Sorry:
     )
 
 
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return ()
+
+
+def parse_traced_tactic(raw: Mapping[str, Any]) -> TracedTactic:
+    """One entry of `tactics` (our REPL's shape or the community REPL's)."""
+    line, column = _pos(raw.get("pos"))
+    end_line, end_column = _pos(raw.get("endPos"))
+    decl, text, state = raw.get("decl"), raw.get("tactic"), raw.get("proofState")
+    return TracedTactic(
+        line=line or 0,
+        column=column or 0,
+        end_line=end_line,
+        end_column=end_column,
+        kind=str(raw.get("kind", "")),
+        decl=decl if isinstance(decl, str) else None,
+        goals_before=_strings(raw.get("goalsBefore", raw.get("goals"))),
+        goals_after=_strings(raw.get("goalsAfter")),
+        constants=_strings(raw.get("constants")),
+        text=text if isinstance(text, str) else None,
+        proof_state=state if isinstance(state, int) and not isinstance(state, bool) else None,
+    )
+
+
 def error_text(raw: Mapping[str, Any]) -> str | None:
     """The request-level error of a response (`{"message": ...}`), if it is one."""
     message = raw.get("message")
@@ -193,6 +227,9 @@ def parse_command_response(
         messages=parse_messages(raw),
         sorries=tuple(parse_sorry(s) for s in raw.get("sorries") or () if isinstance(s, Mapping)),
         generation=generation,
+        tactics=tuple(
+            parse_traced_tactic(t) for t in raw.get("tactics") or () if isinstance(t, Mapping)
+        ),
     )
 
 

@@ -56,6 +56,27 @@ class Sorry:
 
 
 @dataclass(frozen=True)
+class TracedTactic:
+    """A tactic run while elaborating a command (requested with `all_tactics=True`).
+
+    Positions are Lean's: 1-based lines, columns in Unicode code points. Our REPL fills `kind`,
+    `decl`, `goals_after` and `constants`; the community REPL fills `text` and `proof_state`.
+    """
+
+    line: int
+    column: int
+    end_line: int | None
+    end_column: int | None
+    kind: str = ""
+    decl: str | None = None
+    goals_before: tuple[str, ...] = ()
+    goals_after: tuple[str, ...] = ()
+    constants: tuple[str, ...] = ()
+    text: str | None = None
+    proof_state: int | None = None
+
+
+@dataclass(frozen=True)
 class CommandResult:
     """The answer to a command: the new environment handle, messages and sorries."""
 
@@ -63,6 +84,7 @@ class CommandResult:
     messages: tuple[Message, ...] = ()
     sorries: tuple[Sorry, ...] = ()
     generation: int = field(default=0, compare=False)
+    tactics: tuple[TracedTactic, ...] = field(default=(), compare=False)
 
     @property
     def errors(self) -> tuple[Message, ...]:

@@ -185,8 +185,12 @@ class _Process:
         return self.current_rss
 
     def stderr_summary(self, lines: int = 20, chars: int = 2000) -> str:
-        """The last stderr lines, without the WASM glue's `[DEBUG` noise."""
-        useful = [s for s in self.stderr_tail if s.strip() and not s.startswith("[DEBUG")]
+        """The last stderr lines, without the WASM glue's `[DEBUG` noise and JS stack frames."""
+        useful = [
+            s
+            for s in self.stderr_tail
+            if s.strip() and not s.startswith("[DEBUG") and not s.lstrip().startswith("at ")
+        ]
         text = "\n".join(useful[-lines:])
         return text[-chars:]
 
@@ -494,13 +498,22 @@ class LeanServer:
         return env, None
 
     def run_cmd(
-        self, cmd: str, env: CommandResult | int | None = None, timeout: float | None = None
+        self,
+        cmd: str,
+        env: CommandResult | int | None = None,
+        timeout: float | None = None,
+        *,
+        all_tactics: bool = False,
     ) -> CommandOutcome:
-        """Elaborate `cmd` in `env` (None: process its own imports; a recycle point)."""
+        """Elaborate `cmd` in `env` (None: process its own imports; a recycle point).
+
+        `all_tactics=True` also returns every tactic run, with its goals (`CommandResult.tactics`).
+        """
         if env is None:
             self.maybe_recycle()
         env_id, generation = self._env_handle(env)
-        raw = self._exchange(command_request(cmd, env_id), timeout, generation)
+        request = command_request(cmd, env_id, all_tactics)
+        raw = self._exchange(request, timeout, generation)
         if isinstance(raw, (Timeout, Crashed)):
             return raw
         result = parse_command_response(raw, self.generation)

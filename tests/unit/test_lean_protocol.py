@@ -163,3 +163,46 @@ def test_tactic_failures_are_lean_errors():
         parse_tactic_response({"goals": []})
     with pytest.raises(LeanProtocolError, match="goals"):
         parse_tactic_response({"proofState": 1, "goals": "⊢ x"})
+
+
+def test_all_tactics_request_and_traced_tactics():
+    assert command_request("x", 2, all_tactics=True) == {"cmd": "x", "env": 2, "allTactics": True}
+    ours = {
+        "env": 3,
+        "messages": [],
+        "sorries": [],
+        "tactics": [
+            {
+                "kind": "Lean.Parser.Tactic.omega",
+                "pos": {"line": 2, "column": 2},
+                "endPos": {"line": 2, "column": 7},
+                "decl": "t",
+                "goalsBefore": ["n : Nat\n⊢ n + 0 = n"],
+                "goalsAfter": [],
+                "constants": ["Nat.add_zero"],
+            }
+        ],
+    }
+    result = parse_command_response(ours)
+    assert isinstance(result, CommandResult)
+    (tac,) = result.tactics
+    assert (tac.line, tac.column, tac.end_line, tac.end_column) == (2, 2, 2, 7)
+    assert tac.kind.endswith("omega") and tac.decl == "t"
+    assert tac.goals_before == ("n : Nat\n⊢ n + 0 = n",) and tac.goals_after == ()
+    assert tac.constants == ("Nat.add_zero",)
+    community = {
+        "env": 0,
+        "tactics": [
+            {
+                "tactic": "exact rfl",
+                "proofState": 0,
+                "pos": {"line": 5, "column": 29},
+                "goals": "⊢ f + g = 39",
+                "endPos": {"line": 5, "column": 38},
+            }
+        ],
+    }
+    (tac,) = parse_command_response(community).tactics
+    assert (
+        tac.text == "exact rfl" and tac.proof_state == 0 and tac.goals_before == ("⊢ f + g = 39",)
+    )
