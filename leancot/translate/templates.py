@@ -262,13 +262,18 @@ def _head_part(tac: str) -> str:
 
 
 def _sequence(tac: str) -> list[str]:
-    """Top-level tactics of a block (`t1; t2` or one per line at the block's indentation)."""
-    parts = [p for p in _split_top(tac, ";") if p] if ";" in tac else [tac]
-    if len(parts) > 1 or "\n" not in tac:
+    """Top-level tactics of a block: `t1; t2`, or one per line at the block's indentation.
+
+    A first line that opens a block (`... := by`, `... with`) owns the lines below it.
+    """
+    head = _head_part(tac)
+    parts = [p for p in _split_semicolons(head) if p]
+    if len(parts) > 1:
+        parts[-1] += tac[len(head) :]
         return parts
     lines = tac.split("\n")
     rest = [line for line in lines[1:] if line.strip()]
-    if not rest:
+    if not rest or lines[0].rstrip().endswith(_BLOCK_END):
         return [tac]
     base = min(len(line) - len(line.lstrip()) for line in rest)
     chunks = [lines[0]]
@@ -278,7 +283,7 @@ def _sequence(tac: str) -> list[str]:
         starts_new = (
             line.strip()
             and indent == base
-            and not line.lstrip().startswith(("|", "_", "<;>", "·", "."))
+            and not line.lstrip().startswith(("|", "_", "<;>", ")", "]", "⟩"))
             and not prev.endswith(_BLOCK_END)
             and _balanced(chunks[-1])
         )
@@ -287,6 +292,21 @@ def _sequence(tac: str) -> list[str]:
         else:
             chunks[-1] += "\n" + line
     return [c.strip() for c in chunks] if len(chunks) > 1 else [tac]
+
+
+def _split_semicolons(text: str) -> list[str]:
+    """Split at `;` outside brackets, leaving `<;>` alone."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth = max(0, depth - 1)
+        elif c == ";" and depth == 0 and text[i - 1 : i] != "<" and text[i + 1 : i + 2] != ">":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
 
 
 def _balanced(text: str) -> bool:
@@ -538,7 +558,8 @@ def _have_args(keyword: str, rest: str, a: dict[str, Any]) -> None:
         if m:
             a["name"] = m.group(1) or ""
             a["prop"] = m.group(2) or ""
-    a["term"] = _flat(proof)
+    proof = _flat(proof)
+    a["term"] = proof[3:] if proof.startswith("by ") else proof
 
 
 def _find_outside(text: str, needle: str) -> int | None:
