@@ -110,4 +110,11 @@ class TrainConfig:
             "disable_tqdm": not self.progress,
             "report_to": "none",
             "dataloader_num_workers": 0,
+            "dataloader_pin_memory": _cuda_available(),
         }
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

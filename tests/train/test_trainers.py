@@ -149,17 +149,3 @@ def test_cli_train_policy(corpus_dir, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "policy model saved in" in out and "steps 2" in out
     assert (tmp_path / "cli" / "leancot_train.json").is_file()
-
-
-def test_config_validation(tmp_path):
-    from leancot.train import dpo, policy, prm
-
-    with pytest.raises(ValueError, match="no training data"):
-        policy.PolicyConfig(output_dir=str(tmp_path))
-    with pytest.raises(ValueError, match="output_dir"):
-        prm.PRMTrainConfig(data=["x"])
-    with pytest.raises(ValueError, match="max_steps"):
-        policy.PolicyConfig(data=["x"], output_dir="o", max_steps=0)
-    with pytest.raises(ValueError, match="beta"):
-        dpo.DPOTrainConfig(data=["x"], output_dir="o", beta=0)
-    assert policy.PolicyConfig(data="x", output_dir="o", eval_split="none").eval_split is None
