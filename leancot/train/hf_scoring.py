@@ -16,17 +16,21 @@ from leancot.train.prm import encode_prm
 from leancot.train.scoring import Completion, PolicyBase, SamplingParams, Step, as_step_texts
 
 
-def _device(model: Any, device: str | None) -> Any:
+def _place(model: Any, device: str | None) -> Any:
+    """Put the model on `device` (default: CUDA if present); a model loaded with a
+    `device_map` stays where it is. Returns the device inputs go to."""
     import torch
 
-    if device is not None:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
+    if device is None and getattr(model, "hf_device_map", None):
+        model.eval()
+        return model.device
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device).eval()
+    return torch.device(device)
 
 
-def _load(kind: str, model: Any, tokenizer: Any) -> tuple[Any, Any]:
+def _load(kind: str, model: Any, tokenizer: Any, model_kwargs: dict[str, Any]) -> tuple[Any, Any]:
     from leancot.train.model import load_tokenizer
 
     if isinstance(model, str | os.PathLike):
@@ -36,7 +40,7 @@ def _load(kind: str, model: Any, tokenizer: Any) -> tuple[Any, Any]:
         else:
             from transformers import AutoModelForTokenClassification as Auto
         tokenizer = tokenizer if tokenizer is not None else load_tokenizer(name)
-        model = Auto.from_pretrained(name)
+        model = Auto.from_pretrained(name, **model_kwargs)
     elif tokenizer is None:
         raise ValueError("pass the tokenizer along with an in-memory model")
     elif isinstance(tokenizer, str | os.PathLike):
@@ -57,10 +61,13 @@ class HFPolicy(PolicyBase):
         device: str | None = None,
         batch_size: int = 16,
         max_prompt_tokens: int | None = None,
+        **model_kwargs: Any,
     ) -> None:
-        self.model, self.tokenizer = _load("causal", model, tokenizer)
-        self.device = _device(self.model, device)
-        self.model.to(self.device).eval()
+        """`model_kwargs` go to `from_pretrained` (e.g. `dtype`); an over-long prompt keeps
+        its last `max_prompt_tokens` tokens (the goal is at the end)."""
+        self.model, self.tokenizer = _load("causal", model, tokenizer, model_kwargs)
+        self.tokenizer.truncation_side = "left"
+        self.device = _place(self.model, device)
         self.batch_size = batch_size
         self.max_prompt_tokens = max_prompt_tokens
 
@@ -166,10 +173,10 @@ class HFPRM:
         device: str | None = None,
         batch_size: int = 16,
         max_length: int = 2048,
+        **model_kwargs: Any,
     ) -> None:
-        self.model, self.tokenizer = _load("token", model, tokenizer)
-        self.device = _device(self.model, device)
-        self.model.to(self.device).eval()
+        self.model, self.tokenizer = _load("token", model, tokenizer, model_kwargs)
+        self.device = _place(self.model, device)
         self.batch_size = batch_size
         self.max_length = max_length
 

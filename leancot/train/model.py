@@ -16,7 +16,8 @@ from typing import Any
 BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
 # Lean's notation; seeded into the vocabulary so each symbol is one token even when rare.
 LEAN_SYMBOLS = (
-    "⊢ ∀ ∃ → ← ↔ ¬ ∧ ∨ ℕ ℤ ℚ ℝ ∈ ∉ ⊆ ⊂ ∪ ∩ ∅ ≤ ≥ ≠ ≈ ⟨ ⟩ λ ↦ ∘ × • ∑ ∏ ⁻¹ ✝ ▸ · ⦃ ⦄ ↑ ⊤ ⊥ ∣ ≃"
+    "⊢ ∀ ∃ → ← ↔ ¬ ∧ ∨ ℕ ℤ ℚ ℝ ∈ ∉ ⊆ ⊂ ∪ ∩ ∅ ≤ ≥ ≠ ≈ ⟨ ⟩ λ ↦ ∘ × • ∑ ∏ ⁻¹ ✝ ▸ · ⦃ ⦄ ↑ ⊤ ⊥ ∣ ≃ "
+    "α β γ δ ε ι σ τ π φ"
 ).split()
 
 
@@ -52,7 +53,8 @@ def train_tokenizer(
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    seeded = " ".join(LEAN_SYMBOLS)
+    # each symbol both bare and after a space (byte-level BPE keeps the space in the token)
+    seeded = "\n".join(LEAN_SYMBOLS) + "\n " + " ".join(LEAN_SYMBOLS)
     tok.train_from_iterator(_with_seed(texts, seeded), trainer=trainer)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token=BOS, eos_token=EOS, pad_token=PAD, padding_side="left"

@@ -139,9 +139,11 @@ def prm_rows_from_steps(
     for name in sorted(by_theorem):
         steps = by_theorem[name]
         top = min(int(s.get("depth", 0) or 0) for s in steps)
-        steps = sorted(
-            (s for s in steps if int(s.get("depth", 0) or 0) == top), key=lambda s: s["step"]
-        )
+        by_step = {}  # the same record may come from several files (e.g. two split layouts)
+        for s in steps:
+            if int(s.get("depth", 0) or 0) == top:
+                by_step.setdefault(s["step"], s)
+        steps = [by_step[i] for i in sorted(by_step)]
         completions, labels = [], []
         for s in steps:
             completions.append(format_step(s.get("thought") or "", s["tactic"]))

@@ -58,6 +58,21 @@ def test_prm(corpus_dir, tmp_path, quick, soft):
     assert model.config.num_labels == 2
 
 
+def test_prm_warm_started_from_the_policy(corpus_dir, sft_run, tmp_path, quick):
+    from leancot.train import prm
+
+    config = prm.PRMTrainConfig(
+        data=[str(corpus_dir)],
+        output_dir=str(tmp_path / "prm"),
+        model=str(sft_run.model_dir),
+        learning_rate=1e-3,
+        eval_max_rows=4,
+        **quick(max_steps=2, save_steps=2),
+    )
+    meta = _check_run(prm.main(config), "prm", 2)
+    assert meta["metrics"]["eval"]["num_rows"] == 4
+
+
 def test_dpo_from_sft_policy(corpus_dir, sft_run, tmp_path, quick):
     from leancot.train import dpo
 
