@@ -127,8 +127,34 @@ def build_rows(config: PRMTrainConfig, inputs: Any, split: str | None) -> list[d
     return rows
 
 
+class RightPadCollator:
+    """Pads on the right (positions start at 0, as in `HFPRM`), labels with IGNORE; labels are
+    int64, or float32 for soft labels. (TRL's default collator follows the tokenizer's padding
+    side, which is left for generation.)"""
+
+    def __init__(self, pad_id: int, soft: bool) -> None:
+        self.pad_id = pad_id
+        self.soft = soft
+
+    def __call__(self, batch: list[dict[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        width = max(len(b["input_ids"]) for b in batch)
+
+        def pad(seq: Sequence[Any], value: Any) -> list[Any]:
+            return list(seq) + [value] * (width - len(seq))
+
+        return {
+            "input_ids": torch.tensor([pad(b["input_ids"], self.pad_id) for b in batch]),
+            "attention_mask": torch.tensor([pad([1] * len(b["input_ids"]), 0) for b in batch]),
+            "labels": torch.tensor(
+                [pad(b["labels"], IGNORE) for b in batch],
+                dtype=torch.float32 if self.soft else torch.int64,
+            ),
+        }
+
+
 def _soft_trainer_class() -> type:
-    import torch
     from torch.nn import functional as F
     from trl.experimental.prm import PRMTrainer
 
@@ -146,25 +172,7 @@ def _soft_trainer_class() -> type:
             loss = loss.sum() / mask.sum().clamp(min=1) if mask.any() else logp.sum() * 0.0
             return (loss, outputs) if return_outputs else loss
 
-    class SoftCollator:
-        def __init__(self, pad_id: int) -> None:
-            self.pad_id = pad_id
-
-        def __call__(self, batch):
-            width = max(len(b["input_ids"]) for b in batch)
-
-            def pad(seq, value):
-                return list(seq) + [value] * (width - len(seq))
-
-            return {
-                "input_ids": torch.tensor([pad(b["input_ids"], self.pad_id) for b in batch]),
-                "attention_mask": torch.tensor([pad([1] * len(b["input_ids"]), 0) for b in batch]),
-                "labels": torch.tensor(
-                    [pad(b["labels"], float(IGNORE)) for b in batch], dtype=torch.float32
-                ),
-            }
-
-    return SoftLabelPRMTrainer, SoftCollator
+    return SoftLabelPRMTrainer
 
 
 def load_prm_model(config: TrainConfig, tokenizer: Any) -> Any:
@@ -194,8 +202,9 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
     rows = build_rows(config, inputs, config.split)
     if not rows:
         raise ValueError(f"no PRM rows in split {config.split!r} of {config.data}")
-    eval_rows = build_rows(config, inputs, config.eval_split)[: config.eval_max_rows]
-    eval_rows = eval_rows if config.eval_split else []
+    eval_rows = []
+    if config.eval_split:
+        eval_rows = build_rows(config, inputs, config.eval_split)[: config.eval_max_rows]
     texts = (r["prompt"] + STEP_SEPARATOR.join(r["completions"]) for r in rows)
     tokenizer = runner.prepare_tokenizer(config, texts)
     model = load_prm_model(config, tokenizer)
@@ -213,16 +222,13 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
         disable_dropout=True,
         remove_unused_columns=False,
     )
-    trainer_class, collator = PRMTrainer, None
-    if config.soft_labels:
-        trainer_class, collator_class = _soft_trainer_class()
-        collator = collator_class(tokenizer.pad_token_id)
+    trainer_class = _soft_trainer_class() if config.soft_labels else PRMTrainer
     trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=train_set,
         processing_class=tokenizer,
-        data_collator=collator,
+        data_collator=RightPadCollator(tokenizer.pad_token_id, config.soft_labels),
         callbacks=list(callbacks),
         peft_config=runner.lora_config(config, "TOKEN_CLS"),
     )

@@ -83,3 +83,18 @@ def test_truncation_drops_cut_steps(tokenizer):
         tokenizer, ROWS[0]["prompt"], ROWS[0]["completions"], max_length=positions[0] + 1
     )
     assert short_ids == ids[: positions[0] + 1] and short_positions == positions[:1]
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_collator_pads_right_with_ignore(soft):
+    import torch
+
+    from leancot.train.prm import IGNORE, RightPadCollator
+
+    batch = RightPadCollator(pad_id=0, soft=soft)(
+        [{"input_ids": [5, 6, 7], "labels": [IGNORE, IGNORE, 1]}, {"input_ids": [8], "labels": [0]}]
+    )
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"].dtype == (torch.float32 if soft else torch.int64)
+    assert batch["labels"].tolist() == [[IGNORE, IGNORE, 1], [0, IGNORE, IGNORE]]
