@@ -68,20 +68,6 @@ class Inputs:
     search_logs: list[dict[str, Any]]
     digests: dict[str, str]
 
-    @property
-    def texts(self) -> Iterator[str]:
-        """Every state, thought and tactic text (tokenizer training corpus)."""
-        for rec in self.steps:
-            for key in ("state_before", "state", "thought", "tactic", "state_after"):
-                if rec.get(key):
-                    yield rec[key]
-        for log in self.search_logs:
-            for node in log["nodes"]:
-                yield node["state"]
-            for edge in log["edges"]:
-                yield edge.get("thought") or ""
-                yield edge["tactic"]
-
 
 def load_inputs(paths: Sequence[str | os.PathLike[str]]) -> Inputs:
     """Read and classify every object under `paths` (step/Lean-STaR records and search logs)."""

@@ -32,7 +32,9 @@ from leancot.train.prompts import (
 __all__ = [
     "STEP_SEPARATOR",
     "SearchTree",
+    "dedupe",
     "dpo_pairs_from_search_logs",
+    "first_error_index",
     "format_state_prompt",
     "format_step",
     "parse_step",
