@@ -522,13 +522,17 @@ class LeanServer:
         return result
 
     def header_env(self, header: str, timeout: float | None = None) -> CommandOutcome:
-        """The environment of a header (import lines), cached per header while the process lives."""
+        """The environment of a header (import lines), cached per header while the process lives.
+
+        Importing is start-up work: the default budget is `startup_timeout`, not `request_timeout`.
+        """
         self.maybe_recycle()
         with self._lock:
             cached = self._headers.get(header)
             if cached is not None and cached.generation == self.generation:
                 return cached
-        result = self.run_cmd(header, None, timeout)
+        budget = max(self.request_timeout, self.startup_timeout) if timeout is None else timeout
+        result = self.run_cmd(header, None, budget)
         if isinstance(result, CommandResult) and result.ok:
             with self._lock:
                 if result.generation == self.generation:

@@ -273,11 +273,17 @@ def _check(
     return Verdict(not problems, tuple(problems), axioms, messages)
 
 
-def _located(m: Message, path: str | None = None) -> str:
-    where = f"line {m.line}:{m.column}" if path is None else f"{path}:{m.line}:{m.column}"
-    if m.line <= 0 and path is None:
-        where = "header"
-    return f"{where}: {m.severity}: {m.text}"
+REASON_CHARS = 600
+
+
+def _short(text: str, limit: int = REASON_CHARS) -> str:
+    """Lean's message text cut for a reason line (the full text stays in `messages`)."""
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def _located(m: Message) -> str:
+    where = f"line {m.line}:{m.column}" if m.line > 0 else "header"
+    return f"{where}: {m.severity}: {_short(m.text)}"
 
 
 # --- whole files --------------------------------------------------------------------------------
@@ -386,7 +392,7 @@ def check_file(
             if k is not None:
                 theorem_messages[k].append(m)
             if m.is_error:
-                attach(m.line, f"{m.line}:{m.column}: error: {m.text}")
+                attach(m.line, f"{m.line}:{m.column}: error: {_short(m.text)}")
             elif m.is_sorry_warning:
                 attach(m.line, f"{m.line}:{m.column}: the proof uses `sorry`")
         if env is not None and ranges:
