@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 KNOWN_LEAN_JS_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCH_VERSION = 1
+PATCH_VERSION = 2
 PATCH_MARKER = f"/*leancot-patch v{PATCH_VERSION}*/"
 
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"
@@ -92,7 +92,20 @@ WORKER_STACK = Edit(
     + "}}:{})});",
 )
 
-SIMPLE_EDITS = (DLSYM_INDEX, PTHREAD_POOL, STDIN_READ, TTY_READ, MOUNTS, WORKER_STACK)
+# 4b. Write whole replies: `fs.writeSync` on a full pipe writes part of the text (or throws
+# EAGAIN) and the glue drops the rest, so a long reply line would be cut and the reader would hang.
+WRITE_ALL = Edit(
+    "stdout-write-all",
+    'defaultPrint=(...args)=>fs.writeSync(1,args.map(stringify).join(" ")+"\\n");'
+    'defaultPrintErr=(...args)=>fs.writeSync(2,args.map(stringify).join(" ")+"\\n")',
+    "var leancotWriteAll=(fd,text)=>{var b=Buffer.from(text);var o=0;while(o<b.length){"
+    "try{o+=fs.writeSync(fd,b,o,b.length-o)}catch(e){if(e.code!==\"EAGAIN\")throw e;"
+    "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,1)}}};"
+    'defaultPrint=(...args)=>leancotWriteAll(1,args.map(stringify).join(" ")+"\\n");'
+    'defaultPrintErr=(...args)=>leancotWriteAll(2,args.map(stringify).join(" ")+"\\n")',
+)
+
+SIMPLE_EDITS = (DLSYM_INDEX, PTHREAD_POOL, STDIN_READ, TTY_READ, MOUNTS, WORKER_STACK, WRITE_ALL)
 
 
 def debug_prints_to_stderr(text: str) -> str:

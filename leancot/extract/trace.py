@@ -1,0 +1,172 @@
+"""Turn the REPL's traced tactics (`"allTactics": true`, see lean_project/LeanCot/Repl.lean) into
+theorem entries in LeanDojo Benchmark 4 layout.
+
+The REPL reports every tactic node of the info trees: structural ones (`by`, tactic sequences,
+induction alternatives) and macro expansions (`rfl` expanding to `eq_refl`) included. A traced step
+is a node that is not structural and whose source span no outer step already covers exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from leancot.lean.screen import mask
+from leancot.lean.verify import find_declarations
+
+NO_GOALS = "no goals"
+BY_BLOCK = "Lean.Parser.Term.byTactic"
+STRUCTURAL_KINDS = frozenset(
+    {
+        BY_BLOCK,
+        "by",
+        "null",
+        "Lean.Parser.Tactic.tacticSeq",
+        "Lean.Parser.Tactic.tacticSeq1Indented",
+        "Lean.Parser.Tactic.tacticSeqBracketed",
+        "Lean.Parser.Tactic.inductionAlt",
+        "Lean.Parser.Tactic.inductionAlts",
+        "Lean.cdot",
+        "Lean.Parser.Tactic.paren",
+    }
+)
+_IDENT_CHARS = r"[\w.'!?₀-₉ₐ-ₜ]"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range as (line, column) pairs: lines 1-based, columns 0-based code points."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    @staticmethod
+    def of(node: Mapping[str, Any]) -> Span:
+        pos, end = node["pos"], node["endPos"]
+        return Span((pos["line"], pos["column"]), (end["line"], end["column"]))
+
+
+class SourceText:
+    """A file's text addressed by Lean positions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def offset(self, line: int, column: int) -> int:
+        if not 1 <= line <= len(self.line_starts):
+            raise ValueError(f"line {line} is outside the file ({len(self.line_starts)} lines)")
+        return self.line_starts[line - 1] + column
+
+    def slice(self, span: Span) -> str:
+        return self.text[self.offset(*span.start) : self.offset(*span.end)]
+
+
+def state_text(goals: Iterable[str]) -> str:
+    """LeanDojo's state string: goals separated by blank lines, `no goals` when none remain."""
+    goals = list(goals)
+    return "\n\n".join(goals) if goals else NO_GOALS
+
+
+def annotate(tactic: str, constants: Iterable[str], known: Mapping[str, Mapping[str, Any]]) -> list:
+    """LeanDojo's `annotated_tactic`: the text with `<a>…</a>` around identifiers that name
+    premises, and the premises' provenance (`def_path` empty for library constants)."""
+    premises = []
+    text = tactic
+    for name in constants:
+        parts = name.split(".")
+        suffixes = [".".join(parts[i:]) for i in range(len(parts))]
+        pattern = "|".join(re.escape(s) for s in suffixes)
+        regex = re.compile(rf"(?<!{_IDENT_CHARS})(?:{pattern})(?!{_IDENT_CHARS})")
+        if not regex.search(re.sub(r"<a>.*?</a>", "", text)):
+            continue
+        text = regex.sub(lambda m: f"<a>{m.group(0)}</a>", text, count=1)
+        origin = known.get(name, {})
+        premises.append(
+            {
+                "full_name": name,
+                "def_path": origin.get("file_path", ""),
+                "def_pos": origin.get("start"),
+                "def_end_pos": origin.get("end"),
+            }
+        )
+    return [text, premises]
+
+
+def traced_steps(source: SourceText, nodes: list[Mapping[str, Any]], block: Span) -> list[dict]:
+    """The traced tactic steps of one proof, in source order, with their nesting depth."""
+    steps: list[dict] = []
+    kept: list[Span] = []
+    for node in nodes:
+        if node["kind"] in STRUCTURAL_KINDS:
+            continue
+        span = Span.of(node)
+        if not block.contains(span) or span.start == span.end or span in kept:
+            continue
+        depth = sum(1 for outer in kept if outer.contains(span))
+        kept.append(span)
+        steps.append(
+            {
+                "tactic": source.slice(span),
+                "state_before": state_text(node["goalsBefore"]),
+                "state_after": state_text(node["goalsAfter"]),
+                "depth": depth,
+                "kind": node["kind"],
+                "constants": list(node.get("constants", ())),
+                "start": list(span.start),
+                "end": list(span.end),
+            }
+        )
+    return steps
+
+
+def traced_theorems(
+    text: str,
+    tactics: list[Mapping[str, Any]],
+    *,
+    file_path: str,
+    url: str,
+    commit: str,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict]:
+    """Theorem entries (LeanDojo Benchmark 4 fields plus `statement`, `proof`) of one file."""
+    source = SourceText(text)
+    by_decl: dict[str, list[Mapping[str, Any]]] = {}
+    for node in tactics:
+        if node.get("decl"):
+            by_decl.setdefault(node["decl"], []).append(node)
+    entries = []
+    for decl in find_declarations(mask(text)):
+        if decl.kind not in ("theorem", "lemma") or decl.name not in by_decl:
+            continue
+        nodes = by_decl[decl.name]
+        blocks = [Span.of(n) for n in nodes if n["kind"] == BY_BLOCK]
+        if not blocks:
+            continue
+        block = min(blocks, key=lambda s: s.start)
+        start = (decl.line, 0)
+        statement = source.text[source.offset(*start) : source.offset(*block.start)]
+        statement = re.sub(r"\s*:=\s*$", "", statement).strip()
+        entries.append(
+            {
+                "url": url,
+                "commit": commit,
+                "file_path": file_path,
+                "full_name": decl.name,
+                "start": list(start),
+                "end": list(block.end),
+                "statement": statement,
+                "proof": source.slice(block),
+                "traced_tactics": traced_steps(source, nodes, block),
+            }
+        )
+    known = {**{e["full_name"]: e for e in entries}, **(known or {})}
+    for entry in entries:
+        for step in entry["traced_tactics"]:
+            step["annotated_tactic"] = annotate(step["tactic"], step.pop("constants"), known)
+    return entries
