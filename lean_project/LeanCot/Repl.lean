@@ -29,7 +29,8 @@ structure ProofSnap where
   openDecls : List OpenDecl
 
 structure State where
-  envs : Array Environment := #[]
+  /-- Command states (environment and scopes: namespaces, `open`s, variables), by handle. -/
+  envs : Array Command.State := #[]
   headers : List (String × Nat) := []
   proofs : Array ProofSnap := #[]
 
@@ -166,11 +167,11 @@ def lookupHeader : List (String × Nat) → String → Option Nat
   | [], _ => none
   | (k, i) :: rest, key => if k == key then some i else lookupHeader rest key
 
-def elabInput (env : Environment) (input : String) (withHeader : Bool) (headers : List (String × Nat))
-    (envs : Array Environment) :
-    IO (Except String (Frontend.State × Option (String × Environment))) := do
+def elabInput (base : Command.State) (input : String) (withHeader : Bool)
+    (headers : List (String × Nat)) (envs : Array Command.State) :
+    IO (Except String (Frontend.State × Option (String × Command.State))) := do
   let inputCtx := Parser.InputContext.mk' input "<input>" (FileMap.ofString input) input.rawEndPos
-  let (env, parserState, newHeader) ← if withHeader then do
+  let (base, parserState, newHeader) ← if withHeader then do
       let (header, parserState, msgs) ← Parser.parseHeader inputCtx
       if hasErrors msgs then
         return .error "could not parse the header"
@@ -182,11 +183,11 @@ def elabInput (env : Environment) (input : String) (withHeader : Bool) (headers 
         | none => return .error "internal error: header cache"
       | none =>
         let env ← importModules imports baseOptions (loadExts := true)
-        pure (env, parserState, some (key, env))
+        let fresh := Command.mkState env {} baseOptions
+        pure (fresh, parserState, some (key, fresh))
     else
-      pure (env, ({} : Parser.ModuleParserState), none)
-  let cmdState := Command.mkState env {} baseOptions
-  let cmdState := { cmdState with infoState := { enabled := true } }
+      pure (base, ({} : Parser.ModuleParserState), none)
+  let cmdState := { base with messages := {}, infoState := { enabled := true } }
   let s ← IO.processCommands inputCtx parserState cmdState
   return .ok (s, newHeader)
 
@@ -294,7 +295,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics
     let cs := fs.commandState
     let s ← st.get
     let envId := s.envs.size
-    st.set { s with envs := s.envs.push cs.env }
+    st.set { s with envs := s.envs.push cs }
     let sorries := sorriesOfTrees cs.infoState.trees
     let sorryJsons ← mapIO (sorryJson st) sorries.toList #[]
     let messages ← messagesJson cs.messages
@@ -308,7 +309,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics
 
 def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
   let inputCtx := Parser.InputContext.mk' tac "<tactic>" (FileMap.ofString tac) tac.rawEndPos
-  let p := Parser.andthenFn Parser.whitespace (Parser.categoryParser `tactic 0).fn
+  let p := Parser.andthenFn Parser.whitespace Parser.Tactic.tacticSeq.fn
   let s := p.run inputCtx { env, options := {} } (Parser.getTokenTable env) (Parser.mkParserState tac)
   if s.hasError then
     .error (s.toErrorMsg inputCtx)
@@ -408,7 +409,8 @@ def mainIO : IO Unit := do
   let out ← IO.FS.Handle.mk "/dev/stdout" .write
   let imports : Array Import := #[{ module := `Init }]
   let env ← importModules imports baseOptions (loadExts := true)
-  let st ← IO.mkRef ({ envs := #[env], headers := [(importsKey imports, 0)] } : State)
+  let st ← IO.mkRef
+    ({ envs := #[Command.mkState env {} baseOptions], headers := [(importsKey imports, 0)] } : State)
   reply out (Json.mkObj [("ready", Json.bool true), ("version", Json.str Lean.versionString)])
   loop st inp out
 
