@@ -138,9 +138,9 @@ def trace_with_leandojo(
 
 
 def _pos(pos: Iterable[int]) -> list[int]:
-    """LeanDojo (line, column), both 1-based, to our [line, column] with a 0-based column."""
+    """LeanDojo's (line, column) as a JSON list; both stay 1-based, as LeanDojo writes them."""
     line, column = pos
-    return [int(line), int(column) - 1]
+    return [int(line), int(column)]
 
 
 def _file_path(traced_repo: Any, thm: Any) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from leancot.lean.results import TracedTactic
 from leancot.lean.screen import mask
 from leancot.lean.verify import find_declarations
 
@@ -37,13 +38,17 @@ _IDENT_CHARS = r"[\w.'!?₀-₉ₐ-ₜ]"
 
 @dataclass(frozen=True)
 class Span:
-    """A source range as (line, column) pairs: lines 1-based, columns 0-based code points."""
+    """A source range as Lean reports it: lines 1-based, columns 0-based code points."""
 
     start: tuple[int, int]
     end: tuple[int, int]
 
     def contains(self, other: Span) -> bool:
         return self.start <= other.start and other.end <= self.end
+
+    def leandojo(self) -> tuple[list[int], list[int]]:
+        """(start, end) as LeanDojo writes positions: lines and columns both 1-based."""
+        return [self.start[0], self.start[1] + 1], [self.end[0], self.end[1] + 1]
 
     @staticmethod
     def of(node: Mapping[str, Any]) -> Span:
@@ -65,6 +70,21 @@ class SourceText:
 
     def slice(self, span: Span) -> str:
         return self.text[self.offset(*span.start) : self.offset(*span.end)]
+
+
+def tactic_node(t: TracedTactic) -> dict[str, Any]:
+    """A traced tactic as the REPL's JSON has it (the shape the functions here read)."""
+    end_line = t.line if t.end_line is None else t.end_line
+    end_column = t.column if t.end_column is None else t.end_column
+    return {
+        "kind": t.kind,
+        "decl": t.decl,
+        "pos": {"line": t.line, "column": t.column},
+        "endPos": {"line": end_line, "column": end_column},
+        "goalsBefore": list(t.goals_before),
+        "goalsAfter": list(t.goals_after),
+        "constants": list(t.constants),
+    }
 
 
 def state_text(goals: Iterable[str]) -> str:
@@ -118,8 +138,8 @@ def traced_steps(source: SourceText, nodes: list[Mapping[str, Any]], block: Span
                 "depth": depth,
                 "kind": node["kind"],
                 "constants": list(node.get("constants", ())),
-                "start": list(span.start),
-                "end": list(span.end),
+                "start": span.leandojo()[0],
+                "end": span.leandojo()[1],
             }
         )
     return steps
@@ -158,8 +178,8 @@ def traced_theorems(
                 "commit": commit,
                 "file_path": file_path,
                 "full_name": decl.name,
-                "start": list(start),
-                "end": list(block.end),
+                "start": Span(start, block.end).leandojo()[0],
+                "end": block.leandojo()[1],
                 "statement": statement,
                 "proof": source.slice(block),
                 "traced_tactics": traced_steps(source, nodes, block),

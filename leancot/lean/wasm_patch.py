@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 KNOWN_LEAN_JS_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCH_VERSION = 2
+PATCH_VERSION = 3
 PATCH_MARKER = f"/*leancot-patch v{PATCH_VERSION}*/"
 
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"
@@ -49,14 +49,27 @@ DLSYM_INDEX = Edit(
 # 2. Do not pre-spawn four workers that each parse the whole glue; threads start on demand.
 PTHREAD_POOL = Edit("pthread-pool", "var pthreadPoolSize=4;", "var pthreadPoolSize=0;")
 
-# 5. Read stdin from fd 0 directly (process.stdin.fd turns the fd non-blocking), retrying on EAGAIN.
+# 5. Read stdin from fd 0 directly (process.stdin.fd turns the fd non-blocking), retrying on
+# EAGAIN; keep raw bytes (decoding each chunk as UTF-8 broke characters split across chunks) and
+# consume them by index (`shift()` per byte is quadratic on large requests).
 STDIN_READ = Edit(
     "stdin-read",
-    'var fd=process.stdin.fd;try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE)}catch(e){if(e.toString()'
-    '.includes("EOF"))bytesRead=0;else throw e}',
-    "for(;;){try{bytesRead=fs.readSync(0,buf,0,BUFSIZE);break}catch(e){if(e.code==\"EAGAIN\")"
-    "{Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,2);continue}"
-    'if(e.code=="EOF"||e.toString().includes("EOF")){bytesRead=0;break}throw e}}',
+    "var FS_stdin_getChar=()=>{if(!FS_stdin_getChar_buffer.length){var result=null;if"
+    "(ENVIRONMENT_IS_NODE){var BUFSIZE=256;var buf=Buffer.alloc(BUFSIZE);var bytesRea"
+    "d=0;var fd=process.stdin.fd;try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE)}catch(e)"
+    '{if(e.toString().includes("EOF"))bytesRead=0;else throw e}if(bytesRead>0){result'
+    '=buf.slice(0,bytesRead).toString("utf-8")}}else if(globalThis.window?.prompt){re'
+    'sult=window.prompt("Input: ");if(result!==null){result+="\\n"}}else{}if(!result){'
+    "return null}FS_stdin_getChar_buffer=intArrayFromString(result,true)}return FS_st"
+    "din_getChar_buffer.shift()};",
+    "var FS_stdin_getChar=()=>{if(!FS_stdin_getChar_buffer.length){if(!ENVIRONMENT_IS_NODE)"
+    "return null;var buf=Buffer.alloc(65536);var n=0;for(;;){try{n=fs.readSync(0,buf,0,"
+    'buf.length);break}catch(e){if(e.code=="EAGAIN"){Atomics.wait(new Int32Array('
+    'new SharedArrayBuffer(4)),0,0,2);continue}if(e.code=="EOF"||e.toString().includes('
+    '"EOF")){n=0;break}throw e}}if(n<=0)return null;FS_stdin_getChar_buffer=buf.subarray(0,n);'
+    "FS_stdin_getChar_buffer.pos=0}var c=FS_stdin_getChar_buffer[FS_stdin_getChar_buffer.pos++];"
+    "if(FS_stdin_getChar_buffer.pos>=FS_stdin_getChar_buffer.length)FS_stdin_getChar_buffer=[];"
+    "return c};",
 )
 
 # 5b. A TTY read returns as soon as the buffered input is consumed instead of waiting for a full
@@ -78,8 +91,8 @@ MOUNTS = Edit(
     "mounts",
     'FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");',
     'FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");'
-    "{let done=[\"/home\",\"/tmp\"];for(let p of (process.env." + MOUNTS_ENV + '||"").split(":"))'
-    "{p=p.replace(/\\/+$/,\"\");if(!p.startsWith(\"/\")||done.some(d=>p===d||p.startsWith(d+\"/\")))"
+    '{let done=["/home","/tmp"];for(let p of (process.env.' + MOUNTS_ENV + '||"").split(":"))'
+    '{p=p.replace(/\\/+$/,"");if(!p.startsWith("/")||done.some(d=>p===d||p.startsWith(d+"/")))'
     "continue;FS.mkdirTree(p);FS.mount(NODEFS,{root:p},p);done.push(p)}}",
 )
 
@@ -88,7 +101,10 @@ WORKER_STACK = Edit(
     "worker-stack",
     'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread"});',
     'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread",'
-    "...(process.env." + STACK_ENV + "?{resourceLimits:{stackSizeMb:+process.env." + STACK_ENV
+    "...(process.env."
+    + STACK_ENV
+    + "?{resourceLimits:{stackSizeMb:+process.env."
+    + STACK_ENV
     + "}}:{})});",
 )
 
@@ -99,7 +115,7 @@ WRITE_ALL = Edit(
     'defaultPrint=(...args)=>fs.writeSync(1,args.map(stringify).join(" ")+"\\n");'
     'defaultPrintErr=(...args)=>fs.writeSync(2,args.map(stringify).join(" ")+"\\n")',
     "var leancotWriteAll=(fd,text)=>{var b=Buffer.from(text);var o=0;while(o<b.length){"
-    "try{o+=fs.writeSync(fd,b,o,b.length-o)}catch(e){if(e.code!==\"EAGAIN\")throw e;"
+    'try{o+=fs.writeSync(fd,b,o,b.length-o)}catch(e){if(e.code!=="EAGAIN")throw e;'
     "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,1)}}};"
     'defaultPrint=(...args)=>leancotWriteAll(1,args.map(stringify).join(" ")+"\\n");'
     'defaultPrintErr=(...args)=>leancotWriteAll(2,args.map(stringify).join(" ")+"\\n")',

@@ -191,12 +191,12 @@ def test_duck_typed_conversion():
         validate_theorem(t, f"converted[{i}]")
     assert thm["url"] == GH_URL and thm["commit"] == "c" * 40
     assert thm["file_path"] == "Foo/Basic.lean"
-    assert thm["start"] == [3, 0] and thm["end"] == [6, 22]  # 0-based columns
+    assert thm["start"] == [3, 1] and thm["end"] == [6, 23]  # LeanDojo: 1-based columns
     assert [t["tactic"] for t in thm["traced_tactics"]] == ["skip", "exact Nat.add_zero n"]
     exact = thm["traced_tactics"][1]
     assert exact["annotated_tactic"] == [
         "exact <a>Nat.add_zero</a> n",
-        [{**ADD_ZERO, "def_pos": [100, 0], "def_end_pos": [100, 40]}],
+        [{**ADD_ZERO, "def_pos": [100, 1], "def_end_pos": [100, 41]}],
     ]
     assert exact["state_before"] == STATE and exact["state_after"] == "no goals"
     assert thm["statement"] == "theorem add_zero' (n : Nat) : n + 0 = n"
@@ -208,7 +208,7 @@ def test_duck_typed_conversion():
         "Foo/Basic.lean",
     ]
     assert corpus[1]["imports"] == [".lake/packages/batteries/Batteries/Nat.lean"]
-    assert corpus[1]["premises"][0]["start"] == [3, 0]
+    assert corpus[1]["premises"][0]["start"] == [3, 1]
 
 
 def test_duck_typed_conversion_with_dependencies_and_no_graph():
@@ -506,7 +506,7 @@ def test_conversion_with_leandojo_classes(tmp_path, monkeypatch):
     assert thm["url"] == str(root) and thm["commit"] == commit
     assert thm["file_path"] == "Foo.lean"
     assert thm["full_name"] == "Foo.add_zero'"
-    assert thm["start"] == [3, 0] and thm["end"] == [5, 22]
+    assert thm["start"] == [3, 1] and thm["end"] == [5, 23]
     assert thm["traced_tactics"] == [
         {
             "tactic": "skip",
@@ -522,8 +522,8 @@ def test_conversion_with_leandojo_classes(tmp_path, monkeypatch):
                     {
                         "full_name": "Nat.add_zero",
                         "def_path": ".lake/packages/lean4/src/lean/Init/Core.lean",
-                        "def_pos": [100, 0],
-                        "def_end_pos": [100, 40],
+                        "def_pos": [100, 1],
+                        "def_end_pos": [100, 41],
                     }
                 ],
             ],
@@ -541,8 +541,8 @@ def test_conversion_with_leandojo_classes(tmp_path, monkeypatch):
                 {
                     "full_name": "Foo.add_zero'",
                     "code": "theorem add_zero' (n : Nat) : n + 0 = n",
-                    "start": [3, 0],
-                    "end": [5, 22],
+                    "start": [3, 1],
+                    "end": [5, 23],
                     "kind": "commanddeclaration",
                 }
             ],
