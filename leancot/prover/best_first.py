@@ -9,6 +9,10 @@ or the budget runs out. Priorities:
 - "mix": `logprob + mix_weight * log(max(value, VALUE_FLOOR))`, the value read as one more
   probability factor of the path.
 Ties go to the node found first.
+
+A value function with a `value_paths(root_state, paths)` method (e.g. a PRM adapter, which scores
+steps rather than states) is given, for each scored node, the `(thought, tactic)` steps of the
+edges that first reached it from the root (`node_path`); a plain one gets the states.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import heapq
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from leancot.lean.results import TacticState
 from leancot.prover.budget import (
@@ -35,6 +39,31 @@ from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn,
 Priority = Literal["logprob", "value", "mix"]
 DEFAULT_NUM_CANDIDATES = 8
 VALUE_FLOOR = 1e-6  # log(0) guard for "mix"
+
+
+def node_path(graph: ProofGraph, node: Node) -> list[tuple[str, str]]:
+    """`(thought, tactic)` of the edges that first reached `node`, from the root down.
+
+    A node's first in-edge is the `ok` edge that created it (edges into known nodes come later),
+    so following first in-edges walks a tree back to the root.
+    """
+    steps = []
+    while node.id != graph.root.id:
+        edge = graph.edges[node.in_edges[0]]
+        steps.append((edge.thought, edge.tactic))
+        node = graph.nodes[edge.src]
+    return steps[::-1]
+
+
+def value_call(value: Any, graph: ProofGraph, nodes: list[Node]) -> Any:
+    """What to call to score `nodes`: `value` itself, or (if it has `value_paths`) a call that
+    hands it the root state and each node's path instead of the states."""
+    value_paths = getattr(value, "value_paths", None)
+    if value_paths is None:
+        return value
+    root_state = graph.root.state
+    paths = [node_path(graph, n) for n in nodes]
+    return lambda states: value_paths(root_state, paths)
 
 
 @dataclass
@@ -90,7 +119,7 @@ def best_first_search(
         if (why := meter.blocked("model")) is not None:
             return meter.result(graph, why)
         assert value is not None
-        root.prior_value = meter.value(value, [root.state])[0]
+        root.prior_value = meter.value(value_call(value, graph, [root]), [root.state])[0]
     s.push(root)
 
     while s.queue:
@@ -129,7 +158,7 @@ def best_first_search(
             if (why := meter.blocked("model")) is not None:
                 return meter.result(graph, why)
             assert value is not None
-            values = meter.value(value, [c.state for c in fresh])
+            values = meter.value(value_call(value, graph, fresh), [c.state for c in fresh])
             for child, v in zip(fresh, values, strict=True):
                 child.prior_value = v
         for child in fresh:

@@ -21,6 +21,8 @@ flip: one player). With `novelty_bonus` > 0, a simulation that reaches a state n
 backs up `value + novelty_bonus`, the intrinsic reward of RMaxTS (Xin et al. 2024,
 "DeepSeek-Prover-V1.5", Sec. 3.2), which rewards exploring new tactic states when the value is
 uninformative. Optional Dirichlet noise on the root priors follows AlphaZero.
+A value function with `value_paths(root_state, paths)` (a PRM) scores the path of
+`(thought, tactic)` steps to the leaf (best_first.value_call).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from leancot.lean.results import TacticState
-from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES
+from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES, value_call
 from leancot.prover.budget import (
     DEFAULT_BUDGET,
     Budget,
@@ -188,7 +190,7 @@ def _expand(
     if not cands:
         s.graph.close(node.id)
         return None
-    node.prior_value = s.meter.value(value, [node.state])[0]
+    node.prior_value = s.meter.value(value_call(value, s.graph, [node]), [node.state])[0]
     return None
 
 
