@@ -35,6 +35,7 @@ from leancot.translate.rewrite_backends import (
     RewriteBackendError,
     VLLMBackend,
     api_key_from_env,
+    cut_at_stop,
     endpoint_url,
 )
 
@@ -47,11 +48,15 @@ __all__ = [
     "backend_id",
     "check_faithful",
     "clean_rewrite",
+    "code_spans",
+    "hypothesis_names",
     "make_backend",
+    "mentions",
     "render_prompt",
     "required_names",
     "rewrite_file",
     "rewrite_records",
+    "tactic_identifiers",
 ]
 
 log = logging.getLogger(__name__)
@@ -195,7 +200,7 @@ def tactic_identifiers(tactic: str) -> list[str]:
     names = []
     for m in _IDENT.finditer(tactic):
         name = m.group()
-        if name not in LEAN_KEYWORDS and name not in TACTIC_WORDS and name not in names:
+        if name.strip("_") and name not in LEAN_KEYWORDS | TACTIC_WORDS and name not in names:
             names.append(name)
     return names
 
@@ -451,7 +456,7 @@ def _rewrite_batch(
         if key is None:
             verdict, rewrite = Verdict(False, "no template thought"), ""
         else:
-            rewrite = clean_rewrite(cache.get(key) or "")
+            rewrite = clean_rewrite(cut_at_stop(cache.get(key) or "", config.stop))
             verdict = check_faithful(
                 thought,
                 rewrite,
