@@ -426,6 +426,7 @@ PROOFS_FILE = "proofs.jsonl"
 TRANSLATE_MANIFEST = "manifest.json"
 CORPUS_FILES = {"steps": STEPS_FILE, "lean_star": STAR_FILE, "proofs": PROOFS_FILE}
 REWRITE_BACKENDS = ("hf", "vllm", "http")
+REWRITE_CACHE = "rewrite_cache.jsonl"
 
 TRANSLATE_DESCRIPTION = f"""\
 Turn traced theorems into chain-of-thought corpora: each tactic step gets a natural-language
@@ -442,10 +443,15 @@ output: OUT_DIR with three JSONL files; every row has a "split" field (train/val
         `leancot train policy OUT_DIR/{STEPS_FILE}` trains on it; `leancot export OUT_DIR`
         makes a hub dataset of it.
 
---rewrite has a language model rewrite each templated thought (the tactics stay as Lean checked
-them): hf loads --model with transformers, vllm with vLLM, http calls the OpenAI-compatible
-server at --endpoint (with --model as the model name). Lean-STaR rows follow the rewritten step
-records.
+--rewrite has a language model rewrite each templated thought (leancot.translate.rewrite); the
+tactics stay as Lean checked them, and a rewrite that drops a name the template mentions, quotes
+another tactic or has an odd length is refused (the template thought stays; the step record's
+rewrite_status/rewrite_reason say so). hf loads --model with transformers, vllm with vLLM, http
+calls the OpenAI-compatible server at --endpoint with --model as the model name (API key from
+$OPENAI_API_KEY). Completions are cached in OUT_DIR/{REWRITE_CACHE}, so a rerun resumes.
+--rewrite-config FILE.yaml sets any other RewriteConfig field (batch_size, temperature, chat,
+max_new_tokens, ...). Lean-STaR rows follow the rewritten step records; the whole-proof
+documents keep the template thoughts.
 """
 
 
@@ -470,16 +476,25 @@ def _register_translate(sub: Any) -> None:
         default=None,
         help="keep only steps nested at most this deep (0: top-level tactics; default: all)",
     )
-    p.add_argument(
+    llm = p.add_argument_group("rewriting with a language model")
+    llm.add_argument(
         "--rewrite",
         choices=REWRITE_BACKENDS,
         default=None,
-        help="rewrite thoughts with a language model (default: templates only)",
+        help="rewrite thoughts with this backend (default: template thoughts only)",
     )
-    p.add_argument(
-        "--model", default=None, help="for --rewrite: model path or hub id (hf, vllm), name (http)"
+    llm.add_argument(
+        "--model", default=None, help="model path or hub id (hf, vllm), served model name (http)"
     )
-    p.add_argument("--endpoint", default=None, help="server URL for --rewrite http")
+    llm.add_argument("--endpoint", default=None, help="server URL for --rewrite http")
+    llm.add_argument(
+        "--rewrite-config",
+        type=Path,
+        default=None,
+        metavar="FILE.yaml",
+        help="more RewriteConfig fields; --rewrite/--model/--endpoint override it",
+    )
+    llm.add_argument("--quiet", action="store_true", help="no progress bar while rewriting")
     p.set_defaults(handler=_cmd_translate)
 
 
@@ -487,7 +502,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     from leancot.extract.dataset import read_benchmark, read_metadata
     from leancot.translate.corpora import proof_docs, star_rows, step_records, write_jsonl
 
-    rewrite = _rewriter(args)  # first: a missing model or module fails before any work
+    rewrite_config = _rewrite_config(args)  # first: a bad model or config fails before any work
     meta = read_metadata(args.dataset)
     by_split = read_benchmark(args.dataset, args.split_strategy)
     out_dir: Path = args.out_dir
@@ -496,14 +511,23 @@ def _cmd_translate(args: argparse.Namespace) -> int:
 
     theorems = [{**thm, "split": split} for split, thms in by_split.items() for thm in thms]
     records = list(step_records(theorems, max_depth=args.max_depth))
-    if rewrite is not None:
-        from leancot.translate.rewrite_backends import RewriteBackendError
+    rewrite_info = None
+    if rewrite_config is not None:
+        from leancot.translate.rewrite import RewriteBackendError, rewrite_records
 
         try:
-            records = list(rewrite(records))
+            records = list(rewrite_records(records, rewrite_config, progress=not args.quiet))
         except RewriteBackendError as exc:
-            _error(f"rewriting the thoughts failed, nothing written: {exc}")
+            _error(f"rewriting the thoughts failed, no corpus written: {exc}")
             return 1
+        statuses = [r.get("rewrite_status") for r in records]
+        rewrite_info = {
+            "backend": rewrite_config.backend,
+            "model": rewrite_config.model,
+            "endpoint": rewrite_config.endpoint,
+            "rewritten": statuses.count("ok"),
+            "fallback": statuses.count("fallback"),
+        }
     counts: dict[str, dict[str, int]] = {}
     for name, rows in (
         (STEPS_FILE, records),
@@ -523,11 +547,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         "lean_version": meta.get("lean_version"),
         "split_strategy": args.split_strategy,
         "max_depth": args.max_depth,
-        "rewrite": (
-            {"backend": args.rewrite, "model": args.model, "endpoint": args.endpoint}
-            if args.rewrite
-            else None
-        ),
+        "rewrite": rewrite_info,
         "files": counts,
     }
     _write_json_atomic(out_dir / TRANSLATE_MANIFEST, manifest)  # last: marks completion
@@ -535,44 +555,51 @@ def _cmd_translate(args: argparse.Namespace) -> int:
     for name, per_split in counts.items():
         shown = "  ".join(f"{s} {n}" for s, n in per_split.items()) or "no rows"
         out.print(f"{out_dir / name}: {sum(per_split.values())} rows ({shown})", markup=False)
+    if rewrite_info:
+        out.print(
+            f"rewritten by {rewrite_info['model']}: {rewrite_info['rewritten']} thoughts, "
+            f"{rewrite_info['fallback']} kept from the templates (refused rewrites)",
+            markup=False,
+        )
     return 0
 
 
-def _rewriter(args: argparse.Namespace) -> Callable[[list[dict]], Any] | None:
-    """`records -> records` with LLM-rewritten thoughts for --rewrite, None without it."""
+def _rewrite_config(args: argparse.Namespace) -> Any:
+    """The RewriteConfig for --rewrite (and --rewrite-config), None without --rewrite."""
     if args.rewrite is None:
-        if args.model or args.endpoint:
-            raise ValueError("--model and --endpoint go with --rewrite {hf,vllm,http}")
+        if args.model or args.endpoint or args.rewrite_config:
+            raise ValueError(
+                "--model, --endpoint and --rewrite-config go with --rewrite {hf,vllm,http}"
+            )
         return None
-    if args.rewrite == "http" and not args.endpoint:
-        raise ValueError("--rewrite http needs --endpoint URL (an OpenAI-compatible server)")
     if args.rewrite != "http" and args.endpoint:
         raise ValueError("--endpoint goes with --rewrite http")
-    if not args.model:
-        raise ValueError(f"--rewrite {args.rewrite} needs --model (a path, hub id or served name)")
     try:
-        from leancot.translate import rewrite
+        from leancot.translate.rewrite import RewriteConfig
     except ModuleNotFoundError as exc:
         if exc.name != "leancot.translate.rewrite":
-            raise ValueError(
-                f"--rewrite {args.rewrite} needs the package {exc.name}; "
-                "install it: pip install 'leancot[train]' (vllm: 'leancot[gpu]')"
-            ) from exc
+            raise
         raise ValueError(
             "--rewrite is not available: this leancot has no leancot.translate.rewrite module; "
             "run translate without --rewrite (template thoughts)"
         ) from exc
-    if not hasattr(rewrite, "rewrite_records"):
-        raise ValueError(
-            "--rewrite is not available: leancot.translate.rewrite has no rewrite_records()"
-        )
+    fields: dict[str, Any] = {"cache_path": str(args.out_dir / REWRITE_CACHE)}
+    if args.rewrite_config is not None:
+        import yaml
 
-    def apply(records: list[dict]) -> Any:
-        return rewrite.rewrite_records(
-            records, backend=args.rewrite, model=args.model, endpoint=args.endpoint
-        )
-
-    return apply
+        loaded = yaml.safe_load(args.rewrite_config.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{args.rewrite_config}: expected a mapping of RewriteConfig fields")
+        fields.update(loaded)
+    fields["backend"] = args.rewrite
+    if args.model:
+        fields["model"] = args.model
+    if args.endpoint:
+        fields["endpoint"] = args.endpoint
+    try:
+        return RewriteConfig(**fields)
+    except TypeError as exc:  # an unknown field in the YAML file
+        raise ValueError(f"{args.rewrite_config}: {exc}") from exc
 
 
 def _count_splits(rows: Any, counts: dict[str, int]) -> Any:

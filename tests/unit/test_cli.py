@@ -344,7 +344,13 @@ def test_translate_rewrite_http_needs_endpoint(capsys, traced, tmp_path):
     argv = ["translate", str(traced), "-o", str(tmp_path / "c"), "--rewrite", "http"]
     code, _, err = run(capsys, [*argv, "--model", "m"])
     assert code == 1
-    assert "--endpoint" in err
+    assert "endpoint" in err
+
+
+def test_translate_rewrite_needs_a_model(capsys, traced, tmp_path):
+    code, _, err = run(capsys, ["translate", str(traced), "-o", str(tmp_path), "--rewrite", "hf"])
+    assert code == 1
+    assert "`model` is required" in err
 
 
 def without_rewrite_module(monkeypatch):
@@ -359,41 +365,83 @@ def test_translate_rewrite_without_the_module_is_a_clear_error(
 ):
     without_rewrite_module(monkeypatch)
     out_dir = tmp_path / "c"
-    code, _, err = run(
-        capsys, ["translate", str(traced), "-o", str(out_dir), "--rewrite", "hf", "--model", "gpt2"]
-    )
+    argv = ["translate", str(traced), "-o", str(out_dir), "--rewrite", "hf", "--model", "gpt2"]
+    code, _, err = run(capsys, argv)
     assert code == 1
     assert "--rewrite is not available" in err
     assert not out_dir.exists()  # checked before any work
 
 
 def test_translate_rewrite_replaces_thoughts(capsys, monkeypatch, traced, tmp_path):
-    import leancot.translate
+    from leancot.translate import rewrite
 
-    calls = []
-    module = types.ModuleType("leancot.translate.rewrite")
+    seen = {}
 
-    def rewrite_records(records, *, backend, model, endpoint):
-        calls.append((backend, model, endpoint))
-        for r in records:
-            yield {**r, "thought": "REWRITTEN " + r["thought"]}
+    def rewrite_records(records, config, *, backend=None, progress=True):
+        seen["config"], seen["progress"] = config, progress
+        for i, r in enumerate(records):
+            ok = i % 2 == 0
+            thought = "REWRITTEN " + r["thought"] if ok else r["thought"]
+            yield {**r, "thought": thought, "rewrite_status": "ok" if ok else "fallback"}
 
-    module.rewrite_records = rewrite_records
-    monkeypatch.setitem(sys.modules, "leancot.translate.rewrite", module)
-    monkeypatch.setattr(leancot.translate, "rewrite", module, raising=False)
+    monkeypatch.setattr(rewrite, "rewrite_records", rewrite_records)
+    yaml_file = tmp_path / "rw.yaml"
+    yaml_file.write_text("batch_size: 3\ntemperature: 0.5\nmodel: from-yaml\n", encoding="utf-8")
     out_dir = tmp_path / "c"
-    argv = ["translate", str(traced), "-o", str(out_dir), "--rewrite", "http"]
+    argv = ["translate", str(traced), "-o", str(out_dir), "--rewrite", "http", "--quiet"]
     argv += ["--model", "qwen", "--endpoint", "http://localhost:8000/v1"]
-    assert run(capsys, argv)[0] == 0
-    assert calls == [("http", "qwen", "http://localhost:8000/v1")]
-    for name, key in (("step_records.jsonl", "thought"), ("lean_star.jsonl", "thought")):
-        assert all(r[key].startswith("REWRITTEN ") for r in read_jsonl(out_dir / name))
+    code, out, _ = run(capsys, [*argv, "--rewrite-config", str(yaml_file)])
+    assert code == 0
+    config = seen["config"]
+    assert isinstance(config, rewrite.RewriteConfig)
+    assert (config.backend, config.model, config.endpoint) == (
+        "http",
+        "qwen",
+        "http://localhost:8000/v1",
+    )
+    assert (config.batch_size, config.temperature) == (3, 0.5)
+    assert config.cache_path == str(out_dir / "rewrite_cache.jsonl")
+    assert seen["progress"] is False
+    steps = read_jsonl(out_dir / "step_records.jsonl")
+    star = read_jsonl(out_dir / "lean_star.jsonl")
+    assert [r["thought"] for r in star] == [r["thought"] for r in steps]
+    assert sum(r["thought"].startswith("REWRITTEN ") for r in steps) == len(THEOREMS)
     manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rewrite"] == {
         "backend": "http",
         "model": "qwen",
         "endpoint": "http://localhost:8000/v1",
+        "rewritten": len(THEOREMS),
+        "fallback": len(THEOREMS),
     }
+    assert f"{len(THEOREMS)} thoughts" in out
+
+
+def test_translate_rewrite_unknown_config_field(capsys, traced, tmp_path):
+    yaml_file = tmp_path / "rw.yaml"
+    yaml_file.write_text("no_such_field: 1\n", encoding="utf-8")
+    argv = ["translate", str(traced), "-o", str(tmp_path / "c"), "--rewrite", "hf"]
+    code, _, err = run(capsys, [*argv, "--model", "m", "--rewrite-config", str(yaml_file)])
+    assert code == 1
+    assert "no_such_field" in err
+
+
+def test_translate_rewrite_server_down_is_a_clean_error(capsys, traced, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    yaml_file = tmp_path / "rw.yaml"
+    yaml_file.write_text("max_retries: 0\nbackoff_s: 0\ntimeout_s: 5\n", encoding="utf-8")
+    out_dir = tmp_path / "c"
+    argv = ["translate", str(traced), "-o", str(out_dir), "--rewrite", "http", "--quiet"]
+    argv += ["--model", "m", "--endpoint", f"http://127.0.0.1:{port}/v1"]
+    code, out, err = run(capsys, [*argv, "--rewrite-config", str(yaml_file)])
+    assert code == 1
+    assert "rewriting the thoughts failed" in err
+    assert "Traceback" not in out + err
+    assert not (out_dir / "manifest.json").exists()
 
 
 # --- export --------------------------------------------------------------------------------------
