@@ -258,10 +258,11 @@ def check_faithful(
         return Verdict(False, "empty rewrite")
     if size > max_chars:
         return Verdict(False, f"too long: {size} chars, over max_chars {max_chars}")
+    template = f"the template's {base}"
     if size > max_ratio * base:
-        return Verdict(False, f"too long: {size} chars, over {max_ratio:g}x {base} (template)")
+        return Verdict(False, f"too long: {size} chars, over {max_ratio:g}x {template}")
     if size < min_ratio * base:
-        return Verdict(False, f"too short: {size} chars, under {min_ratio:g}x {base} (template)")
+        return Verdict(False, f"too short: {size} chars, under {min_ratio:g}x {template}")
     dropped = [n for n in required_names(template_thought, record) if not mentions(rewrite, n)]
     if dropped:
         return Verdict(False, "dropped names: " + ", ".join(dropped))
