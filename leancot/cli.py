@@ -672,7 +672,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not manifest_path.is_file():
         raise ValueError(
             f"{folder} is not a finished `leancot translate` output (no {TRANSLATE_MANIFEST}); "
-            "run `leancot translate DATASET -o {folder}` first"
+            f"run `leancot translate DATASET -o {folder}` first"
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     file_name = CORPUS_FILES[args.corpus]
@@ -730,7 +730,7 @@ def _jsonl_rows(path: Path, split: str) -> Any:
 def _repo_label(url: str) -> str:
     """`owner/repo` of a repo URL, the folder name of a `local:` path."""
     tail = url.removeprefix("local:").rstrip("/").removesuffix(".git")
-    parts = tail.split("/")
+    parts = tail.replace(":", "/").split("/")
     return "/".join(parts[-2:]) if url.startswith(("http", "git@")) else parts[-1]
 
 

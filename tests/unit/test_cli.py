@@ -500,6 +500,7 @@ def test_export_needs_a_translate_output(capsys, tmp_path):
     code, _, err = run(capsys, ["export", str(tmp_path), "-o", str(tmp_path / "hub")])
     assert code == 1
     assert "not a finished `leancot translate` output" in err
+    assert f"-o {tmp_path}" in err
 
 
 def test_export_push_failure_keeps_the_folder(capsys, monkeypatch, translated, tmp_path):
@@ -536,6 +537,18 @@ def test_export_push_passes_repo_and_privacy(capsys, monkeypatch, translated, tm
     assert code == 0
     assert pushed == [(out_dir, "me/x", True)]
     assert "pushed to https://huggingface.co/datasets/me/x" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("https://github.com/owner/repo", "owner/repo"),
+        ("git@github.com:owner/repo.git", "owner/repo"),
+        ("local:/work/lean_project/LeanCot/Corpus", "Corpus"),
+    ],
+)
+def test_repo_label(url, label):
+    assert cli._repo_label(url) == label
 
 
 # --- train, evaluate -----------------------------------------------------------------------------
