@@ -30,7 +30,17 @@ STRUCTURAL_KINDS = frozenset(
         "Lean.Parser.Tactic.inductionAlt",
         "Lean.Parser.Tactic.inductionAlts",
         "Lean.cdot",
+        "Lean.cdotTk",
         "Lean.Parser.Tactic.paren",
+        "Lean.Parser.Tactic.seq1",
+        "Lean.Parser.Tactic.case",
+        "Lean.calcSteps",
+        # pieces of other tactics' syntax that carry tactic info: `rw`'s closing `rfl` sits on
+        # the `]` token, `rintro`/`obtain` patterns on identifiers and anonymous constructors
+        "]",
+        "ident",
+        "Lean.Parser.Term.hole",
+        "Lean.Parser.Term.anonymousCtor",
     }
 )
 _IDENT_CHARS = r"[\w.'!?₀-₉ₐ-ₜ]"
