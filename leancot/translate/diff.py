@@ -56,6 +56,9 @@ class StateDiff:
     closed: goals before with no successor (the main goal when it was solved or split).
     created: goals after that continue no goal before, each diffed against the main goal before.
     untouched: how many goals came through identical.
+    successors: what the main goal turned into (its successor and the created goals), in the
+        order of the goals after; a case split reads best from these, since a new case may
+        happen to share the old goal's tag.
     """
 
     before: GoalState
@@ -64,6 +67,7 @@ class StateDiff:
     closed: tuple[Goal, ...]
     created: tuple[GoalDiff, ...]
     untouched: int
+    successors: tuple[GoalDiff, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -124,11 +128,19 @@ def diff_states(before: GoalState, after: GoalState) -> StateDiff:
     if len(b_left) == len(a_left):  # by position
         pairs += zip(b_left, a_left, strict=True)
         b_left, a_left = [], []
-    main = next((diff_goals(before.goals[0], after.goals[j]) for i, j in pairs if i == 0), None)
+    main_j = next((j for i, j in pairs if i == 0), None)
+    main = diff_goals(before.goals[0], after.goals[main_j]) if main_j is not None else None
     parent = before.main
     created = tuple(diff_goals(parent or after.goals[j], after.goals[j]) for j in a_left)
     closed = tuple(before.goals[i] for i in b_left)
-    return StateDiff(before, after, main, closed, created, untouched)
+    order = sorted(
+        a_left + ([main_j] if main_j is not None and main and not main.unchanged else [])
+    )
+    by_index = dict(zip(a_left, created, strict=True))
+    if main_j is not None and main is not None:
+        by_index[main_j] = main
+    successors = tuple(by_index[j] for j in order)
+    return StateDiff(before, after, main, closed, created, untouched, successors)
 
 
 def _norm(text: str) -> str:

@@ -166,7 +166,7 @@ def _classify(tac: str, state: GoalState | None) -> str:
             return "rfl"
         if _ABSURD_TERMS.match(rest):
             return "contradiction"
-        if rest.startswith("⟨") or rest in ("And.intro", "Iff.intro") or rest.startswith("⟨"):
+        if rest.startswith("⟨") or rest in ("And.intro", "Iff.intro"):
             return "constructor"
         if rest.split(" ", 1)[0] == "funext":
             return "funext"
@@ -363,17 +363,30 @@ def _one_line(text: str) -> str:
 
 
 def _rule(item: str, goal: Goal | None) -> dict[str, Any]:
+    """A rewrite/simp rule: its name, direction, and the statement when it is a hypothesis.
+
+    `hyp` is the hypothesis the rule comes from (`h` for `h x`), `lhs`/`rhs` the sides it
+    rewrites between when it is used as stated.
+    """
     reverse = item.startswith(("←", "<-"))
     name = item.lstrip("←<-").strip() if reverse else item
-    hyp_type = goal.type_of(name) if goal is not None else None
+    head = name.split(" ", 1)[0]
+    hyp_type = goal.type_of(head) if goal is not None and head else None
     lhs = rhs = ""
-    if hyp_type is not None and head_connective(hyp_type) in ("eq", "iff"):
+    if hyp_type is not None and head == name and head_connective(hyp_type) in ("eq", "iff"):
         for op in (" = ", " ↔ "):
             sides = _split_top(_one_line(hyp_type), op)
             if len(sides) == 2:
                 lhs, rhs = (sides[1], sides[0]) if reverse else (sides[0], sides[1])
                 break
-    return {"name": name, "reverse": reverse, "hyp_type": hyp_type, "lhs": lhs, "rhs": rhs}
+    return {
+        "name": name,
+        "hyp": head if hyp_type is not None else "",
+        "reverse": reverse,
+        "hyp_type": hyp_type,
+        "lhs": lhs,
+        "rhs": rhs,
+    }
 
 
 _ALT = re.compile(r"(?:^|(?<=\s))\|\s+(@?[^\s=|⟨(]+(?:[ \t]+[^\s=|]+)*)\s*=>")
@@ -457,6 +470,7 @@ def _args(family: str, keyword: str, rest: str, tac: str, goal: Goal | None) -> 
         "witnesses": [],
         "arith_hyps": [],
         "arg_hyps": [],
+        "star": False,
     }
     if family in ("simp", "unfold", "rw", "arith"):
         items = _bracket_items(_head_part(rest + " ")) if family != "unfold" else []
@@ -469,6 +483,7 @@ def _args(family: str, keyword: str, rest: str, tac: str, goal: Goal | None) -> 
         if family == "rw" and not items and rest and not rest.startswith("["):
             items = [w for w in re.split(r"\s+", _head_part(rest)) if w][:1]
         a["rules"] = [_rule(i, goal) for i in items if i != "*"]
+        a["star"] = "*" in items
         if " using " in rest:
             a["using"] = _one_line(rest.split(" using ", 1)[1])
     if family == "arith" and goal is not None:
@@ -501,8 +516,14 @@ def _args(family: str, keyword: str, rest: str, tac: str, goal: Goal | None) -> 
         term = _one_line(rest)
         a["term"] = term
         head = term.lstrip("@(").split(" ", 1)[0] if term else ""
+        head_type = goal.type_of(head) if goal is not None and head else None
+        if head_type is None and goal is not None and "." in head:
+            # `h.1`, `h.mp`: a projection of a hypothesis.
+            owner_type = goal.type_of(head.split(".", 1)[0])
+            if owner_type is not None:
+                head, head_type = head.split(".", 1)[0], owner_type
         a["head"] = head
-        a["head_type"] = goal.type_of(head) if goal is not None and head else None
+        a["head_type"] = head_type
         if goal is not None:
             words = re.findall(r"[^\s()⟨⟩,]+", term)
             a["arg_hyps"] = [

@@ -107,6 +107,21 @@ def test_side_goal_next_to_a_surviving_main_goal():
     assert not d.main_closed and not d.split
 
 
+def test_successors_read_a_split_in_order_even_when_a_tag_repeats():
+    before = "case neg\nx : Nat\n⊢ P x"
+    after = "case pos\nx : Nat\nh : Q x\n⊢ P x\n\ncase neg\nx : Nat\nh : ¬Q x\n⊢ P x"
+    d = diff(before, after)
+    assert d.main is not None and [g.case for g in d.created] == ["pos"]
+    assert [g.case for g in d.successors] == ["pos", "neg"]
+    assert [g.introduced[0].type for g in d.successors] == ["Q x", "¬Q x"]
+
+
+def test_successors_leave_out_untouched_goals():
+    d = diff("⊢ p ∧ q\n\ncase other\n⊢ r", "case left\n⊢ p\n\ncase right\n⊢ q\n\ncase other\n⊢ r")
+    assert [g.case for g in d.successors] == ["left", "right"]
+    assert diff("⊢ p\n\n⊢ q", "⊢ q").successors == ()
+
+
 def test_unchanged_state_has_no_effect():
     d = diff("x : Nat\n⊢ x = x", "x : Nat\n⊢ x = x")
     assert d.no_effect and d.untouched == 1 and d.main.unchanged

@@ -348,6 +348,14 @@ STEPS = [
     ),
     (
         "by_cases",
+        "case neg\nα : Type u\nP : α → Prop\nx : α\n⊢ P x",
+        "by_cases hx : P x",
+        "case pos\nα : Type u\nP : α → Prop\nx : α\nhx : P x\n⊢ P x\n\n"
+        "case neg\nα : Type u\nP : α → Prop\nx : α\nhx : ¬P x\n⊢ P x",
+        ["2 cases", "case `pos` with `hx : P x`", "case `neg` with `hx : ¬P x`"],
+    ),
+    (
+        "by_cases",
         "n : Nat\n⊢ (if n = 0 then 1 else n) > 0",
         "split",
         "case isTrue\nn : Nat\nh✝ : n = 0\n⊢ 1 > 0\n\ncase isFalse\nn : Nat\nh✝ : ¬n = 0\n⊢ n > 0",
@@ -582,3 +590,16 @@ def test_generic_is_the_fallback_for_unknown_tactics():
     step = render_step("x : Nat\n⊢ x = x", "aesop", "no goals")
     assert step.template == GENERIC
     assert "`aesop`" in step.thought and "`x = x`" in step.thought
+
+
+def test_arith_on_false_does_not_repeat_the_goal():
+    step = render_step("n : Nat\nh : n + 1 ≤ n\n⊢ False", "omega", "no goals")
+    assert step.thought.startswith("The goal is `False`. It is")
+    assert "`h : n + 1 ≤ n`" in step.thought
+
+
+def test_long_have_proof_is_summarised():
+    block = "by\n    constructor\n" + "\n".join(f"    · exact lemma_{i} h" for i in range(8))
+    step = render_step("h : p\n⊢ q", f"have key : a ↔ b := {block}", "h : p\nkey : a ↔ b\n⊢ q")
+    assert "`key : a ↔ b`" in step.thought and "tactic block of its own" in step.thought
+    assert "lemma_7" not in step.thought
