@@ -838,7 +838,7 @@ def render_step(
     try:
         thought = render_template(family, **ctx)
         name = family
-    except (jinja2.UndefinedError, TypeError, ValueError, IndexError, KeyError):
+    except (jinja2.UndefinedError, AttributeError, TypeError, ValueError, IndexError, KeyError):
         thought = render_template(GENERIC, **ctx)
         name = GENERIC
     if not thought:
