@@ -1,7 +1,7 @@
 """How to start a Lean REPL process: the embedded WASM Lean, a native Lean, or the community REPL.
 
-The WASM and native backends run our REPL, `lean_project/LeanCot/ReplMain.lean` (marker
-framing; `LeanCot/Repl.lean` if there is no ReplMain); the `repl` backend runs a
+The WASM and native backends run our REPL, `lean_project/LeanCot/Repl.lean` (marker
+framing); the `repl` backend runs a
 leanprover-community/repl binary (plain framing).
 """
 
@@ -17,7 +17,7 @@ from typing import Protocol
 
 from leancot.lean.protocol import FRAMINGS, Framing
 
-REPL_FILES = (Path("LeanCot") / "ReplMain.lean", Path("LeanCot") / "Repl.lean")
+REPL_FILES = (Path("LeanCot") / "Repl.lean",)
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"  # read by the patched lean.js (see wasm_patch.py)
 STACK_ENV = "LEANCOT_WASM_STACK_MB"
 DEFAULT_NODE_STACK_KB = 65500
@@ -68,7 +68,7 @@ def _unique(paths: Iterable[Path | str | None]) -> list[str]:
         if p is None:
             continue
         text = str(Path(p).resolve())
-        if text not in seen:
+        if text != "/" and text not in seen:  # mounting "/" would hide the WASM /dev
             seen.append(text)
     return seen
 
@@ -131,7 +131,7 @@ def wasm_backend(
         "wasm",
         tuple(argv),
         tuple(env.items()),
-        project,
+        Path(tempfile.gettempdir()),  # the WASM runtime leaves default.profraw in its cwd
         "marker",
         startup_timeout,
         stripped_library=True,
