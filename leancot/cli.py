@@ -9,12 +9,13 @@ Every stage's work is its module's `main(config)`; the handlers only fill config
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -771,8 +772,29 @@ def _register_train(sub: Any) -> None:
 def _register_evaluate(sub: Any) -> None:
     from leancot.train.cli_commands import register_evaluate
 
-    register_evaluate(sub, make_check=None)
+    register_evaluate(sub, make_check=_lean_checker)
+    sub.choices["evaluate"].add_argument(
+        "--lean-dataset",
+        type=Path,
+        default=None,
+        help="with --lean-check: the extracted dataset (LeanDojo layout) whose proofs are replayed "
+        "in the embedded Lean to reach each held-out state",
+    )
     _describe(sub, "evaluate", EVALUATE_DESCRIPTION)
+
+
+@contextlib.contextmanager
+def _lean_checker(args: argparse.Namespace) -> Iterator[Callable[[str, str], bool | None]]:
+    """`check(state, tactic)` backed by one embedded-Lean server (see train/lean_check.py)."""
+    from leancot.extract.dataset import read_benchmark
+    from leancot.lean import LeanServer, wasm_backend
+    from leancot.train.lean_check import LeanStateChecker
+
+    if args.lean_dataset is None:
+        raise SystemExit("error: --lean-check needs --lean-dataset DIR (the output of extract)")
+    theorems = [t for split in read_benchmark(args.lean_dataset).values() for t in split]
+    with LeanServer(wasm_backend()) as server:
+        yield LeanStateChecker(server, theorems)
 
 
 def _describe(sub: Any, name: str, description: str) -> None:

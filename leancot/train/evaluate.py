@@ -72,7 +72,7 @@ def evaluate_policy(
         return PolicyEval(0, n, 0.0, 0.0, 0, None)
     states = [r["prompt"].rstrip("\n") for r in rows]
     proposals = policy.propose(states, n, temperature=temperature, max_tokens=max_tokens)
-    exact = top_n = total = valid = 0
+    exact = top_n = total = valid = checked = 0
     for row, state, props in zip(rows, states, proposals, strict=True):
         reference = normalize_tactic(parse_step(row["completion"])[1])
         tactics = [normalize_tactic(p.tactic) for p in props]
@@ -80,14 +80,16 @@ def evaluate_policy(
         top_n += reference in tactics
         total += len(props)
         if check is not None:
-            valid += sum(bool(check(state, p.tactic)) for p in props)
+            verdicts = [check(state, p.tactic) for p in props]
+            checked += sum(v is not None for v in verdicts)  # None: Lean cannot reach the state
+            valid += sum(v is True for v in verdicts)
     return PolicyEval(
         num_rows=len(rows),
         n=n,
         exact_match=exact / len(rows),
         top_n_match=top_n / len(rows),
         num_proposals=total,
-        lean_valid_frac=(valid / total if total else 0.0) if check is not None else None,
+        lean_valid_frac=(valid / checked if checked else None) if check is not None else None,
     )
 
 

@@ -52,13 +52,15 @@ FAMILIES = (
 MAX_CODE = 160  # longest expression quoted in full; longer ones are cut with "…"
 
 _KEYWORD_FAMILY = {
-    **dict.fromkeys(["intro", "intros", "rintro", "introv", "rintros"], "intro"),
+    **dict.fromkeys(["intro", "intros", "rintro", "introv", "rintros", "rename_i"], "intro"),
     **dict.fromkeys(
         ["simp", "simp_all", "dsimp", "simpa", "simp?", "simp_all?", "dsimp?", "simpa?"], "simp"
     ),
     **dict.fromkeys(["field_simp", "push_cast", "norm_cast", "push_neg"], "simp"),
     **dict.fromkeys(["induction", "induction'", "fun_induction"], "induction"),
-    **dict.fromkeys(["cases", "cases'", "rcases", "obtain", "match"], "cases"),
+    **dict.fromkeys(
+        ["cases", "cases'", "rcases", "obtain", "match", "injection", "injections"], "cases"
+    ),
     **dict.fromkeys(
         ["rw", "rewrite", "rwa", "erw", "nth_rewrite", "nth_rw", "simp_rw", "rw_mod_cast"], "rw"
     ),
