@@ -18,8 +18,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,7 @@ def run(
             "sft_wall_s": round(sft_wall, 2),
             "prm_wall_s": round(prm_wall, 2),
             "policy_eval": policy_eval.to_dict(),
+            "held_out_states": [r["prompt"].rstrip("\n") for r in policy_rows],
             "prm_eval": prm_eval.to_dict() if prm_eval else None,
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         },
@@ -147,6 +148,34 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(f"{name:<{width}}  {_fmt(value):>8}  {note}" for name, value, note in rows)
 
 
+@contextmanager
+def _lean_checker(dataset: str | None) -> Iterator[Callable[[str, str], bool | None] | None]:
+    """A Lean-backed `check(state, tactic)` over the dataset's proofs, or None without one."""
+    if dataset is None:
+        yield None
+        return
+    from leancot.extract.dataset import read_benchmark
+    from leancot.lean import LeanServer, wasm_backend
+    from leancot.train.lean_check import LeanStateChecker
+
+    theorems = [t for split in read_benchmark(dataset).values() for t in split]
+    with LeanServer(wasm_backend()) as server:
+        yield LeanStateChecker(server, theorems)
+
+
+def _portfolio_first_try(
+    check: Callable[[str, str], bool | None], states: list[str]
+) -> float | None:
+    """Share of held-out states where the portfolio baseline's first tactic is valid."""
+    from leancot.prover.policies import PortfolioPolicy
+
+    verdicts = [
+        check(state, PortfolioPolicy().propose([state], 1)[0][0].tactic) for state in states
+    ]
+    counted = [v for v in verdicts if v is not None]
+    return sum(counted) / len(counted) if counted else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", nargs="?", help="folder of CoT rows / search logs (JSONL)")
@@ -156,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-theorems", type=int, default=400, help="synthetic corpus size")
     parser.add_argument("--eval-rows", type=int, default=64, help="held-out rows per metric")
     parser.add_argument("--work-dir", help="keep the runs here (default: a temporary folder)")
+    parser.add_argument(
+        "--lean-dataset",
+        help="extracted dataset (LeanDojo layout) of DATASET's theorems: check proposed tactics "
+        "with the embedded Lean (policy_lean_valid_frac) and compare with the tactic portfolio",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -164,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="leancot-learning-") as tmp,
         redirect_stdout(sys.stderr),
+        _lean_checker(args.lean_dataset) as check,
     ):
         result = run(
             args.dataset,
@@ -172,7 +207,12 @@ def main(argv: list[str] | None = None) -> int:
             prm_steps=args.prm_steps,
             num_theorems=args.num_theorems,
             eval_rows=args.eval_rows,
+            check=check,
         )
+        if check is not None:
+            result["portfolio_first_try_valid_frac"] = _portfolio_first_try(
+                check, result["details"]["held_out_states"]
+            )
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "details"}))
     else:
