@@ -499,18 +499,18 @@ def core_proof_problem(
 def forbid_source_lemmas(
     verify: Callable[[str, str], object], theorems: Iterable[Mapping[str, Any]]
 ) -> Callable[[str, str], object]:
-    """Wrap a runner `verify(statement, proof)` so a restated core lemma's proof is rejected
+    """Wrap a runner `verify(statement, proof, ...)` so a restated core lemma's proof is rejected
     when it uses the lemma itself (see `core_proof_problem`); other statements pass through."""
     by_statement = {t["statement"]: t for t in theorems if banned_constant(t)}
 
-    def checked(statement: str, proof: str) -> object:
+    def checked(statement: str, proof: str, *rest: Any) -> object:
         theorem = by_statement.get(statement)
         if theorem is None:
-            return verify(statement, proof)
+            return verify(statement, proof, *rest)
         why = core_proof_problem(theorem, proof)
         if why is not None:
             return Verdict(False, (why,))
-        verdict = verify(statement, proof)
+        verdict = verify(statement, proof, *rest)
         why = core_proof_problem(theorem, proof, getattr(verdict, "axioms", ()))
         return verdict if why is None else Verdict(False, (why,), getattr(verdict, "axioms", ()))
 
