@@ -333,12 +333,16 @@ def write_report(
             logger.warning("%s", note)
 
     theorems = sorted({r["full_name"] for recs in runs.values() for r in recs})
-    budget_text = "as run" if used_budget is None else f"{used_budget} Lean calls per theorem"
+    budget_text = (
+        "with the budget each run had"
+        if used_budget is None
+        else f"within {used_budget} Lean calls per theorem"
+    )
     lines = [
         "# Proving runs",
         "",
         f"Theorems: {len(theorems)}{' (attempted by every run)' if common else ''}."
-        f" Proofs counted: verified, within {budget_text}.",
+        f" Proofs counted: verified, {budget_text}.",
         "Lean / model / overhead: shares of wall time (overhead: the search itself).",
         "",
         render_table(rows),
