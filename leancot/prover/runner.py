@@ -65,6 +65,11 @@ class LeanEnv:
         self._paths: dict[str, tuple[str, ...]] = {}
         self._fresh: dict[str, TacticState] = {}
 
+    def use_header(self, header: str) -> None:
+        """Prove the next theorems in the environment of `header` (cached per header by the
+        server); a theorem from a file carries the file's text before it as its header."""
+        self.header = header
+
     def _start(self, statement: str, timeout: float | None) -> TacticResult:
         env = None
         if self.header.strip():
@@ -236,12 +241,21 @@ def _attempt(
     verify: Callable[[str, str], object],
     search_kwargs: Mapping[str, Any],
 ) -> dict[str, Any]:
+    header = theorem.get("header") or ""
+    if header and hasattr(env, "use_header"):
+        env.use_header(header)
     result = SEARCHES[method](env, theorem["statement"], **search_kwargs)
     verified, why = False, None
     if result.proved:
         assert result.proof is not None
+        proof = format_proof(result.proof)
         try:
-            verified, why = _verdict(verify(theorem["statement"], format_proof(result.proof)))
+            verdict = (
+                verify(theorem["statement"], proof, header)
+                if header
+                else verify(theorem["statement"], proof)
+            )
+            verified, why = _verdict(verdict)
         except Exception as e:  # an infrastructure fault while checking: not verified
             logger.exception("verifying %s failed", theorem["full_name"])
             why = f"{type(e).__name__}: {e}"
