@@ -15,19 +15,26 @@ pytestmark = [pytest.mark.slow, pytest.mark.lean, pytest.mark.timeout(600)]
 NAT = [
     ("theorem p_add_zero (n : Nat) : n + 0 = n", ["rfl"]),
     ("theorem p_add_comm (a b : Nat) : a + b = b + a", ["omega"]),
-    ("theorem p_zero_add (n : Nat) : 0 + n = n", ["induction n", "case zero => rfl",
-                                                  "case succ k ih => omega"]),
+    (
+        "theorem p_zero_add (n : Nat) : 0 + n = n",
+        ["induction n", "case zero => rfl", "case succ k ih => omega"],
+    ),
     ("theorem p_le (a b : Nat) (h : a ≤ b) : a ≤ b + 1", ["omega"]),
     ("theorem p_mul_one (n : Nat) : n * 1 = n", ["simp"]),
 ]
 LOGIC = [
-    ("theorem p_and_swap (p q : Prop) : p ∧ q → q ∧ p", ["intro h", "obtain ⟨hp, hq⟩ := h",
-                                                          "exact ⟨hq, hp⟩"]),
-    ("theorem p_or_swap (p q : Prop) : p ∨ q → q ∨ p", ["intro h", "cases h",
-                                                         "next hp => exact Or.inr hp",
-                                                         "next hq => exact Or.inl hq"]),
-    ("theorem p_imp (p q r : Prop) : (p → q) → (q → r) → p → r", ["intro f g hp",
-                                                                   "exact g (f hp)"]),
+    (
+        "theorem p_and_swap (p q : Prop) : p ∧ q → q ∧ p",
+        ["intro h", "obtain ⟨hp, hq⟩ := h", "exact ⟨hq, hp⟩"],
+    ),
+    (
+        "theorem p_or_swap (p q : Prop) : p ∨ q → q ∨ p",
+        ["intro h", "cases h", "next hp => exact Or.inr hp", "next hq => exact Or.inl hq"],
+    ),
+    (
+        "theorem p_imp (p q r : Prop) : (p → q) → (q → r) → p → r",
+        ["intro f g hp", "exact g (f hp)"],
+    ),
     ("theorem p_not_not (p : Prop) (hp : p) : ¬¬p", ["intro hn", "exact hn hp"]),
     ("theorem p_len (xs : List Nat) : (0 :: xs).length = xs.length + 1", ["simp"]),
 ]

@@ -18,10 +18,14 @@ TRUE_PROOFS = [
     ("theorem add_comm' (a b : Nat) : a + b = b + a", "by omega"),
     ("theorem two_two : 2 + 2 = 4", "by decide"),
     ("theorem and_swap (p q : Prop) : p ∧ q → q ∧ p", "fun ⟨hp, hq⟩ => ⟨hq, hp⟩"),
-    ("theorem len_append (xs ys : List Nat) : (xs ++ ys).length = xs.length + ys.length",
-     "by simp"),
-    ("theorem zero_add' (n : Nat) : 0 + n = n := by",
-     "  induction n with\n  | zero => rfl\n  | succ k ih => omega"),
+    (
+        "theorem len_append (xs ys : List Nat) : (xs ++ ys).length = xs.length + ys.length",
+        "by simp",
+    ),
+    (
+        "theorem zero_add' (n : Nat) : 0 + n = n := by",
+        "  induction n with\n  | zero => rfl\n  | succ k ih => omega",
+    ),
 ]
 FALSE_PROOFS = [
     ("theorem bad_add (a b : Nat) : a + b = b + a + 1", "by omega", "omega"),
@@ -75,9 +79,7 @@ def test_new_axioms_are_rejected(lean_server):
         "theorem boom : False", "my_false", "axiom my_false : False", server=lean_server
     )
     assert not in_header.ok and any("axiom" in r for r in in_header.reasons)
-    in_proof = verify(
-        "theorem boom2 : False", "by exact ax\naxiom ax : False", server=lean_server
-    )
+    in_proof = verify("theorem boom2 : False", "by exact ax\naxiom ax : False", server=lean_server)
     assert not in_proof.ok and any("axiom" in r for r in in_proof.reasons)
 
 
@@ -165,8 +167,13 @@ def test_cli_check_good_file_exits_0(tmp_path):
     good = tmp_path / "good.lean"
     good.write_text(GOOD_FILE, encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-c", "import sys; from leancot.cli import main; sys.exit(main())",
-         "check", str(good)],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from leancot.cli import main; sys.exit(main())",
+            "check",
+            str(good),
+        ],
         capture_output=True,
         text=True,
         timeout=400,
