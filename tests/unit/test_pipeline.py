@@ -1,0 +1,414 @@
+"""The pipeline without Lean or training: stage manifests and resumption, the PRM value adapter,
+paths handed to value functions, negatives labelling, policy mixing and the CLI flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from leancot import pipeline, pipeline_steps
+from leancot.lean.results import CommandResult, LeanError, ProofFinished, TacticState
+from leancot.pipeline import RunConfig, fingerprint, read_manifest, run_stage
+from leancot.pipeline_cli import config_from_args, register_pipeline
+from leancot.pipeline_prove import IterateConfig, ProveConfig, verified_only
+from leancot.pipeline_search import (
+    HEARTBEATS_SYMPTOM,
+    lean_negatives,
+    normalized,
+    refresh_if_exhausted,
+    search_setup,
+    unique_batches,
+)
+from leancot.prover import (
+    Budget,
+    PortfolioPolicy,
+    ScriptedEnv,
+    ScriptedPolicy,
+    best_first_search,
+    mcts_search,
+)
+from leancot.prover.benchmarks import Theorem
+from leancot.prover.prm_value import PRMValue
+from leancot.train.rows import prm_rows_from_search_logs
+
+# --- stages ----------------------------------------------------------------------------------
+
+
+def test_run_stage_writes_a_manifest_and_skips_when_done(tmp_path):
+    calls = []
+
+    def work(d: Path) -> dict:
+        calls.append(d)
+        (d / "out.txt").write_text("x")
+        return {"n": 1}
+
+    first = run_stage("s", tmp_path / "s", "k1", work)
+    assert not first.resumed and first.outputs == {"n": 1} and len(calls) == 1
+    assert read_manifest(tmp_path / "s")["key"] == "k1"
+    again = run_stage("s", tmp_path / "s", "k1", work)
+    assert again.resumed and again.outputs == {"n": 1} and len(calls) == 1
+
+
+def test_run_stage_starts_clean_when_the_key_changes(tmp_path):
+    run_stage("s", tmp_path / "s", "k1", lambda d: (d / "old.txt").write_text("x") and {})
+    seen = []
+    run_stage("s", tmp_path / "s", "k2", lambda d: seen.append(sorted(os.listdir(d))) or {})
+    assert seen == [["stage.json"]]  # old.txt and the old manifest are gone
+
+
+def test_run_stage_keeps_an_interrupted_folder_of_the_same_key(tmp_path):
+    def crash(d: Path) -> dict:
+        (d / "partial.jsonl").write_text("line\n")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_stage("s", tmp_path / "s", "k1", crash)
+    assert read_manifest(tmp_path / "s") is None
+    seen = []
+    run_stage(
+        "s", tmp_path / "s", "k1", lambda d: seen.append((d / "partial.jsonl").read_text()) or {}
+    )
+    assert seen == ["line\n"]
+
+
+def test_fingerprint_is_stable_and_order_free():
+    assert fingerprint({"a": 1, "b": [1, 2]}) == fingerprint({"b": [1, 2], "a": 1})
+    assert fingerprint({"a": 1}) != fingerprint({"a": 2})
+
+
+class FakeSteps:
+    """Stand-ins for pipeline_steps' stage functions that record which ran."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def install(self, monkeypatch) -> None:
+        def stage(name):
+            def run(d, *args, **kwargs):
+                self.ran.append(name if name != "prove" else f"prove/{args[0]}")
+                if name == "prove":
+                    (d / pipeline_steps.RESULTS_NAME).write_text("")
+                return {"stage": name}
+
+            return run
+
+        for name in ("extract", "translate", "train_policy", "negatives", "train_prm", "prove"):
+            monkeypatch.setattr(pipeline_steps, name, stage(name))
+        monkeypatch.setattr(pipeline_steps, "report", stage("report"))
+        fake_install = type("I", (), {"lean_version": "4.x"})()
+        monkeypatch.setattr(
+            "leancot.lean.install.install_embedded_lean", lambda progress=None: fake_install
+        )
+
+
+def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, monkeypatch):
+    fake = FakeSteps()
+    fake.install(monkeypatch)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "A.lean").write_text("theorem a : True := by trivial\n")
+    config = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False)
+    messages: list[str] = []
+    result = pipeline.main(config, notify=messages.append)
+    order = ["extract", "translate", "train_policy", "negatives", "train_prm",
+             "prove/baseline", "prove/best_first", "prove/mcts_prm", "report"]  # fmt: skip
+    assert fake.ran == order
+    assert all(read_manifest(s.path) for s in result.stages)
+    assert json.loads((tmp_path / "run/report/run.json").read_text())["lean_calls_budget"] == 64
+    assert any("[1/9] extract: running" in m for m in messages)
+
+    fake.ran.clear()
+    result = pipeline.main(config)
+    assert fake.ran == [] and all(s.resumed for s in result.stages)
+
+    changed = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False, sft_steps=7)
+    pipeline.main(changed)
+    assert fake.ran == ["train_policy", "train_prm", "prove/best_first", "prove/mcts_prm", "report"]
+
+    fake.ran.clear()
+    (corpus / "A.lean").write_text("theorem a : True := trivial\n")  # the corpus changed
+    pipeline.main(changed)
+    assert fake.ran == order
+
+
+def test_run_config_validates():
+    with pytest.raises(ValueError, match="methods"):
+        RunConfig(methods=("nope",))
+    with pytest.raises(ValueError, match="sft_steps"):
+        RunConfig(sft_steps=0)
+    assert RunConfig().budget().max_lean_calls == 64
+
+
+# --- the PRM as value ----------------------------------------------------------------------------
+
+
+class FakePRM:
+    """score_batch: one probability per step, 0.9 for a step whose tactic is "good", else 0.2."""
+
+    def __init__(self) -> None:
+        self.items: list = []
+
+    def score_batch(self, items):
+        self.items.extend(items)
+        return [[0.9 if tac == "good" else 0.2 for _, tac in steps] for _, steps in items]
+
+
+@pytest.mark.parametrize(
+    "aggregate, expected", [("min", 0.2), ("last", 0.9), ("prod", 0.9 * 0.2 * 0.9)]
+)
+def test_prm_value_aggregates_the_path(aggregate, expected):
+    prm = FakePRM()
+    value = PRMValue(prm, aggregate=aggregate, empty_value=0.5)
+    path = [("t1", "good"), ("t2", "bad"), ("t3", "good")]
+    got = value.value_paths("⊢ R", [path, []])
+    assert got[0] == pytest.approx(expected) and got[1] == 0.5
+    assert prm.items == [("⊢ R", path)]  # the root (no steps) is not sent to the PRM
+
+
+def test_prm_value_nan_steps_and_plain_states():
+    class NanPRM:
+        def score_batch(self, items):
+            return [[0.8, float("nan")] for _ in items]
+
+    value = PRMValue(NanPRM(), root_state="⊢ R")
+    assert value.value_paths("⊢ R", [[("", "a"), ("", "b")]]) == [0.8]
+    assert value.value(["⊢ A"]) == [0.5]
+    assert value.value(["⊢ A"], paths=[[("", "a"), ("", "b")]]) == [0.8]
+    with pytest.raises(ValueError, match="aggregate"):
+        PRMValue(NanPRM(), aggregate="mean")
+    with pytest.raises(TypeError):
+        PRMValue(object())
+
+
+class PathRecorder:
+    """A value function that takes paths: records (root, path) and prefers paths with "b"."""
+
+    def __init__(self) -> None:
+        self.calls: list = []
+
+    def value_paths(self, root, paths):
+        self.calls.extend((root, list(p)) for p in paths)
+        return [0.9 if any(t == "b" for _, t in p) else 0.1 for p in paths]
+
+
+TABLE = {"⊢ R": {"a": "⊢ A", "b": "⊢ B"}, "⊢ B": {"z": "no goals"}, "⊢ A": {}}
+POLICY = {"⊢ R": [("think a", "a", -0.1), ("think b", "b", -2.0)], "⊢ B": [("fin", "z", -0.5)]}
+
+
+def test_best_first_hands_the_value_function_each_nodes_path():
+    value = PathRecorder()
+    env = ScriptedEnv(TABLE, "⊢ R")
+    result = best_first_search(
+        env, "t", policy=ScriptedPolicy(POLICY), value=value, priority="value"
+    )
+    assert result.proved and result.proof == ["b", "z"]
+    assert value.calls[0] == ("⊢ R", [])
+    assert ("⊢ R", [("think a", "a")]) in value.calls
+    assert ("⊢ R", [("think b", "b")]) in value.calls
+
+
+def test_mcts_hands_the_value_function_the_leaf_path():
+    value = PathRecorder()
+    env = ScriptedEnv(TABLE, "⊢ R")
+    budget = Budget(max_expansions=None, max_lean_calls=20)
+    result = mcts_search(env, "t", policy=ScriptedPolicy(POLICY), value=value, budget=budget)
+    assert result.proved
+    assert value.calls[0] == ("⊢ R", [])
+    assert ("⊢ R", [("think b", "b")]) in value.calls
+
+
+def test_prm_value_in_mcts_end_to_end():
+    prm = FakePRM()
+    env = ScriptedEnv({"⊢ R": {"bad": "⊢ A", "good": "⊢ B"}, "⊢ B": {"z": "no goals"}}, "⊢ R")
+    policy = ScriptedPolicy(
+        {"⊢ R": [("", "bad", -0.1), ("", "good", -0.1)], "⊢ A": ["x"], "⊢ B": ["z"]}
+    )
+    result = mcts_search(env, "t", policy=policy, value=PRMValue(prm))
+    assert result.proved
+    states = {n.state: n.prior_value for n in result.graph.nodes}
+    assert states["⊢ B"] == pytest.approx(0.9) and states["⊢ A"] == pytest.approx(0.2)
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def test_normalized_is_a_log_distribution_times_the_weight():
+    cands = normalized([("", "a", -30.0), ("", "b", -31.0)], math.log(0.5))
+    assert [c.tactic for c in cands] == ["a", "b"]
+    assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(0.5)
+    assert normalized([]) == []
+
+
+def test_search_setup():
+    policy, value, kwargs = search_setup("baseline", baseline_n=5)
+    assert isinstance(policy, PortfolioPolicy) and value is None
+    assert kwargs == {"num_candidates": 5}
+    with pytest.raises(ValueError, match="needs a PRM"):
+        search_setup("mcts_prm")
+
+    class Model:
+        def propose(self, states, n, **kw):
+            return [[("thought", "omega", -3.0), ("t2", "simp", -5.0)] for _ in states]
+
+    policy, value, kwargs = search_setup("mcts_prm", model=Model(), prm=FakePRM(), portfolio_n=2)
+    assert isinstance(value, PRMValue)
+    cands = policy.propose(["n : Nat\n⊢ n = n"], 2)[0]
+    assert [c.tactic for c in cands][:3] == ["omega", "simp", "rfl"]
+    assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(1.0, abs=0.3)
+    with pytest.raises(ValueError, match="priority"):
+        search_setup("best_first", model=Model(), priority="value")
+
+
+def test_unique_batches_keep_a_statement_with_one_header_per_batch():
+    def thm(name, statement, header):
+        return Theorem(name, statement, header, "test", "bundled")
+
+    batches = unique_batches(
+        [thm("A.x", "theorem x : P", "h1"), thm("B.x", "theorem x : P", "h2"),
+         thm("A.y", "theorem y : Q", "h1")]
+    )  # fmt: skip
+    assert [[t.full_name for t in b] for b in batches] == [["A.x", "A.y"], ["B.x"]]
+
+
+def test_verified_only_demotes_rejected_proofs():
+    logs = [
+        {"proved": True, "verified": False, "proof": ["simp"]},
+        {"proved": True, "verified": True, "proof": ["rfl"]},
+    ]
+    out = verified_only(logs)
+    assert out[0]["proved"] is False and out[0]["proof"] is None and out[1] == logs[1]
+
+
+# --- negatives -----------------------------------------------------------------------------------
+
+
+class FakeServer:
+    """Commands always elaborate; a tactic works only where `table[state][tactic]` says so."""
+
+    def __init__(self, table, exhausted=False) -> None:
+        self.table = table
+        self.commands: list[str] = []
+        self.exhausted = exhausted
+        self.max_requests = None
+        self.recycled = 0
+        self._id = 0
+
+    def _state(self, pp):
+        self._id += 1
+        return TacticState(pp, self._id, (pp,))
+
+    def run_cmd(self, cmd, env=None, timeout=None):
+        self.commands.append(cmd)
+        self._id += 1
+        return CommandResult(self._id)
+
+    def start_proof(self, statement, env=None, timeout=None):
+        return self._state("⊢ probe" if "leancot_probe" in statement else "⊢ R")
+
+    def run_tac(self, state, tactic, timeout=None):
+        if state.pp == "⊢ probe":
+            if self.exhausted:
+                return LeanError(f"(deterministic) timeout, {HEARTBEATS_SYMPTOM} (200000)")
+            return ProofFinished(0)
+        after = self.table.get(state.pp, {}).get(tactic)
+        if after is None:
+            return LeanError(f"no: {tactic}")
+        return ProofFinished(0) if after == "no goals" else self._state(after)
+
+    def maybe_recycle(self):
+        if self.max_requests == 1:
+            self.recycled += 1
+            self.exhausted = False
+            return True
+        return False
+
+
+def _entries(tmp_path):
+    text = (
+        "namespace N\n\ntheorem one : R := by\n  intro\n  exact h\n\n"
+        "theorem two : R := by\n  skip\nend N\n"
+    )
+    (tmp_path / "F.lean").write_text(text)
+    tactics = [
+        {"tactic": "intro", "state_before": "⊢ R", "state_after": "⊢ B", "depth": 0},
+        {"tactic": "exact h", "state_before": "⊢ B", "state_after": "no goals", "depth": 0},
+    ]
+    one = {
+        "full_name": "N.one",
+        "file_path": "F.lean",
+        "start": [3, 1],
+        "statement": "theorem one : R",
+        "traced_tactics": tactics,
+    }
+    two = {
+        "full_name": "N.two",
+        "file_path": "F.lean",
+        "start": [7, 1],
+        "statement": "theorem two : R",
+        "traced_tactics": [],
+    }
+    return [one, two]
+
+
+def test_lean_negatives_labels_rejected_tactics_first_error_style(tmp_path):
+    server = FakeServer({"⊢ R": {"intro": "⊢ B"}, "⊢ B": {"exact h": "no goals"}})
+    logs = lean_negatives(
+        server, _entries(tmp_path), tmp_path, train_names={"N.one"},
+        thoughts={("N.one", 0): "introduce", ("N.one", 1): "close"}, per_state=2, tries_per_state=4,
+    )  # fmt: skip
+    assert server.commands[:2] == ["namespace N", "\n\ntheorem one : R := by\n  intro\n  exact h"]
+    (log,) = logs
+    assert log["proved"] and log["proof"] == ["intro", "exact h"] and log["split"] == "train"
+    rows = prm_rows_from_search_logs(logs)
+    good = [r for r in rows if all(r["labels"])]
+    bad = [r for r in rows if not all(r["labels"])]
+    assert good and good[0]["completions"] == ["introduce\nintro", "close\nexact h"]
+    assert bad and all(r["labels"][-1] is False and all(r["labels"][:-1]) for r in bad)
+    assert {len(r["labels"]) for r in bad} == {1, 2}  # negatives at both states
+
+
+def test_refresh_if_exhausted_recycles_only_an_exhausted_server():
+    fresh = FakeServer({})
+    assert refresh_if_exhausted(fresh) is False and fresh.recycled == 0
+    tired = FakeServer({}, exhausted=True)
+    assert refresh_if_exhausted(tired) is True and tired.recycled == 1
+    assert tired.max_requests is None
+
+
+# --- CLI -----------------------------------------------------------------------------------------
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser()
+    register_pipeline(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_cli_flags_fill_the_configs(tmp_path):
+    args = _parse(["run", "--run-dir", str(tmp_path), "--sft-steps", "5", "--methods",
+                   "baseline", "best_first", "--test-limit", "3", "--no-progress"])  # fmt: skip
+    config = config_from_args(RunConfig, args)
+    assert config.sft_steps == 5 and config.methods == ("baseline", "best_first")
+    assert config.test_limit == 3 and config.progress is False and config.run_dir == tmp_path
+    args = _parse(["prove", "--method", "baseline", "--workers", "2", "--out", "x.jsonl"])
+    config = config_from_args(ProveConfig, args)
+    assert config.workers == 2 and config.out == Path("x.jsonl") and config.policy == "portfolio"
+    args = _parse(["iterate", "--rounds", "3", "--dpo", "--teacher", "big/"])
+    config = config_from_args(IterateConfig, args)
+    assert config.rounds == 3 and config.dpo and config.teacher == "big/"
+
+
+def test_prove_config_validates():
+    with pytest.raises(ValueError, match="at most one"):
+        ProveConfig(dataset=Path("d"), minif2f=Path("m"))
+    with pytest.raises(ValueError, match="one policy"):
+        ProveConfig(policy="dir", vllm="m")
+    with pytest.raises(ValueError, match="model-name"):
+        ProveConfig(endpoint="http://x")
+    with pytest.raises(ValueError, match="iterate"):
+        IterateConfig(method="baseline")
