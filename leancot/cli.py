@@ -797,6 +797,13 @@ def _lean_checker(args: argparse.Namespace) -> Iterator[Callable[[str, str], boo
         yield LeanStateChecker(server, theorems)
 
 
+def _register_pipeline(sub: Any) -> None:
+    """`prove`, `run` and `iterate` (leancot/pipeline_cli.py)."""
+    from leancot.pipeline_cli import register_pipeline
+
+    register_pipeline(sub)
+
+
 def _describe(sub: Any, name: str, description: str) -> None:
     """Give a parser made by another module's registrar our inputs/outputs description."""
     parser = sub.choices[name]
@@ -816,6 +823,7 @@ COMMANDS: dict[str, Registrar] = {
     "export": _register_export,
     "train": _register_train,
     "evaluate": _register_evaluate,
+    "pipeline": _register_pipeline,
 }
 
 
@@ -831,6 +839,9 @@ pipeline (each step's output folder is the next one's input):
   leancot train policy cot/step_records.jsonl --output-dir policy/
   leancot train prm cot/step_records.jsonl logs/ --output-dir prm/
   leancot evaluate cot/step_records.jsonl --policy policy/ --prm prm/
+  leancot prove --method mcts_prm --policy policy/ --prm prm/ --out results.jsonl
+  leancot run                                    all of the above on the embedded defaults
+  leancot iterate                                self-play: prove -> search logs -> retrain
 
 `leancot COMMAND --help` describes each command's inputs and outputs; `leancot doctor` shows
 which Lean backends and optional packages this machine has.
