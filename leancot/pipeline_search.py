@@ -8,7 +8,7 @@
   first-error style and DPO pairs come out too.
 - `SampledPolicy`, `mixture`: a model's samples as a proposal distribution over distinct
   tactics, mixed with the tactic portfolio.
-- `HeaderEnv`, `prove_theorems`: `runner.prove_all` over theorems that each carry their own
+- `ProbingEnv`, `prove_theorems`: `runner.prove_all` over theorems that each carry their own
   header (file context), every claimed proof re-checked by `leancot.lean.verify`.
 """
 
@@ -328,65 +328,39 @@ def mixture(
 # --- proving theorems with headers ------------------------------------------------------------
 
 
-class HeaderEnv(LeanEnv):
-    """A `LeanEnv` that elaborates each statement after its own theorem's header."""
-
-    def __init__(self, server: LeanServer, headers: Mapping[str, str]) -> None:
-        super().__init__(server)
-        self.headers = headers
+class ProbingEnv(LeanEnv):
+    """A `LeanEnv` that checks the REPL still runs tactics before each theorem
+    (`refresh_if_exhausted`); the runner hands it each theorem's header (`use_header`)."""
 
     def start(self, statement: str, timeout: float | None = None) -> Any:
         refresh_if_exhausted(self.server)
-        self.header = self.headers.get(statement, "")
         return super().start(statement, timeout)
 
 
 class WorkerServers:
-    """One LeanServer per prover thread: `make_env` binds the next free server to the calling
+    """One LeanServer per prover thread: `make_env` binds the next server to the calling
     thread, `verify` checks proofs on the server of the thread that asks."""
 
-    def __init__(
-        self,
-        servers: Sequence[LeanServer],
-        headers: Mapping[str, str],
-        verify_timeout: float | None,
-    ) -> None:
+    def __init__(self, servers: Sequence[LeanServer], verify_timeout: float | None) -> None:
         self.servers = list(servers)
-        self.headers = headers
         self.verify_timeout = verify_timeout
         self._local = threading.local()
         self._next = 0
         self._lock = threading.Lock()
 
-    def make_env(self) -> HeaderEnv:
+    def make_env(self) -> ProbingEnv:
         with self._lock:
             server = self.servers[self._next % len(self.servers)]
             self._next += 1
         self._local.server = server
-        return HeaderEnv(server, self.headers)
+        return ProbingEnv(server)
 
-    def verify(self, statement: str, proof: str) -> Any:
+    def verify(self, statement: str, proof: str, header: str = "") -> Any:
+        """`leancot.lean.verify` from scratch: the header, then the theorem with its proof."""
         from leancot.lean.verify import verify
 
         server = getattr(self._local, "server", None) or self.servers[0]
-        header = self.headers.get(statement, "")
         return verify(statement, proof, header, server=server, timeout=self.verify_timeout)
-
-
-def unique_batches(theorems: Sequence[Theorem]) -> list[list[Theorem]]:
-    """Split theorems so no batch holds one statement with two different headers."""
-    batches: list[list[Theorem]] = []
-    seen: list[dict[str, str]] = []
-    for thm in theorems:
-        for batch, headers in zip(batches, seen, strict=True):
-            if headers.get(thm.statement, thm.header) == thm.header:
-                batch.append(thm)
-                headers[thm.statement] = thm.header
-                break
-        else:
-            batches.append([thm])
-            seen.append({thm.statement: thm.header})
-    return batches
 
 
 def prove_theorems(
@@ -401,32 +375,20 @@ def prove_theorems(
     search_kwargs: Mapping[str, Any] | None = None,
     progress: bool = True,
 ) -> RunSummary:
-    """`prove_all` over theorems with headers, one worker per server, proofs re-verified."""
-    totals: dict[str, float] = {}
-    wall = 0.0
-    out = None
-    for batch in unique_batches(theorems):
-        headers = {t.statement: t.header for t in batch}
-        workers = WorkerServers(servers, headers, verify_timeout=budget.theorem_wall_s)
-        s = prove_all(
-            batch,
-            workers.make_env,
-            method=method,
-            policy=policy,
-            verify=workers.verify,
-            out_path=out_path,
-            value=value,
-            budget=budget,
-            workers=len(servers),
-            search_kwargs=search_kwargs,
-            progress=progress,
-        )
-        for key in ("total", "skipped", "attempted", "proved", "unverified", "errors"):
-            totals[key] = totals.get(key, 0) + getattr(s, key)
-        wall += s.wall_s
-        out = s.out_path
-    return RunSummary(
-        **{k: int(v) for k, v in totals.items()}, wall_s=wall, out_path=str(out or out_path)
+    """`prove_all` with one worker per server; every claimed proof re-checked by `verify`."""
+    workers = WorkerServers(servers, verify_timeout=budget.theorem_wall_s)
+    return prove_all(
+        theorems,
+        workers.make_env,
+        method=method,
+        policy=policy,
+        verify=workers.verify,
+        out_path=out_path,
+        value=value,
+        budget=budget,
+        workers=len(servers),
+        search_kwargs=search_kwargs,
+        progress=progress,
     )
 
 

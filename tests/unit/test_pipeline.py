@@ -22,7 +22,6 @@ from leancot.pipeline_search import (
     normalized,
     refresh_if_exhausted,
     search_setup,
-    unique_batches,
 )
 from leancot.prover import (
     Budget,
@@ -32,7 +31,6 @@ from leancot.prover import (
     best_first_search,
     mcts_search,
 )
-from leancot.prover.benchmarks import Theorem
 from leancot.prover.prm_value import PRMValue
 from leancot.train.rows import prm_rows_from_search_logs
 
@@ -262,17 +260,6 @@ def test_search_setup():
     assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(1.0, abs=0.3)
     with pytest.raises(ValueError, match="priority"):
         search_setup("best_first", model=Model(), priority="value")
-
-
-def test_unique_batches_keep_a_statement_with_one_header_per_batch():
-    def thm(name, statement, header):
-        return Theorem(name, statement, header, "test", "bundled")
-
-    batches = unique_batches(
-        [thm("A.x", "theorem x : P", "h1"), thm("B.x", "theorem x : P", "h2"),
-         thm("A.y", "theorem y : Q", "h1")]
-    )  # fmt: skip
-    assert [[t.full_name for t in b] for b in batches] == [["A.x", "A.y"], ["B.x"]]
 
 
 def test_verified_only_demotes_rejected_proofs():
