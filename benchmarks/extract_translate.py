@@ -48,7 +48,9 @@ def run(out_dir: Path) -> dict[str, float | int]:
 
 def main_cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temp dir)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: a temp dir)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="leancot-bench-")) / "dataset"

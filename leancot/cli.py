@@ -250,11 +250,16 @@ def make_backend(name: str, cache_dir: Path | None = None, mounts: Sequence[Path
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from leancot.lean.server import LeanServer
-    from leancot.lean.verify import check_file
+    from leancot.lean.verify import check_file, read_lean_file
 
     path = args.file.resolve()
     if not path.is_file():
         _console(stderr=True).print(f"error: no such file: {args.file}", markup=False)
+        return 2
+    try:
+        read_lean_file(path)  # a bad file fails before a Lean process starts
+    except ValueError as exc:
+        _console(stderr=True).print(f"error: {exc}", markup=False)
         return 2
     backend = make_backend(args.backend, args.cache_dir, mounts=[path.parent])
     server_kwargs = {} if args.timeout is None else {"request_timeout": args.timeout}

@@ -36,8 +36,11 @@ structure State where
 
 def marker : String := "@@LEANCOT@@ "
 
+/-- Synchronous elaboration (messages land in the command state), the default heartbeat limit,
+and no auto-bound implicits: an unknown name in a statement is an error, as in Mathlib. -/
 def baseOptions : Options :=
-  (({} : Options).setBool `Elab.async false).setNat `maxHeartbeats 200000
+  ((({} : Options).setBool `Elab.async false).setNat `maxHeartbeats 200000).setBool
+    `autoImplicit false
 
 /-! ## Own folds (the WASM build cannot run the library's specialised helpers) -/
 
@@ -357,16 +360,22 @@ def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) : IO Json := do
       return Json.mkObj [("proofState", toJson id), ("goals", Json.arr pp),
         ("messages", Json.arr #[]), ("proofStatus", Json.str status)]
 
+/-- An optional field: absent or `null` is `none`; anything else must have the right type. -/
+def optionalField [FromJson α] (req : Json) (key : String) : Except String (Option α) :=
+  match req.getObjVal? key with
+  | .error _ => .ok none
+  | .ok Json.null => .ok none
+  | .ok v => match fromJson? v with
+    | .ok a => .ok (some a)
+    | .error e => .error e
+
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
   match req.getObjValAs? String "cmd" with
   | .ok cmd =>
-    let env? := match req.getObjValAs? Nat "env" with
-      | .ok e => some e
-      | .error _ => none
-    let allTactics := match req.getObjValAs? Bool "allTactics" with
-      | .ok b => b
-      | .error _ => false
-    handleCmd st cmd env? allTactics
+    match optionalField (α := Nat) req "env", optionalField (α := Bool) req "allTactics" with
+    | .ok env?, .ok allTactics? => handleCmd st cmd env? (allTactics?.getD false)
+    | .error e, _ => return errorJson s!"\"env\" must be a natural number: {e}"
+    | _, .error e => return errorJson s!"\"allTactics\" must be a boolean: {e}"
   | .error _ =>
   match req.getObjValAs? String "tactic", req.getObjValAs? Nat "proofState" with
   | .ok tac, .ok ps => handleTactic st tac ps

@@ -253,6 +253,8 @@ def _corpus_files(files: list[Path], root: Path, theorems: list[dict]) -> list[d
     for path in files:
         rel = path.relative_to(root).as_posix()
         header, _ = split_header(path.read_bytes().decode("utf-8", errors="replace"))
-        imports = [line.split()[-1] for line in header.splitlines() if line.strip().startswith("import")]
+        imports = [
+            line.split()[-1] for line in header.splitlines() if line.strip().startswith("import")
+        ]
         corpus.append({"path": rel, "imports": imports, "premises": by_file.get(rel, [])})
     return corpus

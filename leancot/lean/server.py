@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -92,6 +93,12 @@ def kill_tree(popen: subprocess.Popen[bytes]) -> None:
         popen.wait(timeout=10)
     except subprocess.TimeoutExpired:
         logger.warning("Lean process %d did not exit after SIGKILL", popen.pid)
+
+
+WASM_RECYCLE_GB = 2.2  # default recycle threshold of embedded-Lean processes (RSS, whole tree)
+FATAL_STDERR = re.compile(
+    r"INTERNAL PANIC|RangeError|Maximum call stack|out of memory|Aborted\(|Error:|^Node\.js v"
+)
 
 
 class _Process:
@@ -184,14 +191,16 @@ class _Process:
             self.peak_rss = max(self.peak_rss, self.current_rss)
         return self.current_rss
 
-    def stderr_summary(self, lines: int = 20, chars: int = 2000) -> str:
-        """The last stderr lines, without the WASM glue's `[DEBUG` noise and JS stack frames."""
+    def stderr_summary(self, lines: int = 4, chars: int = 1000) -> str:
+        """The fatal lines of stderr (panics, JS errors) if any, else its last lines; without the
+        WASM glue's multi-line `[DEBUG` noise and JS stack frames."""
         useful = [
             s
             for s in self.stderr_tail
-            if s.strip() and not s.startswith("[DEBUG") and not s.lstrip().startswith("at ")
+            if s.strip() and not s.startswith(("[DEBUG", " ", "\t")) and not s.startswith("at ")
         ]
-        text = "\n".join(useful[-lines:])
+        fatal = [s for s in useful if FATAL_STDERR.search(s)]
+        text = "\n".join((fatal or useful)[-lines:])
         return text[-chars:]
 
     def death_reason(self) -> str:
@@ -274,6 +283,8 @@ class LeanServer:
             backend.startup_timeout if startup_timeout is None else startup_timeout
         )
         self.max_requests = max_requests
+        if max_rss_gb is None and backend.name == "wasm":
+            max_rss_gb = WASM_RECYCLE_GB  # the wasm32 heap caps Lean at 2 GiB
         self.max_rss = None if max_rss_gb is None else int(max_rss_gb * GIB)
         self.hard_rss = None if hard_rss_gb is None else int(hard_rss_gb * GIB)
         self.poll_interval = poll_interval

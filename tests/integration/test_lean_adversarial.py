@@ -117,11 +117,6 @@ def test_unknown_handles_are_lean_errors(lean_server):
     served(lean_server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='Repl.lean `handle` drops an `env` that is not a Nat (-1, "3", 1.5) and runs the '
-    "command in a fresh environment instead of answering with an error",
-)
 def test_an_env_of_the_wrong_type_is_an_error(lean_server):
     defined = lean_server.request({"cmd": "def only_in_env : Nat := 7"})
     assert "env" in defined

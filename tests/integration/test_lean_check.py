@@ -10,7 +10,11 @@ THEOREM = {
     "full_name": "demo",
     "statement": "theorem demo (p q : Prop) (hp : p) (hq : q) : p ∧ q",
     "traced_tactics": [
-        {"tactic": "constructor", "depth": 0, "state_before": "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q"},
+        {
+            "tactic": "constructor",
+            "depth": 0,
+            "state_before": "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q",
+        },
         {"tactic": "exact hp", "depth": 0, "state_before": "case left\n..."},
         {"tactic": "exact hq", "depth": 0, "state_before": "case right\n..."},
     ],
