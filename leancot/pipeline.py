@@ -90,25 +90,29 @@ def run_stage(
     key: str,
     work: Callable[[Path], Mapping[str, Any]],
     notify: Notify = _quiet,
+    *,
+    label: str | None = None,
 ) -> StageResult:
-    """Run `work(path)` unless `path` holds a finished stage with this `key`.
+    """Run `work(path)` unless `path` holds a finished stage with this `key` (`label`: the
+    stage's name in progress messages).
 
     A folder left by other settings (its stage.json or manifest has another key) is emptied
     first; one left by an interrupted run with the same key is kept, so `work` can resume.
     """
     path = Path(path)
+    shown = label or name
     manifest = read_manifest(path)
     if manifest is not None and manifest.get("key") == key:
-        notify(f"{name}: done earlier ({manifest.get('seconds', 0):.0f} s), skipped")
+        notify(f"{shown}: done earlier ({manifest.get('seconds', 0):.0f} s), skipped")
         return StageResult(name, path, key, manifest.get("outputs", {}), manifest["seconds"], True)
     started = _read_json(path / STARTED_NAME) or manifest
     if started is not None and started.get("key") != key and path.exists():
-        notify(f"{name}: settings changed, starting again in {path}")
+        notify(f"{shown}: settings changed, starting again in {path}")
         shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / MANIFEST_NAME).unlink(missing_ok=True)
     write_json(path / STARTED_NAME, {"stage": name, "key": key, "started": _now()})
-    notify(f"{name}: running")
+    notify(f"{shown}: running")
     t0 = time.monotonic()
     outputs = dict(work(path))
     seconds = time.monotonic() - t0
@@ -123,7 +127,7 @@ def run_stage(
         "leancot_version": __version__,
     }
     write_json(path / MANIFEST_NAME, manifest)
-    notify(f"{name}: done in {seconds:.0f} s")
+    notify(f"{shown}: done in {seconds:.0f} s")
     return StageResult(name, path, key, outputs, round(seconds, 2), False)
 
 
@@ -167,8 +171,8 @@ class RunConfig:
 
     run_dir: Path = _arg(Path("runs/default"), "folder of the run; every stage resumes from it")
     source: Path | None = _arg(None, "Lean file or project to extract (default: bundled corpus)")
-    sft_steps: int = _arg(300, "policy SFT optimizer steps")
-    prm_steps: int = _arg(200, "PRM training optimizer steps")
+    sft_steps: int = _arg(600, "policy SFT optimizer steps")
+    prm_steps: int = _arg(300, "PRM training optimizer steps")
     batch_size: int = _arg(8, "training batch size")
     learning_rate: float = _arg(1e-3, "peak learning rate of both trainers (tiny model)")
     negatives_seconds: float = _arg(120.0, "time for collecting Lean-rejected tactics")
@@ -179,7 +183,8 @@ class RunConfig:
     num_samples: int = _arg(8, "model samples per expansion (best_first, mcts_prm)")
     portfolio_n: int = _arg(16, "portfolio tactics added to the model's per expansion")
     baseline_n: int = _arg(32, "portfolio tactics per expansion of the baseline")
-    max_tokens: int = _arg(96, "tokens per sampled step (thought + tactic)")
+    max_tokens: int = _arg(128, "tokens per sampled step (thought + tactic)")
+    temperature: float = _arg(0.7, "sampling temperature of the policy")
     test_limit: int | None = _arg(None, "prove at most this many test theorems")
     methods: tuple[str, ...] = _arg(METHODS, "proving methods to run and compare")
     device: str | None = _arg(None, "torch device for the models (default: cuda if present)")
@@ -188,6 +193,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "run_dir", Path(self.run_dir))
+        if self.source is not None:
+            object.__setattr__(self, "source", Path(self.source))
         object.__setattr__(self, "methods", tuple(self.methods))
         unknown = set(self.methods) - set(METHODS)
         if unknown or not self.methods:
@@ -258,7 +265,7 @@ def main(config: RunConfig, *, notify: Notify = _quiet) -> RunResult:
         n = len(stages) + 1
         label = f"[{n}/{total}] {name}"
         key = fingerprint(key_material)
-        result = run_stage(label, run_dir / name, key, work, notify)
+        result = run_stage(name, run_dir / name, key, work, notify, label=label)
         stages.append(result)
         return result
 
@@ -288,7 +295,7 @@ def main(config: RunConfig, *, notify: Notify = _quiet) -> RunResult:
         )  # fmt: skip
         proving = _pick(
             config, "lean_calls", "tactic_timeout", "theorem_timeout", "num_samples",
-            "portfolio_n", "baseline_n", "max_tokens", "test_limit", "seed",
+            "portfolio_n", "baseline_n", "max_tokens", "temperature", "test_limit", "seed",
         )  # fmt: skip
         models = st.Models(policy.path, prm.path, config)
         results = []

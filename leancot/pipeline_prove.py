@@ -56,8 +56,8 @@ class ProveConfig:
     num_samples: int = _arg(8, "model samples per expansion")
     portfolio_n: int = _arg(16, "portfolio tactics added to the model's per expansion")
     baseline_n: int = _arg(32, "portfolio tactics per expansion when there is no model")
-    max_tokens: int = _arg(96, "tokens per sampled step")
-    temperature: float = _arg(1.0, "sampling temperature")
+    max_tokens: int = _arg(128, "tokens per sampled step")
+    temperature: float = _arg(0.7, "sampling temperature")
     device: str | None = _arg(None, "torch device of HF models")
     progress: bool = _arg(True, "progress bar")
 
@@ -314,6 +314,7 @@ def _round(
             num_samples=run_cfg.num_samples,
             portfolio_n=run_cfg.portfolio_n,
             max_tokens=run_cfg.max_tokens,
+            temperature=run_cfg.temperature,
         )
         prove_theorems(
             theorems, [lean.get()], method=config.method, policy=pol, out_path=out,

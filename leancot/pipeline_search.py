@@ -271,8 +271,8 @@ class SampledPolicy:
         self,
         model: Any,
         *,
-        max_tokens: int = 96,
-        temperature: float = 1.0,
+        max_tokens: int = 128,
+        temperature: float = 0.7,
         weight: float = 1.0,
         length_norm: float = 1.0,
     ) -> None:
@@ -400,8 +400,8 @@ def search_setup(
     num_samples: int = 8,
     portfolio_n: int = 16,
     baseline_n: int = 32,
-    max_tokens: int = 96,
-    temperature: float = 1.0,
+    max_tokens: int = 128,
+    temperature: float = 0.7,
     priority: str = "logprob",
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(policy, value, search kwargs) of a method.

@@ -218,6 +218,7 @@ def prove(
         portfolio_n=config.portfolio_n,
         baseline_n=config.baseline_n,
         max_tokens=config.max_tokens,
+        temperature=config.temperature,
     )
     out = d / RESULTS_NAME
     prove_theorems(

@@ -4,6 +4,7 @@ paths handed to value functions, negatives labelling, policy mixing and the CLI 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -399,3 +400,97 @@ def test_prove_config_validates():
         ProveConfig(endpoint="http://x")
     with pytest.raises(ValueError, match="iterate"):
         IterateConfig(method="baseline")
+
+
+# --- iterate -------------------------------------------------------------------------------------
+
+
+def _fake_run_dir(tmp_path: Path) -> Path:
+    run_dir = tmp_path / "run"
+    for stage in ("extract", "cot", "policy", "negatives", "prm"):
+        pipeline.write_json(run_dir / stage / "manifest.json", {"key": stage, "outputs": {}})
+    pipeline.write_json(
+        run_dir / "prove/best_first/manifest.json",
+        {"key": "p", "outputs": {"proved": 1, "total": 2}},
+    )
+    config = {**dataclasses.asdict(RunConfig(run_dir=run_dir)), "source": str(tmp_path)}
+    pipeline.write_json(run_dir / "report/run.json", {"config": config})
+    return run_dir
+
+
+def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
+    from leancot.pipeline_prove import iterate_main
+    from leancot.prover import benchmarks
+    from leancot.train import dpo, hf_scoring, policy, prm
+
+    run_dir = _fake_run_dir(tmp_path)
+    thm = {"full_name": "T.a", "statement": "theorem a : R", "split": "train", "header": ""}
+    trained: list[tuple[str, list[str]]] = []
+
+    def fake_prove(theorems, servers, *, out_path, method, **kw):
+        log = {
+            "full_name": "T.a",
+            "split": "train",
+            "method": method,
+            "root": 0,
+            "nodes": [{"id": 0, "state": "⊢ R", "status": "PROVED"}],
+            "edges": [
+                {
+                    "src": 0,
+                    "dst": None,
+                    "tactic": "simp",
+                    "thought": "t",
+                    "logprob": 0.0,
+                    "result": "proved",
+                    "error": None,
+                }
+            ],
+            "lean_calls": 2,
+            "wall_s": 0.1,
+            "time_lean_s": 0.05,
+            "time_model_s": 0.05,
+        }
+        bad = {**log, "full_name": "T.b", "proof": ["rfl"], "verified": False, "proved": True}
+        rows = [{**log, "proof": ["simp"], "verified": True, "proved": True}, bad]
+        out_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def trainer(kind):
+        def main(cfg):
+            trained.append((kind, [Path(p).name for p in cfg.data]))
+            return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
+
+        return main
+
+    class Lazy:
+        def __init__(self, *a, **k):
+            pass
+
+        def get(self):
+            return object()
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pipeline, "LazyLean", Lazy)
+    monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: [thm, thm])
+    monkeypatch.setattr(pipeline_steps, "test_theorems", lambda *a: [thm])
+    monkeypatch.setattr("leancot.pipeline_search.prove_theorems", fake_prove)
+    monkeypatch.setattr(hf_scoring, "HFPolicy", lambda *a, **k: object())
+    monkeypatch.setattr(hf_scoring, "HFPRM", lambda *a, **k: FakePRM())
+    for module, kind in ((policy, "policy"), (prm, "prm"), (dpo, "dpo")):
+        monkeypatch.setattr(module, "main", trainer(kind))
+
+    config = IterateConfig(run_dir=run_dir, rounds=2, dpo=True, progress=False)
+    rows = iterate_main(config)
+    assert [(r.round, r.test_proved, r.test_total) for r in rows] == [
+        (0, 1, 2),
+        (1, 1, 2),
+        (2, 1, 2),
+    ]
+    assert rows[1].train_proved == 1 and rows[1].sft_rows == 1  # the unverified proof is dropped
+    assert [k for k, _ in trained] == ["policy", "dpo", "prm"] * 2
+    assert trained[3][1] == ["step_records.jsonl", "train_verified.jsonl", "train_verified.jsonl"]
+    assert rows[2].policy.endswith("round2/dpo")
+    trained.clear()
+    again = iterate_main(config)
+    assert trained == [] and again == rows
