@@ -240,15 +240,16 @@ def write_benchmark(
             for entry in corpus:
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
         _write_json(tmp / METADATA_NAME, meta)  # last: the completion marker
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
 
 
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished folder `src` to `dst`, replacing an old benchmark or empty dir there."""
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the finished folder `src` to `dst`, replacing what is there (an old version or an
+    empty dir); the old one is renamed aside first and restored if the move fails."""
     if not dst.exists():
         src.rename(dst)
         return

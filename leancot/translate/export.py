@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from leancot.extract.dataset import replace_dir
 
 DATA_DIR = "data"
 CARD_NAME = "README.md"
@@ -258,7 +259,7 @@ def export_dataset(
             rewrite_model=rewrite_model,
         )
         (tmp / CARD_NAME).write_text(card, encoding="utf-8")  # last: marks the folder complete
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -267,21 +268,6 @@ def export_dataset(
 
 def _is_export(folder: Path) -> bool:
     return (folder / CARD_NAME).is_file() and (folder / DATA_DIR).is_dir()
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished folder `src` to `dst`, replacing an old export or empty dir there."""
-    if not dst.exists():
-        src.rename(dst)
-        return
-    old = dst.with_name(f".{dst.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
-    dst.rename(old)
-    try:
-        src.rename(dst)
-    except BaseException:
-        old.rename(dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def render_card(
