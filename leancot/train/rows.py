@@ -17,7 +17,7 @@ Pure functions over plain dicts, no torch. Three row kinds come out:
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,11 @@ def _state_of(rec: Mapping[str, Any]) -> str:
     return rec["state_before"] if "state_before" in rec else rec["state"]
 
 
+def _step_text(step: Mapping[str, Any]) -> str:
+    """The completion text of a step record or search-log edge: its thought and tactic."""
+    return format_step(step.get("thought") or "", step["tactic"])
+
+
 def dedupe(rows: Iterable[Row], keys: Sequence[str]) -> list[Row]:
     seen: set[tuple] = set()
     out = []
@@ -96,7 +101,7 @@ def sft_rows(records: Iterable[Mapping[str, Any]], *, split: str | None = "train
         rows.append(
             {
                 "prompt": format_state_prompt(_state_of(rec)),
-                "completion": format_step(rec.get("thought") or "", rec["tactic"]),
+                "completion": _step_text(rec),
             }
         )
     return dedupe(rows, ("prompt", "completion"))
@@ -107,15 +112,12 @@ def sft_rows_from_search_logs(
 ) -> list[Row]:
     """SFT rows from the proof paths of proved search attempts (expert iteration)."""
     rows = []
-    for log in logs:
-        if not _in_split(log, split):
-            continue
-        tree = SearchTree(log)
+    for tree in _trees(logs, split):
         for edge in tree.proof_path():
             rows.append(
                 {
                     "prompt": format_state_prompt(tree.state(edge["src"])),
-                    "completion": format_step(edge.get("thought") or "", edge["tactic"]),
+                    "completion": _step_text(edge),
                 }
             )
     return dedupe(rows, ("prompt", "completion"))
@@ -148,7 +150,7 @@ def prm_rows_from_steps(
         steps = [by_step[i] for i in sorted(by_step)]
         completions, labels = [], []
         for s in steps:
-            completions.append(format_step(s.get("thought") or "", s["tactic"]))
+            completions.append(_step_text(s))
             good = s.get("verified", True) is not False
             labels.append(good)
             if not good:
@@ -264,6 +266,13 @@ class SearchTree:
         return 1.0
 
 
+def _trees(logs: Iterable[Mapping[str, Any]], split: str | None) -> Iterator[SearchTree]:
+    """A `SearchTree` per search log of `split` (every log when `split` is None)."""
+    for log in logs:
+        if _in_split(log, split):
+            yield SearchTree(log)
+
+
 def prm_rows_from_search_logs(
     logs: Iterable[Mapping[str, Any]],
     *,
@@ -279,10 +288,7 @@ def prm_rows_from_search_logs(
     Monte-Carlo values are what makes them informative).
     """
     rows = []
-    for log in logs:
-        if not _in_split(log, split):
-            continue
-        tree = SearchTree(log)
+    for tree in _trees(logs, split):
         prompt = format_state_prompt(tree.state(tree.root))
 
         def label(edge, tree=tree):
@@ -291,7 +297,7 @@ def prm_rows_from_search_logs(
         def row(path, prompt=prompt, label=label):
             return {
                 "prompt": prompt,
-                "completions": [format_step(e.get("thought") or "", e["tactic"]) for e in path],
+                "completions": [_step_text(e) for e in path],
                 "labels": [label(e) for e in path],
             }
 
@@ -300,7 +306,7 @@ def prm_rows_from_search_logs(
             good = row(proof)
             good["labels"] = [1.0 if soft else True] * len(proof)
             rows.append(good)
-        for edge in log["edges"]:
+        for edge in tree.log["edges"]:
             leaf = (
                 include_open_leaves
                 and not tree.is_bad(edge)
@@ -324,10 +330,7 @@ def dpo_pairs_from_search_logs(
 ) -> list[Row]:
     """DPO pairs: at each state on a proof path, the proof's step vs. each bad sibling step."""
     rows = []
-    for log in logs:
-        if not _in_split(log, split):
-            continue
-        tree = SearchTree(log)
+    for tree in _trees(logs, split):
         for chosen in tree.proof_path():
             src = int(chosen["src"])
             siblings = [
@@ -342,8 +345,8 @@ def dpo_pairs_from_search_logs(
                 rows.append(
                     {
                         "prompt": format_state_prompt(tree.state(src)),
-                        "chosen": format_step(chosen.get("thought") or "", chosen["tactic"]),
-                        "rejected": format_step(rejected.get("thought") or "", rejected["tactic"]),
+                        "chosen": _step_text(chosen),
+                        "rejected": _step_text(rejected),
                     }
                 )
     return dedupe(rows, ("prompt", "chosen", "rejected"))
