@@ -36,13 +36,12 @@ class DPOTrainConfig(TrainConfig):
 
 def main(config: DPOTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     """Build DPO pairs, train (resuming if a checkpoint exists), save, evaluate, write metadata."""
-    from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
     from leancot.train import runner
     from leancot.train.data import load_inputs
     from leancot.train.policy import build_rows as sft_build_rows
-    from leancot.train.policy import evaluate_after_training, load_causal_lm
+    from leancot.train.policy import load_causal_lm, train_causal_lm
     from leancot.train.rows import dpo_pairs_from_search_logs
 
     inputs = load_inputs(config.data)
@@ -65,27 +64,15 @@ def main(config: DPOTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
         beta=config.beta,
         loss_type=[config.loss_type],
     )
-    trainer = DPOTrainer(
-        model=model,
-        args=args,
-        train_dataset=Dataset.from_list(pairs),
-        processing_class=tokenizer,
-        callbacks=list(callbacks),
-        peft_config=runner.lora_config(config, "CAUSAL_LM"),
-    )
-    metrics, resumed, final = runner.train(trainer, config)
-    evaluation = evaluate_after_training(config, final, tokenizer, eval_rows)
-    if evaluation is not None:
-        metrics["eval"] = evaluation
-    path = runner.write_metadata(
+    return train_causal_lm(
+        DPOTrainer,
+        args,
         config,
         "dpo",
+        model=model,
+        tokenizer=tokenizer,
         inputs=inputs.digests,
-        rows={
-            "train": runner.save_rows(config, "train", pairs),
-            "eval": runner.save_rows(config, "eval", eval_rows),
-        },
-        metrics=metrics,
-        resumed_from=resumed,
+        rows=pairs,
+        eval_rows=eval_rows,
+        callbacks=callbacks,
     )
-    return TrainResult("dpo", path.parent, path, metrics, resumed)

@@ -6,7 +6,7 @@ Rows are `{prompt: state, completion: thought + tactic}`; the loss covers the co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +66,46 @@ def evaluate_after_training(
     return evaluate_policy(policy, eval_rows, n=getattr(config, "eval_n", 1)).to_dict()
 
 
+def train_causal_lm(
+    trainer_class: Any,
+    args: Any,
+    config: TrainConfig,
+    kind: str,
+    *,
+    model: Any,
+    tokenizer: Any,
+    inputs: Mapping[str, str],
+    rows: list[dict[str, Any]],
+    eval_rows: list[dict[str, Any]],
+    callbacks: Sequence[Any] = (),
+) -> TrainResult:
+    """Train `model` with a TRL causal-LM trainer (SFT, DPO) on `rows`, then evaluate it as a
+    policy on `eval_rows` and record the run (`runner.train_and_record`)."""
+    from datasets import Dataset
+
+    from leancot.train import runner
+
+    trainer = trainer_class(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        callbacks=list(callbacks),
+        peft_config=runner.lora_config(config, "CAUSAL_LM"),
+    )
+    return runner.train_and_record(
+        trainer,
+        config,
+        kind,
+        inputs=inputs,
+        train_rows=rows,
+        eval_rows=eval_rows,
+        evaluate=lambda final: evaluate_after_training(config, final, tokenizer, eval_rows),
+    )
+
+
 def main(config: PolicyConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     """Build SFT rows, train (resuming if a checkpoint exists), save, evaluate, write metadata."""
-    from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     from leancot.train import runner
@@ -91,27 +128,15 @@ def main(config: PolicyConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         completion_only_loss=True,
         packing=False,
     )
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=Dataset.from_list(rows),
-        processing_class=tokenizer,
-        callbacks=list(callbacks),
-        peft_config=runner.lora_config(config, "CAUSAL_LM"),
-    )
-    metrics, resumed, final = runner.train(trainer, config)
-    evaluation = evaluate_after_training(config, final, tokenizer, eval_rows)
-    if evaluation is not None:
-        metrics["eval"] = evaluation
-    path = runner.write_metadata(
+    return train_causal_lm(
+        SFTTrainer,
+        args,
         config,
         "policy",
+        model=model,
+        tokenizer=tokenizer,
         inputs=inputs.digests,
-        rows={
-            "train": runner.save_rows(config, "train", rows),
-            "eval": runner.save_rows(config, "eval", eval_rows),
-        },
-        metrics=metrics,
-        resumed_from=resumed,
+        rows=rows,
+        eval_rows=eval_rows,
+        callbacks=callbacks,
     )
-    return TrainResult("policy", path.parent, path, metrics, resumed)

@@ -232,25 +232,23 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
         callbacks=list(callbacks),
         peft_config=runner.lora_config(config, "TOKEN_CLS"),
     )
-    metrics, resumed, final = runner.train(trainer, config)
-    if eval_rows:
+
+    def evaluate(final: Any) -> dict[str, Any]:
         from leancot.train.evaluate import evaluate_prm
         from leancot.train.hf_scoring import HFPRM
 
         prm = HFPRM(final, tokenizer, max_length=config.max_length)
-        metrics["eval"] = evaluate_prm(prm, eval_rows).to_dict()
-    path = runner.write_metadata(
+        return evaluate_prm(prm, eval_rows).to_dict()
+
+    return runner.train_and_record(
+        trainer,
         config,
         "prm",
         inputs=inputs.digests,
-        rows={
-            "train": runner.save_rows(config, "train", rows),
-            "eval": runner.save_rows(config, "eval", eval_rows),
-        },
-        metrics=metrics,
-        resumed_from=resumed,
+        train_rows=rows,
+        eval_rows=eval_rows,
+        evaluate=evaluate,
     )
-    return TrainResult("prm", path.parent, path, metrics, resumed)
 
 
 __all__ = ["PRMTrainConfig", "encode_prm", "main", "tokenize_prm_dataset"]

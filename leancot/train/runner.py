@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -150,6 +150,37 @@ def write_metadata(
     }
     atomic_write_text(path, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
+
+
+def train_and_record(
+    trainer: Any,
+    config: TrainConfig,
+    kind: str,
+    *,
+    inputs: Mapping[str, str],
+    train_rows: list[dict[str, Any]],
+    eval_rows: list[dict[str, Any]],
+    evaluate: Callable[[Any], Mapping[str, Any] | None],
+) -> TrainResult:
+    """The end of every trainer's `main`: `train` (resuming, saving the final model), put
+    `evaluate(final_model)` under `metrics["eval"]` when there are `eval_rows` (and it is not
+    None), save the rows and write the metadata last."""
+    metrics, resumed, final = train(trainer, config)
+    evaluation = evaluate(final) if eval_rows else None
+    if evaluation is not None:
+        metrics["eval"] = evaluation
+    path = write_metadata(
+        config,
+        kind,
+        inputs=inputs,
+        rows={
+            "train": save_rows(config, "train", train_rows),
+            "eval": save_rows(config, "eval", eval_rows),
+        },
+        metrics=metrics,
+        resumed_from=resumed,
+    )
+    return TrainResult(kind, path.parent, path, metrics, resumed)
 
 
 def read_metadata(run_dir: str | Path) -> dict[str, Any]:
