@@ -14,26 +14,24 @@ reach them over the network (an HTTP policy), and install leancot on every node.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env
 from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn
 from leancot.prover.runner import (
-    SEARCHES,
+    Record,
     RunSummary,
-    _attempt,
-    _close,
-    _drop_partial_tail,
-    read_log,
+    SearchLogWriter,
+    attempt,
+    check_run,
+    close_env,
+    pending,
+    search_arguments,
 )
 
 logger = logging.getLogger(__name__)
@@ -79,31 +77,13 @@ class ProverWorker:
     def prove(self, theorem: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
         """(search-log record, None), or (None, why) when the search raised."""
         try:
-            return _attempt(theorem, self.env, self.method, self.verify, self.search_kwargs), None
+            return attempt(theorem, self.env, self.method, self.verify, self.search_kwargs), None
         except Exception as e:
             logger.exception("searching %s failed", theorem.get("full_name"))
             return None, f"{type(e).__name__}: {e}"
 
     def close(self) -> None:
-        _close(self.env)
-
-
-def _pending(
-    theorems: Iterable[Mapping[str, Any]], out: Path, method: str
-) -> tuple[int, list[Mapping[str, Any]]]:
-    """(number of theorems, those not yet in the log for `method`), as `prove_all` skips them."""
-    # Mirrors runner.prove_all; see the module's report for moving this into runner.
-    _drop_partial_tail(out)
-    done = {(r.get("full_name"), r.get("method")) for r in read_log(out)}
-    theorems = list(theorems)
-    todo, seen = [], set()
-    for thm in theorems:
-        if "full_name" not in thm or "statement" not in thm:
-            raise ValueError("each theorem needs 'full_name' and 'statement' keys")
-        if (thm["full_name"], method) not in done and thm["full_name"] not in seen:
-            seen.add(thm["full_name"])
-            todo.append(thm)
-    return len(theorems), todo
+        close_env(self.env)
 
 
 def prove_all_ray(
@@ -134,76 +114,33 @@ def prove_all_ray(
     process per core). An actor that dies is retired and its theorem retried once on another;
     with no actor left a `RuntimeError` is raised (what finished is in the log).
     """
-    if method not in SEARCHES:
-        raise ValueError(f"method must be one of {sorted(SEARCHES)}, not {method!r}")
-    if num_workers < 1:
-        raise ValueError(f"num_workers must be at least 1, got {num_workers}")
-    if method == "mcts_prm" and value is None:
-        raise ValueError("method 'mcts_prm' needs a value function (value=...)")
+    check_run(method, value, num_workers, "num_workers")
     if (verify is None) == (make_verify is None):
         raise ValueError("give exactly one of verify=... and make_verify=...")
     t0 = time.perf_counter()
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    total, todo = _pending(theorems, out, method)
-    kwargs: dict[str, Any] = {"policy": policy, "budget": budget, **(search_kwargs or {})}
-    if value is not None:
-        kwargs["value"] = value
-    counts = {"attempted": 0, "proved": 0, "unverified": 0, "errors": 0}
+    total, todo = pending(theorems, out_path, method)
+    kwargs = search_arguments(policy, budget, value, search_kwargs)
+    log = SearchLogWriter(out_path, todo=len(todo), desc=f"prove[{method}] ray", progress=progress)
     if todo:
         ray = import_ray()
-        bar = tqdm(total=len(todo), desc=f"prove[{method}] ray", unit="thm", disable=not progress)
-        with out.open("a", encoding="utf-8") as f:
-
-            def record(
-                thm: Mapping[str, Any], rec: dict[str, Any] | None, exc: Exception | None
-            ) -> None:
-                # The same bookkeeping as runner.prove_all's `record`.
-                counts["attempted"] += 1
-                if rec is None:
-                    counts["errors"] += 1
-                    logger.error("searching %s failed: %s", thm["full_name"], exc)
-                else:
-                    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                    f.flush()
-                    os.fsync(f.fileno())
-                    if rec["verified"]:
-                        counts["proved"] += 1
-                    elif rec["proved"]:
-                        counts["unverified"] += 1
-                bar.update(1)
-                bar.set_postfix(
-                    proved=counts["proved"],
-                    unverified=counts["unverified"],
-                    errors=counts["errors"],
-                )
-
-            try:
-                _run_actors(
-                    ray,
-                    todo,
-                    record,
-                    (make_env, method, verify, make_verify, kwargs),
-                    min(num_workers, len(todo)),
-                    address,
-                    dict(init_kwargs or {}),
-                    {"num_cpus": 1, **(actor_options or {})},
-                )
-            finally:
-                bar.close()
-    return RunSummary(
-        total=total,
-        skipped=total - len(todo),
-        wall_s=time.perf_counter() - t0,
-        out_path=str(out),
-        **counts,
-    )
+        with log:
+            _run_actors(
+                ray,
+                todo,
+                log.record,
+                (make_env, method, verify, make_verify, kwargs),
+                min(num_workers, len(todo)),
+                address,
+                dict(init_kwargs or {}),
+                {"num_cpus": 1, **(actor_options or {})},
+            )
+    return log.summary(total, total - len(todo), t0)
 
 
 def _run_actors(
     ray: Any,
     todo: list[Mapping[str, Any]],
-    record: Callable[[Mapping[str, Any], dict[str, Any] | None, Exception | None], None],
+    record: Record,
     worker_args: tuple[Any, ...],
     num_actors: int,
     address: str | None,
@@ -229,7 +166,7 @@ def _dispatch(
     ray: Any,
     actors: list[Any],
     queue: deque[Mapping[str, Any]],
-    record: Callable[[Mapping[str, Any], dict[str, Any] | None, Exception | None], None],
+    record: Record,
 ) -> None:
     """Keep every live actor busy with one theorem until the queue is empty."""
     idle = deque(actors)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tqdm.auto import tqdm
 
@@ -201,7 +201,7 @@ def read_log(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def _drop_partial_tail(path: Path) -> None:
+def drop_partial_tail(path: Path) -> None:
     """Cut a last line without its newline (a write killed midway) so appends start clean."""
     if not path.exists() or path.stat().st_size == 0:
         return
@@ -234,13 +234,14 @@ def _verdict(v: object) -> tuple[bool, str | None]:
     return ok, (None if ok else "; ".join(map(str, reasons)) or "rejected by verify")
 
 
-def _attempt(
+def attempt(
     theorem: Mapping[str, Any],
     env: Env,
     method: str,
     verify: Callable[[str, str], object],
     search_kwargs: Mapping[str, Any],
 ) -> dict[str, Any]:
+    """Search one theorem in `env`, re-check a found proof with `verify`; the search-log record."""
     header = theorem.get("header") or ""
     if header and hasattr(env, "use_header"):
         env.use_header(header)
@@ -260,6 +261,113 @@ def _attempt(
             logger.exception("verifying %s failed", theorem["full_name"])
             why = f"{type(e).__name__}: {e}"
     return search_log_record(theorem, method, result, verified=verified, verify_error=why)
+
+
+def check_run(method: str, value: object, workers: int, workers_name: str = "workers") -> None:
+    """`ValueError` for an unknown `method`, fewer than one worker, or mcts_prm with no value."""
+    if method not in SEARCHES:
+        raise ValueError(f"method must be one of {sorted(SEARCHES)}, not {method!r}")
+    if workers < 1:
+        raise ValueError(f"{workers_name} must be at least 1, got {workers}")
+    if method == "mcts_prm" and value is None:
+        raise ValueError("method 'mcts_prm' needs a value function (value=...)")
+
+
+def search_arguments(
+    policy: TacticPolicy | ProposeFn,
+    budget: Budget,
+    value: ValueFn | ValueCall | None,
+    search_kwargs: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The keyword arguments of the search function (the value function only when given)."""
+    kwargs: dict[str, Any] = {"policy": policy, "budget": budget, **(search_kwargs or {})}
+    if value is not None:
+        kwargs["value"] = value
+    return kwargs
+
+
+def pending(
+    theorems: Iterable[Mapping[str, Any]], out_path: str | Path, method: str
+) -> tuple[int, list[Mapping[str, Any]]]:
+    """(number of theorems, those still to search): each theorem not yet in the log `out_path`
+    for `method`, once per `full_name`. Readies the log for appending first (its folder made, a
+    truncated last line cut); `ValueError` for a theorem without `full_name` or `statement`."""
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    drop_partial_tail(out)
+    done = {(r.get("full_name"), r.get("method")) for r in read_log(out)}
+    theorems = list(theorems)
+    todo, seen = [], set()
+    for thm in theorems:
+        if "full_name" not in thm or "statement" not in thm:
+            raise ValueError("each theorem needs 'full_name' and 'statement' keys")
+        if (thm["full_name"], method) not in done and thm["full_name"] not in seen:
+            seen.add(thm["full_name"])
+            todo.append(thm)
+    return len(theorems), todo
+
+
+class SearchLogWriter:
+    """Appends finished searches to the search log `out_path` and counts them for `summary`.
+
+    Inside `with writer:` (the log open for appending, a progress bar of `todo` theorems),
+    `record(theorem, record_or_None, exception_or_None)` is the callback the executors call once
+    per theorem: a record is written as one line, flushed and fsynced; a failed search is only
+    counted and logged (a rerun retries it).
+    """
+
+    def __init__(
+        self, out_path: str | Path, *, todo: int, desc: str, progress: bool = True
+    ) -> None:
+        self.out = Path(out_path)
+        self.counts = {"attempted": 0, "proved": 0, "unverified": 0, "errors": 0}
+        self._todo, self._desc, self._progress = todo, desc, progress
+        self._file: IO[str] | None = None
+        self._bar: Any = None
+
+    def __enter__(self) -> SearchLogWriter:
+        self._bar = tqdm(total=self._todo, desc=self._desc, unit="thm", disable=not self._progress)
+        self._file = self.out.open("a", encoding="utf-8")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._file is not None
+        try:
+            self._bar.close()
+        finally:
+            self._file.close()
+
+    def record(
+        self, thm: Mapping[str, Any], rec: dict[str, Any] | None, exc: Exception | None
+    ) -> None:
+        assert self._file is not None, "record() outside `with writer:`"
+        counts = self.counts
+        counts["attempted"] += 1
+        if rec is None:
+            counts["errors"] += 1
+            logger.error("searching %s failed: %r", thm["full_name"], exc)
+        else:
+            self._file.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            if rec["verified"]:
+                counts["proved"] += 1
+            elif rec["proved"]:
+                counts["unverified"] += 1
+        self._bar.update(1)
+        self._bar.set_postfix(
+            proved=counts["proved"], unverified=counts["unverified"], errors=counts["errors"]
+        )
+
+    def summary(self, total: int, skipped: int, started: float) -> RunSummary:
+        """The run's counts; `started` is its `time.perf_counter()` at the start."""
+        return RunSummary(
+            total=total,
+            skipped=skipped,
+            wall_s=time.perf_counter() - started,
+            out_path=str(self.out),
+            **self.counts,
+        )
 
 
 def prove_all(
@@ -283,70 +391,21 @@ def prove_all(
     must be thread-safe when `workers` > 1. `search_kwargs` go to the search function
     (`priority`, `num_candidates`, `c_puct`, ...).
     """
-    if method not in SEARCHES:
-        raise ValueError(f"method must be one of {sorted(SEARCHES)}, not {method!r}")
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    if method == "mcts_prm" and value is None:
-        raise ValueError("method 'mcts_prm' needs a value function (value=...)")
+    check_run(method, value, workers)
     t0 = time.perf_counter()
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _drop_partial_tail(out)
-    done = {(r.get("full_name"), r.get("method")) for r in read_log(out)}
-    theorems = list(theorems)
-    todo, seen = [], set()
-    for thm in theorems:
-        if "full_name" not in thm or "statement" not in thm:
-            raise ValueError("each theorem needs 'full_name' and 'statement' keys")
-        if (thm["full_name"], method) not in done and thm["full_name"] not in seen:
-            seen.add(thm["full_name"])
-            todo.append(thm)
-    kwargs = {"policy": policy, "budget": budget, **(search_kwargs or {})}
-    if value is not None:
-        kwargs["value"] = value
-    counts = {"attempted": 0, "proved": 0, "unverified": 0, "errors": 0}
-    bar = tqdm(total=len(todo), desc=f"prove[{method}]", unit="thm", disable=not progress)
-
-    with out.open("a", encoding="utf-8") as f:
-
-        def record(
-            thm: Mapping[str, Any], rec: dict[str, Any] | None, exc: Exception | None
-        ) -> None:
-            counts["attempted"] += 1
-            if rec is None:
-                counts["errors"] += 1
-                logger.error("searching %s failed: %r", thm["full_name"], exc)
-            else:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-                if rec["verified"]:
-                    counts["proved"] += 1
-                elif rec["proved"]:
-                    counts["unverified"] += 1
-            bar.update(1)
-            bar.set_postfix(
-                proved=counts["proved"], unverified=counts["unverified"], errors=counts["errors"]
-            )
-
-        try:
-            if workers == 1:
-                _run_inline(todo, make_env, method, verify, kwargs, record)
-            else:
-                _run_threads(todo, make_env, method, verify, kwargs, record, workers)
-        finally:
-            bar.close()
-    return RunSummary(
-        total=len(theorems),
-        skipped=len(theorems) - len(todo),
-        wall_s=time.perf_counter() - t0,
-        out_path=str(out),
-        **counts,
-    )
+    total, todo = pending(theorems, out_path, method)
+    kwargs = search_arguments(policy, budget, value, search_kwargs)
+    log = SearchLogWriter(out_path, todo=len(todo), desc=f"prove[{method}]", progress=progress)
+    with log:
+        if workers == 1:
+            _run_inline(todo, make_env, method, verify, kwargs, log.record)
+        else:
+            _run_threads(todo, make_env, method, verify, kwargs, log.record, workers)
+    return log.summary(total, total - len(todo), t0)
 
 
-def _close(env: object) -> None:
+def close_env(env: object) -> None:
+    """Call `env.close()` if the environment has one."""
     close = getattr(env, "close", None)
     if callable(close):
         close()
@@ -366,13 +425,13 @@ def _run_inline(
     try:
         for thm in todo:
             try:
-                rec = _attempt(thm, env, method, verify, kwargs)
+                rec = attempt(thm, env, method, verify, kwargs)
             except Exception as e:
                 record(thm, None, e)
             else:
                 record(thm, rec, None)
     finally:
-        _close(env)
+        close_env(env)
 
 
 def _run_threads(
@@ -404,11 +463,11 @@ def _run_threads(
                 except queue.Empty:
                     break
                 try:
-                    results.put((thm, _attempt(thm, env, method, verify, kwargs), None))
+                    results.put((thm, attempt(thm, env, method, verify, kwargs), None))
                 except Exception as e:
                     results.put((thm, None, e))
         finally:
-            _close(env)
+            close_env(env)
             results.put((done_marker, None, None))
 
     threads = [
