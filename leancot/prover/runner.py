@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,6 +43,7 @@ from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn
 logger = logging.getLogger(__name__)
 
 Record = Callable[[Mapping[str, Any], "dict[str, Any] | None", "Exception | None"], None]
+Search = Callable[[Mapping[str, Any], Env], "dict[str, Any]"]
 
 SEARCHES: dict[str, Callable[..., SearchResult]] = {
     "best_first": best_first_search,
@@ -394,13 +396,18 @@ def prove_all(
     check_run(method, value, workers)
     t0 = time.perf_counter()
     total, todo = pending(theorems, out_path, method)
-    kwargs = search_arguments(policy, budget, value, search_kwargs)
+    search = partial(
+        attempt,
+        method=method,
+        verify=verify,
+        search_kwargs=search_arguments(policy, budget, value, search_kwargs),
+    )
     log = SearchLogWriter(out_path, todo=len(todo), desc=f"prove[{method}]", progress=progress)
     with log:
         if workers == 1:
-            _run_inline(todo, make_env, method, verify, kwargs, log.record)
+            _run_inline(todo, make_env, search, log.record)
         else:
-            _run_threads(todo, make_env, method, verify, kwargs, log.record, workers)
+            _run_threads(todo, make_env, search, log.record, workers)
     return log.summary(total, total - len(todo), t0)
 
 
@@ -411,25 +418,25 @@ def close_env(env: object) -> None:
         close()
 
 
+def _outcome(
+    search: Search, thm: Mapping[str, Any], env: Env
+) -> tuple[dict[str, Any] | None, Exception | None]:
+    """(record, None) of one search, or (None, the exception) when it raised."""
+    try:
+        return search(thm, env), None
+    except Exception as e:
+        return None, e
+
+
 def _run_inline(
-    todo: list[Mapping[str, Any]],
-    make_env: Callable[[], Env],
-    method: str,
-    verify: Callable[[str, str], object],
-    kwargs: Mapping[str, Any],
-    record: Record,
+    todo: list[Mapping[str, Any]], make_env: Callable[[], Env], search: Search, record: Record
 ) -> None:
     if not todo:
         return
     env = make_env()
     try:
         for thm in todo:
-            try:
-                rec = attempt(thm, env, method, verify, kwargs)
-            except Exception as e:
-                record(thm, None, e)
-            else:
-                record(thm, rec, None)
+            record(thm, *_outcome(search, thm, env))
     finally:
         close_env(env)
 
@@ -437,9 +444,7 @@ def _run_inline(
 def _run_threads(
     todo: list[Mapping[str, Any]],
     make_env: Callable[[], Env],
-    method: str,
-    verify: Callable[[str, str], object],
-    kwargs: Mapping[str, Any],
+    search: Search,
     record: Record,
     workers: int,
 ) -> None:
@@ -462,10 +467,7 @@ def _run_threads(
                     thm = work.get_nowait()
                 except queue.Empty:
                     break
-                try:
-                    results.put((thm, attempt(thm, env, method, verify, kwargs), None))
-                except Exception as e:
-                    results.put((thm, None, e))
+                results.put((thm, *_outcome(search, thm, env)))
         finally:
             close_env(env)
             results.put((done_marker, None, None))
