@@ -258,9 +258,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 2
     try:
         read_lean_file(path)  # a bad file fails before a Lean process starts
-    except ValueError as exc:
+    except ValueError as exc:  # not UTF-8: the file fails like a theorem would
         _console(stderr=True).print(f"error: {exc}", markup=False)
-        return 2
+        return 1
     backend = make_backend(args.backend, args.cache_dir, mounts=[path.parent])
     server_kwargs = {} if args.timeout is None else {"request_timeout": args.timeout}
     with LeanServer(backend, **server_kwargs) as server:

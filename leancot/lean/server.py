@@ -95,7 +95,7 @@ def kill_tree(popen: subprocess.Popen[bytes]) -> None:
         logger.warning("Lean process %d did not exit after SIGKILL", popen.pid)
 
 
-WASM_RECYCLE_GB = 2.2  # default recycle threshold of embedded-Lean processes (RSS, whole tree)
+WASM_RECYCLE_GB = 2.8  # default recycle threshold of embedded-Lean processes (RSS, whole tree)
 FATAL_STDERR = re.compile(
     r"INTERNAL PANIC|RangeError|Maximum call stack|out of memory|Aborted\(|Error:|^Node\.js v"
 )
