@@ -229,9 +229,12 @@ class RoundRow:
 
 
 def verified_only(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Search logs with proofs `verify` rejected demoted to failed attempts (no proof)."""
+    """Search logs for training: proofs `verify` rejected are demoted to failed attempts (no
+    proof), and attempts whose statement gave no proof state (no graph) are dropped."""
     out = []
     for r in records:
+        if r.get("root") is None or not r.get("nodes"):
+            continue
         if r.get("proved") and not r.get("verified"):
             r = {**r, "proved": False, "proof": None}
         out.append(r)

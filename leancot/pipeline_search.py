@@ -329,11 +329,15 @@ def mixture(
 
 
 class ProbingEnv(LeanEnv):
-    """A `LeanEnv` that checks the REPL still runs tactics before each theorem
-    (`refresh_if_exhausted`); the runner hands it each theorem's header (`use_header`)."""
+    """A `LeanEnv` that, before each theorem, checks the REPL still runs tactics
+    (`refresh_if_exhausted`) and elaborates the theorem's header (`use_header`, set by the
+    runner) with the server's start-up budget: a file context is set-up work, not a step of the
+    search, and a long one must not hit the per-tactic timeout (which restarts Lean)."""
 
     def start(self, statement: str, timeout: float | None = None) -> Any:
         refresh_if_exhausted(self.server)
+        if self.header.strip():
+            self.server.header_env(self.header)  # cached per header; the search reuses it
         return super().start(statement, timeout)
 
 

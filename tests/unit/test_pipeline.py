@@ -268,8 +268,10 @@ def test_verified_only_demotes_rejected_proofs():
         {"proved": True, "verified": False, "proof": ["simp"]},
         {"proved": True, "verified": True, "proof": ["rfl"]},
     ]
-    out = verified_only(logs)
+    logs = [{**log, "root": 0, "nodes": [{"id": 0}]} for log in logs]
+    out = verified_only([*logs, {"proved": False, "root": None, "nodes": []}])
     assert out[0]["proved"] is False and out[0]["proof"] is None and out[1] == logs[1]
+    assert len(out) == 2
 
 
 # --- negatives -----------------------------------------------------------------------------------
