@@ -25,7 +25,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,18 @@ MANIFEST_NAME = "manifest.json"  # written last: the stage is complete
 STARTED_NAME = "stage.json"  # written first: the key the folder's contents belong to
 RUN_SUMMARY = "run.json"
 METHODS = ("baseline", "best_first", "mcts_prm")
+PROVING_FIELDS = (
+    "lean_calls",
+    "tactic_timeout",
+    "theorem_timeout",
+    "num_samples",
+    "portfolio_n",
+    "baseline_n",
+    "max_tokens",
+    "temperature",
+    "test_limit",
+    "seed",
+)  # settings of the prove stages: a change reruns them
 
 
 def _quiet(_message: str) -> None:
@@ -224,19 +236,26 @@ class RunResult:
     summary: dict[str, Any]
 
 
-def source_root(config: RunConfig) -> Path:
-    """The folder the extracted `file_path`s are relative to."""
+def source_path(config: RunConfig) -> Path:
+    """The Lean file or folder to extract (absolute)."""
     from leancot.extract.extractor import bundled_corpus
 
-    source = (config.source or bundled_corpus()).resolve()
+    return (config.source or bundled_corpus()).resolve()
+
+
+def source_root(config: RunConfig) -> Path:
+    """The folder the extracted `file_path`s are relative to."""
+    source = source_path(config)
     return source if source.is_dir() else source.parent
 
 
-def _source_digest(root: Path, source: Path) -> str:
-    files = [source] if source.is_file() else sorted(root.rglob("*.lean"))
+def source_digest(source: Path) -> str:
+    """A digest of the Lean sources to extract (names and contents; build folders skipped)."""
+    root = source if source.is_dir() else source.parent
+    files = sorted(root.rglob("*.lean")) if source.is_dir() else [source]
     digest = hashlib.sha256()
     for f in files:
-        if ".lake" not in f.parts:
+        if ".lake" not in f.relative_to(root).parts:
             digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -270,12 +289,12 @@ def main(config: RunConfig, *, notify: Notify = _quiet) -> RunResult:
         return result
 
     try:
+        source = source_path(config)
         extract = stage(
             "extract",
-            {"source": str(root), "files": _source_digest(root, config.source or root),
-             "lean": install.lean_version},
+            {"source": str(source), "files": source_digest(source), "lean": install.lean_version},
             lambda d: st.extract(d, config, lean, notify),
-        )  # fmt: skip
+        )
         cot = stage("cot", {"up": extract.key}, lambda d: st.translate(d, extract.path))
         policy = stage(
             "policy",
@@ -287,16 +306,13 @@ def main(config: RunConfig, *, notify: Notify = _quiet) -> RunResult:
             {"up": cot.key, **_pick(config, "negatives_seconds", "negatives_theorems", "seed")},
             lambda d: st.negatives(d, extract.path, cot.path, root, lean, config, notify),
         )
+        training = _pick(config, "prm_steps", "batch_size", "learning_rate", "seed")
         prm = stage(
             "prm",
-            {"up": [policy.key, negatives.key],
-             **_pick(config, "prm_steps", "batch_size", "learning_rate", "seed")},
+            {"up": [policy.key, negatives.key], **training},
             lambda d: st.train_prm(d, cot.path, negatives.path, policy.path, config),
-        )  # fmt: skip
-        proving = _pick(
-            config, "lean_calls", "tactic_timeout", "theorem_timeout", "num_samples",
-            "portfolio_n", "baseline_n", "max_tokens", "temperature", "test_limit", "seed",
-        )  # fmt: skip
+        )
+        proving = _pick(config, *PROVING_FIELDS)
         models = st.Models(policy.path, prm.path, config)
         results = []
         for method in config.methods:
@@ -337,8 +353,3 @@ def report_json(report_dir: Path) -> dict[str, Any]:
 
 def _pick(config: Any, *names: str) -> dict[str, Any]:
     return {n: getattr(config, n) for n in names}
-
-
-def stage_table(stages: Sequence[StageResult]) -> list[tuple[str, str, float]]:
-    """(stage, "ran"/"resumed", seconds) rows for printing."""
-    return [(s.name, "resumed" if s.resumed else "ran", s.seconds) for s in stages]
