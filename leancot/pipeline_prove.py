@@ -37,6 +37,9 @@ class ProveConfig:
     out: Path = _arg(Path("results.jsonl"), "search log to write (resumable)")
     method: str = _arg("best_first", "baseline | best_first | mcts_prm")
     dataset: Path | None = _arg(None, "LeanDojo Benchmark 4 folder (default: bundled corpus)")
+    source_root: Path | None = _arg(
+        None, "with --dataset: the sources' folder, for file contexts (default: a local: url)"
+    )
     minif2f: Path | None = _arg(None, "miniF2F jsonl (needs native Lean with Mathlib)")
     proofnet: Path | None = _arg(None, "ProofNet jsonl (needs native Lean with Mathlib)")
     split: str = _arg("test", "split to prove (train, val, test; miniF2F/ProofNet: valid, test)")
@@ -104,7 +107,7 @@ def load_theorems(config: ProveConfig) -> list[Any]:
     elif config.proofnet is not None:
         thms = bm.load_proofnet(config.proofnet, config.split, backend=config.backend)
     elif config.dataset is not None:
-        thms = bm.load_leandojo_split(config.dataset, config.split)
+        thms = bm.load_leandojo_split(config.dataset, config.split, source_root=config.source_root)
     else:
         thms = bm.load_bundled(config.split)
     return thms[: config.limit] if config.limit is not None else thms

@@ -496,3 +496,35 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     trained.clear()
     again = iterate_main(config)
     assert trained == [] and again == rows
+
+
+def test_worker_servers_bind_one_server_per_thread(monkeypatch):
+    import importlib
+    import threading
+
+    from leancot.pipeline_search import WorkerServers
+
+    verify_module = importlib.import_module("leancot.lean.verify")  # the package exports verify()
+
+    servers = [FakeServer({}), FakeServer({})]
+    workers = WorkerServers(servers, verify_timeout=7.0)
+    seen = {}
+
+    def fake_verify(statement, proof, header, *, server, timeout):
+        return (server, header, timeout)
+
+    monkeypatch.setattr(verify_module, "verify", fake_verify)
+
+    def work(i):
+        env = workers.make_env()
+        seen[i] = (env.server, workers.verify("theorem t : R", "by simp", f"h{i}"))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {id(seen[i][0]) for i in range(2)} == {id(s) for s in servers}
+    for i in range(2):
+        env_server, (verify_server, header, timeout) = seen[i]
+        assert verify_server is env_server and header == f"h{i}" and timeout == 7.0
