@@ -112,9 +112,13 @@ partial def ppGoalsAux (gs : List MVarId) (acc : Array Json) : MetaM (Array Json
 
 def runMetaIn (env : Environment) (mctx : MetavarContext) (opts : Options) (ns : Name)
     (openDecls : List OpenDecl) (ngenTag : Nat) (x : MetaM α) : IO (Except String (α × Environment)) := do
+  -- heartbeats count from now: the process's counter only grows, and without this every tactic
+  -- fails with "maximum number of heartbeats" once enough has been elaborated
+  let heartbeats ← IO.getNumHeartbeats
   let coreCtx : Core.Context := {
     fileName := "<leancot>", fileMap := FileMap.ofString "", options := opts,
-    currNamespace := ns, openDecls := openDecls, maxHeartbeats := 200000 * 1000 }
+    currNamespace := ns, openDecls := openDecls, initHeartbeats := heartbeats,
+    maxHeartbeats := 200000 * 1000 }
   let coreState : Core.State := {
     env := env, ngen := { namePrefix := Name.mkNum `_leancot ngenTag, idx := 1 } }
   let core : CoreM α := do

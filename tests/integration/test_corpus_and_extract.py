@@ -6,6 +6,7 @@ import pytest
 
 from leancot.extract.dataset import read_benchmark, split_of
 from leancot.extract.extractor import ExtractConfig, bundled_corpus, lean_files, main
+from leancot.lean.results import ProofFinished
 from leancot.lean.verify import check_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.lean]
@@ -68,3 +69,12 @@ def test_extract_a_small_project_and_resume(lean_server, tmp_path):
     again = main(config, server=lean_server, progress=False)
     assert again.theorems == 2
     assert lean_server.stats.requests == requests_before  # every file came from the cache
+
+
+def test_tactics_still_run_after_heavy_elaboration(lean_server):
+    """The REPL's tactic runs count heartbeats from their own start, not the process's."""
+    for path in CORPUS_FILES[:3]:
+        result = lean_server.run_cmd(path.read_text(encoding="utf-8"), None, 600, all_tactics=True)
+        assert result.ok, result
+    state = lean_server.start_proof("theorem after_all (n : Nat) : n + 0 = n")
+    assert isinstance(lean_server.run_tac(state, "simp"), ProofFinished)
