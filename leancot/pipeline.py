@@ -173,6 +173,20 @@ class LazyLean:
 # --- the run configuration ---------------------------------------------------------------------
 
 
+def search_budget(
+    lean_calls: int, tactic_timeout: float, theorem_timeout: float, expansions: int | None = None
+) -> Any:
+    """The prover's `Budget` from the flat settings of a pipeline config."""
+    from leancot.prover.budget import Budget
+
+    return Budget(
+        max_expansions=expansions,
+        max_lean_calls=lean_calls,
+        tactic_timeout_s=tactic_timeout,
+        theorem_wall_s=theorem_timeout,
+    )
+
+
 def _arg(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
@@ -218,14 +232,7 @@ class RunConfig:
             raise ValueError("timeouts must be positive")
 
     def budget(self) -> Any:
-        from leancot.prover.budget import Budget
-
-        return Budget(
-            max_expansions=None,
-            max_lean_calls=self.lean_calls,
-            tactic_timeout_s=self.tactic_timeout,
-            theorem_wall_s=self.theorem_timeout,
-        )
+        return search_budget(self.lean_calls, self.tactic_timeout, self.theorem_timeout)
 
 
 @dataclass(frozen=True)

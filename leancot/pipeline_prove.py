@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leancot.pipeline import METHODS, Notify, _quiet, fingerprint, read_manifest, run_stage
+from leancot.pipeline import (
+    METHODS,
+    Notify,
+    _quiet,
+    fingerprint,
+    read_manifest,
+    run_stage,
+    search_budget,
+)
 
 BACKENDS = ("wasm", "native")
 
@@ -81,13 +89,8 @@ class ProveConfig:
             raise ValueError("workers and max_lean_calls must be positive")
 
     def budget(self) -> Any:
-        from leancot.prover.budget import Budget
-
-        return Budget(
-            max_expansions=self.max_expansions,
-            max_lean_calls=self.max_lean_calls,
-            tactic_timeout_s=self.tactic_timeout,
-            theorem_wall_s=self.theorem_timeout,
+        return search_budget(
+            self.max_lean_calls, self.tactic_timeout, self.theorem_timeout, self.max_expansions
         )
 
 
@@ -208,14 +211,7 @@ class IterateConfig:
             raise ValueError("rounds and train_limit must be positive")
 
     def budget(self) -> Any:
-        from leancot.prover.budget import Budget
-
-        return Budget(
-            max_expansions=None,
-            max_lean_calls=self.lean_calls,
-            tactic_timeout_s=self.tactic_timeout,
-            theorem_wall_s=self.theorem_timeout,
-        )
+        return search_budget(self.lean_calls, self.tactic_timeout, self.theorem_timeout)
 
 
 @dataclass(frozen=True)
