@@ -148,11 +148,13 @@ def test_parse_axioms():
 
 @pytest.fixture
 def server(tmp_path):
+    """A scripted REPL (tests/unit/fake_repl.py): these tests cover how verify reads replies;
+    real proof checks by Lean are in tests/integration/test_lean_verify.py."""
     with LeanServer(fake_backend(tmp_path), request_timeout=5.0) as s:
         yield s
 
 
-def test_verify_accepts_and_rejects(server):
+def test_verdicts_from_scripted_replies(server):
     ok = verify("theorem t : True", "by trivial", "import Init\nopen Nat", server=server)
     assert ok.ok and ok.axioms == ("propext",) and ok.reasons == ()
     screened = verify("theorem t : True", "by sorry", server=server)
