@@ -25,7 +25,7 @@ from leancot.lean.verify import read_lean_file, split_header
 
 EXCLUDED_PARTS = frozenset({".lake", "lake-packages", ".git", "build"})
 EXCLUDED_NAMES = frozenset({"lakefile.lean", "Repl.lean"})
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ STRUCTURAL_KINDS = frozenset(
     }
 )
 _IDENT_CHARS = r"[\w.'!?₀-₉ₐ-ₜ]"
+_WORDY = re.compile(r"[^\W\d]")  # a letter or underscore somewhere in the text
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,14 @@ def traced_steps(source: SourceText, nodes: list[Mapping[str, Any]], block: Span
         span = Span.of(node)
         if not block.contains(span) or span.start == span.end or span in kept:
             continue
+        text = source.slice(span)
+        if not _WORDY.search(text):  # a bare token such as `<;>` that a macro expansion carries
+            continue
         depth = sum(1 for outer in kept if outer.contains(span))
         kept.append(span)
         steps.append(
             {
-                "tactic": source.slice(span),
+                "tactic": text,
                 "state_before": state_text(node["goalsBefore"]),
                 "state_after": state_text(node["goalsAfter"]),
                 "depth": depth,

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from leancot.extract.trace import NO_GOALS, SourceText, Span, annotate, state_text, traced_theorems
+from leancot.extract.trace import (
+    NO_GOALS,
+    SourceText,
+    Span,
+    annotate,
+    state_text,
+    traced_steps,
+    traced_theorems,
+)
 
 FIXTURE = Path(__file__).parent.parent / "data" / "repl_all_tactics.json"
 
@@ -74,3 +82,25 @@ def test_source_text_addresses_code_points():
 def test_state_text():
     assert state_text([]) == NO_GOALS
     assert state_text(["⊢ p", "⊢ q"]) == "⊢ p\n\n⊢ q"
+
+
+def test_bare_tokens_of_macro_expansions_are_not_steps():
+    source = SourceText("theorem t (a : Bool) : a = a := by\n  cases a <;> rfl\n")
+    block = Span((1, 32), (2, 17))
+
+    def node(kind: str, start: tuple[int, int], end: tuple[int, int]) -> dict:
+        return {
+            "kind": kind,
+            "pos": {"line": start[0], "column": start[1]},
+            "endPos": {"line": end[0], "column": end[1]},
+            "goalsBefore": ["a : Bool\n⊢ a = a"],
+            "goalsAfter": [],
+        }
+
+    nodes = [
+        node("Lean.Parser.Tactic.tactic_<;>_", (2, 2), (2, 17)),
+        node("Lean.Parser.Tactic.tactic_<;>_", (2, 10), (2, 13)),  # the `<;>` token alone
+        node("Lean.Parser.Tactic.cases", (2, 2), (2, 9)),
+    ]
+    steps = traced_steps(source, nodes, block)
+    assert [s["tactic"] for s in steps] == ["cases a <;> rfl", "cases a"]
