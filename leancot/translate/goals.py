@@ -12,6 +12,7 @@ target before it, so nothing is lost.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 NO_GOALS = "no goals"
@@ -204,8 +205,8 @@ _OPEN = "([{⟨⦃"
 _CLOSE = ")]}⟩⦄"
 
 
-def _find_top_level(text: str, needle: str) -> int | None:
-    """Index of the first `needle` outside brackets, or None."""
+def top_level_matches(text: str, needle: str) -> Iterator[int]:
+    """Indices of the non-overlapping occurrences of `needle` outside brackets."""
     depth = 0
     i = 0
     while i < len(text):
@@ -215,9 +216,25 @@ def _find_top_level(text: str, needle: str) -> int | None:
         elif c in _CLOSE:
             depth = max(0, depth - 1)
         elif depth == 0 and text.startswith(needle, i):
-            return i
+            yield i
+            i += len(needle)
+            continue
         i += 1
-    return None
+
+
+def split_top_level(text: str, sep: str) -> list[str]:
+    """`text` split at `sep` outside brackets, each part stripped."""
+    parts, start = [], 0
+    for i in top_level_matches(text, sep):
+        parts.append(text[start:i])
+        start = i + len(sep)
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _find_top_level(text: str, needle: str) -> int | None:
+    """Index of the first `needle` outside brackets, or None."""
+    return next(top_level_matches(text, needle), None)
 
 
 # -- The shape of a proposition: its outermost connective --------------------------------------

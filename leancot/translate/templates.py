@@ -26,6 +26,7 @@ from leancot.translate.goals import (
     Hypothesis,
     head_connective,
     parse_goal_state,
+    split_top_level,
 )
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -156,7 +157,7 @@ def classify_tactic(tactic: str, state: GoalState | None = None) -> str:
 def _classify(tac: str, state: GoalState | None) -> str:
     if not tac:
         return GENERIC
-    if len(_split_top(_head_part(tac), "<;>")) > 1 or len(_sequence(tac)) > 1:
+    if len(split_top_level(_head_part(tac), "<;>")) > 1 or len(_sequence(tac)) > 1:
         return "combinator"
     m = _KEYWORD.match(tac)
     if m is None:
@@ -234,25 +235,6 @@ def _close_of(text: str, start: int) -> int:
     return -1
 
 
-def _split_top(text: str, sep: str) -> list[str]:
-    """Split at `sep` outside brackets."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(text):
-        c = text[i]
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth = max(0, depth - 1)
-        elif depth == 0 and text.startswith(sep, i):
-            parts.append(text[start:i])
-            i += len(sep)
-            start = i
-            continue
-        i += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
-
-
 def _head_part(tac: str) -> str:
     """The tactic up to its first nested block (`=>`, `:=`, ` by `): where `<;>` is ours."""
     cut = len(tac)
@@ -328,7 +310,7 @@ def _bracket_items(text: str) -> list[str]:
         return []
     j = _close_of(text, i)
     inner = text[i + 1 : j if j != -1 else len(text)]
-    return [p for p in _split_top(inner, ",") if p]
+    return [p for p in split_top_level(inner, ",") if p]
 
 
 def _locations(text: str) -> list[str]:
@@ -377,7 +359,7 @@ def _rule(item: str, goal: Goal | None) -> dict[str, Any]:
     lhs = rhs = ""
     if hyp_type is not None and head == name and head_connective(hyp_type) in ("eq", "iff"):
         for op in (" = ", " ↔ "):
-            sides = _split_top(_one_line(hyp_type), op)
+            sides = split_top_level(_one_line(hyp_type), op)
             if len(sides) == 2:
                 lhs, rhs = (sides[1], sides[0]) if reverse else (sides[0], sides[1])
                 break
@@ -491,7 +473,7 @@ def _args(family: str, keyword: str, rest: str, tac: str, goal: Goal | None) -> 
     if family == "arith" and goal is not None:
         a["arith_hyps"] = [h for h in goal.hypotheses if head_connective(h.type) in _ARITH_SHAPES]
     if family == "intro":
-        a["names"] = [w for w in _split_top(rest.replace(" ", ","), ",") if w]
+        a["names"] = [w for w in split_top_level(rest.replace(" ", ","), ",") if w]
     elif family in ("induction", "cases"):
         if keyword == "obtain":
             pat, _, src = rest.partition(":=")
@@ -534,10 +516,10 @@ def _args(family: str, keyword: str, rest: str, tac: str, goal: Goal | None) -> 
         if family == "funext":
             a["names"] = [w for w in term.split() if w not in (":", "funext")]
         if family == "constructor" and keyword in ("exists", "existsi", "use"):
-            a["witnesses"] = [w for w in _split_top(term, ",") if w]
+            a["witnesses"] = [w for w in split_top_level(term, ",") if w]
         if family == "constructor" and term.startswith("⟨"):
             j = _close_of(term, 0)
-            a["witnesses"] = [w for w in _split_top(term[1:j], ",") if w]
+            a["witnesses"] = [w for w in split_top_level(term[1:j], ",") if w]
     elif family == "have":
         _have_args(keyword, rest, a)
     elif family == "by_cases":
@@ -598,7 +580,7 @@ def _find_outside(text: str, needle: str) -> int | None:
 
 
 def _combinator_args(tac: str, keyword: str, rest: str, a: dict[str, Any]) -> None:
-    chain = _split_top(_head_part(tac), "<;>")
+    chain = split_top_level(_head_part(tac), "<;>")
     if len(chain) > 1:
         # Re-attach whatever followed the head part to the last link of the chain.
         tail = tac[len(_head_part(tac)) :]
@@ -610,7 +592,7 @@ def _combinator_args(tac: str, keyword: str, rest: str, a: dict[str, Any]) -> No
         parts = seq
     elif keyword == "first":
         a["term"] = "first"
-        parts = [p for p in _split_top(rest, "|") if p]
+        parts = [p for p in split_top_level(rest, "|") if p]
     else:
         a["term"] = keyword or "group"
         parts = [rest] if rest else []
