@@ -14,6 +14,9 @@ core library, so this file uses its own small recursive helpers and builds conte
 Driven by `leancot/lean/server.py`.
 -/
 import Lean.Elab.Frontend
+-- Elaborate this file on one thread: the REPL is sequential, and under WASM every extra thread
+-- keeps its own heap (measured: 0.4 GB less peak memory at start-up).
+set_option Elab.async false
 open Lean Elab Meta
 
 namespace LeanCot.Repl
@@ -85,8 +88,8 @@ def messageJson (m : Message) : IO Json := do
 partial def messagesJsonAux (ms : Array Message) (i : Nat) (acc : Array Json) : IO (Array Json) := do
   if h : i < ms.size then messagesJsonAux ms (i + 1) (acc.push (← messageJson ms[i])) else return acc
 
-def messagesJson (log : MessageLog) : IO Json := do
-  return Json.arr (← messagesJsonAux (logMessages log) 0 #[])
+def messagesJson (ms : Array Message) : IO Json := do
+  return Json.arr (← messagesJsonAux ms 0 #[])
 
 def hasErrors (log : MessageLog) : Bool :=
   paFold (fun b m => b || m.severity == .error) log.unreported false
@@ -151,8 +154,8 @@ partial def collectSorries (ctx? : Option ContextInfo) (t : InfoTree) (acc : Arr
     paFold (fun acc c => collectSorries ctx? c acc) children acc
   | .hole _ => acc
 
-def sorriesOfTrees (ts : PersistentArray InfoTree) : Array SorryAt :=
-  paFold (fun acc t => collectSorries none t acc) ts #[]
+def sorriesOfTrees (ts : Array InfoTree) : Array SorryAt :=
+  arrFold (fun acc t => collectSorries none t acc) ts 0 #[]
 
 def nameKey : Name → String
   | .anonymous => ""
@@ -174,9 +177,43 @@ def lookupHeader : List (String × Nat) → String → Option Nat
   | [], _ => none
   | (k, i) :: rest, key => if k == key then some i else lookupHeader rest key
 
+/-- Commands elaborated from one input: the last command state, and the messages and info trees
+of all of them. -/
+structure Elaborated where
+  cmdState : Command.State
+  messages : Array Message
+  trees : Array InfoTree
+
+/-- Parse and elaborate the commands of `inputCtx` one after another, synchronously, keeping the
+messages and info trees of all of them. (`IO.processCommands` runs each command as snapshot tasks,
+and every task thread costs this WASM build a new worker: about 0.35 GB each.) -/
+partial def elabCommands (inputCtx : Parser.InputContext) (ps : Parser.ModuleParserState)
+    (cs : Command.State) (msgs : Array Message) (trees : Array InfoTree) : IO Elaborated := do
+  let scope ← match cs.scopes with
+    | s :: _ => pure s
+    | [] => throw (IO.userError "internal error: a command state without scopes")
+  let pmctx : Parser.ParserModuleContext :=
+    { env := cs.env, options := scope.opts, currNamespace := scope.currNamespace,
+      openDecls := scope.openDecls }
+  let (cmd, ps', parseLog) := Parser.parseCommand inputCtx pmctx ps {}
+  let cmdCtx : Command.Context :=
+    { cmdPos := ps.pos, fileName := inputCtx.fileName, fileMap := inputCtx.fileMap,
+      snap? := none, cancelTk? := none }
+  let ref ← IO.mkRef { cs with messages := {}, infoState := { enabled := true } }
+  match ← (Command.elabCommandTopLevel cmd cmdCtx ref).toIO' with
+  | .error e => throw (IO.userError s!"internal error while elaborating: {← e.toMessageData.toString}")
+  | .ok () =>
+    let cs' ← ref.get
+    let msgs := paFold (fun a m => a.push m) cs'.messages.unreported
+      (paFold (fun a m => a.push m) parseLog.unreported msgs)
+    let trees := paFold (fun a t => a.push t) cs'.infoState.trees trees
+    let cs' := { cs' with messages := {}, infoState := {} }
+    if Parser.isTerminalCommand cmd then return { cmdState := cs', messages := msgs, trees }
+    else elabCommands inputCtx ps' cs' msgs trees
+
 def elabInput (base : Command.State) (input : String) (withHeader : Bool)
     (headers : List (String × Nat)) (envs : Array Command.State) :
-    IO (Except String (Frontend.State × Option (String × Command.State))) := do
+    IO (Except String (Elaborated × Option (String × Command.State))) := do
   let inputCtx := Parser.InputContext.mk' input "<input>" (FileMap.ofString input) input.rawEndPos
   let (base, parserState, newHeader) ← if withHeader then do
       let (header, parserState, msgs) ← Parser.parseHeader inputCtx
@@ -194,8 +231,7 @@ def elabInput (base : Command.State) (input : String) (withHeader : Bool)
         pure (fresh, parserState, some (key, fresh))
     else
       pure (base, ({} : Parser.ModuleParserState), none)
-  let cmdState := { base with messages := {}, infoState := { enabled := true } }
-  let s ← IO.processCommands inputCtx parserState cmdState
+  let s ← elabCommands inputCtx parserState base {} {}
   return .ok (s, newHeader)
 
 /-! ## Traced tactics (`"allTactics": true`), for the extractor (leancot/extract/) -/
@@ -299,15 +335,15 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics
     if let some (text, henv) := newHeader then
       let s ← st.get
       st.set { s with envs := s.envs.push henv, headers := (text, s.envs.size) :: s.headers }
-    let cs := fs.commandState
     let s ← st.get
     let envId := s.envs.size
-    st.set { s with envs := s.envs.push cs }
-    let sorries := sorriesOfTrees cs.infoState.trees
+    -- Only the command state is kept: the messages and info trees are answered here.
+    st.set { s with envs := s.envs.push fs.cmdState }
+    let sorries := sorriesOfTrees fs.trees
     let sorryJsons ← mapIO (sorryJson st) sorries.toList #[]
-    let messages ← messagesJson cs.messages
+    let messages ← messagesJson fs.messages
     if allTactics then
-      let tactics := paFold (fun acc t => collectTactics none t acc) cs.infoState.trees #[]
+      let tactics := arrFold (fun acc t => collectTactics none t acc) fs.trees 0 #[]
       let tacticJsons ← mapIO tacticJson tactics.toList #[]
       return Json.mkObj [("env", toJson envId), ("messages", messages),
         ("sorries", Json.arr sorryJsons), ("tactics", Json.arr tacticJsons)]

@@ -256,8 +256,12 @@ def test_wasm_backend_command_line(tmp_path, monkeypatch):
         str(cache / "node"),
         "--stack-size=1234",
         str(cache / "lean.js"),
+        "-j1",
         str(project.resolve() / "LeanCot" / "Repl.lean"),
     )
+    assert wasm_backend(install, project, threads=2).argv[3] == "-j2"
+    with pytest.raises(ValueError, match="threads"):
+        wasm_backend(install, project, threads=0)
     env = dict(backend.env)
     assert env["LEAN_PATH"].split(":") == [
         str(cache / "lib"),
