@@ -211,6 +211,9 @@ class RunConfig:
     baseline_n: int = _arg(32, "portfolio tactics per expansion of the baseline")
     max_tokens: int = _arg(128, "tokens per sampled step (thought + tactic)")
     temperature: float = _arg(0.7, "sampling temperature of the policy")
+    goal_tactics: bool = _arg(
+        True, "searches also try tactics unfolding the goal's definitions (never the baseline)"
+    )
     test_limit: int | None = _arg(None, "prove at most this many test theorems")
     methods: tuple[str, ...] = _arg(METHODS, "proving methods to run and compare")
     device: str | None = _arg(None, "torch device for the models (default: cuda if present)")

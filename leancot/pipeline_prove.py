@@ -69,6 +69,9 @@ class ProveConfig:
     baseline_n: int = _arg(32, "portfolio tactics per expansion when there is no model")
     max_tokens: int = _arg(128, "tokens per sampled step")
     temperature: float = _arg(0.7, "sampling temperature")
+    goal_tactics: bool = _arg(
+        True, "searches also try tactics unfolding the goal's definitions (never the baseline)"
+    )
     device: str | None = _arg(None, "torch device of HF models")
     progress: bool = _arg(True, "progress bar")
 
@@ -161,6 +164,7 @@ def prove_main(config: ProveConfig, *, notify: Notify = _quiet) -> ProveResult:
         max_tokens=config.max_tokens,
         temperature=config.temperature,
         priority=config.priority,
+        goal_tactics=config.goal_tactics,
     )
     notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
     timeout = max(600.0, config.theorem_timeout)
@@ -317,6 +321,7 @@ def _round(
             portfolio_n=run_cfg.portfolio_n,
             max_tokens=run_cfg.max_tokens,
             temperature=run_cfg.temperature,
+            goal_tactics=run_cfg.goal_tactics,
         )
         prove_theorems(
             theorems, [lean.get()], method=config.method, policy=pol, out_path=out,

@@ -29,6 +29,7 @@ from leancot.prover.benchmarks import Theorem, file_context
 from leancot.prover.budget import Budget
 from leancot.prover.graph import ProofGraph
 from leancot.prover.policies import Candidate, MixedPolicy, PortfolioPolicy, tactic_key
+from leancot.prover.unfolding import UnfoldingPolicy
 from leancot.prover.runner import LeanEnv, RunSummary, prove_all
 
 logger = logging.getLogger(__name__)
@@ -317,12 +318,26 @@ def normalized(
 
 
 def mixture(
-    model: Any, *, model_weight: float = 0.5, portfolio_n: int = 16, **sampling: Any
+    model: Any,
+    *,
+    model_weight: float = 0.5,
+    portfolio_n: int = 16,
+    goal_tactics: bool = True,
+    **sampling: Any,
 ) -> MixedPolicy:
-    """The model's samples (weight `model_weight`) followed by the portfolio's tactics."""
+    """The model's samples (weight `model_weight`), then with `goal_tactics` the tactics that
+    unfold the goal's definitions (`UnfoldingPolicy`), then the portfolio's; the two fixed sources
+    share the remaining weight equally."""
     sampled = SampledPolicy(model, weight=model_weight, **sampling)
-    portfolio = WeightedPolicy(PortfolioPolicy(), 1.0 - model_weight)
-    return MixedPolicy(sampled, portfolio, portfolio_n=portfolio_n)
+    rest = 1.0 - model_weight
+    if not goal_tactics:
+        return MixedPolicy(sampled, WeightedPolicy(PortfolioPolicy(), rest), portfolio_n=portfolio_n)
+    fixed = MixedPolicy(
+        WeightedPolicy(UnfoldingPolicy(), rest / 2),
+        WeightedPolicy(PortfolioPolicy(), rest / 2),
+        portfolio_n=portfolio_n,
+    )
+    return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
 
 
 # --- proving theorems with headers ------------------------------------------------------------
@@ -407,13 +422,15 @@ def search_setup(
     max_tokens: int = 128,
     temperature: float = 0.7,
     priority: str = "logprob",
+    goal_tactics: bool = True,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(policy, value, search kwargs) of a method.
 
     baseline: best-first over the tactic portfolio alone; best_first: the model's samples mixed
     with the portfolio, cumulative log-probability priority (or `priority` "value"/"mix" with a
-    PRM); mcts_prm: the same mixture under MCTS with the PRM as value. Without a model,
-    best_first is the baseline.
+    PRM); mcts_prm: the same mixture under MCTS with the PRM as value. `goal_tactics` adds the
+    goal-aware unfolding tactics to the searches' mixture (never to the baseline). Without a
+    model, best_first is the baseline.
     """
     from leancot.prover.prm_value import PRMValue
 
@@ -426,7 +443,13 @@ def search_setup(
             policy: Any = WeightedPolicy(PortfolioPolicy(), 1.0)
             return policy, PRMValue(prm), {"num_candidates": baseline_n}
         return PortfolioPolicy(), None, {"num_candidates": baseline_n}
-    policy = mixture(model, portfolio_n=portfolio_n, max_tokens=max_tokens, temperature=temperature)
+    policy = mixture(
+        model,
+        portfolio_n=portfolio_n,
+        goal_tactics=goal_tactics,
+        max_tokens=max_tokens,
+        temperature=temperature,
+    )
     if method == "mcts_prm":
         return policy, PRMValue(prm), {"num_candidates": num_samples}
     value = PRMValue(prm) if prm is not None and priority != "logprob" else None

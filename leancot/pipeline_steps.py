@@ -219,6 +219,7 @@ def prove(
         baseline_n=config.baseline_n,
         max_tokens=config.max_tokens,
         temperature=config.temperature,
+        goal_tactics=config.goal_tactics,
     )
     out = d / RESULTS_NAME
     prove_theorems(
