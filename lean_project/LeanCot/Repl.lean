@@ -137,21 +137,34 @@ def runMetaIn (env : Environment) (mctx : MetavarContext) (opts : Options) (ns :
 
 /-! ## Commands -/
 
-/-- A context tree node that is a tactic `sorry`, with the context it was elaborated in. -/
+/-- Where a `sorry` stands: a tactic `sorry` (its goal) or a term `sorry` (its local context and
+expected type, from which a fresh goal is made). -/
+inductive SorryKind where
+  | tactic (info : TacticInfo)
+  | term (info : TermInfo)
+
+/-- A `sorry` of a command, with the context it was elaborated in. -/
 structure SorryAt where
   ctx : ContextInfo
-  info : TacticInfo
+  stx : Syntax
+  kind : SorryKind
 
+/-- The tactic `sorry`s and term `sorry`s of an info tree, outermost first. A tactic `sorry`'s own
+subtree (its expansion) is not searched again. -/
 partial def collectSorries (ctx? : Option ContextInfo) (t : InfoTree) (acc : Array SorryAt) :
     Array SorryAt :=
   match t with
   | .context pctx t => collectSorries (pctx.mergeIntoOuter? ctx?) t acc
   | .node info children =>
-    let acc := match ctx?, info with
-      | some ctx, .ofTacticInfo ti =>
-        if ti.stx.getKind == ``Lean.Parser.Tactic.tacticSorry then acc.push ⟨ctx, ti⟩ else acc
-      | _, _ => acc
-    paFold (fun acc c => collectSorries ctx? c acc) children acc
+    match ctx?, info with
+    | some ctx, .ofTacticInfo ti =>
+      if ti.stx.getKind == ``Lean.Parser.Tactic.tacticSorry then acc.push ⟨ctx, ti.stx, .tactic ti⟩
+      else paFold (fun acc c => collectSorries ctx? c acc) children acc
+    | some ctx, .ofTermInfo ti =>
+      let acc := if ti.stx.getKind == ``Lean.Parser.Term.sorry then
+        acc.push ⟨ctx, ti.stx, .term ti⟩ else acc
+      paFold (fun acc c => collectSorries ctx? c acc) children acc
+    | _, _ => paFold (fun acc c => collectSorries ctx? c acc) children acc
   | .hole _ => acc
 
 def sorriesOfTrees (ts : Array InfoTree) : Array SorryAt :=
@@ -294,23 +307,45 @@ def addProof (st : IO.Ref State) (p : ProofSnap) : IO Nat := do
   st.set { s with proofs := s.proofs.push p }
   return s.proofs.size
 
+/-- A fresh goal for a term `sorry`: its expected type in its local context (no goal when the
+type was not known: a `sorry` that stands for a whole term always has one). Local instances of
+that context are not registered again. -/
+def termSorryGoal (ti : TermInfo) : MetaM (MVarId × MetavarContext) := do
+  let some ty := ti.expectedType? | throwError "a term sorry without an expected type"
+  let ty ← instantiateMVars ty
+  let goal ← mkFreshExprMVarAt ti.lctx {} ty .syntheticOpaque
+  return (goal.mvarId!, ← getMCtx)
+
+/-- The goal and metavariable context a `sorry` leaves open. -/
+def sorryGoal (s : SorryAt) : IO (Except String (MVarId × MetavarContext)) := do
+  match s.kind with
+  | .tactic ti => match ti.goalsBefore with
+    | [] => return .error "no goal"
+    | g :: _ => return .ok (g, ti.mctxBefore)
+  | .term ti =>
+    let ctx := s.ctx
+    match ← runMetaIn ctx.env ctx.mctx ctx.options ctx.currNamespace ctx.openDecls 0
+        (termSorryGoal ti) with
+    | .ok (r, _) => return .ok r
+    | .error e => return .error e
+
 def sorryJson (st : IO.Ref State) (s : SorryAt) : IO Json := do
   let ctx := s.ctx
-  match s.info.goalsBefore with
-  | [] => return Json.null
-  | g :: _ =>
-    let goals ← runMetaIn ctx.env s.info.mctxBefore ctx.options ctx.currNamespace ctx.openDecls 0
+  match ← sorryGoal s with
+  | .error _ => return Json.null
+  | .ok (g, mctx) =>
+    let goals ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0
       (ppGoalsAux [g] #[])
     let goalText := match goals with
       | .ok (gs, _) => (gs[0]?.getD Json.null)
       | .error e => Json.str e
     let snap : ProofSnap := {
-      env := ctx.env, mctx := s.info.mctxBefore, root := g, goals := [g],
+      env := ctx.env, mctx := mctx, root := g, goals := [g],
       options := ctx.options, currNamespace := ctx.currNamespace, openDecls := ctx.openDecls }
     let id ← addProof st snap
     let fm := ctx.fileMap
-    let pos := fm.toPosition (s.info.stx.getPos?.getD 0)
-    let endPos := fm.toPosition (s.info.stx.getTailPos?.getD 0)
+    let pos := fm.toPosition (s.stx.getPos?.getD 0)
+    let endPos := fm.toPosition (s.stx.getTailPos?.getD 0)
     return Json.mkObj [("pos", posJson pos), ("endPos", posJson endPos), ("goal", goalText),
       ("proofState", toJson id)]
 

@@ -55,7 +55,9 @@ def goal_constants(state: str, limit: int = 4) -> list[str]:
 
 
 def goal_tactics(state: str) -> list[str]:
-    """Tactics built from the state's definitions and variables, most specific first."""
+    """Tactics built from the state's definitions and variables, most specific first: induction
+    and unfolding with the definitions, then a case split on each variable (Bool, Nat, List,
+    Option), on each Prop variable, and on an `if` in the target."""
     names = goal_constants(state)
     hyps = hypotheses(state)
     variables = [n for n, t in hyps if VARIABLE_TYPE.match(t)]
@@ -75,8 +77,9 @@ def goal_tactics(state: str) -> list[str]:
         out += [f"simp_all [{lemmas}]", f"(simp_all [{lemmas}]; omega)", f"unfold {names[0]}"]
         if target.startswith(("⊢ ∀", "⊢ ¬")) or " → " in target:
             out.append(f"(intros; simp_all [{lemmas}])")
-        for x in variables[-2:][::-1]:
-            out.append(f"cases {x} <;> simp_all [{lemmas}]")
+    closer = f"simp_all [{', '.join(names)}]" if names else "simp_all"
+    for x in variables[-2:][::-1]:
+        out.append(f"cases {x} <;> {closer}")
     if re.search(r"\bif\b", target):
         out += ["split <;> omega", "split <;> simp_all"]
     for p in props[:2]:

@@ -40,6 +40,8 @@ def test_templates_for_binders_props_and_if_goals():
     branchy = goal_tactics("b : Bool\nn : Nat\n⊢ (if b = true then 1 else 0) + n ≤ n + 1")
     assert "split <;> omega" in branchy
     assert goal_tactics("⊢ 1 = 1") == []
+    bools = goal_tactics("a b : Bool\n⊢ (a || b) = (b || a)")
+    assert bools == ["cases b <;> simp_all", "cases a <;> simp_all"]  # no names: plain simp_all
 
 
 def test_policy_ranks_with_normalised_zipf_logprobs_and_caps_n():
