@@ -257,8 +257,17 @@ def test_search_setup():
     policy, value, kwargs = search_setup("mcts_prm", model=Model(), prm=FakePRM(), portfolio_n=2)
     assert isinstance(value, PRMValue)
     cands = policy.propose(["n : Nat\n⊢ n = n"], 2)[0]
-    assert [c.tactic for c in cands][:3] == ["omega", "simp", "rfl"]
+    # the model's samples, then the goal-aware tactics, then the portfolio
+    assert [c.tactic for c in cands][:4] == ["omega", "simp", "cases n <;> simp_all", "rfl"]
     assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(1.0, abs=0.3)
+    plain, _, _ = search_setup(
+        "mcts_prm", model=Model(), prm=FakePRM(), portfolio_n=2, goal_tactics=False
+    )
+    assert [c.tactic for c in plain.propose(["n : Nat\n⊢ n = n"], 2)[0]][:3] == [
+        "omega",
+        "simp",
+        "rfl",
+    ]
     with pytest.raises(ValueError, match="priority"):
         search_setup("best_first", model=Model(), priority="value")
 
