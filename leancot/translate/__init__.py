@@ -1,7 +1,8 @@
 """Turn Lean-checked tactic steps into natural-language chain-of-thought.
 
-goals.py parses pretty-printed goal states, diff.py says what a tactic changed, templates.py
-renders a thought per step from the Jinja templates in templates/, and corpora.py builds the
+goals.py parses pretty-printed goal states, diff.py says what a tactic changed, tactic_text.py
+and tactic_args.py read a tactic's text, templates.py renders a thought per step from the Jinja
+templates in templates/, and corpora.py builds the
 step, Lean-STaR and whole-proof corpora from traced theorems.
 """
 
