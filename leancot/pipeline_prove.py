@@ -141,7 +141,7 @@ def policy_model(config: ProveConfig) -> Any:
 def prove_main(config: ProveConfig, *, notify: Notify = _quiet) -> ProveResult:
     """Prove the configured theorems with one method; see the module docstring."""
     from leancot.lean.pool import LeanPool
-    from leancot.pipeline_search import prove_theorems, search_setup
+    from leancot.pipeline_search import prove_theorems, search_options, search_setup
     from leancot.pipeline_steps import log_counts
 
     theorems = load_theorems(config)
@@ -155,16 +155,7 @@ def prove_main(config: ProveConfig, *, notify: Notify = _quiet) -> ProveResult:
 
         prm = HFPRM(config.prm, device=config.device)
     policy, value, kwargs = search_setup(
-        config.method,
-        model=model,
-        prm=prm,
-        num_samples=config.num_samples,
-        portfolio_n=config.portfolio_n,
-        baseline_n=config.baseline_n,
-        max_tokens=config.max_tokens,
-        temperature=config.temperature,
-        priority=config.priority,
-        goal_tactics=config.goal_tactics,
+        config.method, model=model, prm=prm, **search_options(config)
     )
     notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
     timeout = max(600.0, config.theorem_timeout)
@@ -295,7 +286,7 @@ def _round(
     st: Any,
 ) -> tuple[RoundRow, Path, Path, str]:
     from leancot.pipeline import source_root
-    from leancot.pipeline_search import prove_theorems, search_setup
+    from leancot.pipeline_search import prove_theorems, search_options, search_setup
     from leancot.prover.benchmarks import load_leandojo_split
     from leancot.prover.runner import read_log
     from leancot.train import dpo, policy, prm, rows
@@ -314,14 +305,7 @@ def _round(
         model = HFPolicy(model_dir, device=run_cfg.device)
         value_model = HFPRM(str(prm_path), device=run_cfg.device)
         pol, value, kwargs = search_setup(
-            config.method,
-            model=model,
-            prm=value_model,
-            num_samples=run_cfg.num_samples,
-            portfolio_n=run_cfg.portfolio_n,
-            max_tokens=run_cfg.max_tokens,
-            temperature=run_cfg.temperature,
-            goal_tactics=run_cfg.goal_tactics,
+            config.method, model=model, prm=value_model, **search_options(run_cfg)
         )
         prove_theorems(
             theorems, [lean.get()], method=config.method, policy=pol, out_path=out,

@@ -29,8 +29,8 @@ from leancot.prover.benchmarks import Theorem, file_context
 from leancot.prover.budget import Budget
 from leancot.prover.graph import ProofGraph
 from leancot.prover.policies import Candidate, MixedPolicy, PortfolioPolicy, tactic_key
-from leancot.prover.unfolding import UnfoldingPolicy
 from leancot.prover.runner import LeanEnv, RunSummary, prove_all
+from leancot.prover.unfolding import UnfoldingPolicy
 
 logger = logging.getLogger(__name__)
 Notify = Callable[[str], None]
@@ -331,7 +331,9 @@ def mixture(
     sampled = SampledPolicy(model, weight=model_weight, **sampling)
     rest = 1.0 - model_weight
     if not goal_tactics:
-        return MixedPolicy(sampled, WeightedPolicy(PortfolioPolicy(), rest), portfolio_n=portfolio_n)
+        return MixedPolicy(
+            sampled, WeightedPolicy(PortfolioPolicy(), rest), portfolio_n=portfolio_n
+        )
     fixed = MixedPolicy(
         WeightedPolicy(UnfoldingPolicy(), rest / 2),
         WeightedPolicy(PortfolioPolicy(), rest / 2),
@@ -409,6 +411,22 @@ def prove_theorems(
         search_kwargs=search_kwargs,
         progress=progress,
     )
+
+
+SEARCH_OPTIONS = (
+    "num_samples",
+    "portfolio_n",
+    "baseline_n",
+    "max_tokens",
+    "temperature",
+    "priority",
+    "goal_tactics",
+)
+
+
+def search_options(config: Any) -> dict[str, Any]:
+    """The `search_setup` keyword arguments a run or prove config carries (by field name)."""
+    return {name: getattr(config, name) for name in SEARCH_OPTIONS if hasattr(config, name)}
 
 
 def search_setup(

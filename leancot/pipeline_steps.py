@@ -205,22 +205,12 @@ def prove(
     config: RunConfig,
 ) -> dict[str, Any]:
     """Prove the test split with one method; `d/results.jsonl` is the resumable search log."""
-    from leancot.pipeline_search import prove_theorems, search_setup
+    from leancot.pipeline_search import prove_theorems, search_options, search_setup
 
     theorems = test_theorems(extract_dir, root, config.test_limit)
     model = models.policy() if method != "baseline" else None
     prm = models.prm() if method == "mcts_prm" else None
-    policy, value, kwargs = search_setup(
-        method,
-        model=model,
-        prm=prm,
-        num_samples=config.num_samples,
-        portfolio_n=config.portfolio_n,
-        baseline_n=config.baseline_n,
-        max_tokens=config.max_tokens,
-        temperature=config.temperature,
-        goal_tactics=config.goal_tactics,
-    )
+    policy, value, kwargs = search_setup(method, model=model, prm=prm, **search_options(config))
     out = d / RESULTS_NAME
     prove_theorems(
         theorems,

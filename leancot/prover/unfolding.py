@@ -37,7 +37,9 @@ def goal_constants(state: str, limit: int = 4) -> list[str]:
     hyps = hypotheses(state)
     bound = {name for name, _ in hyps}
     types = [t for _, t in hyps if not t.startswith(("Type", "Sort"))]
-    target = next((line[1:] for line in state.split("\n\n")[0].splitlines() if line.startswith("⊢")), "")
+    target = next(
+        (line[1:] for line in state.split("\n\n")[0].splitlines() if line.startswith("⊢")), ""
+    )
     text = "\n".join([*types, target])
     for group in BINDERS.findall(text):
         bound.update(re.findall(r"[\w'!?]+", group))
@@ -100,6 +102,9 @@ class UnfoldingPolicy:
             weights = [1.0 / (i + 1) for i in range(len(tactics))]
             total = sum(weights)
             out.append(
-                [Candidate("", t, math.log(w / total)) for t, w in zip(tactics, weights, strict=True)]
+                [
+                    Candidate("", t, math.log(w / total))
+                    for t, w in zip(tactics, weights, strict=True)
+                ]
             )
         return out

@@ -111,9 +111,7 @@ def test_term_and_tactic_sorries_give_proof_states(lean_server):
     s0 = start(lean_server, "theorem add_zero'' (n : Nat) : n + 0 = n := sorry")
     assert s0.pp == "n : Nat\n⊢ n + 0 = n"
     assert isinstance(step(lean_server, s0, "simp"), ProofFinished)
-    result = lean_server.run_cmd(
-        "example (a b : Nat) : a + b = b + a ∧ True := ⟨sorry, by sorry⟩"
-    )
+    result = lean_server.run_cmd("example (a b : Nat) : a + b = b + a ∧ True := ⟨sorry, by sorry⟩")
     goals = [s.goal for s in result.sorries]
     assert goals == ["a b : Nat\n⊢ a + b = b + a", "a b : Nat\n⊢ True"]
     assert all(s.proof_state is not None for s in result.sorries)

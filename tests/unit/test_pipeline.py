@@ -272,6 +272,15 @@ def test_search_setup():
         search_setup("best_first", model=Model(), priority="value")
 
 
+def test_search_options_take_the_fields_a_config_has():
+    from types import SimpleNamespace
+
+    from leancot.pipeline_search import search_options
+
+    config = SimpleNamespace(num_samples=4, temperature=0.3, goal_tactics=False, device="cpu")
+    assert search_options(config) == {"num_samples": 4, "temperature": 0.3, "goal_tactics": False}
+
+
 def test_verified_only_demotes_rejected_proofs():
     logs = [
         {"proved": True, "verified": False, "proof": ["simp"]},
