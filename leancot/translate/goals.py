@@ -201,8 +201,8 @@ def _make_hypothesis(names: tuple[str, ...], first: str | None, rest: list[str])
     return Hypothesis(names, _join(first or "", rest), None)
 
 
-_OPEN = "([{⟨⦃"
-_CLOSE = ")]}⟩⦄"
+OPEN_BRACKETS = "([{⟨⦃"
+CLOSE_BRACKETS = ")]}⟩⦄"
 
 
 def top_level_matches(text: str, needle: str) -> Iterator[int]:
@@ -211,9 +211,9 @@ def top_level_matches(text: str, needle: str) -> Iterator[int]:
     i = 0
     while i < len(text):
         c = text[i]
-        if c in _OPEN:
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
         elif depth == 0 and text.startswith(needle, i):
             yield i
@@ -267,7 +267,7 @@ def head_connective(expr: str) -> str:
     subset, dvd, ite, match, true, false, other.
     """
     s = " ".join(expr.split())
-    while s.startswith("(") and _matching_paren(s) == len(s) - 1:
+    while s.startswith("(") and close_of(s, 0) == len(s) - 1:
         s = s[1:-1].strip()
     if s in ("True", "False"):
         return s.lower()
@@ -286,9 +286,9 @@ def head_connective(expr: str) -> str:
     i = 0
     while i < len(s):
         c = s[i]
-        if c in _OPEN:
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
         elif depth == 0:
             if i > 0 and s.startswith(_BINDERS, i) and not s[i - 1].isalnum():
@@ -315,12 +315,14 @@ def _is_operator(s: str, i: int, sym: str) -> bool:
     return before == " " and after in (" ", "")
 
 
-def _matching_paren(s: str) -> int:
+def close_of(text: str, start: int) -> int:
+    """Index of the bracket closing the one at `start`, or -1."""
     depth = 0
-    for i, c in enumerate(s):
-        if c in _OPEN:
+    for i in range(start, len(text)):
+        c = text[i]
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth -= 1
             if depth == 0:
                 return i

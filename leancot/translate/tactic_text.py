@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from leancot.translate.goals import GoalState, split_top_level
+from leancot.translate.goals import (
+    CLOSE_BRACKETS,
+    OPEN_BRACKETS,
+    GoalState,
+    close_of,
+    split_top_level,
+)
 
 GENERIC = "generic"
 FAMILIES = (
@@ -111,8 +117,6 @@ _FOCUS = re.compile(r"^[·.]\s+(?P<body>.*)$", re.S)
 _HYP_NAME = re.compile(r"^(?:h|ih|hyp|H|this)[\w'₀-₉✝]*$")
 _RFL_TERMS = re.compile(r"^(?:rfl|Eq\.refl\b.*|Iff\.rfl|HEq\.rfl|le_rfl|le_refl\b.*|trivial)$")
 _ABSURD_TERMS = re.compile(r"^(?:absurd\b|False\.elim\b|\(.*\)\.elim$|nomatch\b|nofun\b)")
-_OPEN = "([{⟨⦃"
-_CLOSE = ")]}⟩⦄"
 _BLOCK_END = ("by", "with", "=>", ":=", "from", ",", "<;>", "then", "else", "do", "(", "[", "|")
 
 
@@ -196,20 +200,6 @@ def _is_unfold(rest: str, state: GoalState | None) -> bool:
 # -- Reading tactic text -----------------------------------------------------------------------
 
 
-def close_of(text: str, start: int) -> int:
-    """Index of the bracket closing the one at `start`, or -1."""
-    depth = 0
-    for i in range(start, len(text)):
-        c = text[i]
-        if c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
-
-
 def head_part(tac: str) -> str:
     """The tactic up to its first nested block (`=>`, `:=`, ` by `): where `<;>` is ours."""
     cut = len(tac)
@@ -257,9 +247,9 @@ def _split_semicolons(text: str) -> list[str]:
     """Split at `;` outside brackets, leaving `<;>` alone."""
     parts, depth, start = [], 0, 0
     for i, c in enumerate(text):
-        if c in _OPEN:
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
         elif c == ";" and depth == 0 and text[i - 1 : i] != "<" and text[i + 1 : i + 2] != ">":
             parts.append(text[start:i].strip())
@@ -272,9 +262,9 @@ def _balanced(text: str) -> bool:
     """Whether no bracket opened in `text` is still open at its end."""
     depth = 0
     for c in text:
-        if c in _OPEN:
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth -= 1
     return depth <= 0
 
@@ -308,9 +298,9 @@ def strip_brackets(text: str) -> str:
     """`text` with bracketed spans blanked out, so keywords inside them are not seen."""
     out, depth = [], 0
     for c in text:
-        if c in _OPEN:
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
             out.append(" ")
             continue
@@ -385,9 +375,9 @@ def find_outside(text: str, needle: str) -> int | None:
     """Index of the first `needle` outside brackets, or None."""
     depth = 0
     for i, c in enumerate(text):
-        if c in _OPEN:
+        if c in OPEN_BRACKETS:
             depth += 1
-        elif c in _CLOSE:
+        elif c in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
         elif depth == 0 and text.startswith(needle, i):
             return i
