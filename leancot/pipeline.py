@@ -193,7 +193,7 @@ def _arg(default: Any, help: str) -> Any:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Settings of `leancot run` (defaults: the embedded Lean, CPU, under ~30 min on 2 cores)."""
+    """Settings of `leancot run` (defaults: the embedded Lean, CPU, about 8-10 min on 2 cores)."""
 
     run_dir: Path = _arg(Path("runs/default"), "folder of the run; every stage resumes from it")
     source: Path | None = _arg(None, "Lean file or project to extract (default: bundled corpus)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 RUN_DESCRIPTION = """\
-The whole pipeline in one command, on the embedded defaults (CPU, about 25 min on 2 cores):
+The whole pipeline in one command, on the embedded defaults (CPU, about 8-10 min on 2 cores):
 set up the embedded Lean, extract the bundled corpus, translate it to chain-of-thought, train the
 tiny tokenizer + policy (SFT) and a PRM (corpus steps as positives; tactics Lean rejects at
 training states as negatives), then prove the test split with the tactic-portfolio baseline,
