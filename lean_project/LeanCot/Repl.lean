@@ -14,6 +14,9 @@ core library, so this file uses its own small recursive helpers and builds conte
 Driven by `leancot/lean/server.py`.
 -/
 import Lean.Elab.Frontend
+import Lean.Util.CollectAxioms
+import Lean.Util.FoldConsts
+import Lean.Compiler.ImplementedByAttr
 -- Elaborate this file on one thread: the REPL is sequential, and under WASM every extra thread
 -- keeps its own heap (measured: 0.4 GB less peak memory at start-up).
 set_option Elab.async false
@@ -36,6 +39,8 @@ structure State where
   envs : Array Command.State := #[]
   headers : List (String × Nat) := []
   proofs : Array ProofSnap := #[]
+  /-- Reference statements already elaborated: (environment handle, text) and the theorem. -/
+  references : List ((Nat × String) × ConstantInfo) := []
 
 def marker : String := "@@LEANCOT@@ "
 
@@ -300,6 +305,474 @@ def tacticJson (t : TacticAt) : IO Json := do
     ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter),
     ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) t.consts 0 #[]))]
 
+/-! ## Verification (`"verify"` requests, for leancot/lean/verify.py)
+
+The text is untrusted. It is parsed one command at a time with Lean's own parser, and each command
+is checked against an allow-list before it is elaborated, so a rejected command never runs. Then
+what Lean built is inspected: the constants the text added, the expected theorem's kind and type
+against those of the reference statement (elaborated alone), the axioms each theorem depends on
+(`collectAxioms`), and every added constant is checked again by the kernel, in dependency order, in
+the environment the text started from (so options such as `debug.skipKernelTC` cannot help). -/
+
+/-- What a text may contain: a candidate proof (one theorem, optionally under `open … in` or
+`set_option … in`) or a file (declarations, `open`, `namespace`, `variable`, notation, …). -/
+inductive CheckMode where
+  | theorem
+  | file
+deriving BEq
+
+structure Limits where
+  mode : CheckMode := .theorem
+  maxHeartbeats : Nat := 1000000
+  maxRecDepth : Nat := 10000
+  allowNative : Bool := false
+
+def lastComponent : Name → String
+  | .str _ s => s
+  | .num _ n => Nat.repr n
+  | .anonymous => ""
+
+def strIn : List String → String → Bool
+  | [], _ => false
+  | x :: xs, s => x == s || strIn xs s
+
+def nameIn : List Name → Name → Bool
+  | [], _ => false
+  | x :: xs, n => x == n || nameIn xs n
+
+/-- `p` is `n` or a prefix of it, by components (`Foo` of `Foo.bar`, not of `Foobar`). -/
+def namePrefix (p : Name) : Name → Bool
+  | .anonymous => p == .anonymous
+  | n@(.str q _) => p == n || namePrefix p q
+  | n@(.num q _) => p == n || namePrefix p q
+
+/-- Term and tactic syntax that runs code supplied in the text (by the last name component). -/
+def codeKinds : List String :=
+  ["runTac", "byElab", "runElab", "runCmd", "runMeta", "eval", "evalBang", "unsafe", "partial"]
+
+/-- Attributes that tag or change reducibility; any other attribute is refused. -/
+def allowedAttributes : List String :=
+  ["simp", "reducible", "irreducible", "semireducible", "instance", "inline", "noinline",
+   "specialize", "ext", "norm_cast", "push_cast", "elab_as_elim", "induction_eliminator",
+   "cases_eliminator", "refl", "symm", "trans", "congr", "grind", "gcongr", "mono", "nolint",
+   "simps", "deprecated", "match_pattern", "inherit_doc", "local", "scoped", "expose"]
+
+/-- Options that change only printing, tracing, linting or elaboration limits (bounded). -/
+def optionProblem (lim : Limits) (name : Name) (value : Syntax) : Option String :=
+  let text := nameText name
+  let root := match name.components with
+    | r :: _ => nameText r
+    | [] => ""
+  let number := match value.isNatLit? with
+    | some v => some v
+    | none => value[0].isNatLit?
+  let bounded (bound : Nat) : Option String := match number with
+    | none => some s!"`set_option {text}` needs a number"
+    | some 0 => some s!"`set_option {text} 0` (no limit) is not allowed"
+    | some v => if v > bound then some s!"`set_option {text} {v}` is above the bound {bound}" else none
+  if strIn ["pp", "trace", "linter"] root then none
+  else if strIn ["diagnostics", "autoImplicit", "relaxedAutoImplicit", "synthInstance.maxSize"] text
+  then none
+  else if text == "maxHeartbeats" || text == "synthInstance.maxHeartbeats" then
+    bounded lim.maxHeartbeats
+  else if text == "maxRecDepth" then bounded lim.maxRecDepth
+  else some s!"`set_option {text}` is not allowed (allowed: pp.*, trace.*, linter.*, maxHeartbeats, maxRecDepth, …)"
+
+def attributeName (attr : Syntax) : String :=
+  if attr.getKind == ``Lean.Parser.Attr.simple then nameText attr[0].getId
+  else lastComponent attr.getKind
+
+/-- Problems anywhere inside a command: code-running syntax, `sorry`, `native_decide`, options
+and attributes off the allow-lists. -/
+partial def syntaxProblems (lim : Limits) (stx : Syntax) (acc : Array (Syntax × String)) :
+    Array (Syntax × String) :=
+  match stx with
+  | .node _ k args =>
+    let last := lastComponent k
+    let acc :=
+      if strIn codeKinds last then acc.push (stx, s!"`{last}` runs code or is unsafe ({nameText k})")
+      else if k == ``Lean.Parser.Term.sorry || k == ``Lean.Parser.Tactic.tacticSorry ||
+          k == ``Lean.Parser.Tactic.tacticAdmit then acc.push (stx, "`sorry` is not a proof")
+      else if !lim.allowNative && k == ``Lean.Parser.Tactic.nativeDecide then
+        acc.push (stx, "`native_decide` trusts the compiler")
+      else if !lim.allowNative && (k == ``Lean.Parser.Tactic.posConfigItem ||
+          k == ``Lean.Parser.Tactic.valConfigItem) &&
+          (lastComponent stx[1].getId == "native" || lastComponent stx[0].getId == "native") then
+        acc.push (stx, "`native` evaluation trusts the compiler")
+      else if k == ``Lean.Parser.Command.set_option || k == ``Lean.Parser.Term.set_option ||
+          k == ``Lean.Parser.Tactic.set_option then
+        match optionProblem lim stx[1].getId stx[2] with
+        | some p => acc.push (stx, p)
+        | none => acc
+      else if k == ``Lean.Parser.Term.attrInstance then
+        let name := attributeName stx[1]
+        if strIn allowedAttributes name then acc
+        else acc.push (stx, s!"attribute `{name}` is not allowed (it may run code)")
+      else acc
+    arrFold (fun acc a => syntaxProblems lim a acc) args 0 acc
+  | _ => acc
+
+/-- Declaration kinds a file may contain (`axiom` is refused: nothing may be assumed). -/
+def fileDeclKinds : List String :=
+  ["theorem", "definition", "abbrev", "instance", "example", "structure", "inductive",
+   "classInductive", "opaque"]
+
+/-- Commands a file may contain besides declarations (by the last component of their kind):
+scopes, `open`, `variable`, `universe`, allowed options and attributes, notation, `#check`. -/
+def fileCommandKinds : List String :=
+  ["open", "namespace", "section", "end", "variable", "universe", "set_option",
+   "noncomputableSection", "attribute", "moduleDoc", "check", "reduce", "reduceCmd", "print",
+   "printAxioms", "export", "notation", "mixfix", "eoi"]
+
+/-- Why a top-level command is not allowed in this mode (`none`: it is). -/
+partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
+  let k := stx.getKind
+  if k == ``Lean.Parser.Command.in then
+    let first := stx[0].getKind
+    if first == ``Lean.Parser.Command.open || first == ``Lean.Parser.Command.set_option then
+      commandProblem mode stx[2]
+    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{nameText first}`"
+  else if k == ``Lean.Parser.Command.declaration then
+    let d := lastComponent stx[1].getKind
+    if mode == .theorem then
+      if d == "theorem" then none else some s!"expected the theorem, found a declaration `{d}`"
+    else if d == "axiom" then some "new axioms are not allowed"
+    else if strIn fileDeclKinds d then none
+    else some s!"declarations of kind `{d}` are not allowed"
+  else if lastComponent k == "lemma" then none
+  else if mode == .file && k == ``Lean.Parser.Command.mutual then
+    arrFold (fun acc c => match acc with
+      | some p => some p
+      | none => commandProblem mode c) stx[1].getArgs 0 none
+  else if mode == .file && strIn fileCommandKinds (lastComponent k) then none
+  else if mode == .theorem then
+    some s!"only the theorem itself is allowed; found the command `{nameText k}`"
+  else some s!"the command `{nameText k}` is not allowed (it may run code or change the environment)"
+
+/-! ### Inspecting the environment -/
+
+partial def collisionFold (f : γ → α → β → γ) (ks : Array α) (vs : Array β) (i : Nat) (acc : γ) : γ :=
+  if h : i < ks.size then
+    if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc ks[i] vs[i]) else acc
+  else acc
+
+partial def phmNodeFold (f : γ → α → β → γ) : PersistentHashMap.Node α β → γ → γ
+  | .entries es, acc => arrFold (fun acc e => match e with
+      | .entry k v => f acc k v
+      | .ref n => phmNodeFold f n acc
+      | .null => acc) es 0 acc
+  | .collision ks vs _, acc => collisionFold f ks vs 0 acc
+
+/-- The constants of `after` that `before` does not have. -/
+def newConstants (before after : Environment) : Array Name :=
+  phmNodeFold (fun acc n _ => if before.contains n then acc else acc.push n)
+    after.constants.map₂.root #[]
+
+def constKind : ConstantInfo → String
+  | .axiomInfo _ => "axiom"
+  | .defnInfo _ => "def"
+  | .thmInfo _ => "theorem"
+  | .opaqueInfo _ => "opaque"
+  | .quotInfo _ => "quot"
+  | .inductInfo _ => "inductive"
+  | .ctorInfo _ => "constructor"
+  | .recInfo _ => "recursor"
+
+def arrAppend (xs ys : Array α) : Array α := arrFold (fun acc y => acc.push y) ys 0 xs
+
+def listLength : List α → Nat
+  | [] => 0
+  | _ :: xs => listLength xs + 1
+
+def usedConstants (ci : ConstantInfo) : Array Name :=
+  let inType := ci.type.getUsedConstants
+  match ci.value? (allowOpaque := true) with
+  | some v => arrAppend inType v.getUsedConstants
+  | none => inType
+
+def kernelAdd (env : Environment) (decl : Declaration) : IO Environment := do
+  match env.addDeclCore 0 decl none with
+  | .ok env => return env
+  | .error e => throw (IO.userError (← (e.toMessageData {}).toString))
+
+def lookupConst (env : Environment) (n : Name) : IO ConstantInfo := do
+  match env.find? n with
+  | some ci => return ci
+  | none => throw (IO.userError s!"unknown constant {nameText n}")
+
+partial def inductiveTypes (orig : Environment) : List Name → IO (List InductiveType)
+  | [] => return []
+  | i :: rest => do
+    let .inductInfo iv ← lookupConst orig i | throw (IO.userError s!"{nameText i} is not an inductive type")
+    let ctors ← ctorsOf iv.ctors
+    return { name := i, type := iv.type, ctors } :: (← inductiveTypes orig rest)
+where
+  ctorsOf : List Name → IO (List Constructor)
+    | [] => return []
+    | c :: cs => do
+      let ci ← lookupConst orig c
+      return { name := c, type := ci.type } :: (← ctorsOf cs)
+
+/-- Add `n`, after the constants of the text it depends on, to `env` through the kernel. `orig` is
+the environment the text built; `base` the one it started from; `visiting` the constants whose
+dependencies are being added (a cycle is an error, not a loop). -/
+partial def replayConst (base orig : Environment) (visiting : List Name) (env : Environment)
+    (n : Name) : IO Environment := do
+  if env.contains n then return env
+  if nameIn visiting n then throw (IO.userError s!"cyclic dependency through {nameText n}")
+  if listLength visiting > 2000 then
+    throw (IO.userError s!"dependencies nested too deeply at {nameText n}")
+  let ci ← lookupConst orig n
+  match ci with
+  | .ctorInfo v => replayConst base orig visiting env v.induct
+  | .recInfo v => match v.all with
+    | i :: _ => replayConst base orig visiting env i
+    | [] => throw (IO.userError s!"recursor {nameText n} of no inductive type")
+  | .inductInfo v =>
+    let tys ← inductiveTypes orig v.all
+    -- the block's own types and constructors are added together, by the one declaration
+    let own := tys.foldl (fun acc t => t.ctors.foldl (fun acc c => c.name :: acc) (t.name :: acc)) []
+    let deps := tys.foldl (fun acc t => t.ctors.foldl (fun acc c => arrAppend acc c.type.getUsedConstants)
+        (arrAppend acc t.type.getUsedConstants)) #[]
+    let env ← replayAll base orig (own.foldl (fun acc m => m :: acc) visiting) env deps.toList
+    kernelAdd env (.inductDecl v.levelParams v.numParams tys v.isUnsafe)
+  | _ =>
+    let env ← replayAll base orig (n :: visiting) env (usedConstants ci).toList
+    match ci with
+    | .thmInfo v => kernelAdd env (.thmDecl v)
+    | .defnInfo v =>
+      -- the compiler's own `partial` copies (`f._unsafe_rec`) may refer to themselves
+      kernelAdd env (if v.safety == .safe then .defnDecl v else .mutualDefnDecl [v])
+    | .opaqueInfo v => kernelAdd env (.opaqueDecl v)
+    | .axiomInfo v => kernelAdd env (.axiomDecl v)
+    | _ => throw (IO.userError s!"unexpected constant {nameText n}")
+where
+  replayAll (base orig : Environment) (visiting : List Name) (env : Environment) :
+      List Name → IO Environment
+    | [] => return env
+    | d :: ds => do
+      let env ← if base.contains d || !orig.contains d || nameIn visiting d then pure env
+        else replayConst base orig visiting env d
+      replayAll base orig visiting env ds
+
+/-- Re-check every constant in `names` with the kernel, starting from `base`: the error, if any. -/
+def kernelReplay (base orig : Environment) (names : Array Name) : IO (Option String) := do
+  try
+    let _ ← arrFoldIO (fun env n => replayConst base orig [] env n) names 0 base
+    return none
+  catch e => return some (toString e)
+where
+  arrFoldIO (f : Environment → Name → IO Environment) (xs : Array Name) (i : Nat)
+      (env : Environment) : IO Environment := do
+    if h : i < xs.size then arrFoldIO f xs (i + 1) (← f env xs[i]) else return env
+
+def axiomsJson (env : Environment) (thm : Name) : IO Json := do
+  let r ← runMetaIn env {} baseOptions .anonymous [] 0 (collectAxioms thm : MetaM (Array Name))
+  let mods := env.allImportedModuleNames
+  match r with
+  | .error e => return Json.mkObj [("theorem", Json.str (nameText thm)), ("error", Json.str e)]
+  | .ok (axs, _) =>
+    let entries := arrFold (fun acc (a : Name) =>
+      let module := match env.getModuleIdxFor? a with
+        | some i => match mods[i.toNat]? with
+          | some m => Json.str (nameText m)
+          | none => Json.str "?"
+        | none => Json.null
+      acc.push (Json.mkObj [("name", Json.str (nameText a)), ("module", module)])) axs 0 #[]
+    return Json.mkObj [("theorem", Json.str (nameText thm)), ("axioms", Json.arr entries)]
+
+def isUnsafeConst (env : Environment) (n : Name) : Bool :=
+  match env.find? n with
+  | some ci => ci.isUnsafe || isExtern env n || (Compiler.getImplementedBy? env n).isSome
+  | none => false
+
+/-! ### Elaborating with the allow-list -/
+
+/-- The theorem a command declares (`theorem`/`lemma`, maybe under `… in`), resolved as Lean
+names it: in the current namespace unless `_root_.`, mangled if `private`. -/
+partial def declaredTheorem (cs : Command.State) (stx : Syntax) : Option Name :=
+  let k := stx.getKind
+  if k == ``Lean.Parser.Command.in then declaredTheorem cs stx[2]
+  else
+    let inner := stx[1]
+    let isThm := (k == ``Lean.Parser.Command.declaration &&
+      inner.getKind == ``Lean.Parser.Command.theorem) || lastComponent k == "lemma"
+    if !isThm then none else
+    let id := inner[1][0].getId
+    let ns := match cs.scopes with
+      | s :: _ => s.currNamespace
+      | [] => .anonymous
+    let full := if namePrefix `_root_ id then id.replacePrefix `_root_ .anonymous else ns ++ id
+    let isPrivate := hasAtom "private" stx[0]
+    some (if isPrivate then mkPrivateName cs.env full else full)
+where
+  hasAtom (a : String) : Syntax → Bool
+    | .atom _ v => v == a
+    | .node _ _ args => arrFold (fun b c => b || hasAtom a c) args 0 false
+    | _ => false
+
+
+/-- A command of the text: where it is and the constants it added. -/
+structure CommandAt where
+  line : Nat
+  endLine : Nat
+  added : Array Name
+  theorem? : Option Name
+
+structure Screened where
+  elaborated : Elaborated
+  problems : Array Json := #[]
+  commands : Array CommandAt := #[]
+
+def problemJson (fm : FileMap) (stx : Syntax) (reason : String) : Json :=
+  Json.mkObj [("pos", posJson (fm.toPosition (stx.getPos?.getD 0))),
+    ("endPos", posJson (fm.toPosition (stx.getTailPos?.getD 0))), ("reason", Json.str reason)]
+
+/-- Like `elabCommands`, but each command is checked before it is elaborated; the first rejected
+command stops the run. In theorem mode only one command may come. -/
+partial def elabScreened (lim : Limits) (inputCtx : Parser.InputContext)
+    (ps : Parser.ModuleParserState) (cs : Command.State) (acc : Screened) : IO Screened := do
+  let scope ← match cs.scopes with
+    | s :: _ => pure s
+    | [] => throw (IO.userError "internal error: a command state without scopes")
+  let pmctx : Parser.ParserModuleContext :=
+    { env := cs.env, options := scope.opts, currNamespace := scope.currNamespace,
+      openDecls := scope.openDecls }
+  let (cmd, ps', parseLog) := Parser.parseCommand inputCtx pmctx ps {}
+  let fm := inputCtx.fileMap
+  let terminal := Parser.isTerminalCommand cmd
+  let structural := if terminal then none
+    else if lim.mode == .theorem && acc.commands.size > 0 then
+      some "the proof must not add commands after the theorem"
+    else commandProblem lim.mode cmd
+  let found := match structural with
+    | some p => #[(cmd, p)]
+    | none => syntaxProblems lim cmd #[]
+  if found.size > 0 then
+    let msgs := paFold (fun a m => a.push m) parseLog.unreported acc.elaborated.messages
+    return { acc with
+      elaborated := { acc.elaborated with cmdState := cs, messages := msgs },
+      problems := arrFold (fun a (s, r) => a.push (problemJson fm s r)) found 0 acc.problems }
+  let cmdCtx : Command.Context :=
+    { cmdPos := ps.pos, fileName := inputCtx.fileName, fileMap := fm, snap? := none,
+      cancelTk? := none }
+  let ref ← IO.mkRef { cs with messages := {}, infoState := { enabled := true } }
+  match ← (Command.elabCommandTopLevel cmd cmdCtx ref).toIO' with
+  | .error e => throw (IO.userError s!"internal error while elaborating: {← e.toMessageData.toString}")
+  | .ok () =>
+    let cs' ← ref.get
+    let e := acc.elaborated
+    let msgs := paFold (fun a m => a.push m) cs'.messages.unreported
+      (paFold (fun a m => a.push m) parseLog.unreported e.messages)
+    let trees := paFold (fun a t => a.push t) cs'.infoState.trees e.trees
+    let cs' := { cs' with messages := {}, infoState := {} }
+    let elaborated := { cmdState := cs', messages := msgs, trees }
+    if terminal then return { acc with elaborated }
+    let here : CommandAt := {
+      line := (fm.toPosition (cmd.getPos?.getD ps.pos)).line,
+      endLine := (fm.toPosition (cmd.getTailPos?.getD ps'.pos)).line,
+      added := newConstants cs.env cs'.env
+      theorem? := match declaredTheorem cs cmd with
+        | some n => if cs'.env.contains n then some n else none
+        | none => none }
+    elabScreened lim inputCtx ps' cs' { acc with elaborated, commands := acc.commands.push here }
+
+def findReference : List ((Nat × String) × ConstantInfo) → Nat → String → Option ConstantInfo
+  | [], _, _ => none
+  | ((i, t), ci) :: rest, envId, text =>
+    if i == envId && t == text then some ci else findReference rest envId text
+
+/-- The theorem a reference statement declares, elaborated alone in `base` (cached). -/
+def referenceTheorem (st : IO.Ref State) (envId : Nat) (base : Command.State) (text : String) :
+    IO (Except String ConstantInfo) := do
+  let s ← st.get
+  match findReference s.references envId text with
+  | some ci => return .ok ci
+  | none =>
+  let inputCtx := Parser.InputContext.mk' text "<reference>" (FileMap.ofString text) text.rawEndPos
+  let r ← elabCommands inputCtx {} base {} {}
+  let errors ← errorTextAux r.messages 0 ""
+  if !errors.isEmpty then return .error s!"the reference statement does not elaborate: {errors}"
+  let thms := arrFold (fun acc n => match r.cmdState.env.find? n with
+    | some ci@(.thmInfo _) => acc.push ci
+    | _ => acc) (newConstants base.env r.cmdState.env) 0 #[]
+  let best := arrFold (fun (b : Option ConstantInfo) ci => match b with
+    | some c => if (nameText ci.name).utf8ByteSize < (nameText c.name).utf8ByteSize then some ci else some c
+    | none => some ci) thms 0 none
+  match best with
+  | none => return .error "the reference statement declares no theorem"
+  | some ci =>
+    st.set { s with references := ((envId, text), ci) :: s.references }
+    return .ok ci
+
+def namesJson (ns : Array Name) : Json :=
+  Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) ns 0 #[])
+
+def sameScope (a b : Command.State) : Bool :=
+  match a.scopes, b.scopes with
+  | x :: _, y :: _ =>
+    listLength a.scopes == listLength b.scopes && x.currNamespace == y.currNamespace &&
+      listLength x.openDecls == listLength y.openDecls &&
+      listLength x.opts.entries == listLength y.opts.entries
+  | _, _ => false
+
+def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String) (envId : Nat)
+    (lim : Limits) : IO Json := do
+  let s ← st.get
+  let some base := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let expected : Option ConstantInfo ← match reference? with
+    | none => pure none
+    | some r => do
+      match ← referenceTheorem st envId base r with
+      | .ok ci => pure (some ci)
+      | .error e => return errorJson e
+  let inputCtx := Parser.InputContext.mk' text "<input>" (FileMap.ofString text) text.rawEndPos
+  let sc ← elabScreened lim inputCtx {} base { elaborated := { cmdState := base, messages := #[], trees := #[] } }
+  let messages ← messagesJson sc.elaborated.messages
+  if sc.problems.size > 0 then
+    return Json.mkObj [("problems", Json.arr sc.problems), ("messages", messages)]
+  let final := sc.elaborated.cmdState
+  let env := final.env
+  let added := newConstants base.env env
+  let commands := arrFold (fun acc (c : CommandAt) => acc.push (Json.mkObj [
+      ("line", toJson c.line), ("endLine", toJson c.endLine),
+      ("theorem", match c.theorem? with
+        | some n => Json.str (nameText n)
+        | none => Json.null)])) sc.commands 0 #[]
+  let theorems := match expected with
+    | some ci => #[ci.name]
+    | none => arrFold (fun acc (c : CommandAt) => match c.theorem? with
+        | some n => acc.push n
+        | none => acc) sc.commands 0 #[]
+  let axioms ← arrFoldM (fun acc n => do return acc.push (← axiomsJson env n)) theorems 0 #[]
+  let kernel ← kernelReplay base.env env added
+  let unsafeNames := arrFold (fun acc n => if isUnsafeConst env n then acc.push n else acc) added 0 #[]
+  let common : List (String × Json) := [("messages", messages),
+    ("sorries", toJson (sorriesOfTrees sc.elaborated.trees).size),
+    ("commands", Json.arr commands), ("axioms", Json.arr axioms),
+    ("kernel", match kernel with
+      | none => Json.mkObj [("ok", Json.bool true)]
+      | some e => Json.mkObj [("ok", Json.bool false), ("error", Json.str e)]),
+    ("unsafe", namesJson unsafeNames)]
+  match expected with
+  | some ci =>
+    let extra := arrFold (fun acc n => if namePrefix ci.name n then acc else acc.push n) added 0 #[]
+    let info := match env.find? ci.name with
+      | some got => Json.mkObj [("name", Json.str (nameText ci.name)), ("found", Json.bool true),
+          ("kind", Json.str (constKind got)), ("typeMatches", Json.bool (got.type == ci.type)),
+          ("levelsMatch", Json.bool (got.levelParams == ci.levelParams))]
+      | none => Json.mkObj [("name", Json.str (nameText ci.name)), ("found", Json.bool false)]
+    return Json.mkObj (("theorem", info) :: ("extra", namesJson extra) ::
+      ("scopeChanged", Json.bool !(sameScope base final)) :: common)
+  | none =>
+    let s ← st.get
+    st.set { s with envs := s.envs.push final }
+    return Json.mkObj (("env", toJson s.envs.size) :: common)
+where
+  arrFoldM (f : Array Json → Name → IO (Array Json)) (xs : Array Name) (i : Nat) (acc : Array Json) :
+      IO (Array Json) := do
+    if h : i < xs.size then arrFoldM f xs (i + 1) (← f acc xs[i]) else return acc
+
 /-! ## The request loop -/
 
 def addProof (st : IO.Ref State) (p : ProofSnap) : IO Nat := do
@@ -444,7 +917,25 @@ def optionalField [FromJson α] (req : Json) (key : String) : Except String (Opt
     | .ok a => .ok (some a)
     | .error e => .error e
 
+def verifyRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := do
+  let mode ← match optionalField (α := String) req "mode" with
+    | .ok none | .ok (some "theorem") => pure CheckMode.theorem
+    | .ok (some "file") => pure CheckMode.file
+    | .ok (some m) => return errorJson s!"\"mode\" must be \"theorem\" or \"file\", not {m}"
+    | .error e => return errorJson s!"\"mode\" must be a string: {e}"
+  match optionalField (α := String) req "reference", optionalField (α := Nat) req "env",
+      optionalField (α := Nat) req "maxHeartbeats", optionalField (α := Nat) req "maxRecDepth",
+      optionalField (α := Bool) req "allowNativeDecide" with
+  | .ok ref?, .ok env?, .ok hb?, .ok depth?, .ok native? =>
+    if mode == .theorem && ref?.isNone then
+      return errorJson "a theorem check needs \"reference\": the statement with `:= sorry`"
+    let lim : Limits := ⟨mode, hb?.getD 1000000, depth?.getD 10000, native?.getD false⟩
+    handleVerify st text ref? (env?.getD 0) lim
+  | _, _, _, _, _ => return errorJson "\"verify\" requests take \"reference\" (string), \"env\", \"maxHeartbeats\", \"maxRecDepth\" (numbers) and \"allowNativeDecide\" (boolean)"
+
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
+  if let .ok text := req.getObjValAs? String "verify" then
+    return ← verifyRequest st req text
   match req.getObjValAs? String "cmd" with
   | .ok cmd =>
     match optionalField (α := Nat) req "env", optionalField (α := Bool) req "allTactics" with
@@ -484,7 +975,12 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
     let resp ← match Json.parse text with
       | .error e => pure (errorJson s!"could not parse JSON request: {e}")
       | .ok req =>
-        try handle st req catch e => pure (errorJson s!"internal error: {e}")
+        let resp ← try handle st req catch e => pure (errorJson s!"internal error: {e}")
+        -- a reply carries the request's nonce, which the checked text cannot know: lines the
+        -- text prints itself cannot pass for replies
+        match req.getObjVal? "nonce", resp with
+        | .ok n, .obj _ => pure (resp.setObjVal! "nonce" n)
+        | _, _ => pure resp
     reply out resp
     loop st inp out
 
