@@ -346,6 +346,17 @@ def namePrefix (p : Name) : Name → Bool
   | n@(.str q _) => p == n || namePrefix p q
   | n@(.num q _) => p == n || namePrefix p q
 
+/-- The first keyword of a piece of syntax (`#eval`, `run_tac`), else its kind. -/
+partial def syntaxWord (stx : Syntax) : String :=
+  (go stx).getD (nameText stx.getKind)
+where
+  go : Syntax → Option String
+    | .atom _ v => some v
+    | .node _ _ args => arrFold (fun acc a => match acc with
+        | some w => some w
+        | none => go a) args 0 none
+    | _ => none
+
 /-- Term and tactic syntax that runs code supplied in the text (by the last name component). -/
 def codeKinds : List String :=
   ["runTac", "byElab", "runElab", "runCmd", "runMeta", "eval", "evalBang", "unsafe", "partial"]
@@ -390,12 +401,14 @@ partial def syntaxProblems (lim : Limits) (stx : Syntax) (acc : Array (Syntax ×
   | .node _ k args =>
     let last := lastComponent k
     let acc :=
-      if strIn codeKinds last then acc.push (stx, s!"`{last}` runs code or is unsafe ({nameText k})")
-      else if k == ``Lean.Parser.Term.sorry || k == ``Lean.Parser.Tactic.tacticSorry ||
-          k == ``Lean.Parser.Tactic.tacticAdmit then acc.push (stx, "`sorry` is not a proof")
-      else if !lim.allowNative && k == ``Lean.Parser.Tactic.nativeDecide then
+      if strIn codeKinds last then acc.push (stx, s!"`{syntaxWord stx}` runs code or is unsafe")
+      -- in a file, `sorry` and `native_decide` fail only their theorem (through its axioms)
+      else if lim.mode == .theorem && (k == ``Lean.Parser.Term.sorry ||
+          k == ``Lean.Parser.Tactic.tacticSorry || k == ``Lean.Parser.Tactic.tacticAdmit) then
+        acc.push (stx, "`sorry` is not a proof")
+      else if lim.mode == .theorem && !lim.allowNative && k == ``Lean.Parser.Tactic.nativeDecide then
         acc.push (stx, "`native_decide` trusts the compiler")
-      else if !lim.allowNative && (k == ``Lean.Parser.Tactic.posConfigItem ||
+      else if lim.mode == .theorem && !lim.allowNative && (k == ``Lean.Parser.Tactic.posConfigItem ||
           k == ``Lean.Parser.Tactic.valConfigItem) &&
           (lastComponent stx[1].getId == "native" || lastComponent stx[0].getId == "native") then
         acc.push (stx, "`native` evaluation trusts the compiler")
@@ -431,7 +444,7 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
     let first := stx[0].getKind
     if first == ``Lean.Parser.Command.open || first == ``Lean.Parser.Command.set_option then
       commandProblem mode stx[2]
-    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{nameText first}`"
+    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{syntaxWord stx[0]}`"
   else if k == ``Lean.Parser.Command.declaration then
     let d := lastComponent stx[1].getKind
     if mode == .theorem then
@@ -446,8 +459,8 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
       | none => commandProblem mode c) stx[1].getArgs 0 none
   else if mode == .file && strIn fileCommandKinds (lastComponent k) then none
   else if mode == .theorem then
-    some s!"only the theorem itself is allowed; found the command `{nameText k}`"
-  else some s!"the command `{nameText k}` is not allowed (it may run code or change the environment)"
+    some s!"only the theorem itself is allowed; found the command `{syntaxWord stx}`"
+  else some s!"the command `{syntaxWord stx}` is not allowed (it may run code or change the environment)"
 
 /-! ### Inspecting the environment -/
 
@@ -513,6 +526,12 @@ where
       let ci ← lookupConst orig c
       return { name := c, type := ci.type } :: (← ctorsOf cs)
 
+/-- `env` with `decl` compiled (unchanged if it does not compile). -/
+def compiled (env : Environment) (decl : Declaration) : IO Environment := do
+  match ← runMetaIn env {} baseOptions .anonymous [] 0 (do compileDecl decl; getEnv) with
+  | .ok (env', _) => return env'
+  | .error _ => return env
+
 /-- Add `n`, after the constants of the text it depends on, to `env` through the kernel. `orig` is
 the environment the text built; `base` the one it started from; `visiting` the constants whose
 dependencies are being added (a cycle is an error, not a loop). -/
@@ -542,7 +561,10 @@ partial def replayConst (base orig : Environment) (visiting : List Name) (env : 
     | .thmInfo v => kernelAdd env (.thmDecl v)
     | .defnInfo v =>
       -- the compiler's own `partial` copies (`f._unsafe_rec`) may refer to themselves
-      kernelAdd env (if v.safety == .safe then .defnDecl v else .mutualDefnDecl [v])
+      let decl := if v.safety == .safe then Declaration.defnDecl v else .mutualDefnDecl [v]
+      let env ← kernelAdd env decl
+      -- `native_decide` (when allowed) evaluates its auxiliary definition in the kernel
+      if (lastComponent n).startsWith "_nativeDecide" then compiled env decl else return env
     | .opaqueInfo v => kernelAdd env (.opaqueDecl v)
     | .axiomInfo v => kernelAdd env (.axiomDecl v)
     | _ => throw (IO.userError s!"unexpected constant {nameText n}")

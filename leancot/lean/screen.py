@@ -46,6 +46,15 @@ def mask(text: str) -> str:
     Newlines are kept, so offsets and line numbers stay valid. From the first ambiguous spot on,
     nothing more is masked.
     """
+    return _mask(text)[0]
+
+
+def mask_is_complete(text: str) -> bool:
+    """Whether `mask` understood the whole text (no ambiguous spot where it stopped masking)."""
+    return _mask(text)[1]
+
+
+def _mask(text: str) -> tuple[str, bool]:
     out = list(text)
     n = len(text)
 
@@ -99,7 +108,7 @@ def mask(text: str) -> str:
             i = j + 1
         else:
             i += 1
-    return "".join(out)
+    return "".join(out), i >= n
 
 
 def _block_comment_end(text: str, start: int) -> int:

@@ -13,13 +13,14 @@ import logging
 import os
 import queue
 import re
+import secrets
 import signal
 import subprocess
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -248,6 +249,7 @@ class ServerStats:
     generation: int
     peak_rss: int
     process_peak_rss: tuple[int, ...]
+    forged_replies: int = 0  # reply lines without the request's nonce (printed by checked code)
 
     @property
     def peak_rss_gb(self) -> float:
@@ -296,7 +298,9 @@ class LeanServer:
         self._started_once = False
         self._env_generation: dict[int, int] = {}
         self._headers: dict[str, CommandResult] = {}
+        self._memo: dict[str, CommandResult] = {}
         self._requests = self._restarts = self._recycles = self._timeouts = self._crashes = 0
+        self._forged = 0
         self._old_peaks: list[int] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -388,6 +392,7 @@ class LeanServer:
         if old is not None:
             self._retire(old)
         self._headers.clear()
+        self._memo.clear()
         self._check_open()
         self._restarts += 1
         logger.info("restarting the Lean process: %s", why)
@@ -430,6 +435,11 @@ class LeanServer:
         budget = self.request_timeout if timeout is None else timeout
         if budget <= 0:
             raise ValueError(f"timeout must be positive, got {budget}")
+        nonce = None
+        if self.backend.framing == "marker":
+            # our REPL echoes it: a reply line printed by checked code cannot know it
+            nonce = secrets.token_hex(16)
+            obj = {**obj, "nonce": nonce}
         data = encode_request(obj)
         with self._lock:
             self._check_open()
@@ -477,6 +487,12 @@ class LeanServer:
                     return self._crash(proc, str(item), kill_first=True)
                 if is_ready(item):
                     continue
+                if nonce is not None:
+                    if item.get("nonce") != nonce:
+                        self._forged += 1
+                        logger.warning("ignored a reply line without this request's nonce")
+                        continue
+                    item = {k: v for k, v in item.items() if k != "nonce"}
                 proc.sample_rss(max_age=1.0)
                 return item
 
@@ -550,6 +566,50 @@ class LeanServer:
                     self._headers[header] = result
         return result
 
+    def memo_env(self, key: str, make: Callable[[], CommandOutcome]) -> CommandOutcome:
+        """`make()`'s environment, cached under `key` while the process lives (if it is ok)."""
+        with self._lock:
+            cached = self._memo.get(key)
+            if cached is not None and cached.generation == self.generation:
+                return cached
+        result = make()
+        if isinstance(result, CommandResult) and result.ok:
+            with self._lock:
+                if result.generation == self.generation:
+                    self._memo[key] = result
+                    self._env_generation[result.env] = result.generation
+        return result
+
+    def verify_text(
+        self,
+        text: str,
+        env: CommandResult | int | None,
+        *,
+        mode: str,
+        reference: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any] | Timeout | Crashed:
+        """Our REPL's `verify` request (see Repl.lean and verify.py): Lean's raw findings.
+
+        `mode` "theorem" checks one theorem against `reference` (its statement with `:= sorry`);
+        "file" checks the commands of a file (and stores the environment, `env` in the reply).
+        """
+        if self.backend.framing != "marker":
+            raise ValueError(
+                "verification needs leancot's own REPL (the wasm or native backend): the "
+                f"{self.backend.name!r} backend has no `verify` request"
+            )
+        env_id, generation = self._env_handle(env)
+        request: dict[str, Any] = {"verify": text, "env": env_id or 0, "mode": mode}
+        if reference is not None:
+            request["reference"] = reference
+        request.update(fields or {})
+        raw = self._exchange(request, timeout, generation)
+        if isinstance(raw, dict) and isinstance(raw.get("env"), int):
+            self._env_generation[raw["env"]] = self.generation
+        return raw
+
     def start_proof(
         self, statement: str, env: CommandResult | int | None = None, timeout: float | None = None
     ) -> TacticState | LeanError | Timeout | Crashed:
@@ -586,4 +646,5 @@ class LeanServer:
                 generation=self.generation,
                 peak_rss=max(peaks, default=0),
                 process_peak_rss=tuple(peaks),
+                forged_replies=self._forged,
             )

@@ -1,18 +1,32 @@
 """Whole-proof verification with Lean as the judge (also behind `leancot check FILE.lean`).
 
-1. Screen the text (screen.py): constructs that run code or break soundness are rejected unseen.
-2. Elaborate the imports as their own environment (cached per header by the server), then the
-   rest in that environment; any error, or `sorry`, rejects.
-3. `#print axioms NAME`: only propext, Classical.choice and Quot.sound are accepted
-   (Lean.ofReduceBool / Lean.trustCompiler too with `allow_native_decide`).
+The text is untrusted (model output, a downloaded dataset); what Lean built decides, not the text:
+1. A fast text pass (screen.py) rejects plain `sorry`, `#eval` and the like without a Lean call;
+   it runs only where its lexer understood the whole text, so it never rejects a proof Lean would
+   accept for a reason Lean would not give.
+2. Our REPL (`lean_project/LeanCot/Repl.lean`, the `verify` request) parses the text with Lean's
+   own parser, one command at a time, and checks each command against an allow-list before it is
+   elaborated: the theorem alone (optionally under `open … in` / harmless `set_option … in`); no
+   code-running syntax (`#eval`, `run_tac`, `by_elab`, `unsafe`, …), no `sorry`, no options off
+   the allow-list (guillemets or not: Lean resolves the name), no attributes that run code.
+3. After elaboration, in Lean: the expected theorem exists with the kind and type of the
+   reference statement elaborated alone; nothing but its auxiliary constants was added; the axioms
+   it depends on (`collectAxioms`, with the module each comes from); every added constant is
+   checked again by the kernel in the environment the text started from.
+4. Here: errors, `sorry` and the axioms are judged (propext, Classical.choice, Quot.sound; the
+   compiler-trusting ones with `allow_native_decide`).
+The embedded WASM Lean runs in a sandbox (backends.py): no writable host directory but its own.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from leancot.lean.protocol import error_text, parse_messages
 from leancot.lean.results import (
     CommandResult,
     Crashed,
@@ -22,13 +36,11 @@ from leancot.lean.results import (
     Timeout,
 )
 from leancot.lean.screen import (
-    _IDENT_HEAD,
-    _IDENT_TAIL,
     DEFAULT_MAX_HEARTBEATS,
     DEFAULT_MAX_REC_DEPTH,
     ScreenHit,
-    attribute_spans,
     mask,
+    mask_is_complete,
     screen_hits,
 )
 from leancot.lean.server import LeanServer
@@ -43,6 +55,9 @@ NATIVE_AXIOMS = frozenset(
         "Lean.reduceNat",
     }
 )
+# The core library whose .olean files the embedded Lean ships without proofs (Backend.
+# stripped_library): its theorems look like axioms to `collectAxioms` and are trusted as theorems.
+LIBRARY_ROOTS = frozenset({"Init", "Std", "Lean", "Lake"})
 THEOREM_KINDS = ("theorem", "lemma")
 _DECL_KINDS = "theorem|lemma|def|abbrev|instance|example|opaque|axiom|structure|inductive|class"
 
@@ -51,7 +66,6 @@ _DECL = re.compile(
     rf"[ \t]+)*({_DECL_KINDS})(?![\w'])[ \t]*([^\s(\[{{:⦃]*)",
     re.M,
 )
-_DECL_ANYWHERE = re.compile(_IDENT_HEAD + rf"(?:{_DECL_KINDS})" + _IDENT_TAIL)
 _SCOPE = re.compile(
     r"^[ \t]*(?:noncomputable[ \t]+)?(namespace|section|end|mutual)(?![\w'])"
     r"[ \t]*([^\s]*)",
@@ -64,7 +78,7 @@ _NO_AXIOMS = "does not depend on any axioms"
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether a proof is accepted; if not, why. `axioms` as `#print axioms` listed them."""
+    """Whether a proof is accepted; if not, why. `axioms`: those the theorem depends on."""
 
     ok: bool
     reasons: tuple[str, ...] = ()
@@ -80,7 +94,10 @@ class Declaration:
 
 
 def find_declarations(masked: str) -> list[Declaration]:
-    """Top-level declarations of a masked text, with names qualified by `namespace` blocks."""
+    """Top-level declarations of a masked text, with names qualified by `namespace` blocks.
+
+    A text-level approximation for tools that index files (the extractor); verification asks Lean.
+    """
     events = sorted(
         [(m.start(), "scope", m) for m in _SCOPE.finditer(masked)]
         + [(m.start(), "decl", m) for m in _DECL.finditer(masked)],
@@ -130,6 +147,16 @@ def assemble(statement: str, proof: str) -> str:
     return f"{s} := {p}"
 
 
+def reference_text(statement: str) -> str:
+    """The statement with a `sorry` proof: elaborated alone, it gives the expected type."""
+    s = statement.rstrip()
+    if re.search(r":=\s*by$", s):
+        return f"{s} sorry"
+    if s.endswith(":="):
+        return f"{s} sorry"
+    return f"{s} := sorry"
+
+
 def parse_axioms(text: str) -> tuple[str, ...] | None:
     """The axioms named in a `#print axioms` message (None if it is not one)."""
     if _NO_AXIOMS in text:
@@ -141,29 +168,33 @@ def parse_axioms(text: str) -> tuple[str, ...] | None:
 
 
 def axiom_problems(
-    axioms: tuple[str, ...],
+    axioms: tuple[str, ...] | Mapping[str, str | None],
     allow_native_decide: bool,
     *,
     stripped_library: bool = False,
-    local_names: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Why the listed axioms are not acceptable (empty: they are).
+    """Why the axioms are not acceptable (empty: they are).
 
-    With `stripped_library` (see Backend), `#print axioms` also lists imported library theorems
-    whose proofs were stripped; then only sorryAx, the compiler-trusting axioms and names declared
-    in the checked text itself are rejected, and the library is trusted.
+    `axioms` maps each axiom to the module it comes from (None: declared by the checked text). With
+    `stripped_library` (see Backend) an imported "axiom" of the core library (Init, Std, Lean,
+    Lake) is one of its theorems whose proof was not shipped, and is trusted; anything else that
+    is not standard is rejected, `sorryAx` and the compiler-trusting axioms always.
     """
+    modules = dict(axioms) if isinstance(axioms, Mapping) else dict.fromkeys(axioms)
     problems = []
-    for a in axioms:
+    for a, module in modules.items():
         if a == "sorryAx":
             problems.append("the proof depends on `sorry` (axiom sorryAx)")
         elif a in NATIVE_AXIOMS:
             if not allow_native_decide:
                 problems.append(f"the proof trusts the compiler (native_decide: {a})")
-        elif a in STANDARD_AXIOMS or (stripped_library and a not in local_names):
+        elif a in STANDARD_AXIOMS:
+            continue
+        elif stripped_library and module is not None and module.split(".")[0] in LIBRARY_ROOTS:
             continue
         else:
-            problems.append(f"the proof depends on the axiom {a}")
+            where = f" (from {module})" if module else ""
+            problems.append(f"the proof depends on the axiom {a}{where}")
     return problems
 
 
@@ -175,11 +206,132 @@ def outcome_reason(what: str, outcome: LeanError | Timeout | Crashed) -> str:
     return f"{what}: Lean refused the request ({outcome.error})"
 
 
-def _count_declarations(masked: str) -> int:
-    chars = list(masked)
-    for start, end in attribute_spans(masked):
-        chars[start:end] = " " * (end - start)
-    return len(_DECL_ANYWHERE.findall("".join(chars)))
+def unencodable(text: str) -> str | None:
+    """Why `text` cannot be sent to Lean as UTF-8 (a lone surrogate, say), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        return f"not valid Unicode text: {e.reason} at offset {e.start} (line {line})"
+    return None
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What the Lean side allows; shared by `verify` and `check_file`."""
+
+    allow_native_decide: bool = False
+    max_rec_depth: int = DEFAULT_MAX_REC_DEPTH
+    max_heartbeats: int = DEFAULT_MAX_HEARTBEATS
+
+    def request_fields(self) -> dict[str, Any]:
+        return {
+            "allowNativeDecide": self.allow_native_decide,
+            "maxRecDepth": self.max_rec_depth,
+            "maxHeartbeats": self.max_heartbeats,
+        }
+
+
+def problem_reasons(reply: Mapping[str, Any], line_offset: int = 0) -> list[str]:
+    """The commands Lean's allow-list refused (before elaborating them), as `line L:C: why`."""
+    reasons = []
+    for p in reply.get("problems") or ():
+        pos = p.get("pos") or {}
+        line = int(pos.get("line", 0)) - line_offset
+        reasons.append(f"line {line}:{pos.get('column', 0)}: {p.get('reason', 'not allowed')}")
+    return reasons
+
+
+def _axiom_map(entry: Mapping[str, Any]) -> dict[str, str | None]:
+    return {str(a["name"]): a.get("module") for a in entry.get("axioms") or ()}
+
+
+def theorem_verdict(
+    reply: Mapping[str, Any], options: CheckOptions, *, stripped_library: bool
+) -> Verdict:
+    """Judge a `verify` reply in theorem mode (a pure function of what Lean reported)."""
+    error = error_text(reply)
+    if error is not None:
+        return Verdict(False, (f"Lean refused the check: {error}",))
+    messages = parse_messages(reply)
+    reasons = problem_reasons(reply)
+    if reasons:
+        return Verdict(False, tuple(reasons), (), messages)
+    reasons = [_located(m) for m in messages if m.is_error]
+    if reply.get("sorries") or any(m.is_sorry_warning for m in messages):
+        reasons.append("the proof uses `sorry`")
+    info = reply.get("theorem") or {}
+    name = info.get("name", "?")
+    if not info.get("found"):
+        reasons.append(f"the text does not declare the theorem {name}")
+    elif info.get("kind") != "theorem":
+        reasons.append(f"{name} is a {info.get('kind')}, not a theorem")
+    else:
+        if not info.get("typeMatches"):
+            reasons.append(f"the type of {name} is not the statement's")
+        if not info.get("levelsMatch"):
+            reasons.append(f"the universe parameters of {name} are not the statement's")
+    for extra in reply.get("extra") or ():
+        reasons.append(f"the proof must not declare anything besides the theorem ({extra})")
+    if reply.get("scopeChanged"):
+        reasons.append("the proof must not change options, namespaces or `open`s")
+    for n in reply.get("unsafe") or ():
+        reasons.append(f"{n} is unsafe or implemented by foreign code")
+    kernel = reply.get("kernel") or {}
+    if not kernel.get("ok"):
+        reasons.append(f"the kernel rejects the replayed declarations: {kernel.get('error')}")
+    axioms: dict[str, str | None] = {}
+    for entry in reply.get("axioms") or ():
+        if entry.get("error"):
+            reasons.append(f"could not collect the axioms of {name}: {entry['error']}")
+        axioms.update(_axiom_map(entry))
+    reasons += axiom_problems(
+        axioms, options.allow_native_decide, stripped_library=stripped_library
+    )
+    return Verdict(not reasons, tuple(reasons), tuple(axioms), messages)
+
+
+def base_env(
+    server: LeanServer,
+    imports: str,
+    preamble: str,
+    options: CheckOptions,
+    trust_header: bool = False,
+) -> CommandResult | str:
+    """The environment after a header (cached while the process lives), or why there is none.
+
+    The preamble (what follows the imports: `open`s, definitions) passes Lean's allow-list and
+    kernel replay like a checked file, unless `trust_header`.
+    """
+    hdr = server.header_env(imports)
+    if not isinstance(hdr, CommandResult):
+        return f"header: {outcome_reason('imports', hdr)}"
+    if hdr.errors:
+        return "header: imports: " + "; ".join(m.text for m in hdr.errors)
+    if not preamble.strip():
+        return hdr
+
+    def elaborate() -> CommandResult | LeanError | Timeout | Crashed:
+        if trust_header:
+            return server.run_cmd(preamble, env=hdr)
+        reply = server.verify_text(preamble, hdr, mode="file", fields=options.request_fields())
+        if isinstance(reply, (Timeout, Crashed)):
+            return reply
+        refused = problem_reasons(reply) or (
+            [] if (reply.get("kernel") or {}).get("ok") else ["the kernel rejects its declarations"]
+        )
+        if error_text(reply) is not None or refused or "env" not in reply:
+            why = "; ".join(refused) or error_text(reply) or "no environment"
+            return LeanError(f"{why} (pass trust_header / --trust-header if you trust it)")
+        return CommandResult(int(reply["env"]), parse_messages(reply), generation=hdr.generation)
+
+    key = f"{'trusted' if trust_header else 'checked'} {options}\n{imports}\0{preamble}"
+    result = server.memo_env(key, elaborate)
+    if not isinstance(result, CommandResult):
+        return outcome_reason("header", result)
+    if result.errors:
+        return "header: " + "; ".join(_located(m) for m in result.errors)
+    return result
 
 
 def verify(
@@ -192,85 +344,51 @@ def verify(
     max_rec_depth: int = DEFAULT_MAX_REC_DEPTH,
     max_heartbeats: int = DEFAULT_MAX_HEARTBEATS,
     timeout: float | None = None,
+    trust_header: bool = False,
 ) -> Verdict:
     """Check `statement` + `proof` from scratch after `header` (imports, then `open`s etc.).
 
     Message lines in the verdict count from the statement's first line. `timeout` is the budget
-    for elaborating the theorem (the imports get the server's default).
+    for checking the theorem (the header gets the server's default). The header is untrusted too:
+    commands in it that run code are refused unless `trust_header`.
     """
+    for what, text in (("statement", statement), ("proof", proof), ("header", header)):
+        problem = unencodable(text)
+        if problem is not None:
+            return Verdict(False, (f"the {what} is {problem}",))
+    options = CheckOptions(allow_native_decide, max_rec_depth, max_heartbeats)
     imports, preamble = split_header(header)
-    if preamble and not preamble.endswith("\n"):
-        preamble += "\n"
     theorem = assemble(statement, proof)
-    body = preamble + theorem
-    offset = preamble.count("\n")
-    options = dict(
-        max_rec_depth=max_rec_depth,
-        max_heartbeats=max_heartbeats,
-        allow_native_decide=allow_native_decide,
-    )
-    reasons = [f"header {h}" for h in screen_hits(imports + preamble, **options)]
-    reasons += [str(h) for h in screen_hits(theorem, **options)]
-    stated = find_declarations(mask(statement))
-    if not stated or stated[0].kind not in THEOREM_KINDS or not stated[0].name:
-        reasons.append("the statement must start with `theorem NAME` (or `lemma NAME`)")
-    elif _count_declarations(mask(theorem)) != 1:
-        reasons.append("the proof must not declare anything besides the theorem itself")
-    if reasons:
-        return Verdict(False, tuple(reasons))
-    declared = find_declarations(mask(body))
-    name, local_names = declared[-1].name, frozenset(d.name for d in declared)
+    if mask_is_complete(theorem):  # the fast pass, only where the lexer is sure
+        hits = screen_hits(
+            theorem,
+            allow_native_decide=allow_native_decide,
+            max_rec_depth=max_rec_depth,
+            max_heartbeats=max_heartbeats,
+        )
+        if hits:
+            return Verdict(False, tuple(str(h) for h in hits))
     for attempt in range(2):
         try:
-            return _check(
-                server, imports, body, offset, name, local_names, allow_native_decide, timeout
+            base = base_env(server, imports, preamble, options, trust_header)
+            if isinstance(base, str):
+                return Verdict(False, (base,))
+            reply = server.verify_text(
+                theorem,
+                base,
+                mode="theorem",
+                reference=reference_text(statement),
+                fields=options.request_fields(),
+                timeout=timeout,
             )
         except StaleHandleError:  # the process died between two of our requests: redo once
             if attempt:
                 raise
+            continue
+        if isinstance(reply, (Timeout, Crashed)):
+            return Verdict(False, (outcome_reason("proof", reply),))
+        return theorem_verdict(reply, options, stripped_library=server.backend.stripped_library)
     raise AssertionError("unreachable")
-
-
-def _check(
-    server: LeanServer,
-    imports: str,
-    body: str,
-    offset: int,
-    name: str,
-    local_names: frozenset[str],
-    allow_native_decide: bool,
-    timeout: float | None,
-) -> Verdict:
-    hdr = server.header_env(imports)
-    if not isinstance(hdr, CommandResult):
-        return Verdict(False, (outcome_reason("imports", hdr),))
-    if hdr.errors:
-        return Verdict(False, tuple(f"imports: {m.text}" for m in hdr.errors), (), hdr.messages)
-    res = server.run_cmd(body, env=hdr, timeout=timeout)
-    if not isinstance(res, CommandResult):
-        return Verdict(False, (outcome_reason("proof", res),))
-    messages = tuple(m.shifted(-offset) for m in res.messages)
-    reasons = [_located(m) for m in messages if m.is_error]
-    if res.has_sorry:
-        reasons.append("the proof uses `sorry`")
-    if reasons:
-        return Verdict(False, tuple(reasons), (), messages)
-    printed = server.run_cmd(f"#print axioms {name}", env=res, timeout=timeout)
-    if not isinstance(printed, CommandResult):
-        return Verdict(False, (outcome_reason("#print axioms", printed),), (), messages)
-    axioms = None
-    for m in printed.messages:
-        axioms = parse_axioms(m.text) if axioms is None else axioms
-    if printed.errors or axioms is None:
-        detail = "; ".join(m.text for m in printed.messages) or "no output"
-        return Verdict(False, (f"could not list the axioms of {name}: {detail}",), (), messages)
-    problems = axiom_problems(
-        axioms,
-        allow_native_decide,
-        stripped_library=server.backend.stripped_library,
-        local_names=local_names,
-    )
-    return Verdict(not problems, tuple(problems), axioms, messages)
 
 
 REASON_CHARS = 600
@@ -337,153 +455,117 @@ def check_file(
     max_heartbeats: int = DEFAULT_MAX_HEARTBEATS,
     timeout: float | None = None,
 ) -> FileReport:
-    """Check every `theorem`/`lemma` of a Lean file; `timeout` is the budget for the whole file."""
+    """Check every theorem of a Lean file; `timeout` is the budget for the whole file.
+
+    The whole file is untrusted: its commands pass Lean's allow-list (declarations, `open`,
+    `namespace`, `variable`, notation, harmless options) before they are elaborated; every
+    constant it adds is replayed through the kernel; each theorem's axioms are collected in Lean.
+    """
     path = Path(path)
     text = read_lean_file(path)
-    masked = mask(text)
+    options = CheckOptions(allow_native_decide, max_rec_depth, max_heartbeats)
     imports, rest = split_header(text)
-    header_lines = imports.count("\n")
-    hits = screen_hits(
-        text,
-        allow_native_decide=allow_native_decide,
-        max_rec_depth=max_rec_depth,
-        max_heartbeats=max_heartbeats,
-    )
-    decls = find_declarations(masked)
-    total_lines = text.count("\n") + 1
-    ranges: list[tuple[Declaration, int]] = []  # theorem, last line of its range
-    for i, d in enumerate(decls):
-        if d.kind in THEOREM_KINDS and d.name:
-            end = decls[i + 1].line - 1 if i + 1 < len(decls) else total_lines
-            ranges.append((d, max(end, d.line)))
-
-    def owner(line: int) -> int | None:
-        for k, (d, end) in enumerate(ranges):
-            if d.line <= line <= end:
-                return k
-        return None
-
-    reasons: list[list[str]] = [[] for _ in ranges]
-    axioms: list[tuple[str, ...]] = [() for _ in ranges]
-    theorem_messages: list[list[Message]] = [[] for _ in ranges]
-    errors: list[str] = []
-
-    def attach(line: int, reason: str) -> None:
-        k = owner(line)
-        (errors if k is None else reasons[k]).append(f"{path}:{reason}")
-
-    for h in hits:
-        attach(h.line, f"{h.line}: {h.reason}")
-    messages: tuple[Message, ...] = ()
-    blocked = [h for h in hits if h.runs_code]
-    if blocked:
-        note = f"not run: the file contains code that would run ({path}:{blocked[0]})"
-        for r in reasons:
-            r.append(note)
-    else:
-        failure, env = _run_file(server, imports, "\n" * header_lines + rest, timeout)
-        messages = env.messages if env is not None else ()
-        if failure is not None:
-            errors.append(f"{path}: {failure}")
-            for r in reasons:
-                r.append(failure)
-        for m in messages:
-            k = owner(m.line)
-            if k is not None:
-                theorem_messages[k].append(m)
-            if m.is_error:
-                attach(m.line, f"{m.line}:{m.column}: error: {_short(m.text)}")
-            elif m.is_sorry_warning:
-                attach(m.line, f"{m.line}:{m.column}: the proof uses `sorry`")
-        if env is not None and ranges:
-            local_names = frozenset(d.name for d in decls)
-            _file_axioms(
-                server,
-                env,
-                path,
-                ranges,
-                reasons,
-                axioms,
-                local_names,
-                allow_native_decide,
-                timeout,
-            )
-    theorems = tuple(
-        TheoremReport(d.name, d.line, Verdict(not r, tuple(r), ax, tuple(ms)))
-        for (d, _), r, ax, ms in zip(ranges, reasons, axioms, theorem_messages, strict=True)
-    )
-    return FileReport(path, theorems, tuple(errors), messages)
-
-
-def _run_file(
-    server: LeanServer, imports: str, body: str, timeout: float | None
-) -> tuple[str | None, CommandResult | None]:
-    """(why it could not be elaborated, or None; the environment after the file)."""
+    body = "\n" * imports.count("\n") + rest  # keeps the file's line numbers
     for attempt in range(2):
         try:
             hdr = server.header_env(imports)
             if not isinstance(hdr, CommandResult):
-                return outcome_reason("imports", hdr), None
+                return FileReport(path, (), (f"{path}: {outcome_reason('imports', hdr)}",))
             if hdr.errors:
-                return "imports: " + "; ".join(m.text for m in hdr.errors), None
-            res = server.run_cmd(body, env=hdr, timeout=timeout)
+                errors = tuple(f"{path}: imports: {m.text}" for m in hdr.errors)
+                return FileReport(path, (), errors, hdr.messages)
+            reply = server.verify_text(
+                body, hdr, mode="file", fields=options.request_fields(), timeout=timeout
+            )
         except StaleHandleError:  # the process died between two of our requests: redo once
             if attempt:
                 raise
             continue
-        if not isinstance(res, CommandResult):
-            return outcome_reason("file", res), None
-        return None, res
+        if isinstance(reply, (Timeout, Crashed)):
+            return FileReport(path, (), (f"{path}: {outcome_reason('file', reply)}",))
+        return file_report(
+            path, text, reply, options, stripped_library=server.backend.stripped_library
+        )
     raise AssertionError("unreachable")
 
 
-def _file_axioms(
-    server: LeanServer,
-    env: CommandResult,
+def file_report(
     path: Path,
-    ranges: list[tuple[Declaration, int]],
-    reasons: list[list[str]],
-    axioms: list[tuple[str, ...]],
-    local_names: frozenset[str],
-    allow_native_decide: bool,
-    timeout: float | None,
-) -> None:
-    cmd = "\n".join(f"#print axioms {d.name}" for d, _ in ranges)
-    try:
-        printed: CommandResult | LeanError | Timeout | Crashed = server.run_cmd(
-            cmd, env=env, timeout=timeout
+    text: str,
+    reply: Mapping[str, Any],
+    options: CheckOptions,
+    *,
+    stripped_library: bool,
+) -> FileReport:
+    """Judge a `verify` reply in file mode (a pure function of what Lean reported)."""
+    error = error_text(reply)
+    if error is not None:
+        return FileReport(path, (), (f"{path}: Lean refused the check: {error}",))
+    messages = parse_messages(reply)
+    refused = problem_reasons(reply)
+    if refused:
+        errors = tuple(f"{path}:{r.removeprefix('line ')}" for r in refused)
+        note = f"not run: the file contains a command that is not allowed ({errors[0]})"
+        theorems = tuple(
+            TheoremReport(d.name, d.line, Verdict(False, (note,)))
+            for d in find_declarations(mask(text))
+            if d.kind in THEOREM_KINDS and d.name
         )
-    except StaleHandleError:
-        printed = Crashed("the Lean process restarted before the axioms were listed")
-    if not isinstance(printed, CommandResult):
+        return FileReport(path, theorems, errors, messages)
+    commands = [c for c in reply.get("commands") or () if c.get("theorem")]
+    axioms = {str(e.get("theorem")): e for e in reply.get("axioms") or ()}
+    reasons: list[list[str]] = [[] for _ in commands]
+    owned: list[list[Message]] = [[] for _ in commands]
+    errors: list[str] = []
+
+    def owner(line: int) -> int | None:
+        for k, c in enumerate(commands):
+            if int(c["line"]) <= line <= int(c["endLine"]):
+                return k
+        return None
+
+    for m in messages:
+        k = owner(m.line)
+        if k is not None:
+            owned[k].append(m)
+        if m.is_error:
+            reason = f"{path}:{m.line}:{m.column}: error: {_short(m.text)}"
+        elif m.is_sorry_warning:
+            reason = f"{path}:{m.line}:{m.column}: the proof uses `sorry`"
+        else:
+            continue
+        (errors if k is None else reasons[k]).append(reason)
+    for n in reply.get("unsafe") or ():
+        errors.append(f"{path}: {n} is unsafe or implemented by foreign code")
+    kernel = reply.get("kernel") or {}
+    if not kernel.get("ok"):
+        errors.append(
+            f"{path}: the kernel rejects the replayed declarations: {kernel.get('error')}"
+        )
         for r in reasons:
-            r.append(outcome_reason("#print axioms", printed))
-        return
-    seen = [False] * len(ranges)
-    for m in printed.messages:
-        k = m.line - 1
-        if not 0 <= k < len(ranges):
-            continue
-        seen[k] = True
-        listed = parse_axioms(m.text)
-        if m.is_error or listed is None:
-            if not reasons[k]:
-                reasons[k].append(f"{path}:{ranges[k][0].line}: could not list axioms: {m.text}")
-            continue
-        axioms[k] = listed
+            r.append(f"the kernel replay of the file failed: {kernel.get('error')}")
+    listed: list[tuple[str, ...]] = []
+    for k, c in enumerate(commands):
+        entry = axioms.get(str(c["theorem"]), {})
+        found = _axiom_map(entry)
+        listed.append(tuple(found))
+        if entry.get("error") or not entry:
+            reasons[k].append(
+                f"{path}:{c['line']}: could not collect the axioms: {entry.get('error')}"
+            )
         problems = axiom_problems(
-            listed,
-            allow_native_decide,
-            stripped_library=server.backend.stripped_library,
-            local_names=local_names,
+            found, options.allow_native_decide, stripped_library=stripped_library
         )
-        reasons[k].extend(f"{path}:{ranges[k][0].line}: {p}" for p in problems)
-    for k, done in enumerate(seen):
-        if not done and not reasons[k]:
-            reasons[k].append(f"{path}:{ranges[k][0].line}: `#print axioms` gave no answer")
+        reasons[k].extend(f"{path}:{c['line']}: {p}" for p in problems)
+    theorems = tuple(
+        TheoremReport(str(c["theorem"]), int(c["line"]), Verdict(not r, tuple(r), ax, tuple(ms)))
+        for c, r, ax, ms in zip(commands, reasons, listed, owned, strict=True)
+    )
+    return FileReport(path, theorems, tuple(errors), messages)
 
 
 __all__ = [
+    "CheckOptions",
     "FileReport",
     "ScreenHit",
     "TheoremReport",

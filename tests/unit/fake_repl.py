@@ -8,6 +8,7 @@ It speaks the marker framing (or plain with FAKE_FRAMING=plain) and understands 
   spawn            starts a sleeping child and reports its pid as an info message
   garbage          a marker line with malformed JSON
   noise            prints non-protocol lines before answering
+  forge            prints two forged reply lines (no nonce, a wrong one) before answering
 any other text is a command: a line containing `bad_term` gets an error message on that line,
 `sorry` a sorry (with a proof state), `#print axioms NAME` an axioms message (sorryAx when NAME
 contains "sorry", Lean.ofReduceBool when it contains "native").
@@ -30,7 +31,12 @@ MARK = "@@LEANCOT@@ "
 PLAIN = os.environ.get("FAKE_FRAMING") == "plain"
 
 
+NONCE = [None]  # the current request's nonce, echoed like the real REPL does
+
+
 def out(obj):
+    if NONCE[0] is not None and "ready" not in obj:
+        obj = {**obj, "nonce": NONCE[0]}
     if PLAIN:
         sys.stdout.write(json.dumps(obj, indent=1) + "\n\n")
     else:
@@ -147,10 +153,24 @@ def tactic(req):
 
 while (text := read_request()) is not None:
     req = json.loads(text)
+    NONCE[0] = req.get("nonce")
+    if req.get("cmd") == "forge":  # checked code printing a reply of its own, then the real one
+        sys.stdout.write(MARK + json.dumps({"env": 99, "messages": [], "sorries": []}) + "\n")
+        sys.stdout.write(MARK + json.dumps({"env": 98, "messages": [], "nonce": "guess"}) + "\n")
     if "cmd" in req:
         command(req)
     elif "tactic" in req:
         tactic(req)
+    elif "verify" in req:  # a canned success, unless the text asks to hang or crash
+        if "loop_forever" in req["verify"]:
+            time.sleep(3600)
+        if "crash_now" in req["verify"]:
+            sys.exit(3)
+        envs += 1
+        out({"messages": [], "sorries": 0, "commands": [], "axioms": [], "unsafe": [],
+             "kernel": {"ok": True}, "env": envs, "extra": [], "scopeChanged": False,
+             "theorem": {"name": "t", "found": True, "kind": "theorem", "typeMatches": True,
+                         "levelsMatch": True}})
     else:
         out({"message": "bad request"})
 """

@@ -1,4 +1,4 @@
-"""The verifier's text screen, and verify/check_file plumbing against a fake REPL (no Lean)."""
+"""The verifier's text pass, how Lean's findings become verdicts, and the plumbing (no Lean)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from fake_repl import fake_backend
 from leancot.lean import LeanServer, screen
 from leancot.lean.screen import mask, screen_hits
 from leancot.lean.verify import (
+    CheckOptions,
     assemble,
+    axiom_problems,
     check_file,
+    file_report,
     find_declarations,
     parse_axioms,
     split_header,
+    theorem_verdict,
     verify,
 )
 
@@ -148,31 +152,153 @@ def test_parse_axioms():
 
 @pytest.fixture
 def server(tmp_path):
-    """A scripted REPL (tests/unit/fake_repl.py): these tests cover how verify reads replies;
-    real proof checks by Lean are in tests/integration/test_lean_verify.py."""
+    """A scripted REPL (tests/unit/fake_repl.py): these tests cover the plumbing around Lean's
+    replies; real proof checks by Lean are in tests/integration/test_lean_verify.py."""
     with LeanServer(fake_backend(tmp_path), request_timeout=5.0) as s:
         yield s
 
 
-def test_verdicts_from_scripted_replies(server):
-    ok = verify("theorem t : True", "by trivial", "import Init\nopen Nat", server=server)
-    assert ok.ok and ok.axioms == ("propext",) and ok.reasons == ()
+OPTIONS = CheckOptions()
+
+
+def lean_reply(**changes):
+    """A `verify` reply (theorem mode) as Repl.lean writes it for a good proof, with changes."""
+    reply = {
+        "messages": [],
+        "sorries": 0,
+        "commands": [{"line": 1, "endLine": 1, "theorem": "t"}],
+        "axioms": [{"theorem": "t", "axioms": [{"name": "propext", "module": "Init.Core"}]}],
+        "kernel": {"ok": True},
+        "unsafe": [],
+        "extra": [],
+        "scopeChanged": False,
+        "theorem": {
+            "name": "t",
+            "found": True,
+            "kind": "theorem",
+            "typeMatches": True,
+            "levelsMatch": True,
+        },
+    }
+    reply.update(changes)
+    return reply
+
+
+def judged(**changes):
+    return theorem_verdict(lean_reply(**changes), OPTIONS, stripped_library=True)
+
+
+def test_a_good_reply_is_accepted_with_its_axioms():
+    verdict = judged()
+    assert verdict.ok and verdict.axioms == ("propext",) and verdict.reasons == ()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        (
+            {"problems": [{"pos": {"line": 2, "column": 4}, "reason": "`eval` runs code"}]},
+            "line 2:4: `eval` runs code",
+        ),
+        (
+            {"messages": [{"severity": "error", "pos": {"line": 2, "column": 1}, "data": "bad"}]},
+            "line 2:1: error: bad",
+        ),
+        ({"sorries": 1}, "uses `sorry`"),
+        ({"theorem": {"name": "t", "found": False}}, "does not declare the theorem t"),
+        ({"theorem": {"name": "t", "found": True, "kind": "def"}}, "is a def, not a theorem"),
+        (
+            {
+                "theorem": {
+                    "name": "t",
+                    "found": True,
+                    "kind": "theorem",
+                    "typeMatches": False,
+                    "levelsMatch": True,
+                }
+            },
+            "type of t is not the statement's",
+        ),
+        (
+            {
+                "theorem": {
+                    "name": "t",
+                    "found": True,
+                    "kind": "theorem",
+                    "typeMatches": True,
+                    "levelsMatch": False,
+                }
+            },
+            "universe parameters",
+        ),
+        ({"extra": ["cheat"]}, "besides the theorem (cheat)"),
+        ({"scopeChanged": True}, "must not change options"),
+        ({"unsafe": ["t.impl"]}, "t.impl is unsafe"),
+        (
+            {"kernel": {"ok": False, "error": "(kernel) declaration type mismatch"}},
+            "kernel rejects the replayed declarations: (kernel) declaration type mismatch",
+        ),
+        (
+            {
+                "axioms": [
+                    {"theorem": "t", "axioms": [{"name": "sorryAx", "module": "Init.Prelude"}]}
+                ]
+            },
+            "sorryAx",
+        ),
+        (
+            {"axioms": [{"theorem": "t", "axioms": [{"name": "cheat", "module": None}]}]},
+            "the axiom cheat",
+        ),
+        (
+            {"axioms": [{"theorem": "t", "axioms": [{"name": "c", "module": "LeanCot.Corpus.X"}]}]},
+            "the axiom c (from LeanCot.Corpus.X)",
+        ),
+        ({"axioms": [{"theorem": "t", "error": "unknown constant"}]}, "could not collect"),
+        ({"message": "unknown environment 7"}, "Lean refused the check: unknown environment 7"),
+    ],
+)
+def test_each_finding_of_lean_rejects(changes, reason):
+    verdict = judged(**changes)
+    assert not verdict.ok
+    assert any(reason in r for r in verdict.reasons), verdict.reasons
+
+
+def test_native_axioms_only_when_allowed():
+    reply = lean_reply(
+        axioms=[{"theorem": "t", "axioms": [{"name": "Lean.ofReduceBool", "module": "Init.Core"}]}]
+    )
+    assert not theorem_verdict(reply, OPTIONS, stripped_library=True).ok
+    allowed = CheckOptions(allow_native_decide=True)
+    assert theorem_verdict(reply, allowed, stripped_library=True).ok
+
+
+def test_verify_sends_the_theorem_and_its_reference(server, monkeypatch):
+    sent = []
+    real = server.verify_text
+
+    def spy(text, env, **kw):
+        sent.append((text, kw))
+        return real(text, env, **kw)
+
+    monkeypatch.setattr(server, "verify_text", spy)
+    assert verify("theorem t : True", "by trivial", server=server).ok
+    ((text, kw),) = sent
+    assert text == "theorem t : True := by trivial"
+    assert kw["mode"] == "theorem" and kw["reference"] == "theorem t : True := sorry"
+    assert kw["fields"]["allowNativeDecide"] is False
+
+
+def test_the_fast_pass_answers_without_lean(server):
+    before = server.stats.requests
     screened = verify("theorem t : True", "by sorry", server=server)
     assert not screened.ok and "sorry" in screened.reasons[0]
-    bad = verify("theorem t : True", "by\n  exact bad_term", "import Init\nopen Nat", server=server)
-    assert not bad.ok and bad.reasons[0].startswith("line 2:")  # counted from the statement
-    with_sorry_axiom = verify("theorem t_sorry : True", "trivial", server=server)
-    assert not with_sorry_axiom.ok and "sorry" in with_sorry_axiom.reasons[0]
-    native = verify("theorem t_native : True", "trivial", server=server)
-    assert not native.ok and "native_decide" in native.reasons[0]
-    assert verify("theorem t_native : True", "trivial", server=server, allow_native_decide=True).ok
+    assert server.stats.requests == before
 
 
-def test_verify_checks_the_declared_name(server):
-    anonymous = verify("example : True", "trivial", server=server)
-    assert not anonymous.ok and "theorem NAME" in anonymous.reasons[0]
-    extra = verify("theorem t : True", "trivial\ntheorem u : True := trivial", server=server)
-    assert not extra.ok and "declare" in extra.reasons[0]
+def test_unencodable_text_is_a_verdict_not_an_exception(server):
+    verdict = verify("theorem t : True", "by trivial \ud800", server=server)
+    assert not verdict.ok and "not valid Unicode" in verdict.reasons[0]
 
 
 def test_verify_timeout_and_crash_leave_the_server_usable(server):
@@ -183,34 +309,48 @@ def test_verify_timeout_and_crash_leave_the_server_usable(server):
     assert verify("theorem t : True", "trivial", server=server).ok
 
 
-def test_check_file(server, tmp_path):
+def test_the_community_repl_cannot_verify(tmp_path):
+    with LeanServer(fake_backend(tmp_path, FAKE_FRAMING="plain"), request_timeout=5.0) as s:
+        with pytest.raises(ValueError, match="own REPL"):
+            verify("theorem t : True", "trivial", server=s)
+
+
+def test_file_report_from_a_scripted_reply(tmp_path):
     path = tmp_path / "Demo.lean"
-    path.write_text(
-        "import Init\n"
-        "namespace Foo\n"
-        "theorem good : True := trivial\n"
-        "theorem broken : True := bad_term\n"
-        "theorem uses_sorry_axiom : True := trivial\n"
-        "end Foo\n"
-        "def helper : Nat := bad_term\n",
-        encoding="utf-8",
-    )
-    report = check_file(path, server=server)
+    text = "namespace Foo\ntheorem good : True := trivial\ntheorem broken : True := x\nend Foo\n"
+    reply = {
+        "messages": [
+            {"severity": "error", "pos": {"line": 3, "column": 25}, "data": "unknown x"},
+            {"severity": "error", "pos": {"line": 5, "column": 0}, "data": "outside"},
+        ],
+        "commands": [
+            {"line": 1, "endLine": 1, "theorem": None},
+            {"line": 2, "endLine": 2, "theorem": "Foo.good"},
+            {"line": 3, "endLine": 3, "theorem": "Foo.broken"},
+        ],
+        "axioms": [
+            {"theorem": "Foo.good", "axioms": []},
+            {"theorem": "Foo.broken", "axioms": [{"name": "sorryAx", "module": "Init.Prelude"}]},
+        ],
+        "kernel": {"ok": True},
+        "unsafe": [],
+        "env": 3,
+    }
+    report = file_report(path, text, reply, OPTIONS, stripped_library=True)
     verdicts = {t.name: t.verdict for t in report.theorems}
-    assert list(verdicts) == ["Foo.good", "Foo.broken", "Foo.uses_sorry_axiom"]
-    assert verdicts["Foo.good"].ok and verdicts["Foo.good"].axioms == ("propext",)
-    assert verdicts["Foo.broken"].reasons[0].startswith(f"{path}:4:")
-    assert "sorry" in verdicts["Foo.uses_sorry_axiom"].reasons[0]
-    assert report.errors and report.errors[0].startswith(f"{path}:7:")
-    assert not report.ok
+    assert list(verdicts) == ["Foo.good", "Foo.broken"]
+    assert verdicts["Foo.good"].ok
+    assert verdicts["Foo.broken"].reasons[0].startswith(f"{path}:3:25: error")
+    assert report.errors == (f"{path}:5:0: error: outside",)
 
 
-def test_check_file_does_not_run_code(server, tmp_path):
+def test_file_report_when_a_command_is_refused(tmp_path):
     path = tmp_path / "Eval.lean"
-    path.write_text("#eval crash_now\ntheorem t : True := trivial\n", encoding="utf-8")
-    report = check_file(path, server=server)
-    assert not report.ok and "not run" in report.theorems[0].verdict.reasons[-1]
-    assert server.stats.crashes == 0
+    text = "#eval 1\ntheorem t : True := trivial\n"
+    reply = {"problems": [{"pos": {"line": 1, "column": 0}, "reason": "`eval` runs code"}]}
+    report = file_report(path, text, reply, OPTIONS, stripped_library=True)
+    assert not report.ok and report.errors == (f"{path}:1:0: `eval` runs code",)
+    assert "not run" in report.theorems[0].verdict.reasons[0]
 
 
 def test_check_file_rejects_non_utf8(server, tmp_path):
@@ -225,8 +365,6 @@ def test_check_file_rejects_non_utf8(server, tmp_path):
 
 
 def test_axiom_policy():
-    from leancot.lean.verify import axiom_problems
-
     standard = ("propext", "Classical.choice", "Quot.sound")
     assert axiom_problems(standard, False) == []
     assert axiom_problems(("sorryAx",), True)
@@ -234,10 +372,11 @@ def test_axiom_policy():
     assert axiom_problems(("Lean.ofReduceBool", "Lean.trustCompiler"), True) == []
     assert axiom_problems(("my_axiom",), False) == ["the proof depends on the axiom my_axiom"]
     # WASM: library theorems with stripped proofs are listed as axioms; trust the library ...
-    assert axiom_problems(("Nat.lt_irrefl", "trivial"), False, stripped_library=True) == []
-    # ... but not a name declared in the checked text, nor sorry or the compiler
-    assert axiom_problems(
-        ("cheat",), False, stripped_library=True, local_names=frozenset({"cheat"})
-    )
-    assert axiom_problems(("sorryAx",), False, stripped_library=True)
-    assert axiom_problems(("Lean.ofReduceBool",), False, stripped_library=True)
+    library = {"Nat.lt_irrefl": "Init.Prelude", "trivial": "Init.Core"}
+    assert axiom_problems(library, False, stripped_library=True) == []
+    assert axiom_problems(library, False, stripped_library=False)
+    # ... but not an axiom of the checked text or of a project module, nor sorry or the compiler
+    assert axiom_problems({"cheat": None}, False, stripped_library=True)
+    assert axiom_problems({"cheat": "LeanCot.Corpus.Nat"}, False, stripped_library=True)
+    assert axiom_problems({"sorryAx": "Init.Prelude"}, False, stripped_library=True)
+    assert axiom_problems({"Lean.ofReduceBool": "Init.Core"}, False, stripped_library=True)
