@@ -19,6 +19,7 @@ from leancot.lean.protocol import FRAMINGS, Framing
 
 REPL_FILES = (Path("LeanCot") / "Repl.lean",)
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"  # read by the patched lean.js (see wasm_patch.py)
+SANDBOX_ENV = "LEANCOT_WASM_SANDBOX"  # likewise: the private writable directory of one process
 STACK_ENV = "LEANCOT_WASM_STACK_MB"
 DEFAULT_NODE_STACK_KB = 65500
 DEFAULT_WASM_STACK_MB = 512  # with the Node flag, lets deep recursion pass (measured)
@@ -38,6 +39,9 @@ class Backend:
     # The library's .olean files carry only their public part (the embedded WASM Lean), so
     # `#print axioms` lists library theorems whose proofs were stripped as if they were axioms.
     stripped_library: bool = False
+    # When set, each started process gets a fresh private temporary directory (its cwd, removed
+    # when the process is killed), passed to it in this environment variable.
+    private_dir_env: str | None = None
 
     def __post_init__(self) -> None:
         if not self.argv:
@@ -104,6 +108,7 @@ def wasm_backend(
     project_dir: Path | str | None = None,
     mounts: Sequence[Path | str] = (),
     *,
+    sandbox: bool = True,
     node_stack_kb: int = DEFAULT_NODE_STACK_KB,
     wasm_stack_mb: int | None = DEFAULT_WASM_STACK_MB,
     threads: int = DEFAULT_WASM_THREADS,
@@ -114,8 +119,13 @@ def wasm_backend(
     one request at a time, and every extra wasm thread keeps its own heap (measured: the REPL's
     start-up peak is 2.1 GB with Lean's default thread count, 1.35 GB with one).
 
-    The WASM file system sees only mounted host directories, so the project, the working
-    directory, the temp dir, the core library and the cache are mounted besides `mounts`.
+    The WASM file system sees only the host directories the patched glue mounts. With `sandbox`
+    (the default; required for untrusted text) each process gets a fresh private temporary
+    directory, its only writable host directory (its cwd, and `/tmp` inside Lean; removed when the
+    process dies), and the project, the core library, the install directory and `mounts` are
+    mounted read-only; host `/home`, `/tmp`, the working directory and the system temp dir are not
+    mounted. `sandbox=False` is for trusted work only: the glue then mounts host `/home` and `/tmp`
+    read-write, plus the working directory, the temp dir and all of the above, also read-write.
     """
     if install is None:
         from leancot.lean.install import find_installation
@@ -125,7 +135,11 @@ def wasm_backend(
     repl = project / repl_file(project)
     lib_dir = Path(install.lib_dir)
     cache_dir = getattr(install, "cache_dir", None) or getattr(install, "root", None)
-    mounted = _unique([project, Path.cwd(), tempfile.gettempdir(), lib_dir, cache_dir, *mounts])
+    if sandbox:
+        mounted = _unique([project, lib_dir, cache_dir, *mounts])
+    else:
+        cwd = [Path.cwd(), tempfile.gettempdir()]
+        mounted = _unique([project, *cwd, lib_dir, cache_dir, *mounts])
     lean_path = [str(lib_dir), *project_lean_path(project)]
     env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted)}
     if wasm_stack_mb is not None:
@@ -138,10 +152,12 @@ def wasm_backend(
         "wasm",
         tuple(argv),
         tuple(env.items()),
-        Path(tempfile.gettempdir()),  # the WASM runtime leaves default.profraw in its cwd
+        # The WASM runtime leaves default.profraw in its cwd: the private dir, or the temp dir.
+        None if sandbox else Path(tempfile.gettempdir()),
         "marker",
         startup_timeout,
         stripped_library=True,
+        private_dir_env=SANDBOX_ENV if sandbox else None,
     )
 
 

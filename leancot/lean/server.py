@@ -14,14 +14,18 @@ import os
 import queue
 import re
 import secrets
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import psutil
@@ -96,6 +100,33 @@ def kill_tree(popen: subprocess.Popen[bytes]) -> None:
         logger.warning("Lean process %d did not exit after SIGKILL", popen.pid)
 
 
+GUARD_SCRIPT = Path(__file__).with_name("guard.py")
+PRIVATE_DIR_PREFIX = "leancot-lean-"
+
+
+def guarded_argv(argv: tuple[str, ...] | list[str], cleanup: str | None = None) -> list[str]:
+    """`argv` behind guard.py, which kills the process group when this Python process dies (even
+    by SIGKILL) and passes the child's exit status through; `cleanup` is removed when it ends."""
+    if not sys.executable:  # an embedded interpreter: nothing to run the guard with
+        return list(argv)
+    extra = ["--cleanup", cleanup] if cleanup else []
+    guard = [sys.executable, "-I", "-S", str(GUARD_SCRIPT), "--parent", str(os.getpid())]
+    return [*guard, *extra, "--", *argv]
+
+
+def _is_executable(program: str, cwd: Path | None, search_path: str | None) -> bool:
+    """Whether `program` names an executable, as the child (in `cwd`, with PATH) would see it."""
+    if os.sep in program and not os.path.isabs(program) and cwd is not None:
+        program = os.path.join(cwd, program)
+    return shutil.which(program, path=search_path) is not None
+
+
+def _release(popen: subprocess.Popen[bytes], private_dir: str | None) -> None:
+    kill_tree(popen)
+    if private_dir is not None:
+        shutil.rmtree(private_dir, ignore_errors=True)
+
+
 WASM_RECYCLE_GB = 2.8  # default recycle threshold of embedded-Lean processes (RSS, whole tree)
 FATAL_STDERR = re.compile(
     r"INTERNAL PANIC|RangeError|Maximum call stack|out of memory|Aborted\(|Error:|^Node\.js v"
@@ -103,22 +134,38 @@ FATAL_STDERR = re.compile(
 
 
 class _Process:
-    """A running REPL with a stdout reader, a stderr drain and a stdin writer thread."""
+    """A running REPL with a stdout reader, a stderr drain and a stdin writer thread.
+
+    The command runs behind guard.py in a new session: `pid` is the guard's, the root of the
+    process tree (its process group), whose exit status is the REPL's. A backend with
+    `private_dir_env` gets a fresh private directory (`private_dir`, the cwd), removed on `kill`.
+    """
 
     def __init__(self, backend: Backend) -> None:
+        env = backend.process_env()
+        cwd = backend.cwd
+        if not _is_executable(backend.argv[0], cwd, env.get("PATH")):
+            raise LeanStartupError(f"cannot start {backend.argv[0]!r}: no such executable")
+        self.private_dir: str | None = None
+        if backend.private_dir_env is not None:
+            self.private_dir = os.path.realpath(tempfile.mkdtemp(prefix=PRIVATE_DIR_PREFIX))
+            env[backend.private_dir_env] = self.private_dir
+            cwd = Path(self.private_dir)
         try:
             self.popen = subprocess.Popen(
-                backend.argv,
+                guarded_argv(backend.argv, self.private_dir),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                cwd=backend.cwd,
-                env=backend.process_env(),
+                cwd=cwd,
+                env=env,
                 start_new_session=True,
             )
         except OSError as e:
+            if self.private_dir is not None:
+                shutil.rmtree(self.private_dir, ignore_errors=True)
             raise LeanStartupError(f"cannot start {backend.argv[0]!r}: {e}") from e
-        self._finalizer = weakref.finalize(self, kill_tree, self.popen)
+        self._finalizer = weakref.finalize(self, _release, self.popen, self.private_dir)
         self.pid = self.popen.pid
         self.responses: queue.Queue[Any] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
@@ -224,8 +271,7 @@ class _Process:
         if self._killed:
             return
         self._killed = True
-        kill_tree(self.popen)
-        self._finalizer.detach()
+        self._finalizer()  # kill_tree, then remove the private directory
         self._outbox.put(None)
         for t in self._threads:
             t.join(timeout=2)

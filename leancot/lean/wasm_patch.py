@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 
 KNOWN_LEAN_JS_SHA256 = "0baaafd5d088d288ec44ff57d5ced4146e95ff6ba975c19787fcfcd26f89f87d"
-PATCH_VERSION = 3
+PATCH_VERSION = 4
 PATCH_MARKER = f"/*leancot-patch v{PATCH_VERSION}*/"
 
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"
+SANDBOX_ENV = "LEANCOT_WASM_SANDBOX"
 STACK_ENV = "LEANCOT_WASM_STACK_MB"
 
 
@@ -86,14 +87,46 @@ TTY_READ = Edit(
     "break}",
 )
 
-# 7. Mount the host directories leancot uses (cache, project, temp) besides /home and /tmp.
+# 7. Mounts. Without LEANCOT_WASM_SANDBOX (trusted work only): host /home and /tmp plus every dir
+# in LEANCOT_WASM_MOUNTS, all read-write, as shipped. With LEANCOT_WASM_SANDBOX=<dir>: no /home, no
+# host /tmp; <dir> is mounted writable at /tmp and at its own path (the process cwd), every
+# LEANCOT_WASM_MOUNTS dir is mounted READ-ONLY at its own path, and NODEFS refuses every change to a
+# host path outside <dir> with EROFS (69 in this glue) and every symlink with EPERM (63): a link in
+# <dir> could point at host files, and NODEFS's host calls (truncate, chmod, open) follow links.
+# Read-only mounts equal to or above /tmp, or inside <dir>, are skipped. Mount points under /tmp
+# are created inside <dir>. (No "};" in this code: `debug_prints_to_stderr` ends the ASM_CONSTS
+# block at the first one.)
+_SANDBOX_JS = (
+    "var leancotCwd;{let env=process.env,sb=env." + SANDBOX_ENV + ","
+    'under=(p,d)=>p===d||p.startsWith(d+"/"),'
+    "mnt=p=>{FS.mkdirTree(p);FS.mount(NODEFS,{root:p},p)},"
+    "extra=(env." + MOUNTS_ENV + '||"").split(":").map(p=>p.replace(/\\/+$/,""))'
+    '.filter(p=>p.startsWith("/"));'
+    'if(!sb){FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");'
+    'let done=["/home","/tmp"];for(let p of extra)if(!done.some(d=>under(p,d))){mnt(p);'
+    "done.push(p)}}"
+    'else{sb=sb.replace(/\\/+$/,"");'
+    "let fail=e=>{throw new FS.ErrnoError(e)},"
+    "ro=n=>under(NODEFS.realPath(n),sb)||fail(69),"
+    "attr=(n,a)=>[a.size,a.mode,a.atime,a.mtime].every(v=>v===undefined)||ro(n),"
+    "wrap=(o,k,check)=>{let f=o[k];o[k]=function(...a){check(...a);return f.apply(this,a)}},"
+    "N=NODEFS.node_ops,S=NODEFS.stream_ops;"
+    'wrap(N,"mknod",p=>ro(p));wrap(N,"rename",(n,d)=>ro(n)&&ro(d));wrap(N,"unlink",p=>ro(p));'
+    'wrap(N,"rmdir",p=>ro(p));wrap(N,"setattr",attr);N.symlink=()=>fail(63);'
+    # write access, O_CREAT, O_TRUNC, O_APPEND: 3|64|512|1024
+    'wrap(S,"open",s=>(s.flags&1603)===0||ro(s.node));wrap(S,"write",s=>ro(s.node));'
+    'wrap(S,"setattr",(s,a)=>attr(s.node,a));'
+    'FS.mount(NODEFS,{root:sb},"/tmp");let done=[];'
+    "for(let p of extra.sort((a,b)=>a.length-b.length))"
+    'if(!under(p,sb)&&!under("/tmp",p)&&!done.some(d=>under(p,d))){mnt(p);done.push(p)}'
+    'if(sb!=="/tmp")mnt(sb);leancotCwd=sb}}'
+    "var cwd=leancotCwd??process.cwd();"
+)
 MOUNTS = Edit(
     "mounts",
-    'FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");',
     'FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");'
-    '{let done=["/home","/tmp"];for(let p of (process.env.' + MOUNTS_ENV + '||"").split(":"))'
-    '{p=p.replace(/\\/+$/,"");if(!p.startsWith("/")||done.some(d=>p===d||p.startsWith(d+"/")))'
-    "continue;FS.mkdirTree(p);FS.mount(NODEFS,{root:p},p);done.push(p)}}",
+    "var cwd=process.cwd();",
+    _SANDBOX_JS,
 )
 
 # 6. Optional larger stack for worker threads, so deep recursion can pass instead of crashing.

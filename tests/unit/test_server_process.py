@@ -240,7 +240,7 @@ def test_pool_map_preserves_order(tmp_path):
 def test_wasm_backend_command_line(tmp_path, monkeypatch):
     import types
 
-    from leancot.lean.backends import MOUNTS_ENV, wasm_backend
+    from leancot.lean.backends import MOUNTS_ENV, SANDBOX_ENV, wasm_backend
 
     project = tmp_path / "proj"
     (project / "LeanCot").mkdir(parents=True)
@@ -267,13 +267,47 @@ def test_wasm_backend_command_line(tmp_path, monkeypatch):
         str(cache / "lib"),
         str(project.resolve() / ".lake" / "build" / "lib" / "lean"),
     ]
-    mounts = env[MOUNTS_ENV].split(":")
-    assert str(project.resolve()) in mounts and str(tmp_path / "extra") in mounts
-    assert str(cache / "lib") in mounts and str(tmp_path) in mounts  # cwd
-    assert len(mounts) == len(set(mounts))
-    assert backend.cwd == Path(tempfile.gettempdir()) and backend.framing == "marker"
+    # The sandbox (default): only these, all read-only; not the cwd, not the system temp dir.
+    assert env[MOUNTS_ENV].split(":") == [
+        str(project.resolve()),
+        str(cache / "lib"),
+        str(cache),
+        str(tmp_path / "extra"),
+    ]
+    assert backend.private_dir_env == SANDBOX_ENV and SANDBOX_ENV not in env
+    assert backend.cwd is None and backend.framing == "marker"
     assert backend.stripped_library
     assert backend.process_env({"PATH": "/bin"})["LEAN_PATH"] == env["LEAN_PATH"]
+    trusted = wasm_backend(install, project, mounts=[tmp_path / "extra"], sandbox=False)
+    mounts = dict(trusted.env)[MOUNTS_ENV].split(":")
+    assert str(project.resolve()) in mounts and str(tmp_path / "extra") in mounts
+    assert str(cache / "lib") in mounts and str(tmp_path) in mounts  # cwd
+    assert str(Path(tempfile.gettempdir()).resolve()) in mounts
+    assert len(mounts) == len(set(mounts))
+    assert trusted.cwd == Path(tempfile.gettempdir()) and trusted.private_dir_env is None
+
+
+def test_backend_env_names_match_the_glue():
+    from leancot.lean import backends, wasm_patch
+
+    assert backends.MOUNTS_ENV == wasm_patch.MOUNTS_ENV
+    assert backends.SANDBOX_ENV == wasm_patch.SANDBOX_ENV
+    assert backends.STACK_ENV == wasm_patch.STACK_ENV
+
+
+def test_private_dir_per_process(tmp_path):
+    import dataclasses
+
+    backend = dataclasses.replace(fake_backend(tmp_path), private_dir_env="FAKE_PRIVATE_DIR")
+    with LeanServer(backend, request_timeout=5.0) as server:
+        first = server._proc.private_dir
+        repl = psutil.Process(server.pid).children()[0]  # the REPL behind the guard
+        assert repl.cwd() == first and repl.environ()["FAKE_PRIVATE_DIR"] == first
+        assert Path(first).name.startswith("leancot-lean-") and Path(first).is_dir()
+        assert isinstance(server.run_cmd("exit 3"), Crashed)  # restarts: a fresh directory
+        second = server._proc.private_dir
+        assert second != first and Path(second).is_dir() and not Path(first).exists()
+    assert not Path(second).exists()
 
 
 def test_native_and_repl_backends(tmp_path, monkeypatch):
