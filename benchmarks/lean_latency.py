@@ -10,7 +10,8 @@ one; it cannot exceed the cores that are free). `one_shot_s` is the median time 
 the same proofs with a fresh `node lean.js FILE.lean` process per file.
 
 With --json, stdout is exactly one JSON object (ready_s, cmd_median_ms, tactic_median_ms,
-tactic_p90_ms, theorems, tactics, pool2_speedup, one_shot_s, one_shot_ratio, rss_gb); notes go to
+tactic_p90_ms, theorems, tactics, pool2_speedup, one_shot_s, one_shot_ratio, rss_gb,
+verify_median_ms, textual_check_median_ms, verify_overhead); notes go to
 stderr. At most two Lean processes run at a time.
 """
 
@@ -39,6 +40,7 @@ from leancot.lean import (
 )
 from leancot.lean.paths import project_dir
 from leancot.lean.screen import mask
+from leancot.lean.verify import assemble, verify
 
 CORPUS = Path("LeanCot") / "Corpus"
 
@@ -210,6 +212,44 @@ def one_shot_seconds(backend: Backend, chunk: Chunk, workdir: Path) -> tuple[flo
 # --- the benchmark -------------------------------------------------------------------------------
 
 
+def verify_samples(corpus: dict[str, list[Chunk]], count: int) -> list[tuple[str, str, str]]:
+    """(statement, proof, header) of `count` theorems spread over the corpus; the header is the
+    file's text before the theorem, as the prover's bundled benchmark gives it."""
+    found = []
+    for chunks in corpus.values():
+        before: list[str] = []
+        for chunk in chunks:
+            if chunk.statement is not None and chunk.tactics:
+                at = chunk.text.index(chunk.statement) + len(chunk.statement)
+                found.append((chunk.statement, chunk.text[at:], "\n".join(before)))
+            before.append(chunk.text)
+    step = max(1, len(found) // count)
+    return found[::step][:count]
+
+
+def time_verify(
+    server: LeanServer, samples: list[tuple[str, str, str]]
+) -> tuple[list[float], list[float], list[str]]:
+    """Per proof: `verify` (Lean's allow-list, type check, axioms, kernel replay) and, in the same
+    run, the check it replaced (the header and theorem as one command, then `#print axioms`)."""
+    checked, textual, failures = [], [], []
+    base = server.header_env("")
+    assert isinstance(base, CommandResult), base
+    for statement, proof, header in samples:
+        started = time.perf_counter()
+        verdict = verify(statement, proof, header, server=server)
+        checked.append(time.perf_counter() - started)
+        if not verdict.ok:
+            failures.append(f"{statement[:60]}: {verdict.reasons[:1]}")
+        started = time.perf_counter()
+        body = (header + "\n" if header else "") + assemble(statement, proof)
+        result = server.run_cmd(body, env=base)
+        if isinstance(result, CommandResult):
+            server.run_cmd(f"#print axioms {statement.split()[1]}", env=result)
+        textual.append(time.perf_counter() - started)
+    return checked, textual, failures
+
+
 def run(
     *, one_shot_samples: int = 3, max_theorems: int | None = None, log=print
 ) -> tuple[dict[str, float | int], dict[str, object]]:
@@ -253,8 +293,12 @@ def run(
             alone = server.run_cmd(chunk.text, env=base)
             if isinstance(alone, CommandResult) and alone.ok and not alone.has_sorry:
                 standalone.append((chunk, time.perf_counter() - t))
+        samples = verify_samples(corpus, 30)
+        log(f"verifying {len(samples)} proofs with their file context as header ...")
+        verify_s, textual_s, verify_failed = time_verify(server, samples)
         rss_single = server.stats.peak_rss_gb
     notes.update(replay_failures=replay.failures, stepwise_failures=failed, single_server_s=one_s)
+    notes.update(verify_failures=verify_failed)
 
     log("starting a pool of two servers ...")
     envs: dict[int, dict[str, CommandResult]] = {}
@@ -315,6 +359,9 @@ def run(
         "one_shot_s": round(one_shot_s, 2),
         "one_shot_ratio": round(one_shot_s / cmd_median, 1),
         "rss_gb": round(max(rss_single, rss_pool), 3),
+        "verify_median_ms": round(1000 * statistics.median(verify_s), 2),
+        "textual_check_median_ms": round(1000 * statistics.median(textual_s), 2),
+        "verify_overhead": round(statistics.median(verify_s) / statistics.median(textual_s), 3),
     }
     return numbers, notes
 
@@ -324,6 +371,7 @@ TARGETS = {
     "tactic_median_ms": ("<=", 15),
     "one_shot_ratio": (">=", 200),
     "rss_gb": ("<=", 2.5),
+    "verify_overhead": ("<=", 1.5),
 }
 UNITS = {
     "ready_s": "s, process start to the first answer",
@@ -336,6 +384,9 @@ UNITS = {
     "one_shot_s": "s, fresh `node lean.js FILE.lean` per proof",
     "one_shot_ratio": "one-shot over the REPL's median per proof",
     "rss_gb": "GiB, peak per server",
+    "verify_median_ms": "ms, `verify` of one proof with its file as header",
+    "textual_check_median_ms": "ms, the same as one command + `#print axioms`",
+    "verify_overhead": "verify over the textual check it replaced",
 }
 
 
@@ -355,7 +406,13 @@ def table(numbers: dict[str, float | int], notes: dict[str, object]) -> str:
         f"(peak RSS: {notes.get('rss_gb_single')} GiB alone, {notes.get('rss_gb_pool')} GiB "
         "in the pool)"
     )
-    for key in ("replay_failures", "stepwise_failures", "pool_failures", "one_shot_problems"):
+    for key in (
+        "replay_failures",
+        "stepwise_failures",
+        "pool_failures",
+        "one_shot_problems",
+        "verify_failures",
+    ):
         for line in notes.get(key, []) or []:  # type: ignore[union-attr]
             rows.append(f"! {key}: {line}")
     return "\n".join(rows)
@@ -381,7 +438,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(json.dumps(notes))
     else:
         print(table(numbers, notes))
-    failures = sum(len(notes.get(k) or []) for k in ("stepwise_failures", "pool_failures"))  # type: ignore[arg-type]
+    failures = sum(
+        len(notes.get(k) or [])  # type: ignore[arg-type]
+        for k in ("stepwise_failures", "pool_failures", "verify_failures")
+    )
     return 1 if failures else 0
 
 

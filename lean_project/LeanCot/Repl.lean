@@ -634,11 +634,10 @@ where
     | _ => false
 
 
-/-- A command of the text: where it is and the constants it added. -/
+/-- A command of the text: where it is and the theorem it declared. -/
 structure CommandAt where
   line : Nat
   endLine : Nat
-  added : Array Name
   theorem? : Option Name
 
 structure Screened where
@@ -693,7 +692,6 @@ partial def elabScreened (lim : Limits) (inputCtx : Parser.InputContext)
     let here : CommandAt := {
       line := (fm.toPosition (cmd.getPos?.getD ps.pos)).line,
       endLine := (fm.toPosition (cmd.getTailPos?.getD ps'.pos)).line,
-      added := newConstants cs.env cs'.env
       theorem? := match declaredTheorem cs cmd with
         | some n => if cs'.env.contains n then some n else none
         | none => none }
@@ -738,6 +736,29 @@ def sameScope (a b : Command.State) : Bool :=
       listLength x.opts.entries == listLength y.opts.entries
   | _, _ => false
 
+/-- Some proper prefix of `n` is a constant of `env`. -/
+def extendsOldAux (env : Environment) : Name → Bool
+  | .str p _ => env.contains p || extendsOldAux env p
+  | .num p _ => env.contains p || extendsOldAux env p
+  | .anonymous => false
+
+/-- `X` for a private name `_private.M.0.X` (the module part `M` may be empty). -/
+def unprivate (n : Name) : Name :=
+  match n.components with
+  | .str .anonymous "_private" :: rest => rebuild (afterZero rest) .anonymous
+  | _ => n
+where
+  afterZero : List Name → List Name
+    | [] => []
+    | .num .anonymous 0 :: rest => rest
+    | _ :: rest => afterZero rest
+  rebuild : List Name → Name → Name
+    | [], acc => acc
+    | c :: cs, acc => rebuild cs (acc ++ c)
+
+def extendsOld (env : Environment) (n : Name) : Bool :=
+  extendsOldAux env n || extendsOldAux env (unprivate n)
+
 def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String) (envId : Nat)
     (lim : Limits) : IO Json := do
   let s ← st.get
@@ -778,7 +799,14 @@ def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String
     ("unsafe", namesJson unsafeNames)]
   match expected with
   | some ci =>
-    let extra := arrFold (fun acc n => if namePrefix ci.name n then acc else acc.push n) added 0 #[]
+    -- besides the theorem's own auxiliaries, Lean may realize equation lemmas and matchers of
+    -- constants that existed before (`f.eq_1` when a proof unfolds `f`); never an axiom
+    let extra := arrFold (fun acc n =>
+      let isAxiom := match env.find? n with
+        | some (.axiomInfo _) => true
+        | _ => false
+      if !isAxiom && (namePrefix ci.name n || extendsOld base.env n) then acc else acc.push n)
+      added 0 #[]
     let info := match env.find? ci.name with
       | some got => Json.mkObj [("name", Json.str (nameText ci.name)), ("found", Json.bool true),
           ("kind", Json.str (constKind got)), ("typeMatches", Json.bool (got.type == ci.type)),
