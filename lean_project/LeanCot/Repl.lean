@@ -326,6 +326,8 @@ structure Limits where
   maxHeartbeats : Nat := 1000000
   maxRecDepth : Nat := 10000
   allowNative : Bool := false
+  /-- The reference statement is checked too, with its own `sorry` allowed. -/
+  allowSorry : Bool := false
 
 def lastComponent : Name → String
   | .str _ s => s
@@ -368,15 +370,21 @@ def allowedAttributes : List String :=
    "cases_eliminator", "refl", "symm", "trans", "congr", "grind", "gcongr", "mono", "nolint",
    "simps", "deprecated", "match_pattern", "inherit_doc", "local", "scoped", "expose"]
 
+/-- The number a numeral's text spells (`400_000` too), if it is one. -/
+def digitsValue : List Char → Nat → Bool → Option Nat
+  | [], acc, seen => if seen then some acc else none
+  | c :: cs, acc, seen =>
+    if c == '_' then digitsValue cs acc seen
+    else if '0' ≤ c && c ≤ '9' then digitsValue cs (10 * acc + (c.toNat - '0'.toNat)) true
+    else none
+
 /-- Options that change only printing, tracing, linting or elaboration limits (bounded). -/
 def optionProblem (lim : Limits) (name : Name) (value : Syntax) : Option String :=
   let text := nameText name
   let root := match name.components with
     | r :: _ => nameText r
     | [] => ""
-  let number := match value.isNatLit? with
-    | some v => some v
-    | none => value[0].isNatLit?
+  let number := digitsValue (syntaxWord value).toList 0 false
   let bounded (bound : Nat) : Option String := match number with
     | none => some s!"`set_option {text}` needs a number"
     | some 0 => some s!"`set_option {text} 0` (no limit) is not allowed"
@@ -403,7 +411,7 @@ partial def syntaxProblems (lim : Limits) (stx : Syntax) (acc : Array (Syntax ×
     let acc :=
       if strIn codeKinds last then acc.push (stx, s!"`{syntaxWord stx}` runs code or is unsafe")
       -- in a file, `sorry` and `native_decide` fail only their theorem (through its axioms)
-      else if lim.mode == .theorem && (k == ``Lean.Parser.Term.sorry ||
+      else if lim.mode == .theorem && !lim.allowSorry && (k == ``Lean.Parser.Term.sorry ||
           k == ``Lean.Parser.Tactic.tacticSorry || k == ``Lean.Parser.Tactic.tacticAdmit) then
         acc.push (stx, "`sorry` is not a proof")
       else if lim.mode == .theorem && !lim.allowNative && k == ``Lean.Parser.Tactic.nativeDecide then
@@ -414,7 +422,9 @@ partial def syntaxProblems (lim : Limits) (stx : Syntax) (acc : Array (Syntax ×
         acc.push (stx, "`native` evaluation trusts the compiler")
       else if k == ``Lean.Parser.Command.set_option || k == ``Lean.Parser.Term.set_option ||
           k == ``Lean.Parser.Tactic.set_option then
-        match optionProblem lim stx[1].getId stx[2] with
+        -- the value follows the name (after an empty node in the tactic and term forms)
+        let value := if stx[2].getNumArgs == 0 && stx[2].isOfKind nullKind then stx[3] else stx[2]
+        match optionProblem lim stx[1].getId value with
         | some p => acc.push (stx, p)
         | none => acc
       else if k == ``Lean.Parser.Term.attrInstance then
@@ -703,14 +713,21 @@ def findReference : List ((Nat × String) × ConstantInfo) → Nat → String �
     if i == envId && t == text then some ci else findReference rest envId text
 
 /-- The theorem a reference statement declares, elaborated alone in `base` (cached). -/
-def referenceTheorem (st : IO.Ref State) (envId : Nat) (base : Command.State) (text : String) :
+def referenceTheorem (st : IO.Ref State) (envId : Nat) (base : Command.State) (text : String)
+    (lim : Limits) :
     IO (Except String ConstantInfo) := do
   let s ← st.get
   match findReference s.references envId text with
   | some ci => return .ok ci
   | none =>
   let inputCtx := Parser.InputContext.mk' text "<reference>" (FileMap.ofString text) text.rawEndPos
-  let r ← elabCommands inputCtx {} base {} {}
+  -- the statement passes the same allow-list as the proof (its own `sorry` aside)
+  let lim : Limits := { lim with allowSorry := true }
+  let sc ← elabScreened lim inputCtx {} base
+    { elaborated := { cmdState := base, messages := #[], trees := #[] } }
+  if sc.problems.size > 0 then
+    return .error s!"the statement is refused: {(Json.arr sc.problems).compress}"
+  let r := sc.elaborated
   let errors ← errorTextAux r.messages 0 ""
   if !errors.isEmpty then return .error s!"the reference statement does not elaborate: {errors}"
   let thms := arrFold (fun acc n => match r.cmdState.env.find? n with
@@ -766,7 +783,7 @@ def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String
   let expected : Option ConstantInfo ← match reference? with
     | none => pure none
     | some r => do
-      match ← referenceTheorem st envId base r with
+      match ← referenceTheorem st envId base r lim with
       | .ok ci => pure (some ci)
       | .error e => return errorJson e
   let inputCtx := Parser.InputContext.mk' text "<input>" (FileMap.ofString text) text.rawEndPos
@@ -979,7 +996,7 @@ def verifyRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := 
   | .ok ref?, .ok env?, .ok hb?, .ok depth?, .ok native? =>
     if mode == .theorem && ref?.isNone then
       return errorJson "a theorem check needs \"reference\": the statement with `:= sorry`"
-    let lim : Limits := ⟨mode, hb?.getD 1000000, depth?.getD 10000, native?.getD false⟩
+    let lim : Limits := ⟨mode, hb?.getD 1000000, depth?.getD 10000, native?.getD false, false⟩
     handleVerify st text ref? (env?.getD 0) lim
   | _, _, _, _, _ => return errorJson "\"verify\" requests take \"reference\" (string), \"env\", \"maxHeartbeats\", \"maxRecDepth\" (numbers) and \"allowNativeDecide\" (boolean)"
 

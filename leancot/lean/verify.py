@@ -129,7 +129,11 @@ def split_header(text: str) -> tuple[str, str]:
     lines = text.splitlines(keepends=True)
     masked_lines = masked.splitlines(keepends=True)
     k = 0
-    while k < len(lines) and _HEADER_LINE.fullmatch(masked_lines[k].rstrip("\n")):
+    while (
+        k < len(lines)
+        and _HEADER_LINE.fullmatch(masked_lines[k].rstrip("\n"))
+        and not lines[k].lstrip().startswith(("/--", "/-!"))  # a doc comment starts the body
+    ):
         k += 1
     return "".join(lines[:k]), "".join(lines[k:])
 
@@ -139,6 +143,8 @@ def assemble(statement: str, proof: str) -> str:
     `:=` or `|`; a statement ending in `:= by` takes tactic lines as the proof."""
     s = statement.rstrip()
     p = proof.strip("\n").rstrip()
+    if p.lstrip().startswith("|") and "\n" in p:  # equations on their own lines, as written
+        return f"{s}\n{p}"
     if re.search(r":=\s*by$", s):
         return f"{s}\n{p}" if "\n" in p or p.startswith(" ") else f"{s} {p}"
     p = p.strip()
@@ -214,6 +220,10 @@ def unencodable(text: str) -> str | None:
         line = text.count("\n", 0, e.start) + 1
         return f"not valid Unicode text: {e.reason} at offset {e.start} (line {line})"
     return None
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n")
 
 
 @dataclass(frozen=True)
@@ -356,6 +366,8 @@ def verify(
         problem = unencodable(text)
         if problem is not None:
             return Verdict(False, (f"the {what} is {problem}",))
+    # as Lean's frontend reads files: CRLF line endings are plain newlines
+    statement, proof, header = (normalize_newlines(x) for x in (statement, proof, header))
     options = CheckOptions(allow_native_decide, max_rec_depth, max_heartbeats)
     imports, preamble = split_header(header)
     theorem = assemble(statement, proof)
@@ -462,7 +474,7 @@ def check_file(
     constant it adds is replayed through the kernel; each theorem's axioms are collected in Lean.
     """
     path = Path(path)
-    text = read_lean_file(path)
+    text = normalize_newlines(read_lean_file(path))
     options = CheckOptions(allow_native_decide, max_rec_depth, max_heartbeats)
     imports, rest = split_header(text)
     body = "\n" * imports.count("\n") + rest  # keeps the file's line numbers

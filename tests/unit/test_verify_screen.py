@@ -22,12 +22,8 @@ from leancot.lean.verify import (
 
 SMUGGLED = {
     "native_decide": "theorem t : 2 + 2 = 4 := by native_decide",
-    "decide +native": "theorem t : 2 + 2 = 4 := by decide +native",
-    "native := true": "theorem t : 2 + 2 = 4 := by decide (config := { native := true })",
-    "ofReduceBool": "theorem t : True := Lean.ofReduceBool _ _ rfl ▸ trivial",
     "sorry": "theorem t : 1 = 2 := by sorry",
     "admit": "theorem t : 1 = 2 := by admit",
-    "sorryAx": "theorem t : 1 = 2 := sorryAx _ false",
     "#eval": "#eval IO.println 1\ntheorem t : True := trivial",
     "#exit": "theorem t : True := by\n  #exit",
     "run_tac": "theorem t : True := by run_tac Lean.Elab.admitGoal",
@@ -56,13 +52,30 @@ SMUGGLED = {
 }
 
 
+# Identifiers and configuration a legitimate proof may also spell: Lean decides (their axioms),
+# the text pass must not (see tests/integration/test_verify_adversarial.py).
+LEAN_DECIDES = {
+    "decide +native": "theorem t : 2 + 2 = 4 := by decide +native",
+    "native := true": "theorem t : 2 + 2 = 4 := by decide (config := { native := true })",
+    "ofReduceBool": "theorem t : True := Lean.ofReduceBool _ _ rfl ▸ trivial",
+    "sorryAx": "theorem t : 1 = 2 := sorryAx _ false",
+    "a variable named native": "theorem t (native : Nat) : 0 + native = native := by simp",
+    "a quoted name": "theorem «sorry #eval axiom» : True := trivial",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEAN_DECIDES))
+def test_identifiers_are_left_to_lean(name):
+    assert screen(LEAN_DECIDES[name]) == (), name
+
+
 @pytest.mark.parametrize("name", sorted(SMUGGLED))
 def test_smuggled_constructs_are_rejected(name):
     assert screen(SMUGGLED[name]), name
 
 
 def test_native_decide_allowed_on_request():
-    for name in ("native_decide", "decide +native", "ofReduceBool"):
+    for name in ("native_decide",):
         assert screen(SMUGGLED[name], allow_native_decide=True) == ()
 
 
