@@ -3,7 +3,10 @@
 Each case is (statement, proof, header, expected verdict, a word the reasons must contain). A
 proof of a false statement dressed up in any way must be refused; legitimate proofs, however
 they look to a text lexer, must be accepted. Code that would write a file writes to `@MARK@`, a
-path under the test's tmp_path, and no file may appear there, whatever the verdict.
+path under the test's tmp_path: no file may appear there, whatever the verdict, and Lean's
+messages must not name that path (they do when the code ran and its write failed, as it does
+inside the sandbox). A hole found is a strict xfail with the reason: fix the verifier, then drop
+the mark.
 
 One Lean process serves the whole module (the session's `lean_server`); `import Lean` is needed
 by the meta-code attacks and is imported once (cached header, ~15 s). No case restarts Lean.
