@@ -74,6 +74,9 @@ class ProveConfig:
     )
     device: str | None = _arg(None, "torch device of HF models")
     progress: bool = _arg(True, "progress bar")
+    trust_header: bool = _arg(
+        False, "run code-running commands of the benchmark's headers (default: refuse them)"
+    )
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -170,6 +173,7 @@ def prove_main(config: ProveConfig, *, notify: Notify = _quiet) -> ProveResult:
             value=value,
             search_kwargs=kwargs,
             progress=config.progress,
+            trust_header=config.trust_header,
         )
     return ProveResult(Path(config.out), summary.attempted, log_counts(Path(config.out)))
 

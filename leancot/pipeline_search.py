@@ -362,9 +362,15 @@ class WorkerServers:
     """One LeanServer per prover thread: `make_env` binds the next server to the calling
     thread, `verify` checks proofs on the server of the thread that asks."""
 
-    def __init__(self, servers: Sequence[LeanServer], verify_timeout: float | None) -> None:
+    def __init__(
+        self,
+        servers: Sequence[LeanServer],
+        verify_timeout: float | None,
+        trust_header: bool = False,
+    ) -> None:
         self.servers = list(servers)
         self.verify_timeout = verify_timeout
+        self.trust_header = trust_header
         self._local = threading.local()
         self._next = 0
         self._lock = threading.Lock()
@@ -381,7 +387,14 @@ class WorkerServers:
         from leancot.lean.verify import verify
 
         server = getattr(self._local, "server", None) or self.servers[0]
-        return verify(statement, proof, header, server=server, timeout=self.verify_timeout)
+        return verify(
+            statement,
+            proof,
+            header,
+            server=server,
+            timeout=self.verify_timeout,
+            trust_header=self.trust_header,
+        )
 
 
 def prove_theorems(
@@ -395,9 +408,13 @@ def prove_theorems(
     value: Any = None,
     search_kwargs: Mapping[str, Any] | None = None,
     progress: bool = True,
+    trust_header: bool = False,
 ) -> RunSummary:
-    """`prove_all` with one worker per server; every claimed proof re-checked by `verify`."""
-    workers = WorkerServers(servers, verify_timeout=budget.theorem_wall_s)
+    """`prove_all` with one worker per server; every claimed proof re-checked by `verify`
+    (the theorems' headers are untrusted text too unless `trust_header`)."""
+    workers = WorkerServers(
+        servers, verify_timeout=budget.theorem_wall_s, trust_header=trust_header
+    )
     return prove_all(
         theorems,
         workers.make_env,

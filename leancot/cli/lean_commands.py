@@ -204,7 +204,12 @@ output: one line per theorem on stdout, OK or FAIL with the reasons, and ERROR l
 def _register_check(sub: Any) -> None:
     p = _add_parser(sub, "check", "check every theorem of a Lean file", CHECK_DESCRIPTION)
     p.add_argument("file", type=Path, help="the .lean file")
-    p.add_argument("--backend", choices=("wasm", "native", "repl"), default="wasm")
+    p.add_argument(
+        "--backend",
+        choices=("wasm", "native"),
+        default="wasm",
+        help="leancot's REPL on the embedded or a native Lean (the community REPL cannot verify)",
+    )
     p.add_argument(
         "--allow-native-decide",
         action="store_true",
