@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ class Backend:
     # When set, each started process gets a fresh private temporary directory (its cwd, removed
     # when the process is killed), passed to it in this environment variable.
     private_dir_env: str | None = None
+    # RLIMIT_AS of the process (set by the guard before it starts the command); None: no limit.
+    memory_limit_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.argv:
@@ -161,19 +164,57 @@ def wasm_backend(
     )
 
 
+NATIVE_PRIVATE_DIR_ENV = "LEANCOT_PRIVATE_DIR"
+DEFAULT_NATIVE_MEMORY_GB = 24.0  # RLIMIT_AS: Mathlib's .olean files are mapped into memory
+
+
+def network_isolation() -> tuple[str, ...]:
+    """A command prefix that runs a program without network (`unshare` into new user and network
+    namespaces), or () where this system does not allow it."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return ()
+    prefix = (unshare, "--user", "--map-root-user", "--net", "--")
+    try:
+        ok = subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return prefix if ok else ()
+
+
 def native_backend(
     lean: Path | str | None = None,
     project_dir: Path | str | None = None,
     *,
     startup_timeout: float = 300.0,
+    sandbox: bool = True,
+    memory_limit_gb: float | None = DEFAULT_NATIVE_MEMORY_GB,
 ) -> Backend:
-    """Our REPL on a native Lean: `lake env lean` in the project if lake exists, else `lean`."""
+    """Our REPL on a native Lean: `lake env lean` in the project if lake exists, else `lean`.
+
+    With `sandbox` (the default) each process runs in a fresh private temporary directory (its
+    cwd, removed when it ends) and, where the system allows user namespaces, without network;
+    `memory_limit_gb` caps its address space (RLIMIT_AS). Native Lean can still read and write
+    what the user can: run untrusted text in a container (see README, Verification).
+    """
     project = _project(project_dir)
-    repl = str(repl_file(project))
+    repl = str(project / repl_file(project))
+    prefix = network_isolation() if sandbox else ()
+    private = NATIVE_PRIVATE_DIR_ENV if sandbox else None
+    limit = None if memory_limit_gb is None else int(memory_limit_gb * (1 << 30))
     lake = shutil.which("lake")
     if lean is None and lake is not None:
-        argv = (lake, "env", "lean", repl)
-        return Backend("native", argv, (), project, "marker", startup_timeout)
+        argv = (*prefix, lake, "-d", str(project), "env", "lean", repl)
+        return Backend(
+            "native",
+            argv,
+            (),
+            project,
+            "marker",
+            startup_timeout,
+            private_dir_env=private,
+            memory_limit_bytes=limit,
+        )
     lean_bin = str(lean) if lean is not None else shutil.which("lean")
     if lean_bin is None:
         raise ValueError(
@@ -185,7 +226,16 @@ def native_backend(
     if os.environ.get("LEAN_PATH"):
         lean_path.append(os.environ["LEAN_PATH"])
     env = (("LEAN_PATH", ":".join(lean_path)),)
-    return Backend("native", (lean_bin, repl), env, project, "marker", startup_timeout)
+    return Backend(
+        "native",
+        (*prefix, lean_bin, repl),
+        env,
+        project,
+        "marker",
+        startup_timeout,
+        private_dir_env=private,
+        memory_limit_bytes=limit,
+    )
 
 
 def repl_backend(

@@ -2,7 +2,7 @@
 
 Run as a plain script, not imported (stdlib only, no leancot imports, so it starts in ~20 ms):
 
-    python -I -S guard.py --parent PID [--cleanup DIR] -- COMMAND [ARG...]
+    python -I -S guard.py --parent PID [--cleanup DIR] [--rlimit-as BYTES] -- COMMAND [ARG...]
 
 It starts COMMAND with the same stdin/stdout/stderr and in its own process group (the new session
 that `server._Process` gives it), then waits. When COMMAND exits, the guard exits the same way (the
@@ -11,7 +11,9 @@ unchanged. When the parent (PID, or the parent it had at start) is gone — even
 which runs no cleanup in the parent — the guard kills its whole process group with SIGKILL. It
 checks every POLL_S seconds, so a Lean child outlives its parent by at most about that long.
 SIGTERM, SIGINT and SIGHUP sent to the guard are forwarded to COMMAND. `--cleanup DIR` removes DIR
-(the process's private temp directory) once COMMAND is gone.
+(the process's private temp directory) once COMMAND is gone. `--rlimit-as BYTES` caps COMMAND's
+address space (RLIMIT_AS): an allocation beyond it fails inside COMMAND instead of exhausting the
+machine.
 
 A parent-death signal (Linux `PR_SET_PDEATHSIG`) is not used: it fires when the parent *thread*
 that forked exits, and LeanServer processes are started from pool and worker threads.
@@ -25,24 +27,26 @@ import sys
 
 POLL_S = 0.2
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-USAGE = "usage: guard.py [--parent PID] [--cleanup DIR] -- COMMAND [ARG...]"
+USAGE = "usage: guard.py [--parent PID] [--cleanup DIR] [--rlimit-as BYTES] -- COMMAND [ARG...]"
 
 
-def parse(argv: list[str]) -> tuple[int, str | None, list[str]]:
-    parent, cleanup = os.getppid(), None
+def parse(argv: list[str]) -> tuple[int, str | None, int | None, list[str]]:
+    parent, cleanup, limit = os.getppid(), None, None
     i = 0
     while i < len(argv) and argv[i] != "--":
         if argv[i] == "--parent" and i + 1 < len(argv):
             parent = int(argv[i + 1])
         elif argv[i] == "--cleanup" and i + 1 < len(argv):
             cleanup = argv[i + 1]
+        elif argv[i] == "--rlimit-as" and i + 1 < len(argv):
+            limit = int(argv[i + 1])
         else:
             raise SystemExit(f"guard.py: unknown argument {argv[i]!r}\n{USAGE}")
         i += 2
     command = argv[i + 1 :]
     if not command:
         raise SystemExit(f"guard.py: no command\n{USAGE}")
-    return parent, cleanup, command
+    return parent, cleanup, limit, command
 
 
 def remove(path: str | None) -> None:
@@ -52,9 +56,14 @@ def remove(path: str | None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def start(command: list[str]) -> None:
-    """In the forked child: the signal state a plain subprocess would have, then exec."""
+def start(command: list[str], limit: int | None = None) -> None:
+    """In the forked child: the signal state a plain subprocess would have, the address-space
+    limit, then exec."""
     try:
+        if limit is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # ignored by Python, default for others
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -84,7 +93,7 @@ def exit_like(status: int, cleanup: str | None) -> None:
 
 
 def main(argv: list[str]) -> None:
-    parent, cleanup, command = parse(argv)
+    parent, cleanup, limit, command = parse(argv)
     if os.getppid() != parent:  # the parent died before we got here
         remove(cleanup)
         os.killpg(0, signal.SIGKILL)
@@ -92,7 +101,7 @@ def main(argv: list[str]) -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, watched)
     pid = os.fork()
     if pid == 0:
-        start(command)
+        start(command, limit)
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:

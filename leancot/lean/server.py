@@ -104,12 +104,19 @@ GUARD_SCRIPT = Path(__file__).with_name("guard.py")
 PRIVATE_DIR_PREFIX = "leancot-lean-"
 
 
-def guarded_argv(argv: tuple[str, ...] | list[str], cleanup: str | None = None) -> list[str]:
+def guarded_argv(
+    argv: tuple[str, ...] | list[str],
+    cleanup: str | None = None,
+    memory_limit_bytes: int | None = None,
+) -> list[str]:
     """`argv` behind guard.py, which kills the process group when this Python process dies (even
-    by SIGKILL) and passes the child's exit status through; `cleanup` is removed when it ends."""
+    by SIGKILL) and passes the child's exit status through; `cleanup` is removed when it ends;
+    `memory_limit_bytes` caps the child's address space (RLIMIT_AS)."""
     if not sys.executable:  # an embedded interpreter: nothing to run the guard with
         return list(argv)
     extra = ["--cleanup", cleanup] if cleanup else []
+    if memory_limit_bytes is not None:
+        extra += ["--rlimit-as", str(memory_limit_bytes)]
     guard = [sys.executable, "-I", "-S", str(GUARD_SCRIPT), "--parent", str(os.getpid())]
     return [*guard, *extra, "--", *argv]
 
@@ -153,7 +160,7 @@ class _Process:
             cwd = Path(self.private_dir)
         try:
             self.popen = subprocess.Popen(
-                guarded_argv(backend.argv, self.private_dir),
+                guarded_argv(backend.argv, self.private_dir, backend.memory_limit_bytes),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -112,3 +112,16 @@ def test_child_dies_within_a_second_of_kill_9_of_the_parent(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_the_address_space_limit_reaches_the_child():
+    limit = 512 << 20
+    cmd = guarded_argv(
+        [sys.executable, "-c", "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])"],
+        memory_limit_bytes=limit,
+    )
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and int(done.stdout) == limit
+    big = guarded_argv([sys.executable, "-c", "b = bytearray(1 << 30)"], memory_limit_bytes=limit)
+    failed = subprocess.run(big, capture_output=True, text=True, timeout=30)
+    assert failed.returncode != 0 and "MemoryError" in failed.stderr

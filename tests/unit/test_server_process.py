@@ -320,8 +320,12 @@ def test_native_and_repl_backends(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="no native Lean found"):
         native_backend(project_dir=project)
     backend = native_backend("/opt/lean/bin/lean", project)
-    assert backend.argv == ("/opt/lean/bin/lean", "LeanCot/Repl.lean")
+    assert backend.argv == ("/opt/lean/bin/lean", str(project.resolve() / "LeanCot" / "Repl.lean"))
     assert not backend.stripped_library
+    # sandboxed by default: a private cwd per process and an address-space limit
+    assert backend.private_dir_env and backend.memory_limit_bytes == 24 << 30
+    trusted = native_backend("/opt/lean/bin/lean", project, sandbox=False, memory_limit_gb=None)
+    assert trusted.private_dir_env is None and trusted.memory_limit_bytes is None
     with pytest.raises(ValueError, match="no Lean REPL"):
         native_backend("/opt/lean/bin/lean", tmp_path)
     repl = repl_backend(["lake", "env", "/x/repl"], cwd=project)
