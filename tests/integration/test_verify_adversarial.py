@@ -58,7 +58,6 @@ def case(
 
 
 WRITE = f'IO.FS.writeFile "{MARK}" "pwned"'
-TS = "the text pass rejects a legitimate proof: "  # the fast screen's false rejects
 FAKE_REPLY = r'"@@LEANCOT@@ {\"env\": 1, \"messages\": [], \"sorries\": []}"'
 
 # --- false statements (and forbidden means), however dressed --------------------------------------
@@ -500,36 +499,30 @@ REFUSED = [
         "instance (priority := high) bad : DecidableEq Nat := fun _ _ => isTrue sorry",
         why="sorry",
     ),
-    # code in the statement: the statement alone is elaborated (for the reference type) with no
-    # allow-list, so text the lexer screen does not catch runs there
+    # code in the statement: the statement is also elaborated alone (for the reference type), and
+    # must pass the allow-list there too, even where the text pass gives up (`s!"{…}"`)
     case("statement-eval-line", f"#eval {WRITE}\ntheorem st1 : True", "trivial"),
     case(
         "statement-eval-bang-line",
         f"#eval! {WRITE}\ntheorem st2 : True",
         "trivial",
-        hole="code in the statement runs: the reference statement is elaborated without the "
-        "allow-list, and the text pass does not know `#eval!`",
     ),
     case(
         "statement-eval-hidden-from-lexer",
         f'#eval IO.FS.writeFile "{MARK}" s!"{{1}}"\ntheorem st3 : True',
         "trivial",
-        hole="code in the statement runs: an interpolated string stops the text pass, and the "
-        "reference statement is elaborated without the allow-list",
     ),
     case(
         "statement-run-cmd-hidden-from-lexer",
         f'run_cmd (IO.FS.writeFile "{MARK}" s!"{{1}}" : IO Unit)\ntheorem st4 : True',
         "trivial",
         META,
-        hole="code in the statement runs (run_cmd) when the reference is elaborated",
     ),
     case(
         "statement-by-elab-in-type",
         f'theorem st5 : (s!"{{1}}" = s!"{{1}}") ∧ (by_elab do {WRITE}; return Lean.mkConst ``True)',
         "⟨rfl, trivial⟩",
         META,
-        hole="`by_elab` in the statement's type runs when the reference is elaborated",
     ),
     case(
         "statement-by-elab-plain",
@@ -562,42 +555,36 @@ ACCEPTED = [
         "theorem «sorry» : True",
         "trivial",
         ok=True,
-        hole=TS + "it does not mask «…» names, so `«sorry»` reads as `sorry`",
     ),
     case(
         "guillemet-name-eval-axiom",
         "theorem «#eval axiom» : True",
         "trivial",
         ok=True,
-        hole=TS + "`«#eval axiom»` reads as `#eval` and `axiom`",
     ),
     case(
         "guillemet-name-native-decide",
         "theorem «native_decide» : True",
         "trivial",
         ok=True,
-        hole=TS + "`«native_decide»` reads as `native_decide`",
     ),
     case(
         "variable-named-extern",
         "theorem v1 (extern : Nat) : extern + 0 = extern",
         "by simp",
         ok=True,
-        hole=TS + "`extern` is an identifier in Lean, not a keyword",
     ),
     case(
         "variable-named-implemented-by",
         "theorem v2 (implemented_by : Nat) : implemented_by = implemented_by",
         "rfl",
         ok=True,
-        hole=TS + "`implemented_by` is an identifier in Lean",
     ),
     case(
         "variable-named-native",
         "theorem v3 (native : Nat) : 0 + native = native",
         "by simp",
         ok=True,
-        hole=TS + "`0 + native` reads as `decide +native`",
     ),
     case(
         "interpolated-then-comment-sorry",
@@ -641,8 +628,6 @@ ACCEPTED = [
         "theorem a9' : ∀ n : Nat, n + 0 = n",
         "  | 0 => rfl\n  | n + 1 => rfl",
         ok=True,
-        hole="assemble() puts the first `|` after the statement on its line, so the next `|` "
-        "(column 2) is left of it: Lean reads it as a new command",
     ),
     case(
         "induction-simp",
@@ -686,22 +671,18 @@ ACCEPTED = [
         "set_option maxHeartbeats 400000 in\ntheorem a20 (n : Nat) : n + 0 = n",
         "by simp",
         ok=True,
-        hole="Lean's allow-list reads no number in `set_option maxHeartbeats 400000` "
-        "(reason: `set_option maxHeartbeats` needs a number)",
     ),
     case(
         "maxHeartbeats-in-bound-tactic",
         "theorem a20' (n : Nat) : n + 0 = n",
         "by set_option maxHeartbeats 400000 in simp",
         ok=True,
-        hole="`set_option maxHeartbeats 400000 in` (tactic): `needs a number`",
     ),
     case(
         "maxRecDepth-in-bound-tactic",
         "theorem a20'' (n : Nat) : n + 0 = n",
         "by set_option maxRecDepth 2000 in simp",
         ok=True,
-        hole="`set_option maxRecDepth 2000 in` (tactic): `needs a number`",
     ),
     case("pp-all-command", "set_option pp.all true in\ntheorem a21 : True", "trivial", ok=True),
     case(
@@ -810,16 +791,12 @@ ACCEPTED = [
         "rfl",
         "/-- doc -/\ndef helper : Nat := 3",
         ok=True,
-        hole="split_header keeps a leading doc comment with the imports: the header fails to "
-        "parse (`imports: unexpected end of input`)",
     ),
     case(
         "crlf-line-endings",
         "theorem a54 (n : Nat) : n + 0 = n",
         "by\r\n  simp",
         ok=True,
-        hole="CRLF text is sent to Lean's parser as is (Lean's frontend normalizes line endings "
-        "when it reads a file): `isolated carriage returns are not allowed`",
     ),
     case(
         "profiler-output-option",
@@ -866,7 +843,6 @@ def test_verdict(lean_server, tmp_path, c: Case):
 
 # --- whole files ----------------------------------------------------------------------------------
 
-HOLE_DOC = "split_header keeps a leading doc comment with the imports: the file fails to parse"
 FILES: dict[str, tuple[str, bool, str | None]] = {  # name: (text, ok, hole)
     "eval-writes": (f"theorem t : True := trivial\n#eval {WRITE}\n", False, None),
     "eval-bang-hidden-after-raw-string": (
@@ -994,17 +970,16 @@ FILES: dict[str, tuple[str, bool, str | None]] = {  # name: (text, ok, hole)
         True,
         None,
     ),
-    "doc-comment-first": ("/-- The answer. -/\ntheorem t : True := trivial\n", True, HOLE_DOC),
+    "doc-comment-first": ("/-- The answer. -/\ntheorem t : True := trivial\n", True, None),
     "doc-comment-after-imports": (
         "import Init\n/-- The answer. -/\ntheorem t : True := trivial\n",
         True,
-        HOLE_DOC,
+        None,
     ),
     "crlf-file": (
         "theorem t (n : Nat) : n + 0 = n := by\r\n  simp\r\n",
         True,
-        "a CRLF file fails (`isolated carriage returns are not allowed`); Lean itself "
-        "normalizes line endings when it reads a file",
+        None,
     ),
 }
 
