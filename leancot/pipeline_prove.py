@@ -130,14 +130,14 @@ def make_backend(name: str) -> Any:
 
 def policy_model(config: ProveConfig) -> Any:
     """The scoring-API policy `config` names, None for the portfolio."""
-    from leancot.train import scoring
+    from leancot.models import hf, scoring
 
     if config.vllm is not None:
         return scoring.VLLMPolicy(config.vllm)
     if config.endpoint is not None:
         return scoring.HTTPPolicy(config.endpoint, config.model_name or "")
     if config.policy != "portfolio" and config.method != "baseline":
-        return scoring.HFPolicy(config.policy, device=config.device)
+        return hf.HFPolicy(config.policy, device=config.device)
     return None
 
 
@@ -154,7 +154,7 @@ def prove_main(config: ProveConfig, *, notify: Notify = _quiet) -> ProveResult:
     model = policy_model(config)
     prm = None
     if config.prm is not None and config.method != "baseline":
-        from leancot.train.hf_scoring import HFPRM
+        from leancot.models.hf import HFPRM
 
         prm = HFPRM(config.prm, device=config.device)
     policy, value, kwargs = search_setup(
@@ -289,13 +289,13 @@ def _round(
     notify: Notify,
     st: Any,
 ) -> tuple[RoundRow, Path, Path, str]:
+    from leancot.models.hf import HFPRM, HFPolicy
     from leancot.pipeline import source_root
     from leancot.pipeline_search import prove_theorems, search_options, search_setup
     from leancot.prover.benchmarks import load_leandojo_split
     from leancot.prover.runner import read_log
     from leancot.train import dpo, policy, prm, rows
     from leancot.train.data import write_jsonl
-    from leancot.train.hf_scoring import HFPRM, HFPolicy
 
     run_dir = Path(config.run_dir)
     d = run_dir / "iterate" / f"round{r}"

@@ -172,14 +172,14 @@ class Models:
 
     def policy(self) -> Any:
         if self._policy is None:
-            from leancot.train.hf_scoring import HFPolicy
+            from leancot.models.hf import HFPolicy
 
             self._policy = HFPolicy(str(self.policy_dir), device=self.device)
         return self._policy
 
     def prm(self) -> Any:
         if self._prm is None:
-            from leancot.train.hf_scoring import HFPRM
+            from leancot.models.hf import HFPRM
 
             self._prm = HFPRM(str(self.prm_dir), device=self.device)
         return self._prm

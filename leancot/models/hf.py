@@ -12,8 +12,19 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from leancot.train.prm import encode_prm
-from leancot.train.scoring import Completion, PolicyBase, SamplingParams, Step, as_step_texts
+from leancot.models.prompts import encode_prm, format_state_prompt
+from leancot.models.scoring import Completion, PolicyBase, SamplingParams, Step, as_step_texts
+
+
+def load_tokenizer(name_or_path: str | os.PathLike[str]) -> Any:
+    """AutoTokenizer with a pad token (the EOS token when the model has none) and left padding."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(name_or_path))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    return tok
 
 
 def _place(model: Any, device: str | None) -> Any:
@@ -31,8 +42,6 @@ def _place(model: Any, device: str | None) -> Any:
 
 
 def _load(kind: str, model: Any, tokenizer: Any, model_kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    from leancot.train.model import load_tokenizer
-
     if isinstance(model, str | os.PathLike):
         name = str(model)
         if kind == "causal":
@@ -185,8 +194,6 @@ class HFPRM:
 
     def score_batch(self, items: Sequence[tuple[str, Sequence[Step]]]) -> list[list[float]]:
         """For each (prompt state, steps): one probability per step (NaN if cut off)."""
-        from leancot.train.prompts import format_state_prompt
-
         encoded = []
         for state, steps in items:
             texts = as_step_texts(steps)

@@ -1,12 +1,16 @@
-"""Text formats shared by training and inference: the state prompt and one proof step.
+"""Formats shared by training and inference: the state prompt, one proof step, the PRM encoding.
 
 A policy sees `format_state_prompt(state)` and answers `format_step(thought, tactic)`, i.e. one
 line of thought, a newline, then the tactic (which may span several lines). The PRM sees the
 initial state as its prompt and the steps of a proof attempt, each followed by `STEP_SEPARATOR`;
 its label for a step sits on the last token of that separator (TRL's stepwise PRM layout).
+`encode_prm` tokenizes that layout, for PRM training (leancot/train/prm.py) and `HFPRM` alike.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 STEP_SEPARATOR = "\n\n"
 """Ends every step in a PRM input; the step's label is predicted on its last token."""
@@ -46,3 +50,23 @@ def parse_step(text: str) -> tuple[str, str]:
 def normalize_tactic(tactic: str) -> str:
     """Whitespace-insensitive form of a tactic, for exact-match comparisons."""
     return " ".join(tactic.split())
+
+
+def encode_prm(
+    tokenizer: Any, prompt: str, steps: Sequence[str], max_length: int | None = None
+) -> tuple[list[int], list[int]]:
+    """Token ids of `prompt` + each step + `STEP_SEPARATOR`, and the index of each step's label
+    token (the separator's last token). Steps cut off by `max_length` get no position."""
+    ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+    if tokenizer.bos_token_id is not None:
+        ids = [tokenizer.bos_token_id, *ids]
+    separator = tokenizer(STEP_SEPARATOR, add_special_tokens=False)["input_ids"]
+    positions = []
+    for step in steps:
+        ids.extend(tokenizer(step, add_special_tokens=False)["input_ids"])
+        ids.extend(separator)
+        positions.append(len(ids) - 1)
+    if max_length is not None and len(ids) > max_length:
+        ids = ids[:max_length]
+        positions = [p for p in positions if p < max_length]
+    return ids, positions

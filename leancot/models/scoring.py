@@ -7,7 +7,7 @@ returns `params.n` completions per prompt with their cumulative log-probability 
 `PRM.score(state, steps)` gives, for each prefix of `steps`, the probability that the step is good.
 
 Backends: `HFPolicy` / `HFPRM` (transformers, local path, hub id or in-memory model; in
-`leancot.train.hf_scoring`), `VLLMPolicy` (needs the gpu extra) and `HTTPPolicy` (any
+`leancot.models.hf`), `VLLMPolicy` (needs the gpu extra) and `HTTPPolicy` (any
 OpenAI-compatible `/v1/completions` server with logprobs, e.g. `vllm serve`).
 """
 
@@ -18,9 +18,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from leancot.train.prompts import (
+from leancot.models.prompts import (
     STEP_SEPARATOR,
     format_state_prompt,
     format_step,
@@ -28,14 +28,9 @@ from leancot.train.prompts import (
     parse_step,
 )
 
-if TYPE_CHECKING:
-    from leancot.train.hf_scoring import HFPRM, HFPolicy
-
 __all__ = [
     "PRM",
     "Completion",
-    "HFPRM",
-    "HFPolicy",
     "HTTPPolicy",
     "Policy",
     "PolicyBase",
@@ -254,12 +249,3 @@ class VLLMPolicy(PolicyBase):
             [Completion(o.text, float(o.cumulative_logprob or 0.0)) for o in request.outputs]
             for request in outputs
         ]
-
-
-def __getattr__(name: str) -> Any:
-    # HFPolicy / HFPRM live with their torch code; imported on first use.
-    if name in ("HFPolicy", "HFPRM"):
-        from leancot.train import hf_scoring
-
-        return getattr(hf_scoring, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

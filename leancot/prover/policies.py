@@ -1,6 +1,6 @@
 """What the searches ask a model: tactic candidates for a state (policy) and a score (value).
 
-`TacticPolicy.propose(states, n)` follows the scoring API of leancot/train: for each state, up to
+`TacticPolicy.propose(states, n)` follows the scoring API of leancot/models: for each state, up to
 `n` candidates `(thought, tactic, logprob)`, in the order given. `ValueFn.value(states)` gives one
 number per state, higher is more promising (a PRM's probability that the state is provable).
 Plain callables with the same signatures work too.

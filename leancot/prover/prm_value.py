@@ -1,6 +1,6 @@
 """A process reward model as the searches' value function.
 
-A PRM (`leancot.train.scoring.PRM`) scores the steps of an attempt given its initial state:
+A PRM (`leancot.models.scoring.PRM`) scores the steps of an attempt given its initial state:
 `score(root_state, [(thought, tactic), ...])` is one probability per step that the step is good.
 The searches score nodes; `PRMValue.value_paths(root_state, paths)` turns the path of steps from
 the root to each node into one number (best_first.value_call passes the paths).

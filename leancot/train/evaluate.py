@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leancot.models.prompts import normalize_tactic, parse_step
 from leancot.train.config import arg
-from leancot.train.prompts import normalize_tactic, parse_step
 from leancot.train.rows import first_error_index
 
 Check = Callable[[str, str], bool]
@@ -206,13 +206,13 @@ class EvalReport:
 
 
 def load_policy(config: EvalConfig) -> Any:
-    from leancot.train import scoring
+    from leancot.models import hf, scoring
 
     if config.backend == "http":
         return scoring.HTTPPolicy(config.url, config.policy, **config.extra)
     if config.backend == "vllm":
         return scoring.VLLMPolicy(config.policy, **config.extra)
-    return scoring.HFPolicy(config.policy, **config.extra)
+    return hf.HFPolicy(config.policy, **config.extra)
 
 
 def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
@@ -238,7 +238,7 @@ def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
             max_tokens=config.max_tokens,
         )
     if config.prm is not None:
-        from leancot.train.hf_scoring import HFPRM
+        from leancot.models.hf import HFPRM
 
         rows = prm_rows_from_search_logs(inputs.search_logs, split=config.split)
         rows += prm_rows_from_steps(inputs.steps, split=config.split)

@@ -1,8 +1,9 @@
 """The tiny default model: a byte-level BPE tokenizer trained on the corpus and a small Llama.
 
-Real runs pass an HF path or hub id instead (`load_tokenizer(name)`, `from_pretrained`). The tiny
-model exists so that the whole pipeline trains in seconds on one CPU thread: a few million
-parameters, built from a config (no download). torch/transformers are imported inside functions.
+Real runs pass an HF path or hub id instead (`load_tokenizer` in leancot/models/hf.py,
+`from_pretrained`). The tiny model exists so that the whole pipeline trains in seconds on one CPU
+thread: a few million parameters, built from a config (no download). torch/transformers are
+imported inside functions.
 """
 
 from __future__ import annotations
@@ -69,17 +70,6 @@ def _with_seed(texts: Iterable[str], seeded: str) -> Iterable[str]:
     for _ in range(4):  # min_frequency=2: repeat so every symbol's byte pairs merge
         yield seeded
     yield from texts
-
-
-def load_tokenizer(name_or_path: str | os.PathLike[str]) -> Any:
-    """AutoTokenizer with a pad token (the EOS token when the model has none) and left padding."""
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(name_or_path))
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    tok.padding_side = "left"
-    return tok
 
 
 def tiny_config(tokenizer: Any, spec: TinyModelSpec = TinyModelSpec(), **extra: Any) -> Any:

@@ -59,8 +59,8 @@ def evaluate_after_training(
     """Policy metrics of the final model on held-out SFT rows (None without rows)."""
     if not eval_rows:
         return None
+    from leancot.models.hf import HFPolicy
     from leancot.train.evaluate import evaluate_policy
-    from leancot.train.hf_scoring import HFPolicy
 
     policy = HFPolicy(model, tokenizer, max_prompt_tokens=config.max_length)
     return evaluate_policy(policy, eval_rows, n=getattr(config, "eval_n", 1)).to_dict()

@@ -1,9 +1,10 @@
 """Process reward model: token classification with a label on each step's separator token.
 
 Rows are TRL stepwise rows (`rows.prm_rows_*`). Training uses TRL's
-`trl.experimental.prm.PRMTrainer` on rows tokenized here by `encode_prm`, the same function
-`HFPRM` uses at inference, so label positions match exactly. Soft (Monte-Carlo) labels train with
-a soft cross-entropy in a small PRMTrainer subclass.
+`trl.experimental.prm.PRMTrainer` on rows tokenized here with `encode_prm`
+(leancot/models/prompts.py), the same function `HFPRM` uses at inference, so label positions
+match exactly. Soft (Monte-Carlo) labels train with a soft cross-entropy in a small PRMTrainer
+subclass.
 
 Pitfall guarded here: `datasets.map` writing `labels` over a `list[bool]` column keeps the bool
 type, so -100 would silently become True. `tokenize_prm_dataset` always passes explicit int64 /
@@ -16,31 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from leancot.models.prompts import STEP_SEPARATOR, encode_prm
 from leancot.train.config import TrainConfig, arg
-from leancot.train.prompts import STEP_SEPARATOR
 from leancot.train.runner import TrainResult
 
 IGNORE = -100
-
-
-def encode_prm(
-    tokenizer: Any, prompt: str, steps: Sequence[str], max_length: int | None = None
-) -> tuple[list[int], list[int]]:
-    """Token ids of `prompt` + each step + `STEP_SEPARATOR`, and the index of each step's label
-    token (the separator's last token). Steps cut off by `max_length` get no position."""
-    ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-    if tokenizer.bos_token_id is not None:
-        ids = [tokenizer.bos_token_id, *ids]
-    separator = tokenizer(STEP_SEPARATOR, add_special_tokens=False)["input_ids"]
-    positions = []
-    for step in steps:
-        ids.extend(tokenizer(step, add_special_tokens=False)["input_ids"])
-        ids.extend(separator)
-        positions.append(len(ids) - 1)
-    if max_length is not None and len(ids) > max_length:
-        ids = ids[:max_length]
-        positions = [p for p in positions if p < max_length]
-    return ids, positions
 
 
 def _list_feature(dtype: str) -> Any:
@@ -234,8 +215,8 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
     )
 
     def evaluate(final: Any) -> dict[str, Any]:
+        from leancot.models.hf import HFPRM
         from leancot.train.evaluate import evaluate_prm
-        from leancot.train.hf_scoring import HFPRM
 
         prm = HFPRM(final, tokenizer, max_length=config.max_length)
         return evaluate_prm(prm, eval_rows).to_dict()
@@ -251,4 +232,4 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
     )
 
 
-__all__ = ["PRMTrainConfig", "encode_prm", "main", "tokenize_prm_dataset"]
+__all__ = ["PRMTrainConfig", "main", "tokenize_prm_dataset"]

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leancot.train.prompts import (
+from leancot.models.prompts import (
     STEP_SEPARATOR,
     format_state_prompt,
     format_step,

@@ -67,7 +67,8 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
 def prepare_tokenizer(config: TrainConfig, texts: Iterable[str]) -> Any:
     """The run's tokenizer: the model's, or (tiny model) one trained on `texts` and kept for
     resumption in `output_dir/tokenizer_init`."""
-    from leancot.train.model import load_tokenizer, train_tokenizer
+    from leancot.models.hf import load_tokenizer
+    from leancot.train.model import train_tokenizer
 
     if config.model is not None:
         return load_tokenizer(config.tokenizer or config.model)

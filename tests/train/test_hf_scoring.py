@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from leancot.train.prompts import format_state_prompt
-from leancot.train.scoring import PRM, Policy, SamplingParams
+from leancot.models.prompts import format_state_prompt
+from leancot.models.scoring import PRM, Policy, SamplingParams
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,7 @@ STATES = ["n : ℕ\n⊢ n + 0 = n", "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q", "
 
 @pytest.fixture(scope="module")
 def hf_policy(sft_run):
-    from leancot.train.scoring import HFPolicy
+    from leancot.models.hf import HFPolicy
 
     return HFPolicy(str(sft_run.model_dir), batch_size=2)
 
@@ -74,7 +74,7 @@ def test_sampling_and_beams_give_n_per_prompt(hf_policy):
 
 
 def test_hf_prm_scores(prm_run):
-    from leancot.train.scoring import HFPRM
+    from leancot.models.hf import HFPRM
 
     prm = HFPRM(str(prm_run.model_dir), batch_size=2)
     assert isinstance(prm, PRM)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leancot.train.prompts import STEP_SEPARATOR
+from leancot.models.prompts import STEP_SEPARATOR, encode_prm
 
 ROWS = [
     {
@@ -18,7 +18,8 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory):
-    from leancot.train.model import load_tokenizer, train_tokenizer
+    from leancot.models.hf import load_tokenizer
+    from leancot.train.model import train_tokenizer
 
     out = tmp_path_factory.mktemp("tok")
     texts = [r["prompt"] + STEP_SEPARATOR.join(r["completions"]) for r in ROWS] * 20
@@ -37,7 +38,7 @@ def test_naive_map_turns_ignore_index_into_true():
 
 
 def test_tokenized_labels_are_int64_with_ignore_index(tokenizer):
-    from leancot.train.prm import IGNORE, encode_prm, rows_dataset, tokenize_prm_dataset
+    from leancot.train.prm import IGNORE, rows_dataset, tokenize_prm_dataset
 
     ds = tokenize_prm_dataset(rows_dataset(ROWS, soft=False), tokenizer, max_length=512, soft=False)
     assert ds.features["labels"].feature.dtype == "int64"
@@ -66,7 +67,7 @@ def test_layout_matches_trl_prm_trainer(tokenizer):
     """encode_prm puts labels where TRL's PRMTrainer.tokenize_row does."""
     from trl.experimental.prm import PRMTrainer
 
-    from leancot.train.prm import IGNORE, encode_prm
+    from leancot.train.prm import IGNORE
 
     for row in ROWS:
         trl = PRMTrainer.tokenize_row(row, tokenizer, STEP_SEPARATOR, None, None, False, False)
@@ -76,8 +77,6 @@ def test_layout_matches_trl_prm_trainer(tokenizer):
 
 
 def test_truncation_drops_cut_steps(tokenizer):
-    from leancot.train.prm import encode_prm
-
     ids, positions = encode_prm(tokenizer, ROWS[0]["prompt"], ROWS[0]["completions"])
     short_ids, short_positions = encode_prm(
         tokenizer, ROWS[0]["prompt"], ROWS[0]["completions"], max_length=positions[0] + 1

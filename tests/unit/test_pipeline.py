@@ -439,9 +439,10 @@ def _fake_run_dir(tmp_path: Path) -> Path:
 
 
 def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
+    from leancot.models import hf
     from leancot.pipeline_prove import iterate_main
     from leancot.prover import benchmarks
-    from leancot.train import dpo, hf_scoring, policy, prm
+    from leancot.train import dpo, policy, prm
 
     run_dir = _fake_run_dir(tmp_path)
     thm = {"full_name": "T.a", "statement": "theorem a : R", "split": "train", "header": ""}
@@ -495,8 +496,8 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: [thm, thm])
     monkeypatch.setattr(pipeline_steps, "test_theorems", lambda *a: [thm])
     monkeypatch.setattr("leancot.pipeline_search.prove_theorems", fake_prove)
-    monkeypatch.setattr(hf_scoring, "HFPolicy", lambda *a, **k: object())
-    monkeypatch.setattr(hf_scoring, "HFPRM", lambda *a, **k: FakePRM())
+    monkeypatch.setattr(hf, "HFPolicy", lambda *a, **k: object())
+    monkeypatch.setattr(hf, "HFPRM", lambda *a, **k: FakePRM())
     for module, kind in ((policy, "policy"), (prm, "prm"), (dpo, "dpo")):
         monkeypatch.setattr(module, "main", trainer(kind))
 

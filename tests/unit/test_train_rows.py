@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from leancot.models.prompts import format_state_prompt, format_step, parse_step
 from leancot.train.data import load_inputs
-from leancot.train.prompts import format_state_prompt, format_step, parse_step
 from leancot.train.rows import (
     SearchTree,
     dpo_pairs_from_search_logs,

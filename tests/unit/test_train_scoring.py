@@ -10,9 +10,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from leancot.train.evaluate import EvalReport, evaluate_policy, evaluate_prm, format_report
-from leancot.train.prompts import format_state_prompt, format_step
-from leancot.train.scoring import (
+from leancot.models.prompts import format_state_prompt, format_step
+from leancot.models.scoring import (
     PRM,
     Completion,
     HTTPPolicy,
@@ -21,6 +20,7 @@ from leancot.train.scoring import (
     PolicyServerError,
     SamplingParams,
 )
+from leancot.train.evaluate import EvalReport, evaluate_policy, evaluate_prm, format_report
 
 
 class ScriptedPolicy(PolicyBase):
@@ -143,7 +143,7 @@ def test_vllm_policy_says_how_to_install():
         pass
     else:
         pytest.skip("vLLM is installed")
-    from leancot.train.scoring import VLLMPolicy
+    from leancot.models.scoring import VLLMPolicy
 
     with pytest.raises(ImportError, match=r"leancot\[gpu\]"):
         VLLMPolicy("some/model")
