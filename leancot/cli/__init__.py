@@ -2,12 +2,13 @@
 
 Each subcommand is a registrar in `COMMANDS`: a function that adds its parser to the subparsers
 and sets `handler` (a function `args -> int`). A stage adds itself with one entry (train and
-evaluate come from `leancot.train.cli_commands`); heavy imports stay inside the handlers.
+evaluate come from `leancot.cli.train_commands`); heavy imports stay inside the handlers.
 Every stage's work is its module's `main(config)`; the handlers only fill configs and print.
 
 The registrars live beside this module: lean_commands (setup, doctor, check), extract_commands
 (extract), data_commands (translate, export), learn_commands (train, evaluate, prove, run,
-iterate); common holds the helpers they share.
+iterate; the train and evaluate parsers come from train_commands); common holds the helpers
+they share.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`leancot train`, `evaluate` and the pipeline commands (`prove`, `run`, `iterate`).
 
-Their parsers come from leancot.train.cli_commands and leancot.pipeline_cli; this module adds
+Their parsers come from leancot.cli.train_commands and leancot.pipeline_cli; this module adds
 our inputs/outputs descriptions and the Lean checker for `evaluate --lean-check`.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from leancot.cli.common import _describe
 
-# --- train, evaluate (leancot.train.cli_commands) -----------------------------------------------
+# --- train, evaluate (leancot.cli.train_commands) -----------------------------------------------
 
 TRAIN_DESCRIPTION = """\
 Train a model on the CoT corpora and search logs; `leancot train KIND --help` lists the flags.
@@ -42,14 +42,14 @@ output: the report on stdout (policy: exact match, top-n match; PRM: AUROC and f
 
 
 def _register_train(sub: Any) -> None:
-    from leancot.train.cli_commands import register_train
+    from leancot.cli.train_commands import register_train
 
     register_train(sub)
     _describe(sub, "train", TRAIN_DESCRIPTION)
 
 
 def _register_evaluate(sub: Any) -> None:
-    from leancot.train.cli_commands import register_evaluate
+    from leancot.cli.train_commands import register_evaluate
 
     register_evaluate(sub, make_check=_lean_checker)
     sub.choices["evaluate"].add_argument(

@@ -1,6 +1,7 @@
 """Configuration shared by the trainers; each trainer module subclasses `TrainConfig`.
 
-Every field carries a `help` text in its metadata: `cli_commands` turns the fields into flags.
+Every field carries a `help` text in its metadata: `leancot.cli.train_commands` turns the fields
+into flags.
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ def test_lora_policy_is_merged(corpus_dir, sft_run, tmp_path, quick):
 
 
 def test_cli_train_policy(corpus_dir, tmp_path, capsys):
-    from leancot.train.cli_commands import register_train
+    from leancot.cli.train_commands import register_train
 
     parser = argparse.ArgumentParser(prog="leancot")
     register_train(parser.add_subparsers())

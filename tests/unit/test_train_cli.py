@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from leancot.cli.train_commands import config_from_args, register_evaluate, register_train
 from leancot.train import dpo, policy, prm
-from leancot.train.cli_commands import config_from_args, register_evaluate, register_train
 from leancot.train.evaluate import EvalConfig
 
 
@@ -31,7 +31,7 @@ def parser():
 def test_registrars_import_no_torch():
     code = (
         "import argparse, sys\n"
-        "from leancot.train.cli_commands import register_train, register_evaluate\n"
+        "from leancot.cli.train_commands import register_train, register_evaluate\n"
         "p = argparse.ArgumentParser(); s = p.add_subparsers()\n"
         "register_train(s); register_evaluate(s)\n"
         "assert not {'torch', 'transformers', 'trl', 'datasets'} & set(sys.modules)\n"

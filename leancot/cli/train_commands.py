@@ -1,4 +1,4 @@
-"""`leancot train policy|prm|dpo` and `leancot evaluate`: registrars for leancot/cli/.
+"""`leancot train policy|prm|dpo` and `leancot evaluate`: registrars (learn_commands adds them).
 
 Each registrar adds its parser to argparse's subparsers and sets `handler` (`args -> int`), as
 the CLI's `COMMANDS` expects. Flags are generated from the config dataclasses (their help texts
