@@ -43,9 +43,10 @@ def run(
     eval_rows: int = 64,
     check: Callable[[str, str], bool] | None = None,
 ) -> dict[str, Any]:
+    from leancot.files import write_jsonl
     from leancot.models.hf import HFPRM, HFPolicy
     from leancot.train import policy, prm
-    from leancot.train.data import load_inputs, write_jsonl
+    from leancot.train.data import load_inputs
     from leancot.train.evaluate import evaluate_policy, evaluate_prm
     from leancot.train.rows import prm_rows_from_search_logs, prm_rows_from_steps
 

@@ -30,10 +30,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leancot.files import sha256_hex, write_json
+from leancot.formats import MANIFEST_NAME, REPORT_JSON
+
 logger = logging.getLogger(__name__)
 Notify = Callable[[str], None]
 
-MANIFEST_NAME = "manifest.json"  # written last: the stage is complete
 STARTED_NAME = "stage.json"  # written first: the key the folder's contents belong to
 RUN_SUMMARY = "run.json"
 METHODS = ("baseline", "best_first", "mcts_prm")
@@ -73,7 +75,7 @@ class StageResult:
 def fingerprint(obj: Any) -> str:
     """A stable digest of JSON-able settings (sha256 prefix)."""
     text = json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return sha256_hex(text, 16)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -82,13 +84,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Write JSON atomically (temp file, then rename)."""
-    from leancot.train.data import atomic_write_text
-
-    atomic_write_text(path, json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:
@@ -123,7 +118,7 @@ def run_stage(
         shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / MANIFEST_NAME).unlink(missing_ok=True)
-    write_json(path / STARTED_NAME, {"stage": name, "key": key, "started": _now()})
+    write_json(path / STARTED_NAME, {"stage": name, "key": key, "started": _now()}, default=str)
     notify(f"{shown}: running")
     t0 = time.monotonic()
     outputs = dict(work(path))
@@ -138,7 +133,7 @@ def run_stage(
         "created": _now(),
         "leancot_version": __version__,
     }
-    write_json(path / MANIFEST_NAME, manifest)
+    write_json(path / MANIFEST_NAME, manifest, default=str)  # last: the stage is complete
     notify(f"{shown}: done in {seconds:.0f} s")
     return StageResult(name, path, key, outputs, round(seconds, 2), False)
 
@@ -350,14 +345,12 @@ def main(config: RunConfig, *, notify: Notify = _quiet) -> RunResult:
         "lean_calls_budget": config.lean_calls,
         "report": report.outputs,
     }
-    write_json(run_dir / "report" / RUN_SUMMARY, summary)
+    write_json(run_dir / "report" / RUN_SUMMARY, summary, default=str)
     return RunResult(run_dir, tuple(stages), report_json(report.path), summary)
 
 
 def report_json(report_dir: Path) -> dict[str, Any]:
     """The report.json of a report folder ({} if absent)."""
-    from leancot.prover.report import REPORT_JSON
-
     return _read_json(Path(report_dir) / REPORT_JSON) or {}
 
 

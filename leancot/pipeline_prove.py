@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leancot.files import write_jsonl
+from leancot.formats import RESULTS_NAME
 from leancot.pipeline import (
     METHODS,
     Notify,
@@ -42,7 +44,7 @@ def _arg(default: Any, help: str) -> Any:
 class ProveConfig:
     """Settings of `leancot prove`."""
 
-    out: Path = _arg(Path("results.jsonl"), "search log to write (resumable)")
+    out: Path = _arg(Path(RESULTS_NAME), "search log to write (resumable)")
     method: str = _arg("best_first", "baseline | best_first | mcts_prm")
     dataset: Path | None = _arg(None, "LeanDojo Benchmark 4 folder (default: bundled corpus)")
     source_root: Path | None = _arg(
@@ -295,7 +297,6 @@ def _round(
     from leancot.prover.benchmarks import load_leandojo_split
     from leancot.prover.runner import read_log
     from leancot.train import dpo, policy, prm, rows
-    from leancot.train.data import write_jsonl
 
     run_dir = Path(config.run_dir)
     d = run_dir / "iterate" / f"round{r}"

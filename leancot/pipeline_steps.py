@@ -12,17 +12,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leancot.files import read_jsonl, write_jsonl
+from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
+
 if TYPE_CHECKING:
     from leancot.pipeline import LazyLean, RunConfig
 
 Notify = Callable[[str], None]
 
 DATASET = "dataset"
-STEPS_FILE = "step_records.jsonl"
-STAR_FILE = "lean_star.jsonl"
-PROOFS_FILE = "proofs.jsonl"
 NEGATIVES_FILE = "search_logs.jsonl"
-RESULTS_NAME = "results.jsonl"
 
 
 def extract(d: Path, config: RunConfig, lean: LazyLean, notify: Notify) -> dict[str, Any]:
@@ -54,7 +53,7 @@ def extract(d: Path, config: RunConfig, lean: LazyLean, notify: Notify) -> dict[
 def translate(d: Path, extract_dir: Path) -> dict[str, Any]:
     """Step records, Lean-STaR rows and proof documents of every split (random strategy)."""
     from leancot.extract.dataset import read_benchmark
-    from leancot.translate.corpora import proof_docs, star_rows, step_records, write_jsonl
+    from leancot.translate.corpora import proof_docs, star_rows, step_records
 
     by_split = read_benchmark(extract_dir / DATASET, "random")
     theorems = [{**t, "split": s} for s, thms in by_split.items() for t in thms]
@@ -113,7 +112,6 @@ def negatives(
     """Lean-rejected tactics at training states, as search logs (`d/search_logs.jsonl`)."""
     from leancot.extract.dataset import read_benchmark
     from leancot.pipeline_search import lean_negatives
-    from leancot.train.data import read_jsonl, write_jsonl
     from leancot.train.rows import prm_rows_from_search_logs
 
     by_split = read_benchmark(extract_dir / DATASET, "random")

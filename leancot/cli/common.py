@@ -1,9 +1,8 @@
-"""Helpers shared by the `leancot` subcommands: consoles, parsers, messages, small file writes."""
+"""Helpers shared by the `leancot` subcommands: consoles, parsers, messages, sizes."""
 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,21 +32,6 @@ def _now() -> str:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _write_json_atomic(path: Path, value: Any) -> None:
-    import json
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f, ensure_ascii=False, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _print_fields(console: Any, rows: Sequence[tuple[str, object]]) -> None:

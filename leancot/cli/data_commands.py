@@ -9,14 +9,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from leancot.cli.common import _add_parser, _console, _error, _now, _write_json_atomic
+from leancot.cli.common import _add_parser, _console, _error, _now
+from leancot.files import iter_jsonl, write_json, write_jsonl
+from leancot.formats import MANIFEST_NAME as TRANSLATE_MANIFEST
+from leancot.formats import PROOFS_FILE, STAR_FILE, STEPS_FILE
 
 # --- translate -----------------------------------------------------------------------------------
 
-STEPS_FILE = "step_records.jsonl"
-STAR_FILE = "lean_star.jsonl"
-PROOFS_FILE = "proofs.jsonl"
-TRANSLATE_MANIFEST = "manifest.json"
 CORPUS_FILES = {"steps": STEPS_FILE, "lean_star": STAR_FILE, "proofs": PROOFS_FILE}
 REWRITE_BACKENDS = ("hf", "vllm", "http")
 REWRITE_CACHE = "rewrite_cache.jsonl"
@@ -93,7 +92,7 @@ def _register_translate(sub: Any) -> None:
 
 def _cmd_translate(args: argparse.Namespace) -> int:
     from leancot.extract.dataset import read_benchmark, read_metadata
-    from leancot.translate.corpora import proof_docs, star_rows, step_records, write_jsonl
+    from leancot.translate.corpora import proof_docs, star_rows, step_records
 
     rewrite_config = _rewrite_config(args)  # first: a bad model or config fails before any work
     meta = read_metadata(args.dataset)
@@ -143,7 +142,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         "rewrite": rewrite_info,
         "files": counts,
     }
-    _write_json_atomic(out_dir / TRANSLATE_MANIFEST, manifest)  # last: marks completion
+    write_json(out_dir / TRANSLATE_MANIFEST, manifest)  # last: marks completion
     out = _console()
     for name, per_split in counts.items():
         shown = "  ".join(f"{s} {n}" for s, n in per_split.items()) or "no rows"
@@ -306,18 +305,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _jsonl_rows(path: Path, split: str) -> Any:
     """The rows of one split in a JSONL file, streamed (the file is read once per split)."""
-    import json
-
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: not JSON ({exc})") from exc
-            if row.get("split") == split:
-                yield row
+    return (row for row in iter_jsonl(path) if row.get("split") == split)
 
 
 def _repo_label(url: str) -> str:

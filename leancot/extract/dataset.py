@@ -11,17 +11,16 @@ checks the keys every stage relies on and names the file and theorem when one is
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import math
 import os
-import secrets
-import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from leancot.files import atomic_dir, iter_jsonl, sha256_hex, write_jsonl
+from leancot.formats import BENCHMARK_CORPUS, BENCHMARK_METADATA
 
 SPLITS = ("train", "val", "test")
 STRATEGIES = ("random", "novel_premises")
@@ -30,8 +29,6 @@ VAL_FRACTION = 0.05
 TEST_FRACTION = 0.05  # the rest: hash fraction in [0.95, 1)
 HASH_HEX_DIGITS = 16  # sha256 prefix read as an integer, scaled to [0, 1)
 
-METADATA_NAME = "metadata.json"
-CORPUS_NAME = "corpus.jsonl"
 THEOREM_KEYS = ("url", "commit", "file_path", "full_name", "start", "end", "traced_tactics")
 TACTIC_KEYS = ("tactic", "annotated_tactic", "state_before", "state_after")
 
@@ -44,8 +41,7 @@ class DatasetError(ValueError):
 
 def hash_fraction(full_name: str) -> float:
     """A stable number in [0, 1) for a name: the first hex digits of its sha256."""
-    digest = hashlib.sha256(full_name.encode("utf-8")).hexdigest()
-    return int(digest[:HASH_HEX_DIGITS], 16) / 16**HASH_HEX_DIGITS
+    return int(sha256_hex(full_name, HASH_HEX_DIGITS), 16) / 16**HASH_HEX_DIGITS
 
 
 def split_of(full_name: str) -> str:
@@ -180,7 +176,7 @@ def _leancot_version() -> str:
 
 def is_complete(out_dir: str | os.PathLike[str]) -> bool:
     """Whether `out_dir` holds a finished benchmark (its completion marker exists)."""
-    return (Path(out_dir) / METADATA_NAME).is_file()
+    return (Path(out_dir) / BENCHMARK_METADATA).is_file()
 
 
 def write_benchmark(
@@ -208,7 +204,7 @@ def write_benchmark(
         raise DatasetError(f"{out} exists and is not a directory")
     if out.exists() and not is_complete(out) and any(out.iterdir()):
         raise DatasetError(
-            f"{out} exists and is not a leancot benchmark (no {METADATA_NAME}); "
+            f"{out} exists and is not a leancot benchmark (no {BENCHMARK_METADATA}); "
             "choose a new or empty directory"
         )
 
@@ -223,9 +219,7 @@ def write_benchmark(
     meta["num_tactics"] = _num_tactics(thms)
     meta["splits"] = {}
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         for strategy, assignment in assignments.items():
             (tmp / strategy).mkdir()
             meta["splits"][strategy] = {}
@@ -236,31 +230,9 @@ def write_benchmark(
                     "num_theorems": len(part),
                     "num_tactics": _num_tactics(part),
                 }
-        with (tmp / CORPUS_NAME).open("w", encoding="utf-8") as f:
-            for entry in corpus:
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        _write_json(tmp / METADATA_NAME, meta)  # last: the completion marker
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_jsonl(tmp / BENCHMARK_CORPUS, corpus)
+        _write_json(tmp / BENCHMARK_METADATA, meta)  # last: the completion marker
     return out
-
-
-def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished folder `src` to `dst`, replacing what is there (an old version or an
-    empty dir); the old one is renamed aside first and restored if the move fails."""
-    if not dst.exists():
-        src.rename(dst)
-        return
-    old = dst.with_name(f".{dst.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
-    dst.rename(old)
-    try:
-        src.rename(dst)
-    except BaseException:
-        old.rename(dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_json(path: Path) -> Any:
@@ -278,10 +250,10 @@ def read_metadata(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     out = Path(out_dir)
     if not is_complete(out):
         raise DatasetError(
-            f"{out}: no {METADATA_NAME}, so this is not a finished benchmark; "
+            f"{out}: no {BENCHMARK_METADATA}, so this is not a finished benchmark; "
             "run `leancot extract` again"
         )
-    return _read_json(out / METADATA_NAME)
+    return _read_json(out / BENCHMARK_METADATA)
 
 
 def read_benchmark(
@@ -306,17 +278,8 @@ def read_benchmark(
 
 def read_corpus(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The `corpus.jsonl` entries: `{"path", "imports", "premises"}` per source file."""
-    path = Path(out_dir) / CORPUS_NAME
-    entries = []
+    path = Path(out_dir) / BENCHMARK_CORPUS
     try:
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    entries.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DatasetError(f"{path}:{lineno}: not valid JSON ({exc})") from exc
+        return list(iter_jsonl(path, error=DatasetError))
     except FileNotFoundError:
         raise DatasetError(f"{path}: missing; the benchmark is incomplete") from None
-    return entries

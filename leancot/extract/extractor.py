@@ -8,7 +8,6 @@ resumes where it stopped. Files that fail to elaborate are reported by name and 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from leancot.extract.dataset import write_benchmark
 from leancot.extract.trace import tactic_node, traced_theorems
+from leancot.files import atomic_write_text, sha256_hex
 from leancot.lean.results import CommandResult, Crashed, LeanError, Timeout
 from leancot.lean.server import LeanServer
 from leancot.lean.verify import read_lean_file, split_header
@@ -113,13 +113,7 @@ def git_origin(path: Path) -> tuple[str | None, str | None]:
 
 def _cache_key(text: str, rel_path: str, lean_version: str) -> str:
     material = f"{CACHE_VERSION}\0{lean_version}\0{rel_path}\0{text}"
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-def _write_atomic(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
+    return sha256_hex(material, 32)
 
 
 def extract_file(
@@ -207,7 +201,7 @@ def main(
                     server, path, rel_path, url=url, commit=commit, timeout=config.timeout
                 )
                 record = {"theorems": entries, "failures": [e.__dict__ for e in errors]}
-                _write_atomic(cached, json.dumps(record, ensure_ascii=False))
+                atomic_write_text(cached, json.dumps(record, ensure_ascii=False))
             file_failures = [FileFailure(**f) for f in record["failures"]]
             failures.extend(file_failures)
             if not file_failures:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from leancot.extract.dataset import write_benchmark
+from leancot.formats import NO_GOALS
 
 INSTALL_HINT = "install it: pip install 'leancot[leandojo]'"
 ELAN_HINT = (
@@ -192,7 +193,7 @@ def convert_traced_theorem(traced_repo: Any, thm: Any) -> dict[str, Any]:
     tactics = [
         convert_tactic(t)
         for t in thm.get_traced_tactics()
-        if t.state_before != "no goals" and "·" not in t.tactic
+        if t.state_before != NO_GOALS and "·" not in t.tactic
     ]
     record: dict[str, Any] = {
         "url": thm.repo.url,

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from leancot.formats import NO_GOALS
 from leancot.lean.results import TracedTactic
 from leancot.lean.screen import mask
 from leancot.lean.verify import find_declarations
 
-NO_GOALS = "no goals"
 BY_BLOCK = "Lean.Parser.Term.byTactic"
 STRUCTURAL_KINDS = frozenset(
     {

@@ -15,8 +15,6 @@ lemma's type with `#check @NAME` through a `LeanServer` (the REPL in
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import random
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from leancot.extract.dataset import DatasetError, read_benchmark, read_corpus, split_of
+from leancot.files import read_jsonl, sha256_hex
 from leancot.lean.screen import mask
 from leancot.lean.verify import THEOREM_KINDS, Verdict, find_declarations
 from leancot.prover.runner import bare_statement
@@ -95,19 +94,6 @@ def require_mathlib(backend: str | Any) -> None:
 # --- miniF2F and ProofNet (DeepSeek-Prover jsonl) ---------------------------------------------
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise BenchmarkError(f"{path}:{lineno}: not valid JSON ({exc})") from exc
-    return rows
-
-
 def _informal(prefix: str | None) -> str | None:
     """The text of a `/-- ... -/` doc comment (None if empty)."""
     if not prefix:
@@ -126,7 +112,7 @@ def _load_statement_rows(
     if backend is not None:
         require_mathlib(backend)
     path = Path(path)
-    rows = _read_jsonl(path)
+    rows = read_jsonl(path, error=BenchmarkError)
     wanted = normalize_split(split)
     keys = ("name", "split", "formal_statement", "header")
     counts = Counter(str(row.get("name")) for row in rows)
@@ -145,7 +131,7 @@ def _load_statement_rows(
             continue
         name = row["name"]
         if counts[name] > 1:  # ProofNet repeats exercise names across textbooks
-            digest = hashlib.sha256((row["header"] + statement).encode()).hexdigest()[:8]
+            digest = sha256_hex(row["header"] + statement, 8)
             name = f"{name}@{digest}"
         informal = _informal(row.get("informal_prefix"))
         out.append(Theorem(name, statement, row["header"], row_split, source, informal))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from leancot.formats import NO_GOALS
 from leancot.lean.results import (
     Crashed,
     LeanError,
@@ -209,8 +210,6 @@ class ScriptedEnv:
     A tactic missing from the table is a `LeanError`. `calls` records (state, tactic) pairs.
     """
 
-    NO_GOALS = "no goals"
-
     def __init__(
         self,
         table: Mapping[str, Mapping[str, str | TacticResult]],
@@ -241,7 +240,7 @@ class ScriptedEnv:
             return LeanError(f"unknown tactic {tactic!r}")
         if not isinstance(after, str):
             return after
-        if after == self.NO_GOALS:
+        if after == NO_GOALS:
             self._ids += 1
             return ProofFinished(self._ids)
         return self._state(after)

@@ -1,6 +1,6 @@
 """Compare proving runs from their search logs: a table, a JSON summary and a pass/budget plot.
 
-Input: search logs as `runner.prove_all` writes them (FORMATS.md "Search log", one line per
+Input: search logs as `runner.prove_all` writes them (docs/FORMATS.md#search-logs, one line per
 theorem, with leancot's extras `verified`, `time_lean_s`, `time_model_s`, `stop_reason`). A run
 is one method in one file. Runs are compared at an equal Lean-call budget: a theorem counts as
 proved within budget `b` when its proof was verified and the search had made at most `b` Lean
@@ -11,21 +11,20 @@ several runs the comparison is on the theorems every run attempted.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from leancot.files import atomic_path, atomic_write_text, write_json
+from leancot.formats import REPORT_JSON
 from leancot.prover.runner import read_log
 
 logger = logging.getLogger(__name__)
 
 REPORT_MD = "report.md"
-REPORT_JSON = "report.json"  # written last: marks a finished report
 PLOT_PNG = "pass_vs_budget.png"
 LEAN_CALL_LIMIT = "max_lean_calls"  # StopReason value of a search that ran out of Lean calls
 
@@ -269,18 +268,10 @@ def plot_pass_vs_budget(
         ax.grid(True, alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-        fig.savefig(tmp, format="png", dpi=120)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=120)
     finally:
         plt.close(fig)
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -352,7 +343,7 @@ def write_report(
         "Sources: " + ", ".join(f"`{p}`" for p in paths),
         "",
     ]
-    _write_text(out / REPORT_MD, "\n".join(lines))
+    atomic_write_text(out / REPORT_MD, "\n".join(lines))
     summary = {
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "sources": [str(p) for p in paths],
@@ -364,5 +355,5 @@ def write_report(
         "plot": PLOT_PNG if plot_path else None,
         "note": note,
     }
-    _write_text(out / REPORT_JSON, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_json(out / REPORT_JSON, summary)  # last: marks a finished report
     return Report(tuple(rows), out / REPORT_MD, out / REPORT_JSON, plot_path, note)

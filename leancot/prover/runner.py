@@ -1,9 +1,10 @@
 """Prove a list of theorems, one search each, streaming one search-log line per theorem.
 
-The log (FORMATS.md, "Search log") is appended one JSON line at a time, flushed and fsynced, so
-a killed run loses only the theorems in flight; a rerun skips every (full_name, method) already
-in the file and drops a truncated last line first. A proof counts only after `verify` re-checks
-it from scratch (the lead wires `leancot.lean.verify.verify`); the line records `verified`.
+The log (docs/FORMATS.md#search-logs) is appended one JSON line at a time, flushed and fsynced
+(`leancot.files.append_jsonl`), so a killed run loses only the theorems in flight; a rerun skips
+every (full_name, method) already in the file and drops a truncated last line first. A proof
+counts only after `verify` re-checks it from scratch (the lead wires `leancot.lean.verify.verify`);
+the line records `verified`.
 
 `LeanEnv` puts the search's `Env` protocol on a `LeanServer` (which runs
 `lean_project/LeanCot/Repl.lean`), replaying a state's tactic path when a restart of the Lean
@@ -12,9 +13,7 @@ process made its handle stale.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import queue
 import re
 import threading
@@ -27,6 +26,8 @@ from typing import IO, Any
 
 from tqdm.auto import tqdm
 
+from leancot.files import append_jsonl, drop_partial_tail, open_jsonl_log
+from leancot.files import read_jsonl_log as read_log
 from leancot.lean.results import (
     CommandResult,
     LeanError,
@@ -161,7 +162,7 @@ def search_log_record(
     verified: bool,
     verify_error: str | None = None,
 ) -> dict[str, Any]:
-    """One line of the search log (FORMATS.md) plus leancot extras (time split, stop reason)."""
+    """One line of the search log (docs/FORMATS.md#search-logs), leancot extras included."""
     return {
         "full_name": theorem["full_name"],
         "statement": theorem["statement"],
@@ -180,40 +181,6 @@ def search_log_record(
         "error": result.error,
         "verify_error": verify_error,
     }
-
-
-def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """The complete, well-formed lines of a search log (a truncated or garbled line is skipped)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    records = []
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, 1):
-            if not raw.endswith(b"\n"):
-                logger.info("%s: ignoring a truncated last line", path)
-                break
-            try:
-                obj = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                logger.warning("%s:%d: ignoring a line that is not JSON", path, number)
-                continue
-            if isinstance(obj, dict):
-                records.append(obj)
-    return records
-
-
-def drop_partial_tail(path: Path) -> None:
-    """Cut a last line without its newline (a write killed midway) so appends start clean."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb+") as f:
-        f.seek(-1, os.SEEK_END)
-        if f.read(1) == b"\n":
-            return
-        f.seek(0)
-        data = f.read()
-        f.truncate(data.rfind(b"\n") + 1)
 
 
 @dataclass(frozen=True)
@@ -329,7 +296,7 @@ class SearchLogWriter:
 
     def __enter__(self) -> SearchLogWriter:
         self._bar = tqdm(total=self._todo, desc=self._desc, unit="thm", disable=not self._progress)
-        self._file = self.out.open("a", encoding="utf-8")
+        self._file = open_jsonl_log(self.out)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -349,9 +316,7 @@ class SearchLogWriter:
             counts["errors"] += 1
             logger.error("searching %s failed: %r", thm["full_name"], exc)
         else:
-            self._file.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            append_jsonl(self._file, rec)
             if rec["verified"]:
                 counts["proved"] += 1
             elif rec["proved"]:

@@ -1,20 +1,22 @@
-"""Reading training inputs (JSONL / JSON files or folders of them) and writing row files.
+"""Reading training inputs: JSONL / JSON files or folders of them.
 
 Inputs are whatever the earlier stages wrote: CoT step records, Lean-STaR rows and search logs
-(FORMATS.md). Each object is classified by its keys (`rows.record_kind`), so a folder may mix them.
+(docs/FORMATS.md#cot-corpora, #search-logs). Each object is classified by its keys
+(`rows.record_kind`), so a folder may mix them. Row files are written with `leancot.files`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from leancot.files import atomic_write_text as atomic_write_text  # re-exported for train/evaluate
+from leancot.files import sha256_file
+from leancot.formats import BENCHMARK_METADATA
 from leancot.train.rows import record_kind
 
 DATA_SUFFIXES = (".jsonl", ".json")
@@ -30,7 +32,7 @@ def data_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.suffix in DATA_SUFFIXES and p.is_file() and p.name != "metadata.json"
+                    if p.suffix in DATA_SUFFIXES and p.is_file() and p.name != BENCHMARK_METADATA
                 )
             )
         elif path.is_file():
@@ -81,33 +83,3 @@ def load_inputs(paths: Sequence[str | os.PathLike[str]]) -> Inputs:
             elif kind == "search_log":
                 logs.append(obj)
     return Inputs(steps=steps, search_logs=logs, digests=digests)
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write to a temporary file beside `path`, then rename over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]]) -> None:
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-
-
-def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    return list(iter_objects(Path(path)))

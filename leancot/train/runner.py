@@ -16,8 +16,8 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from leancot.files import sha256_file, write_json, write_jsonl
 from leancot.train.config import TrainConfig
-from leancot.train.data import atomic_write_text, sha256_file, write_jsonl
 
 METADATA_NAME = "leancot_train.json"
 TOKENIZER_INIT = "tokenizer_init"
@@ -149,7 +149,7 @@ def write_metadata(
         "versions": versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    atomic_write_text(path, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_json(path, doc, default=str)
     return path
 
 

@@ -6,13 +6,13 @@ templates in templates/, and corpora.py builds the
 step, Lean-STaR and whole-proof corpora from traced theorems.
 """
 
+from leancot.files import write_jsonl
 from leancot.translate.corpora import (
     proof_docs,
     split_of,
     star_rows,
     step_record,
     step_records,
-    write_jsonl,
 )
 from leancot.translate.diff import GoalDiff, HypChange, StateDiff, diff_goals, diff_states
 from leancot.translate.goals import Goal, GoalState, Hypothesis, parse_goal, parse_goal_state

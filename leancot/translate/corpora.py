@@ -1,25 +1,22 @@
-"""The three chain-of-thought corpora, built from traced theorems (FORMATS.md).
+"""The three chain-of-thought corpora, built from traced theorems (docs/FORMATS.md#cot-corpora).
 
 - step records: one per traced tactic, with its rendered thought (`step_records`);
 - Lean-STaR rows: state, thought, tactic (`star_rows`, from step records);
 - whole-proof documents: statement, numbered reasoning steps, final Lean proof (`proof_docs`).
 
-Builders take iterables and yield dicts, so corpora stream; `write_jsonl` writes atomically.
+Builders take iterables and yield dicts, so corpora stream; `leancot.files.write_jsonl` writes
+them atomically.
 Splits come from `leancot.extract.dataset.split_of` (the deterministic hash rule), re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from leancot.extract.dataset import split_of
-from leancot.translate.goals import NO_GOALS
+from leancot.files import sha256_hex
+from leancot.formats import NO_GOALS
 from leancot.translate.templates import _flat, environment, render_step
 
 PROOF_DOC_TEMPLATE = "proof_doc.j2"
@@ -27,7 +24,7 @@ PROOF_DOC_TEMPLATE = "proof_doc.j2"
 
 def step_id(full_name: str, step: int) -> str:
     """Stable id of a step: sha256("full_name:step") prefix."""
-    return hashlib.sha256(f"{full_name}:{step}".encode()).hexdigest()[:16]
+    return sha256_hex(f"{full_name}:{step}", 16)
 
 
 def step_record(
@@ -190,23 +187,3 @@ def _lean_proof(statement: str, proof: str) -> str:
     if proof.lstrip().startswith(":="):
         return f"{statement} {proof.lstrip()}"
     return f"{statement} := {proof}"
-
-
-def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> int:
-    """Write rows as JSON lines to `path` atomically (temp file, then rename); return the count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from leancot.extract.dataset import replace_dir
+from leancot.files import atomic_dir
 
 DATA_DIR = "data"
 CARD_NAME = "README.md"
@@ -219,9 +217,7 @@ def export_dataset(
         )
     _pyarrow()
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         data_dir = tmp / DATA_DIR
         data_dir.mkdir()
         schema = None
@@ -259,10 +255,6 @@ def export_dataset(
             rewrite_model=rewrite_model,
         )
         (tmp / CARD_NAME).write_text(card, encoding="utf-8")  # last: marks the folder complete
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

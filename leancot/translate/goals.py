@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-NO_GOALS = "no goals"
+from leancot.formats import NO_GOALS
+
 TURNSTILE = "⊢"
 INDENT = "  "
 

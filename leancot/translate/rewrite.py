@@ -13,7 +13,6 @@ calls the model again, and an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -27,6 +26,15 @@ from typing import Any, NamedTuple
 
 import jinja2
 
+from leancot.files import (
+    append_jsonl,
+    drop_partial_tail,
+    open_jsonl_log,
+    read_jsonl,
+    read_jsonl_log,
+    sha256_hex,
+    write_jsonl,
+)
 from leancot.translate.goals import parse_goal_state
 from leancot.translate.rewrite_backends import (
     HFBackend,
@@ -319,7 +327,7 @@ def clean_rewrite(text: str) -> str:
 
 
 class RewriteCache:
-    """Completions by key, in memory and appended to a JSONL file (one flushed line each).
+    """Completions by key, in memory and appended to a JSONL file (one fsynced line each).
 
     A partly written last line (a run killed mid-write) is ignored and cut off before appending.
     One writer at a time.
@@ -334,17 +342,12 @@ class RewriteCache:
 
     def _load(self) -> None:
         assert self.path is not None
-        data = self.path.read_bytes()
-        end = data.rfind(b"\n") + 1
-        for number, line in enumerate(data[:end].splitlines(), 1):
-            try:
-                entry = json.loads(line)
+        for entry in read_jsonl_log(self.path):  # skips lines that are not JSON objects
+            if isinstance(entry.get("key"), str) and "text" in entry:
                 self.entries[entry["key"]] = entry["text"]
-            except (ValueError, KeyError, TypeError):
-                log.warning("%s:%d: skipping a malformed cache line", self.path, number)
-        if end < len(data):  # truncated tail: drop it so the next append starts a fresh line
-            with open(self.path, "r+b") as f:
-                f.truncate(end)
+            else:
+                log.warning("%s: skipping a cache line without key and text", self.path)
+        drop_partial_tail(self.path)  # a truncated tail: so the next append starts a fresh line
 
     def get(self, key: str) -> str | None:
         return self.entries.get(key)
@@ -360,10 +363,8 @@ class RewriteCache:
         if self.path is None:
             return
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")
-        self._file.write(json.dumps({"key": key, **meta, "text": text}, ensure_ascii=False) + "\n")
-        self._file.flush()
+            self._file = open_jsonl_log(self.path)
+        append_jsonl(self._file, {"key": key, **meta, "text": text})
 
     def close(self) -> None:
         if self._file is not None:
@@ -381,7 +382,7 @@ def cache_key(backend: str, model: str, prompt: str, config: RewriteConfig) -> s
     """sha256 of the backend id, model, generation settings and prompt."""
     settings = [config.max_new_tokens, config.temperature, list(config.stop)]
     payload = json.dumps([backend, model, settings, prompt], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return sha256_hex(payload)
 
 
 # --- the stage -----------------------------------------------------------------------------------
@@ -489,15 +490,13 @@ def rewrite_file(
 ) -> dict[str, int]:
     """Rewrite a JSONL file of step records into `dst` (written to a temp file, then renamed);
     returns the number of records per `rewrite_status`."""
-    with open(src, encoding="utf-8") as f:
-        records = [json.loads(line) for line in f if line.strip()]
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".tmp")
     counts = {"ok": 0, "fallback": 0}
-    with open(tmp, "w", encoding="utf-8") as f:
-        for row in rewrite_records(records, config, backend=backend, progress=progress):
+
+    def counted(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
             counts[row["rewrite_status"]] += 1
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, dst)
+            yield row
+
+    records = read_jsonl(src)
+    write_jsonl(dst, counted(rewrite_records(records, config, backend=backend, progress=progress)))
     return counts

@@ -27,7 +27,7 @@ def quick():
 
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory):
-    from leancot.train.data import write_jsonl
+    from leancot.files import write_jsonl
     from leancot.train.synthetic import synthetic_corpus
 
     root = tmp_path_factory.mktemp("corpus")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-
-import pytest
 
 from leancot.translate.corpora import (
     proof_docs,
@@ -14,7 +11,6 @@ from leancot.translate.corpora import (
     star_rows,
     step_id,
     step_records,
-    write_jsonl,
 )
 
 NAME = "LeanCot.Corpus.Nat.add_zero_right"
@@ -179,26 +175,3 @@ def test_search_records_follow_the_proof_path():
     assert [r["template"] for r in rows] == ["intro", "exact"]
     assert rows[1]["state_after"] == "no goals"
     assert {r["source"] for r in rows} == {"search"} and {r["split"] for r in rows} == {"test"}
-
-
-def test_write_jsonl_is_atomic_and_round_trips(tmp_path):
-    path = tmp_path / "sub" / "steps.jsonl"
-    rows = list(step_records([theorem()]))
-    assert write_jsonl(path, iter(rows)) == 3
-    assert [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] == rows
-    assert "⊢" in path.read_text(encoding="utf-8")  # not \u-escaped
-    assert [p.name for p in path.parent.iterdir()] == ["steps.jsonl"]
-
-
-def test_write_jsonl_failure_keeps_the_old_file_and_no_temp(tmp_path):
-    path = tmp_path / "rows.jsonl"
-    write_jsonl(path, [{"a": 1}])
-
-    def broken():
-        yield {"a": 2}
-        raise RuntimeError("source failed")
-
-    with pytest.raises(RuntimeError):
-        write_jsonl(path, broken())
-    assert path.read_text() == '{"a": 1}\n'
-    assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from leancot import pipeline, pipeline_steps
+from leancot.files import write_json
 from leancot.lean.results import CommandResult, LeanError, ProofFinished, TacticState
 from leancot.pipeline import RunConfig, fingerprint, read_manifest, run_stage
 from leancot.pipeline_cli import config_from_args, register_pipeline
@@ -428,13 +429,13 @@ def test_prove_config_validates():
 def _fake_run_dir(tmp_path: Path) -> Path:
     run_dir = tmp_path / "run"
     for stage in ("extract", "cot", "policy", "negatives", "prm"):
-        pipeline.write_json(run_dir / stage / "manifest.json", {"key": stage, "outputs": {}})
-    pipeline.write_json(
+        write_json(run_dir / stage / "manifest.json", {"key": stage, "outputs": {}})
+    write_json(
         run_dir / "prove/best_first/manifest.json",
         {"key": "p", "outputs": {"proved": 1, "total": 2}},
     )
     config = {**dataclasses.asdict(RunConfig(run_dir=run_dir)), "source": str(tmp_path)}
-    pipeline.write_json(run_dir / "report/run.json", {"config": config})
+    write_json(run_dir / "report/run.json", {"config": config}, default=str)
     return run_dir
 
 
