@@ -1,7 +1,8 @@
 """A small synthetic-but-structured corpus for tests and the learning benchmark.
 
 Eight theorem families (Nat arithmetic, propositional logic, lists) instantiated with random
-variable names give CoT step records and search logs in the FORMATS.md layouts: each search log
+variable names give CoT step records and search logs as docs/FORMATS.md lays them out
+(#step-records, #search-logs), split by `split_of` like extracted theorems. Each search log
 holds the proof path plus wrong sibling steps that Lean would reject (`error`) or that lead to a
 dead end (a FAILED node), and some attempts stop short (not proved). A wrong step is either a
 plausible slip with the right thought, or the right step of another family, so telling good from
@@ -11,10 +12,13 @@ the way Lean pretty-prints them but nothing here was checked by Lean.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from typing import Any
+
+from leancot.extract.dataset import split_of
+from leancot.formats import NO_GOALS
+from leancot.translate.corpora import step_id
 
 NAMES = ["a", "b", "c", "m", "n", "k", "x", "y", "z", "i", "j", "t", "u", "v", "w", "r", "s"]
 PROPS = ["p", "q", "r", "s", "P", "Q", "R", "A", "B", "C"]
@@ -26,12 +30,6 @@ class _Step:
     thought: str
     tactic: str
     wrong: tuple[tuple[str, str, str], ...]  # (tactic, thought, "error" | "failed")
-
-
-def _split(full_name: str) -> str:
-    """FORMATS.md's deterministic split from a sha256 prefix."""
-    u = int(hashlib.sha256(full_name.encode()).hexdigest()[:8], 16) / 16**8
-    return "train" if u < 0.9 else "val" if u < 0.95 else "test"
 
 
 def _family(kind: int, v1: str, v2: str, p: str, q: str) -> tuple[str, list[_Step]]:
@@ -164,7 +162,7 @@ def _family(kind: int, v1: str, v2: str, p: str, q: str) -> tuple[str, list[_Ste
 
 
 def _after(steps: list[_Step], i: int) -> str:
-    return steps[i + 1].state if i + 1 < len(steps) else "no goals"
+    return steps[i + 1].state if i + 1 < len(steps) else NO_GOALS
 
 
 def synthetic_corpus(
@@ -192,11 +190,11 @@ def synthetic_corpus(
             for s in steps
         ]
         full_name = f"Synthetic.thm_{t}"
-        split = _split(full_name)
+        split = split_of(full_name)
         for i, s in enumerate(steps):
             records.append(
                 {
-                    "id": hashlib.sha256(f"{full_name}:{i}".encode()).hexdigest()[:16],
+                    "id": step_id(full_name, i),
                     "full_name": full_name,
                     "split": split,
                     "step": i,
