@@ -530,7 +530,8 @@ def test_worker_servers_bind_one_server_per_thread(monkeypatch):
     workers = WorkerServers(servers, verify_timeout=7.0)
     seen = {}
 
-    def fake_verify(statement, proof, header, *, server, timeout):
+    def fake_verify(statement, proof, header, *, server, timeout, trust_header):
+        assert trust_header is False  # headers are untrusted unless the user says otherwise
         return (server, header, timeout)
 
     monkeypatch.setattr(verify_module, "verify", fake_verify)
