@@ -25,6 +25,7 @@ from leancot.files import write_jsonl
 from leancot.formats import RESULTS_NAME
 from leancot.pipeline import (
     METHODS,
+    RUN_SUMMARY,
     Notify,
     _quiet,
     fingerprint,
@@ -247,7 +248,7 @@ def iterate_main(config: IterateConfig, *, notify: Notify = _quiet) -> list[Roun
     from leancot.pipeline import LazyLean, RunConfig
 
     run_dir = Path(config.run_dir)
-    saved = json.loads((run_dir / "report" / "run.json").read_text(encoding="utf-8"))
+    saved = json.loads((run_dir / "report" / RUN_SUMMARY).read_text(encoding="utf-8"))
     run_cfg = RunConfig(**{**saved["config"], "run_dir": run_dir})
     for stage in ("extract", "cot", "policy", "negatives", "prm"):
         if read_manifest(run_dir / stage) is None:
