@@ -37,8 +37,9 @@ input:  the bundled corpus' test split (default), --dataset DIR (a LeanDojo Benc
         (DeepSeek-Prover jsonl; these import Mathlib: --backend native with Mathlib).
         The policy: the tactic portfolio (default), a trained policy folder (--policy DIR),
         --vllm MODEL or --endpoint URL; --prm DIR for mcts_prm (or best_first --priority value).
-output: --out FILE, one search-log line per theorem (FORMATS.md): proof, verified, the search
-        graph, Lean calls and the time split. A rerun skips theorems already in FILE.
+output: --out FILE, one search-log line per theorem (docs/FORMATS.md#search-logs): proof,
+        verified, the search graph, Lean calls and the time split. A rerun skips theorems
+        already in FILE.
 """
 
 ITERATE_DESCRIPTION = """\

@@ -4,8 +4,8 @@
   theorem-to-theorem chunk per REPL command (`lean_project/LeanCot/Repl.lean` keeps the scopes
   of an env handle), and at every top-level state of a training proof a few portfolio tactics
   and tactics of other theorems are run: those Lean rejects are the negatives. The result is
-  written as search logs (FORMATS.md), so `rows.prm_rows_from_search_logs` labels them
-  first-error style and DPO pairs come out too.
+  written as search logs (docs/FORMATS.md#search-logs), so `rows.prm_rows_from_search_logs`
+  labels them first-error style and DPO pairs come out too.
 - `SampledPolicy`, `mixture`: a model's samples as a proposal distribution over distinct
   tactics, mixed with the tactic portfolio.
 - `ProbingEnv`, `prove_theorems`: `runner.prove_all` over theorems that each carry their own

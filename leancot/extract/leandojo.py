@@ -7,8 +7,8 @@ builds it with `lake`, runs its own `ExtractData.lean` over every file and loads
 builds a GitHub client when imported, so it is imported only inside `trace_with_leandojo`, after
 the checks. `convert_traced_repo` works on anything with LeanDojo's attribute names.
 
-Positions: LeanDojo's `Pos` has 1-based lines and 1-based columns; our format (FORMATS.md) uses
-0-based columns, so every column is shifted down by one here.
+Positions: LeanDojo's `Pos` has 1-based lines and 1-based columns, and so has our benchmark format
+(docs/FORMATS.md#leandojo-benchmark-4-folder): positions are copied as they are.
 """
 
 from __future__ import annotations

@@ -302,7 +302,7 @@ class ProofGraph:
     # --- export ----------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        """`root`, `nodes` and `edges` as in the search log format (FORMATS.md)."""
+        """`root`, `nodes` and `edges` as in a search log (docs/FORMATS.md#search-logs)."""
         return {
             "root": 0 if self.nodes else None,
             "nodes": [
@@ -402,6 +402,7 @@ class ProofGraph:
         return out
 
     def to_graphml(self, path: str | Path) -> None:
+        """`to_networkx()` as GraphML (docs/FORMATS.md#search-trees)."""
         nx.write_graphml(self.to_networkx(), str(path))
 
     def render(self, path: str | Path, *, labels: bool | None = None) -> None:

@@ -1,4 +1,6 @@
-"""Training rows from CoT step records, Lean-STaR rows and prover search logs (see FORMATS.md).
+"""Training rows from CoT step records, Lean-STaR rows and prover search logs.
+
+Inputs and rows are laid out in docs/FORMATS.md (#cot-corpora, #search-logs, #training-rows).
 
 Pure functions over plain dicts, no torch. Three row kinds come out:
 
