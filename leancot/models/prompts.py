@@ -15,8 +15,6 @@ from typing import Any
 STEP_SEPARATOR = "\n\n"
 """Ends every step in a PRM input; the step's label is predicted on its last token."""
 
-NO_GOALS = "no goals"
-
 
 def format_state_prompt(state: str) -> str:
     """The prompt for a goal state: the pretty-printed goals followed by one newline."""
