@@ -334,16 +334,16 @@ def lastComponent : Name → String
   | .num _ n => Nat.repr n
   | .anonymous => ""
 
-def strIn : List String → String → Bool
+partial def strIn : List String → String → Bool
   | [], _ => false
   | x :: xs, s => x == s || strIn xs s
 
-def nameIn : List Name → Name → Bool
+partial def nameIn : List Name → Name → Bool
   | [], _ => false
   | x :: xs, n => x == n || nameIn xs n
 
 /-- `p` is `n` or a prefix of it, by components (`Foo` of `Foo.bar`, not of `Foobar`). -/
-def namePrefix (p : Name) : Name → Bool
+partial def namePrefix (p : Name) : Name → Bool
   | .anonymous => p == .anonymous
   | n@(.str q _) => p == n || namePrefix p q
   | n@(.num q _) => p == n || namePrefix p q
@@ -371,7 +371,7 @@ def allowedAttributes : List String :=
    "simps", "deprecated", "match_pattern", "inherit_doc", "local", "scoped", "expose"]
 
 /-- The number a numeral's text spells (`400_000` too), if it is one. -/
-def digitsValue : List Char → Nat → Bool → Option Nat
+partial def digitsValue : List Char → Nat → Bool → Option Nat
   | [], acc, seen => if seen then some acc else none
   | c :: cs, acc, seen =>
     if c == '_' then digitsValue cs acc seen
@@ -503,7 +503,7 @@ def constKind : ConstantInfo → String
 
 def arrAppend (xs ys : Array α) : Array α := arrFold (fun acc y => acc.push y) ys 0 xs
 
-def listLength : List α → Nat
+partial def listLength : List α → Nat
   | [] => 0
   | _ :: xs => listLength xs + 1
 
@@ -707,7 +707,7 @@ partial def elabScreened (lim : Limits) (inputCtx : Parser.InputContext)
         | none => none }
     elabScreened lim inputCtx ps' cs' { acc with elaborated, commands := acc.commands.push here }
 
-def findReference : List ((Nat × String) × ConstantInfo) → Nat → String → Option ConstantInfo
+partial def findReference : List ((Nat × String) × ConstantInfo) → Nat → String → Option ConstantInfo
   | [], _, _ => none
   | ((i, t), ci) :: rest, envId, text =>
     if i == envId && t == text then some ci else findReference rest envId text
@@ -754,13 +754,13 @@ def sameScope (a b : Command.State) : Bool :=
   | _, _ => false
 
 /-- Some proper prefix of `n` is a constant of `env`. -/
-def extendsOldAux (env : Environment) : Name → Bool
+partial def extendsOldAux (env : Environment) : Name → Bool
   | .str p _ => env.contains p || extendsOldAux env p
   | .num p _ => env.contains p || extendsOldAux env p
   | .anonymous => false
 
 /-- `X` for a private name `_private.M.0.X` (the module part `M` may be empty). -/
-def unprivate (n : Name) : Name :=
+partial def unprivate (n : Name) : Name :=
   match n.components with
   | .str .anonymous "_private" :: rest => rebuild (afterZero rest) .anonymous
   | _ => n
