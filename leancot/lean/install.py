@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from leancot.files import atomic_write_text
 from leancot.lean import paths
 from leancot.lean.wasm_patch import MOUNTS_ENV, PATCH_MARKER, PATCH_VERSION
 
@@ -261,7 +262,7 @@ def patch_glue(original: Path, dest: Path) -> None:
         patched = patch_lean_js(original.read_text(encoding="utf-8"))
     except PatchError as exc:
         raise InstallError(f"cannot patch {original}: {exc}") from exc
-    _write_atomic(dest, patched)
+    atomic_write_text(dest, patched)
 
 
 # --- step (e): smoke test -------------------------------------------------------------------------
@@ -389,7 +390,7 @@ def install_embedded_lean(
             "lib_dir": LIB_DIR,
             "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        _write_atomic(root / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+        atomic_write_text(root / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
         say(f"wrote {root / MANIFEST_NAME}")
         return find_installation(cache)
 
@@ -444,19 +445,6 @@ def find_installation(cache_dir: Path | None = None) -> WasmInstall:
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _remove_leftovers(*dirs: Path) -> None:
     """Remove the temporaries (dot-names) of an earlier run that was killed mid-step."""
     for d in dirs:
@@ -464,12 +452,6 @@ def _remove_leftovers(*dirs: Path) -> None:
             for entry in d.iterdir():
                 if entry.name.startswith("."):
                     _remove(entry)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _remove(path: Path) -> None:
