@@ -350,7 +350,6 @@ class LeanServer:
         self._closed = False
         self._started_once = False
         self._env_generation: dict[int, int] = {}
-        self._headers: dict[str, CommandResult] = {}
         self._memo: dict[str, CommandResult] = {}
         self._requests = self._restarts = self._recycles = self._timeouts = self._crashes = 0
         self._forged = 0
@@ -444,7 +443,6 @@ class LeanServer:
         old, self._proc = self._proc, None
         if old is not None:
             self._retire(old)
-        self._headers.clear()
         self._memo.clear()
         self._check_open()
         self._restarts += 1
@@ -607,17 +605,8 @@ class LeanServer:
         Importing is start-up work: the default budget is `startup_timeout`, not `request_timeout`.
         """
         self.maybe_recycle()
-        with self._lock:
-            cached = self._headers.get(header)
-            if cached is not None and cached.generation == self.generation:
-                return cached
         budget = max(self.request_timeout, self.startup_timeout) if timeout is None else timeout
-        result = self.run_cmd(header, None, budget)
-        if isinstance(result, CommandResult) and result.ok:
-            with self._lock:
-                if result.generation == self.generation:
-                    self._headers[header] = result
-        return result
+        return self.memo_env(f"imports\n{header}", lambda: self.run_cmd(header, None, budget))
 
     def memo_env(self, key: str, make: Callable[[], CommandOutcome]) -> CommandOutcome:
         """`make()`'s environment, cached under `key` while the process lives (if it is ok)."""

@@ -72,8 +72,6 @@ _SCOPE = re.compile(
     re.M,
 )
 _HEADER_LINE = re.compile(r"\s*(?:(?:(?:public|meta|private)\s+)*import\s.*|prelude|module)?\s*")
-_AXIOMS = re.compile(r"depends on axioms:\s*\[(.*?)\]", re.S)
-_NO_AXIOMS = "does not depend on any axioms"
 
 
 @dataclass(frozen=True)
@@ -156,21 +154,7 @@ def assemble(statement: str, proof: str) -> str:
 def reference_text(statement: str) -> str:
     """The statement with a `sorry` proof: elaborated alone, it gives the expected type."""
     s = statement.rstrip()
-    if re.search(r":=\s*by$", s):
-        return f"{s} sorry"
-    if s.endswith(":="):
-        return f"{s} sorry"
-    return f"{s} := sorry"
-
-
-def parse_axioms(text: str) -> tuple[str, ...] | None:
-    """The axioms named in a `#print axioms` message (None if it is not one)."""
-    if _NO_AXIOMS in text:
-        return ()
-    m = _AXIOMS.search(text)
-    if m is None:
-        return None
-    return tuple(a.strip() for a in m.group(1).split(",") if a.strip())
+    return f"{s} sorry" if re.search(r":=(\s*by)?$", s) else f"{s} := sorry"
 
 
 def axiom_problems(
@@ -242,13 +226,14 @@ class CheckOptions:
         }
 
 
-def problem_reasons(reply: Mapping[str, Any], line_offset: int = 0) -> list[str]:
+def problem_reasons(reply: Mapping[str, Any]) -> list[str]:
     """The commands Lean's allow-list refused (before elaborating them), as `line L:C: why`."""
     reasons = []
     for p in reply.get("problems") or ():
         pos = p.get("pos") or {}
-        line = int(pos.get("line", 0)) - line_offset
-        reasons.append(f"line {line}:{pos.get('column', 0)}: {p.get('reason', 'not allowed')}")
+        reasons.append(
+            f"line {pos.get('line', 0)}:{pos.get('column', 0)}: {p.get('reason', 'not allowed')}"
+        )
     return reasons
 
 

@@ -14,7 +14,7 @@ from leancot.lean.verify import (
     check_file,
     file_report,
     find_declarations,
-    parse_axioms,
+    reference_text,
     split_header,
     theorem_verdict,
     verify,
@@ -144,6 +144,13 @@ def test_declarations_and_header():
     assert split_header("/- c -/\nimport A\n-- x\nimport B\nopen C\n")[1] == "open C\n"
 
 
+def test_reference_text():
+    assert reference_text("theorem t : True") == "theorem t : True := sorry"
+    assert reference_text("theorem t : True :=") == "theorem t : True := sorry"
+    assert reference_text("theorem t : True := by") == "theorem t : True := by sorry"
+    assert reference_text("theorem t : True := by  \n") == "theorem t : True := by sorry"
+
+
 def test_assemble():
     assert assemble("theorem t : True", "by trivial") == "theorem t : True := by trivial"
     assert assemble("theorem t : True", ":= trivial") == "theorem t : True := trivial"
@@ -151,16 +158,6 @@ def test_assemble():
     assert assemble("theorem t : True := by", "  skip\n  trivial") == (
         "theorem t : True := by\n  skip\n  trivial"
     )
-
-
-def test_parse_axioms():
-    assert parse_axioms("'t' depends on axioms: [propext, Classical.choice, Quot.sound]") == (
-        "propext",
-        "Classical.choice",
-        "Quot.sound",
-    )
-    assert parse_axioms("'t' does not depend on any axioms") == ()
-    assert parse_axioms("something else") is None
 
 
 @pytest.fixture
