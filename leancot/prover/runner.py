@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,6 +39,7 @@ from leancot.prover.best_first import best_first_search
 from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, SearchResult
 from leancot.prover.mcts import mcts_search
 from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn
+from leancot.prover.theorems import bare_statement
 
 logger = logging.getLogger(__name__)
 
@@ -139,11 +139,6 @@ class LeanEnv:
             )
         self._fresh[state.pp] = current
         return current
-
-
-def bare_statement(statement: str) -> str:
-    """The statement without a trailing `:=` or `:= by` (LeanServer appends `:= by sorry`)."""
-    return re.sub(r"\s*:=\s*(by\s*)?$", "", statement.rstrip())
 
 
 def format_proof(tactics: Sequence[str], indent: str = "  ") -> str:

@@ -15,26 +15,27 @@ from leancot.extract.dataset import split_of, write_benchmark
 from leancot.lean.results import Message
 from leancot.prover import ScriptedEnv, ScriptedPolicy
 from leancot.prover.benchmarks import (
-    DEFAULT_CORE_LEMMAS,
     MATHLIB_ERROR,
     BenchmarkError,
-    Theorem,
-    banned_constant,
-    core_library_theorems,
-    core_proof_problem,
-    core_theorem_name,
-    file_context,
-    forbid_source_lemmas,
     load_bundled,
     load_leandojo_split,
     load_minif2f,
     load_proofnet,
-    parse_check_type,
-    parse_theorems,
     require_mathlib,
+)
+from leancot.prover.core_lemmas import (
+    DEFAULT_CORE_LEMMAS,
+    banned_constant,
+    core_library_theorems,
+    core_proof_problem,
+    core_theorem_name,
+    forbid_source_lemmas,
+    parse_check_type,
     uses_constant,
 )
+from leancot.prover.lean_source import file_context, parse_theorems
 from leancot.prover.runner import prove_all, read_log
+from leancot.prover.theorems import Theorem
 
 SHARED = Path("/work/shared/benchmarks")
 HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\nopen Real Nat\n\n"
