@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from leancot.lean.server import GUARD_SCRIPT, guarded_argv
+from leancot.lean.process import GUARD_SCRIPT, guarded_argv
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process groups, /proc")
 
@@ -83,7 +83,7 @@ def test_sigterm_is_forwarded_and_the_cleanup_dir_removed(tmp_path):
 PARENT = r"""
 import subprocess, sys, time
 import psutil
-from leancot.lean.server import guarded_argv
+from leancot.lean.process import guarded_argv
 p = subprocess.Popen(guarded_argv(["sleep", "30"], cleanup=sys.argv[1]), start_new_session=True)
 while not psutil.Process(p.pid).children():
     time.sleep(0.01)

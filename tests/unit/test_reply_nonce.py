@@ -29,15 +29,15 @@ def test_the_nonce_is_not_part_of_the_reply(server):
 def test_each_request_gets_a_fresh_nonce(server, monkeypatch):
     sent: list[dict] = []
 
-    import leancot.lean.server as server_module
+    import leancot.lean.supervisor as supervisor_module
 
-    original = server_module.encode_request
+    original = supervisor_module.encode_request
 
     def spy(obj):
         sent.append(dict(obj))
         return original(obj)
 
-    monkeypatch.setattr(server_module, "encode_request", spy)
+    monkeypatch.setattr(supervisor_module, "encode_request", spy)
     server.run_cmd("example : True := trivial")
     server.run_cmd("example : True := trivial")
     nonces = [r["nonce"] for r in sent]
