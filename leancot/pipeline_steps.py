@@ -1,0 +1,268 @@
+"""The work of each `leancot run` stage; pipeline.py decides which stages run and in what folder.
+
+Every function takes the stage's folder `d` first, writes its outputs there and returns a small
+JSON-able summary for the stage manifest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from leancot.files import read_jsonl, write_jsonl
+from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
+
+if TYPE_CHECKING:
+    from leancot.pipeline import LazyLean, RunConfig
+
+Notify = Callable[[str], None]
+
+DATASET = "dataset"
+NEGATIVES_FILE = "search_logs.jsonl"
+
+
+def extract(d: Path, config: RunConfig, lean: LazyLean, notify: Notify) -> dict[str, Any]:
+    """Trace the corpus into `d/dataset` (per-file results cached in `d/dataset.cache`)."""
+    from leancot.extract.extractor import ExtractConfig
+    from leancot.extract.extractor import main as extract_main
+
+    def on_file(path: str, theorems: int, failures: int) -> None:
+        failed = f", {failures} failures" if failures else ""
+        notify(f"extract: {path}: {theorems} theorems{failed}")
+
+    summary = extract_main(
+        ExtractConfig(out_dir=d / DATASET, source=config.source),
+        server=lean.get(),
+        progress=False,
+        on_file=on_file,
+    )
+    if summary.theorems == 0:
+        raise ValueError(f"no theorems were extracted from {config.source or 'the corpus'}")
+    return {
+        "dataset": str(d / DATASET),
+        "theorems": summary.theorems,
+        "tactics": summary.tactics,
+        "files_ok": summary.files_ok,
+        "files_failed": [str(f) for f in summary.files_failed],
+    }
+
+
+def translate(d: Path, extract_dir: Path) -> dict[str, Any]:
+    """Step records, Lean-STaR rows and proof documents of every split (random strategy)."""
+    from leancot.extract.dataset import read_benchmark
+    from leancot.translate.corpora import proof_docs, star_rows, step_records
+
+    by_split = read_benchmark(extract_dir / DATASET, "random")
+    theorems = [{**t, "split": s} for s, thms in by_split.items() for t in thms]
+    records = list(step_records(theorems))
+    files = {
+        STEPS_FILE: write_jsonl(d / STEPS_FILE, records),
+        STAR_FILE: write_jsonl(d / STAR_FILE, star_rows(records)),
+        PROOFS_FILE: write_jsonl(d / PROOFS_FILE, proof_docs(theorems)),
+    }
+    return {"files": files, "steps_per_split": dict(Counter(r["split"] for r in records))}
+
+
+def _train_common(d: Path, config: RunConfig, steps: int) -> dict[str, Any]:
+    return {
+        "output_dir": str(d),
+        "max_steps": steps,
+        "batch_size": config.batch_size,
+        "learning_rate": config.learning_rate,
+        "save_steps": max(1, steps // 2),
+        "save_total_limit": 1,
+        "logging_steps": max(1, min(25, steps)),
+        "seed": config.seed,
+        "progress": config.progress,
+        "use_cpu": config.device == "cpu",
+    }
+
+
+def _numbers(metrics: dict[str, Any]) -> dict[str, Any]:
+    keep = ("global_step", "wall_s", "last_logged_loss", "train_loss", "eval")
+    return {k: metrics[k] for k in keep if k in metrics}
+
+
+def train_policy(d: Path, cot_dir: Path, config: RunConfig) -> dict[str, Any]:
+    """The tiny tokenizer and policy, SFT on the training step records."""
+    from leancot.train import policy
+
+    cfg = policy.PolicyConfig(
+        data=[str(cot_dir / STEPS_FILE)],
+        eval_split="val",
+        eval_max_rows=16,
+        **_train_common(d, config, config.sft_steps),
+    )
+    result = policy.main(cfg)
+    return {"model_dir": str(d), "metrics": _numbers(result.metrics)}
+
+
+def negatives(
+    d: Path,
+    extract_dir: Path,
+    cot_dir: Path,
+    root: Path,
+    lean: LazyLean,
+    config: RunConfig,
+    notify: Notify,
+) -> dict[str, Any]:
+    """Lean-rejected tactics at training states, as search logs (`d/search_logs.jsonl`)."""
+    from leancot.extract.dataset import read_benchmark
+    from leancot.pipeline_search import lean_negatives
+    from leancot.train.rows import prm_rows_from_search_logs
+
+    by_split = read_benchmark(extract_dir / DATASET, "random")
+    entries = [e for thms in by_split.values() for e in thms]
+    thoughts = {(r["full_name"], r["step"]): r["thought"] for r in read_jsonl(cot_dir / STEPS_FILE)}
+    logs = lean_negatives(
+        lean.get(),
+        entries,
+        root,
+        train_names={e["full_name"] for e in by_split["train"]},
+        thoughts=thoughts,
+        seconds=config.negatives_seconds,
+        max_theorems=config.negatives_theorems,
+        seed=config.seed,
+        notify=notify,
+    )
+    write_jsonl(d / NEGATIVES_FILE, logs)
+    results = Counter(e["result"] for log in logs for e in log["edges"])
+    rows = prm_rows_from_search_logs(logs, split="train")
+    return {
+        "file": str(d / NEGATIVES_FILE),
+        "theorems": len(logs),
+        "replayed_to_the_end": sum(bool(log["proved"]) for log in logs),
+        "edges": dict(results),
+        "lean_calls": sum(log["lean_calls"] for log in logs),
+        "prm_rows": len(rows),
+        "prm_rows_with_a_bad_step": sum(not all(r["labels"]) for r in rows),
+    }
+
+
+def train_prm(
+    d: Path, cot_dir: Path, neg_dir: Path, policy_dir: Path, config: RunConfig
+) -> dict[str, Any]:
+    """The PRM, warm-started from the policy: corpus rows (all good) + Lean-labelled negatives."""
+    from leancot.train import prm
+
+    cfg = prm.PRMTrainConfig(
+        data=[str(cot_dir / STEPS_FILE), str(neg_dir / NEGATIVES_FILE)],
+        model=str(policy_dir),
+        eval_split=None,
+        **_train_common(d, config, config.prm_steps),
+    )
+    result = prm.main(cfg)
+    return {"model_dir": str(d), "metrics": _numbers(result.metrics)}
+
+
+class Models:
+    """The trained policy and PRM, loaded once on first use and shared by the prove stages."""
+
+    def __init__(self, policy_dir: Path, prm_dir: Path, config: RunConfig) -> None:
+        self.policy_dir = policy_dir
+        self.prm_dir = prm_dir
+        self.device = config.device
+        self._policy: Any = None
+        self._prm: Any = None
+
+    def policy(self) -> Any:
+        if self._policy is None:
+            from leancot.models.hf import HFPolicy
+
+            self._policy = HFPolicy(str(self.policy_dir), device=self.device)
+        return self._policy
+
+    def prm(self) -> Any:
+        if self._prm is None:
+            from leancot.models.hf import HFPRM
+
+            self._prm = HFPRM(str(self.prm_dir), device=self.device)
+        return self._prm
+
+
+def test_theorems(extract_dir: Path, root: Path, limit: int | None) -> list[Any]:
+    """The test split of the extracted corpus, each theorem with its file context as header."""
+    from leancot.prover.benchmarks import load_leandojo_split
+
+    theorems = load_leandojo_split(
+        extract_dir / DATASET, "test", source_root=root, source="bundled"
+    )
+    return theorems[:limit] if limit is not None else theorems
+
+
+def prove(
+    d: Path,
+    method: str,
+    extract_dir: Path,
+    root: Path,
+    lean: LazyLean,
+    models: Models,
+    config: RunConfig,
+) -> dict[str, Any]:
+    """Prove the test split with one method; `d/results.jsonl` is the resumable search log."""
+    from leancot.pipeline_search import prove_theorems, search_options, search_setup
+
+    theorems = test_theorems(extract_dir, root, config.test_limit)
+    model = models.policy() if method != "baseline" else None
+    prm = models.prm() if method == "mcts_prm" else None
+    policy, value, kwargs = search_setup(method, model=model, prm=prm, **search_options(config))
+    out = d / RESULTS_NAME
+    prove_theorems(
+        theorems,
+        [lean.get()],
+        method=method,
+        policy=policy,
+        out_path=out,
+        budget=config.budget(),
+        value=value,
+        search_kwargs=kwargs,
+        progress=config.progress,
+    )
+    return {"results": str(out), **log_counts(out)}
+
+
+def log_counts(path: Path) -> dict[str, Any]:
+    """Totals of a search log: theorems, verified proofs, Lean calls, time split."""
+    from leancot.prover.runner import read_log
+
+    recs = read_log(path)
+    wall = sum(r.get("wall_s", 0.0) for r in recs)
+    lean = sum(r.get("time_lean_s", 0.0) for r in recs)
+    model = sum(r.get("time_model_s", 0.0) for r in recs)
+    return {
+        "total": len(recs),
+        "proved": sum(bool(r.get("verified")) for r in recs),
+        "unverified": sum(bool(r.get("proved")) and not r.get("verified") for r in recs),
+        "lean_calls": sum(int(r.get("lean_calls") or 0) for r in recs),
+        "wall_s": round(wall, 2),
+        "time_lean_s": round(lean, 2),
+        "time_model_s": round(model, 2),
+        "time_search_s": round(max(0.0, wall - lean - model), 2),
+    }
+
+
+def report(d: Path, results: Sequence[Path]) -> dict[str, Any]:
+    """The comparison table and the pass-vs-budget plot (leancot.prover.report)."""
+    from leancot.prover.report import write_report
+
+    rep = write_report(results, d, budget="equal")
+    rows = [
+        {"method": r.method, "proved": r.proved, "total": r.total, "budget": r.budget,
+         "lean_calls_mean": round(r.lean_calls_mean, 1), "wall_s": round(r.wall_s_sum, 1),
+         "lean_frac": _r(r.lean_frac), "model_frac": _r(r.model_frac),
+         "overhead_frac": _r(r.overhead_frac)}
+        for r in rep.rows
+    ]  # fmt: skip
+    return {
+        "markdown": str(rep.markdown),
+        "plot": str(rep.plot) if rep.plot else None,
+        "rows": rows,
+        "note": rep.note,
+    }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None or math.isnan(x) else round(x, 4)
