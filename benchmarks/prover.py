@@ -34,9 +34,11 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 def run(run_dir: Path, **overrides: Any) -> None:
     """Run or resume `leancot run` in `run_dir` (progress lines on stderr)."""
-    from leancot.pipeline import RunConfig, main
+    from leancot.options import config_from_mapping
+    from leancot.pipeline.config import RunConfig
+    from leancot.pipeline.run import main
 
-    config = RunConfig(run_dir=run_dir, progress=False, **overrides)
+    config = config_from_mapping(RunConfig, {"run_dir": run_dir, "progress": False, **overrides})
     main(config, notify=lambda m: print(m, file=sys.stderr, flush=True))
 
 

@@ -6,7 +6,8 @@ evaluate come from `leancot.cli.train_commands`); heavy imports stay inside the 
 Every stage's work is its module's `main(config)`; the handlers only fill configs and print.
 
 The registrars live beside this module: lean_commands (setup, doctor, check), extract_commands
-(extract), data_commands (translate, export), learn_commands (train, evaluate, prove, run,
+(extract), data_commands (translate, export), train_commands (train, evaluate),
+pipeline_commands (run, prove,
 iterate; the train and evaluate parsers come from train_commands); common holds the helpers
 they share.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from leancot import __version__
-from leancot.cli.common import _error
+from leancot.cli.common import print_error
 from leancot.cli.data_commands import (
     CORPUS_FILES,
     PROOFS_FILE,
@@ -27,20 +28,21 @@ from leancot.cli.data_commands import (
     STAR_FILE,
     STEPS_FILE,
     TRANSLATE_MANIFEST,
-    _register_export,
-    _register_translate,
-    _repo_label,
+    register_export,
+    register_translate,
+    repo_label,
 )
-from leancot.cli.extract_commands import EXTRACT_BACKENDS, _register_extract
+from leancot.cli.extract_commands import EXTRACT_BACKENDS, register_extract
 from leancot.cli.lean_commands import (
     OPTIONAL_PACKAGES,
     REPL_BINARY_ENV,
-    _register_check,
-    _register_doctor,
-    _register_setup,
     make_backend,
+    register_check,
+    register_doctor,
+    register_setup,
 )
-from leancot.cli.learn_commands import _register_evaluate, _register_pipeline, _register_train
+from leancot.cli.pipeline_commands import register_pipeline
+from leancot.cli.train_commands import register_evaluate, register_train
 
 __all__ = [
     "COMMANDS",
@@ -57,7 +59,7 @@ __all__ = [
     "TRANSLATE_MANIFEST",
     "Handler",
     "Registrar",
-    "_repo_label",
+    "repo_label",
     "build_parser",
     "main",
     "make_backend",
@@ -70,15 +72,15 @@ Registrar = Callable[[Any], None]  # receives argparse's subparsers object
 # --- registry and entry point --------------------------------------------------------------------
 
 COMMANDS: dict[str, Registrar] = {
-    "setup": _register_setup,
-    "doctor": _register_doctor,
-    "check": _register_check,
-    "extract": _register_extract,
-    "translate": _register_translate,
-    "export": _register_export,
-    "train": _register_train,
-    "evaluate": _register_evaluate,
-    "pipeline": _register_pipeline,
+    "setup": register_setup,
+    "doctor": register_doctor,
+    "check": register_check,
+    "extract": register_extract,
+    "translate": register_translate,
+    "export": register_export,
+    "train": register_train,
+    "evaluate": register_evaluate,
+    "pipeline": register_pipeline,
 }
 
 
@@ -131,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (InstallError, LeanInfraError, ValueError, FileNotFoundError) as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return 1
     except ImportError as exc:  # an optional package a command needs is absent
-        _error(f"{exc}; `leancot doctor` lists the optional packages and how to install them")
+        print_error(f"{exc}; `leancot doctor` lists the optional packages and how to install them")
         return 1

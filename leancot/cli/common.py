@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 
-def _console(stderr: bool = False):
+def make_console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _add_parser(sub: Any, name: str, help: str, description: str) -> argparse.ArgumentParser:
+def add_parser(sub: Any, name: str, help: str, description: str) -> argparse.ArgumentParser:
     """A subcommand parser whose description (inputs, outputs) keeps its line breaks."""
     return sub.add_parser(
         name,
@@ -24,36 +24,28 @@ def _add_parser(sub: Any, name: str, help: str, description: str) -> argparse.Ar
     )
 
 
-def _error(message: str) -> None:
-    _console(stderr=True).print(f"error: {message}", style="red", markup=False)
+def print_error(message: str) -> None:
+    make_console(stderr=True).print(f"error: {message}", style="red", markup=False)
 
 
-def _now() -> str:
+def now_iso() -> str:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _print_fields(console: Any, rows: Sequence[tuple[str, object]]) -> None:
+def print_fields(console: Any, rows: Sequence[tuple[str, object]]) -> None:
     for key, value in rows:
         console.print(f"  {key:<22} {value}", markup=False)
 
 
-def _tree_size(root: Path) -> int:
+def tree_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def _human_size(size: float) -> str:
+def human_size(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
-
-
-def _describe(sub: Any, name: str, description: str) -> None:
-    """Give a parser made by another module's registrar our inputs/outputs description."""
-    parser = sub.choices[name]
-    if not parser.description:
-        parser.description = description
-        parser.formatter_class = argparse.RawDescriptionHelpFormatter

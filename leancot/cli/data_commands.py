@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from leancot.cli.common import _add_parser, _console, _error, _now
+from leancot.cli.common import add_parser, make_console, now_iso, print_error
 from leancot.files import iter_jsonl, write_json, write_jsonl
 from leancot.formats import MANIFEST_NAME as TRANSLATE_MANIFEST
 from leancot.formats import PROOFS_FILE, STAR_FILE, STEPS_FILE
@@ -47,8 +47,8 @@ documents keep the template thoughts.
 """
 
 
-def _register_translate(sub: Any) -> None:
-    p = _add_parser(
+def register_translate(sub: Any) -> None:
+    p = add_parser(
         sub,
         "translate",
         "turn a traced dataset into chain-of-thought JSONL corpora",
@@ -110,7 +110,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         try:
             records = list(rewrite_records(records, rewrite_config, progress=not args.quiet))
         except RewriteBackendError as exc:
-            _error(f"rewriting the thoughts failed, no corpus written: {exc}")
+            print_error(f"rewriting the thoughts failed, no corpus written: {exc}")
             return 1
         statuses = [r.get("rewrite_status") for r in records]
         rewrite_info = {
@@ -133,7 +133,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
 
     manifest = {
         "leancot_version": __version__,
-        "created": _now(),
+        "created": now_iso(),
         "dataset": str(args.dataset.resolve()),
         "from_repo": meta.get("from_repo", {}),
         "lean_version": meta.get("lean_version"),
@@ -143,7 +143,7 @@ def _cmd_translate(args: argparse.Namespace) -> int:
         "files": counts,
     }
     write_json(out_dir / TRANSLATE_MANIFEST, manifest)  # last: marks completion
-    out = _console()
+    out = make_console()
     for name, per_split in counts.items():
         shown = "  ".join(f"{s} {n}" for s, n in per_split.items()) or "no rows"
         out.print(f"{out_dir / name}: {sum(per_split.values())} rows ({shown})", markup=False)
@@ -219,8 +219,8 @@ Needs pyarrow (and huggingface_hub for --push): pip install 'leancot[train]'.
 """
 
 
-def _register_export(sub: Any) -> None:
-    p = _add_parser(
+def register_export(sub: Any) -> None:
+    p = add_parser(
         sub,
         "export",
         "write a translated corpus as a hub-ready Parquet dataset",
@@ -273,7 +273,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     url = source.get("url") or "unknown"
     rewrite = manifest.get("rewrite") or {}
     kind = {"steps": "tactic steps", "lean_star": "Lean-STaR rows", "proofs": "proof documents"}
-    name = args.name or f"leancot {args.corpus}: {_repo_label(url)}"
+    name = args.name or f"leancot {args.corpus}: {repo_label(url)}"
     description = args.description or (
         f"Chain-of-thought {kind[args.corpus]} from the Lean 4 proofs of {url}, made by leancot: "
         "every tactic was checked by Lean and carries a natural-language thought."
@@ -291,13 +291,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         lean_version=manifest.get("lean_version"),
         rewrite_model=rewrite.get("model") or rewrite.get("endpoint"),
     )
-    console = _console()
+    console = make_console()
     console.print(f"exported {path} -> {out}", markup=False)
     if args.push:
         try:
             url = push_to_hub(out, args.push, private=args.private)
         except HubError as exc:
-            _error(str(exc))
+            print_error(str(exc))
             return 1
         console.print(f"pushed to {url}", markup=False)
     return 0
@@ -308,7 +308,7 @@ def _jsonl_rows(path: Path, split: str) -> Any:
     return (row for row in iter_jsonl(path) if row.get("split") == split)
 
 
-def _repo_label(url: str) -> str:
+def repo_label(url: str) -> str:
     """`owner/repo` of a repo URL, the folder name of a `local:` path."""
     tail = url.removeprefix("local:").rstrip("/").removesuffix(".git")
     parts = tail.replace(":", "/").split("/")

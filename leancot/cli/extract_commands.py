@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from leancot.cli.common import _add_parser, _console, _error
+from leancot.cli.common import add_parser, make_console, print_error
 
 EXTRACT_BACKENDS = ("wasm", "native", "repl", "leandojo")
 
@@ -30,8 +30,8 @@ theorems of the files that succeeded; rerun to retry the failed ones) or on an e
 """
 
 
-def _register_extract(sub: Any) -> None:
-    p = _add_parser(
+def register_extract(sub: Any) -> None:
+    p = add_parser(
         sub,
         "extract",
         "trace Lean proofs into a LeanDojo-format dataset folder",
@@ -105,7 +105,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     if args.include:
         fields["include"] = tuple(args.include)
     summary = extract_main(ExtractConfig(**fields), progress=not args.quiet)
-    out = _console()
+    out = make_console()
     for failure in summary.files_failed:
         where = f"{failure.path}:{failure.line}" if failure.line else f"{failure.path}"
         out.print(f"FAIL {where}: {failure.message}", markup=False)
@@ -136,12 +136,12 @@ def _extract_leandojo(args: argparse.Namespace) -> int:
             include_dependencies=args.include_dependencies,
         )
     except (LeanDojoUnavailable, LeanDojoError) as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return 1
     from leancot.extract.dataset import read_metadata
 
     meta = read_metadata(out_dir)
-    _console().print(
+    make_console().print(
         f"{meta.get('num_theorems')} theorems, {meta.get('num_tactics')} tactics -> {out_dir}",
         markup=False,
     )

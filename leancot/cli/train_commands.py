@@ -1,87 +1,54 @@
-"""`leancot train policy|prm|dpo` and `leancot evaluate`: registrars (learn_commands adds them).
+"""`leancot train policy|prm|dpo` and `leancot evaluate`: registrars and handlers.
 
-Each registrar adds its parser to argparse's subparsers and sets `handler` (`args -> int`), as
-the CLI's `COMMANDS` expects. Flags are generated from the config dataclasses (their help texts
-included); `--config FILE.yaml` fills the same fields, flags given on the command line win.
-Heavy imports (torch, transformers, TRL) happen inside the handlers.
+Flags come from the trainers' config dataclasses (`config_args`, help texts included);
+`--config FILE.yaml` fills the same fields, flags given on the command line win. `evaluate
+--lean-check` checks proposed tactics with one embedded-Lean server. Heavy imports (torch,
+transformers, TRL) happen inside the handlers.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import contextlib
 import json
-import types
-import typing
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-Check = Callable[[str, str], bool]
-CheckFactory = Callable[[argparse.Namespace], "AbstractContextManager[Check | None] | None"]
+from leancot.cli.common import add_parser, make_console
+from leancot.cli.config_args import add_config_arguments, config_from_args
+
+TRAIN_DESCRIPTION = """\
+Train a model on the CoT corpora and search logs; `leancot train KIND --help` lists the flags.
+
+  policy  supervised fine-tuning of the tactic policy on (state -> thought, tactic) rows
+  prm     the process reward model on stepwise rows {prompt, completions, labels}
+  dpo     DPO of the policy on chosen/rejected sibling tactics from search logs
+
+input:  DATA..., files or folders of step_records.jsonl / lean_star.jsonl (`leancot translate`)
+        and search logs (JSONL); rows are picked by their "split" field (--split, --eval-split).
+output: --output-dir DIR: checkpoint-N/ (resumable), rows/ (the rows trained on), the final
+        model and tokenizer at the top level, and leancot_train.json (config, data digests,
+        metrics), written last. --config FILE.yaml sets the same fields as the flags.
+Needs the train extra: pip install 'leancot[train]'.
+"""
+
+EVALUATE_DESCRIPTION = """\
+Held-out metrics of a trained policy and/or PRM.
+
+input:  DATA..., files or folders of CoT step rows / search logs (rows of --split, default
+        test); --policy and/or --prm, trained model folders (`leancot train`) or hub ids.
+output: the report on stdout (policy: exact match, top-n match; PRM: AUROC and first-error
+        accuracy, against constant and length baselines), and as JSON at --output if given.
+"""
+
 
 TRAINERS = {
     "policy": ("leancot.train.policy", "PolicyConfig", "supervised fine-tuning of the policy"),
     "prm": ("leancot.train.prm", "PRMTrainConfig", "train the process reward model"),
     "dpo": ("leancot.train.dpo", "DPOTrainConfig", "DPO of the policy on search siblings"),
 }
-
-
-def _unwrap_optional(tp: Any) -> Any:
-    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return tp
-
-
-def add_dataclass_arguments(
-    parser: argparse.ArgumentParser, cls: type, *, positional: tuple[str, ...] = ()
-) -> None:
-    """One flag per field (`--field-name`), help from the field metadata; defaults are
-    suppressed so that `config_from_args` knows which flags were given."""
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        tp = _unwrap_optional(hints[f.name])
-        help_text = f.metadata.get("help", "")
-        default = f.default if f.default is not dataclasses.MISSING else None
-        if f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        kw: dict[str, Any] = {"default": argparse.SUPPRESS, "help": f"{help_text} ({default!r})"}
-        if "choices" in f.metadata:
-            kw["choices"] = f.metadata["choices"]
-        if f.name in positional:
-            parser.add_argument(f.name, nargs="*", **kw)
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        if tp is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
-        elif typing.get_origin(tp) is list:
-            parser.add_argument(flag, nargs="+", type=typing.get_args(tp)[0], **kw)
-        elif typing.get_origin(tp) is dict or tp is dict:
-            parser.add_argument(flag, type=json.loads, metavar="JSON", **kw)
-        else:
-            parser.add_argument(flag, type=tp, **kw)
-
-
-def config_from_args(cls: type, args: argparse.Namespace) -> Any:
-    """The config: dataclass defaults, then `--config` YAML values, then the given flags."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        import yaml
-
-        loaded = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
-        unknown = set(loaded) - names
-        if unknown:
-            raise ValueError(f"{args.config}: unknown fields {sorted(unknown)}")
-        values.update(loaded)
-    given = {k: v for k, v in vars(args).items() if k in names}
-    if given.get("data") == [] and "data" in values:
-        given.pop("data")
-    values.update(given)
-    return cls(**values)
 
 
 def _import_config(name: str) -> tuple[Any, type]:
@@ -94,23 +61,25 @@ def _import_config(name: str) -> tuple[Any, type]:
 
 def register_train(sub: Any) -> None:
     """`leancot train {policy,prm,dpo} DATA... --output-dir DIR [flags]`."""
-    p = sub.add_parser("train", help="train the policy, the PRM or DPO on CoT rows / search logs")
+    p = add_parser(
+        sub,
+        "train",
+        "train the policy, the PRM or DPO on CoT rows / search logs",
+        TRAIN_DESCRIPTION,
+    )
     kinds = p.add_subparsers(dest="trainer", required=True)
     for name, (_, _, help_text) in TRAINERS.items():
         q = kinds.add_parser(name, help=help_text)
-        q.add_argument("--config", help="YAML file with config fields (flags override it)")
         _, cls = _import_config(name)
-        add_dataclass_arguments(q, cls, positional=("data",))
+        add_config_arguments(q, cls, positional=("data",))
         q.set_defaults(handler=_cmd_train)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     module, cls = _import_config(args.trainer)
-    config = config_from_args(cls, args)
+    config = config_from_args(cls, args, positional=("data",))
     result = module.main(config)
-    out = Console(highlight=False, soft_wrap=True)
+    out = make_console()
     m = result.metrics
     out.print(f"{result.kind} model saved in {result.model_dir}", markup=False)
     out.print(
@@ -125,41 +94,52 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_evaluate(sub: Any, *, make_check: CheckFactory | None = None) -> None:
-    """`leancot evaluate DATA... --policy P --prm R [--output report.json]`.
-
-    `make_check(args)` (optional) returns a context manager yielding `check(state, tactic)`,
-    e.g. backed by a Lean server; it adds `--lean-check` to turn it on.
-    """
+def register_evaluate(sub: Any) -> None:
+    """`leancot evaluate DATA... --policy P --prm R [--output report.json] [--lean-check]`."""
     from leancot.train.evaluate import EvalConfig
 
-    p = sub.add_parser("evaluate", help="held-out metrics of a trained policy and/or PRM")
-    p.add_argument("--config", help="YAML file with config fields (flags override it)")
-    add_dataclass_arguments(p, EvalConfig, positional=("data",))
-    if make_check is not None:
-        p.add_argument(
-            "--lean-check",
-            action="store_true",
-            help="check every proposed tactic with Lean (policy_lean_valid_frac)",
-        )
-    p.set_defaults(handler=_cmd_evaluate, make_check=make_check)
+    p = add_parser(
+        sub, "evaluate", "held-out metrics of a trained policy and/or PRM", EVALUATE_DESCRIPTION
+    )
+    add_config_arguments(p, EvalConfig, positional=("data",))
+    p.add_argument(
+        "--lean-check",
+        action="store_true",
+        help="check every proposed tactic with Lean (policy_lean_valid_frac)",
+    )
+    p.add_argument(
+        "--lean-dataset",
+        type=Path,
+        default=None,
+        help="with --lean-check: the extracted dataset (LeanDojo layout) whose proofs are replayed "
+        "in the embedded Lean to reach each held-out state",
+    )
+    p.set_defaults(handler=_cmd_evaluate)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from leancot.train import evaluate
 
-    config = config_from_args(evaluate.EvalConfig, args)
-    factory = args.make_check if getattr(args, "lean_check", False) else None
-    context = (factory(args) if factory else None) or nullcontext(None)
+    config = config_from_args(evaluate.EvalConfig, args, positional=("data",))
+    context = lean_checker(args) if getattr(args, "lean_check", False) else nullcontext(None)
     with context as check:
         report = evaluate.main(config, check=check)
-    out = Console(highlight=False, soft_wrap=True)
+    out = make_console()
     out.print(evaluate.format_report(report), markup=False)
     if config.output:
         out.print(f"report written to {config.output}", markup=False)
     return 0
 
 
-__all__ = ["add_dataclass_arguments", "config_from_args", "register_evaluate", "register_train"]
+@contextlib.contextmanager
+def lean_checker(args: argparse.Namespace) -> Iterator[Callable[[str, str], bool | None]]:
+    """`check(state, tactic)` backed by one embedded-Lean server (see train/lean_check.py)."""
+    from leancot.extract.dataset import read_benchmark
+    from leancot.lean import LeanServer, wasm_backend
+    from leancot.train.lean_check import LeanStateChecker
+
+    if args.lean_dataset is None:
+        raise ValueError("--lean-check needs --lean-dataset DIR (the output of extract)")
+    theorems = [t for split in read_benchmark(args.lean_dataset).values() for t in split]
+    with LeanServer(wasm_backend()) as server:
+        yield LeanStateChecker(server, theorems)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from leancot.pipeline_search import prove_theorems, search_setup
-from leancot.pipeline_steps import log_counts
+from leancot.pipeline.steps import log_counts
 from leancot.prover import Budget
 from leancot.prover.benchmarks import load_bundled
+from leancot.prover.mixture import search_setup
 from leancot.prover.runner import read_log
+from leancot.prover.workers import prove_theorems
 
 pytestmark = pytest.mark.slow
 

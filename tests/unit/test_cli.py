@@ -548,7 +548,7 @@ def test_export_push_passes_repo_and_privacy(capsys, monkeypatch, translated, tm
     ],
 )
 def test_repo_label(url, label):
-    assert cli._repo_label(url) == label
+    assert cli.repo_label(url) == label
 
 
 # --- train, evaluate -----------------------------------------------------------------------------

@@ -12,19 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from leancot import pipeline, pipeline_steps
+from leancot.cli.config_args import config_from_args
+from leancot.cli.pipeline_commands import register_pipeline
 from leancot.files import write_json
 from leancot.lean.results import CommandResult, LeanError, ProofFinished, TacticState
-from leancot.pipeline import RunConfig, fingerprint, read_manifest, run_stage
-from leancot.pipeline_cli import config_from_args, register_pipeline
-from leancot.pipeline_prove import IterateConfig, ProveConfig, verified_only
-from leancot.pipeline_search import (
-    HEARTBEATS_SYMPTOM,
-    lean_negatives,
-    normalized,
-    refresh_if_exhausted,
-    search_setup,
-)
+from leancot.pipeline import iterate, run, steps
+from leancot.pipeline.config import IterateConfig, ProveConfig, RunConfig
+from leancot.pipeline.iterate import verified_only
+from leancot.pipeline.negatives import lean_negatives
+from leancot.pipeline.stages import fingerprint, read_manifest, run_stage
 from leancot.prover import (
     Budget,
     PortfolioPolicy,
@@ -33,6 +29,8 @@ from leancot.prover import (
     best_first_search,
     mcts_search,
 )
+from leancot.prover.config import BudgetConfig, SearchConfig
+from leancot.prover.mixture import normalized, search_setup
 from leancot.prover.prm_value import PRMValue
 from leancot.train.rows import prm_rows_from_search_logs
 
@@ -82,7 +80,7 @@ def test_fingerprint_is_stable_and_order_free():
 
 
 class FakeSteps:
-    """Stand-ins for pipeline_steps' stage functions that record which ran."""
+    """Stand-ins for pipeline.steps' stage functions that record which ran."""
 
     def __init__(self) -> None:
         self.ran: list[str] = []
@@ -92,14 +90,14 @@ class FakeSteps:
             def run(d, *args, **kwargs):
                 self.ran.append(name if name != "prove" else f"prove/{args[0]}")
                 if name == "prove":
-                    (d / pipeline_steps.RESULTS_NAME).write_text("")
+                    (d / steps.RESULTS_NAME).write_text("")
                 return {"stage": name}
 
             return run
 
         for name in ("extract", "translate", "train_policy", "negatives", "train_prm", "prove"):
-            monkeypatch.setattr(pipeline_steps, name, stage(name))
-        monkeypatch.setattr(pipeline_steps, "report", stage("report"))
+            monkeypatch.setattr(steps, name, stage(name))
+        monkeypatch.setattr(steps, "report", stage("report"))
         fake_install = type("I", (), {"lean_version": "4.x"})()
         monkeypatch.setattr(
             "leancot.lean.install.install_embedded_lean", lambda progress=None: fake_install
@@ -114,7 +112,7 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     (corpus / "A.lean").write_text("theorem a : True := by trivial\n")
     config = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False)
     messages: list[str] = []
-    result = pipeline.main(config, notify=messages.append)
+    result = run.main(config, notify=messages.append)
     order = ["extract", "translate", "train_policy", "negatives", "train_prm",
              "prove/baseline", "prove/best_first", "prove/mcts_prm", "report"]  # fmt: skip
     assert fake.ran == order
@@ -123,16 +121,16 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     assert any("[1/9] extract: running" in m for m in messages)
 
     fake.ran.clear()
-    result = pipeline.main(config)
+    result = run.main(config)
     assert fake.ran == [] and all(s.resumed for s in result.stages)
 
     changed = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False, sft_steps=7)
-    pipeline.main(changed)
+    run.main(changed)
     assert fake.ran == ["train_policy", "train_prm", "prove/best_first", "prove/mcts_prm", "report"]
 
     fake.ran.clear()
     (corpus / "A.lean").write_text("theorem a : True := trivial\n")  # the corpus changed
-    pipeline.main(changed)
+    run.main(changed)
     assert fake.ran == order
 
 
@@ -141,7 +139,7 @@ def test_run_config_validates():
         RunConfig(methods=("nope",))
     with pytest.raises(ValueError, match="sft_steps"):
         RunConfig(sft_steps=0)
-    assert RunConfig().budget().max_lean_calls == 64
+    assert RunConfig().budget.budget().max_lean_calls == 64
 
 
 # --- the PRM as value ----------------------------------------------------------------------------
@@ -245,7 +243,7 @@ def test_normalized_is_a_log_distribution_times_the_weight():
 
 
 def test_search_setup():
-    policy, value, kwargs = search_setup("baseline", baseline_n=5)
+    policy, value, kwargs = search_setup("baseline", SearchConfig(baseline_n=5))
     assert isinstance(policy, PortfolioPolicy) and value is None
     assert kwargs == {"num_candidates": 5}
     with pytest.raises(ValueError, match="needs a PRM"):
@@ -255,14 +253,15 @@ def test_search_setup():
         def propose(self, states, n, **kw):
             return [[("thought", "omega", -3.0), ("t2", "simp", -5.0)] for _ in states]
 
-    policy, value, kwargs = search_setup("mcts_prm", model=Model(), prm=FakePRM(), portfolio_n=2)
+    two = SearchConfig(portfolio_n=2)
+    policy, value, kwargs = search_setup("mcts_prm", two, model=Model(), prm=FakePRM())
     assert isinstance(value, PRMValue)
     cands = policy.propose(["n : Nat\n⊢ n = n"], 2)[0]
     # the model's samples, then the goal-aware tactics, then the portfolio
     assert [c.tactic for c in cands][:4] == ["omega", "simp", "cases n <;> simp_all", "rfl"]
     assert sum(math.exp(c.logprob) for c in cands) == pytest.approx(1.0, abs=0.3)
     plain, _, _ = search_setup(
-        "mcts_prm", model=Model(), prm=FakePRM(), portfolio_n=2, goal_tactics=False
+        "mcts_prm", SearchConfig(portfolio_n=2, goal_tactics=False), model=Model(), prm=FakePRM()
     )
     assert [c.tactic for c in plain.propose(["n : Nat\n⊢ n = n"], 2)[0]][:3] == [
         "omega",
@@ -270,16 +269,17 @@ def test_search_setup():
         "rfl",
     ]
     with pytest.raises(ValueError, match="priority"):
-        search_setup("best_first", model=Model(), priority="value")
+        search_setup("best_first", SearchConfig(priority="value"), model=Model())
 
 
-def test_search_options_take_the_fields_a_config_has():
-    from types import SimpleNamespace
-
-    from leancot.pipeline_search import search_options
-
-    config = SimpleNamespace(num_samples=4, temperature=0.3, goal_tactics=False, device="cpu")
-    assert search_options(config) == {"num_samples": 4, "temperature": 0.3, "goal_tactics": False}
+def test_run_prove_and_iterate_share_the_search_and_budget_settings():
+    assert RunConfig().search == ProveConfig().search == SearchConfig()
+    assert RunConfig().budget == ProveConfig().budget == BudgetConfig()
+    assert IterateConfig().search is None and IterateConfig().budget is None  # the run's
+    with pytest.raises(ValueError, match="priority"):
+        SearchConfig(priority="best")
+    with pytest.raises(ValueError, match="lean_calls"):
+        BudgetConfig(lean_calls=0)
 
 
 def test_verified_only_demotes_rejected_proofs():
@@ -299,12 +299,9 @@ def test_verified_only_demotes_rejected_proofs():
 class FakeServer:
     """Commands always elaborate; a tactic works only where `table[state][tactic]` says so."""
 
-    def __init__(self, table, exhausted=False) -> None:
+    def __init__(self, table) -> None:
         self.table = table
         self.commands: list[str] = []
-        self.exhausted = exhausted
-        self.max_requests = None
-        self.recycled = 0
         self._id = 0
 
     def _state(self, pp):
@@ -317,24 +314,13 @@ class FakeServer:
         return CommandResult(self._id)
 
     def start_proof(self, statement, env=None, timeout=None):
-        return self._state("⊢ probe" if "leancot_probe" in statement else "⊢ R")
+        return self._state("⊢ R")
 
     def run_tac(self, state, tactic, timeout=None):
-        if state.pp == "⊢ probe":
-            if self.exhausted:
-                return LeanError(f"(deterministic) timeout, {HEARTBEATS_SYMPTOM} (200000)")
-            return ProofFinished(0)
         after = self.table.get(state.pp, {}).get(tactic)
         if after is None:
             return LeanError(f"no: {tactic}")
         return ProofFinished(0) if after == "no goals" else self._state(after)
-
-    def maybe_recycle(self):
-        if self.max_requests == 1:
-            self.recycled += 1
-            self.exhausted = False
-            return True
-        return False
 
 
 def _entries(tmp_path):
@@ -381,14 +367,6 @@ def test_lean_negatives_labels_rejected_tactics_first_error_style(tmp_path):
     assert {len(r["labels"]) for r in bad} == {1, 2}  # negatives at both states
 
 
-def test_refresh_if_exhausted_recycles_only_an_exhausted_server():
-    fresh = FakeServer({})
-    assert refresh_if_exhausted(fresh) is False and fresh.recycled == 0
-    tired = FakeServer({}, exhausted=True)
-    assert refresh_if_exhausted(tired) is True and tired.recycled == 1
-    assert tired.max_requests is None
-
-
 # --- CLI -----------------------------------------------------------------------------------------
 
 
@@ -410,6 +388,32 @@ def test_cli_flags_fill_the_configs(tmp_path):
     args = _parse(["iterate", "--rounds", "3", "--dpo", "--teacher", "big/"])
     config = config_from_args(IterateConfig, args)
     assert config.rounds == 3 and config.dpo and config.teacher == "big/"
+    assert config.search is None and config.budget is None
+
+
+def test_search_and_budget_flags_are_shared_and_iterate_inherits_the_runs(tmp_path):
+    flags = ["--num-samples", "3", "--lean-calls", "16", "--no-goal-tactics"]
+    for command, cls in (("run", RunConfig), ("prove", ProveConfig)):
+        config = config_from_args(cls, _parse([command, *flags]))
+        assert config.search == SearchConfig(num_samples=3, goal_tactics=False)
+        assert config.budget == BudgetConfig(lean_calls=16)
+    ran = {"search": SearchConfig(temperature=0.2), "budget": BudgetConfig(lean_calls=8)}
+    config = config_from_args(IterateConfig, _parse(["iterate", "--num-samples", "3"]), base=ran)
+    assert config.search == SearchConfig(temperature=0.2, num_samples=3)
+    assert config.budget == BudgetConfig(lean_calls=8)
+
+
+def test_yaml_configs_take_nested_or_flat_fields_and_flags_win(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("sft_steps: 9\nsearch:\n  num_samples: 2\nlean_calls: 4\n")
+    config = config_from_args(
+        RunConfig, _parse(["run", "--config", str(path), "--num-samples", "5"])
+    )
+    assert config.sft_steps == 9 and config.search.num_samples == 5
+    assert config.budget.lean_calls == 4
+    path.write_text("no_such_field: 1\n")
+    with pytest.raises(ValueError, match="no_such_field"):
+        config_from_args(RunConfig, _parse(["run", "--config", str(path)]))
 
 
 def test_prove_config_validates():
@@ -441,7 +445,6 @@ def _fake_run_dir(tmp_path: Path) -> Path:
 
 def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
     from leancot.models import hf
-    from leancot.pipeline_prove import iterate_main
     from leancot.prover import benchmarks
     from leancot.train import dpo, policy, prm
 
@@ -493,17 +496,17 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
         def close(self):
             pass
 
-    monkeypatch.setattr(pipeline, "LazyLean", Lazy)
+    monkeypatch.setattr(iterate, "LazyLean", Lazy)
     monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: [thm, thm])
-    monkeypatch.setattr(pipeline_steps, "test_theorems", lambda *a: [thm])
-    monkeypatch.setattr("leancot.pipeline_search.prove_theorems", fake_prove)
+    monkeypatch.setattr(steps, "test_theorems", lambda *a: [thm])
+    monkeypatch.setattr("leancot.prover.workers.prove_theorems", fake_prove)
     monkeypatch.setattr(hf, "HFPolicy", lambda *a, **k: object())
     monkeypatch.setattr(hf, "HFPRM", lambda *a, **k: FakePRM())
     for module, kind in ((policy, "policy"), (prm, "prm"), (dpo, "dpo")):
         monkeypatch.setattr(module, "main", trainer(kind))
 
     config = IterateConfig(run_dir=run_dir, rounds=2, dpo=True, progress=False)
-    rows = iterate_main(config)
+    rows = iterate.main(config)
     assert [(r.round, r.test_proved, r.test_total) for r in rows] == [
         (0, 1, 2),
         (1, 1, 2),
@@ -514,7 +517,7 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     assert trained[3][1] == ["step_records.jsonl", "train_verified.jsonl", "train_verified.jsonl"]
     assert rows[2].policy.endswith("round2/dpo")
     trained.clear()
-    again = iterate_main(config)
+    again = iterate.main(config)
     assert trained == [] and again == rows
 
 
@@ -522,7 +525,7 @@ def test_worker_servers_bind_one_server_per_thread(monkeypatch):
     import importlib
     import threading
 
-    from leancot.pipeline_search import WorkerServers
+    from leancot.prover.workers import WorkerServers
 
     verify_module = importlib.import_module("leancot.lean.verify")  # the package exports verify()
 

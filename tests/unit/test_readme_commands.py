@@ -99,8 +99,8 @@ def test_readme_main_command() -> None:
 
 
 def test_run_time_as_measured() -> None:
-    from leancot.pipeline import RunConfig
-    from leancot.pipeline_cli import RUN_DESCRIPTION
+    from leancot.cli.pipeline_commands import RUN_DESCRIPTION
+    from leancot.pipeline.config import RunConfig
 
     for text in (RUN_DESCRIPTION, RunConfig.__doc__ or ""):
         assert "about 8-10 min on 2 cores" in text

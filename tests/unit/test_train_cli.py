@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from contextlib import contextmanager
 
 import pytest
 
-from leancot.cli.train_commands import config_from_args, register_evaluate, register_train
+from leancot.cli.config_args import config_from_args
+from leancot.cli.train_commands import register_evaluate, register_train
 from leancot.train import dpo, policy, prm
 from leancot.train.evaluate import EvalConfig
 
@@ -19,12 +19,7 @@ def parser():
     p = argparse.ArgumentParser(prog="leancot")
     sub = p.add_subparsers()
     register_train(sub)
-
-    @contextmanager
-    def make_check(args):
-        yield lambda state, tactic: True
-
-    register_evaluate(sub, make_check=make_check)
+    register_evaluate(sub)
     return p
 
 
@@ -96,7 +91,7 @@ def test_evaluate_parser(parser):
     )
     config = config_from_args(EvalConfig, args)
     assert (config.backend, config.n, config.policy) == ("http", 4, "run/sft")
-    assert args.lean_check and args.make_check is not None
+    assert args.lean_check and args.lean_dataset is None
     with pytest.raises(SystemExit):
         parser.parse_args(["evaluate", "d", "--backend", "tpu"])
 

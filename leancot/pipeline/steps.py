@@ -1,4 +1,4 @@
-"""The work of each `leancot run` stage; pipeline.py decides which stages run and in what folder.
+"""The work of each `leancot run` stage; `pipeline.run` decides which stages run and in what folder.
 
 Every function takes the stage's folder `d` first, writes its outputs there and returns a small
 JSON-able summary for the stage manifest.
@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leancot.files import read_jsonl, write_jsonl
 from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
+from leancot.pipeline.stages import Notify
 
 if TYPE_CHECKING:
-    from leancot.pipeline import LazyLean, RunConfig
-
-Notify = Callable[[str], None]
+    from leancot.pipeline.config import RunConfig
+    from leancot.pipeline.stages import LazyLean
 
 DATASET = "dataset"
 NEGATIVES_FILE = "search_logs.jsonl"
@@ -81,7 +81,8 @@ def _train_common(d: Path, config: RunConfig, steps: int) -> dict[str, Any]:
     }
 
 
-def _numbers(metrics: dict[str, Any]) -> dict[str, Any]:
+def metric_summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of a trainer's metrics a stage manifest keeps."""
     keep = ("global_step", "wall_s", "last_logged_loss", "train_loss", "eval")
     return {k: metrics[k] for k in keep if k in metrics}
 
@@ -97,7 +98,7 @@ def train_policy(d: Path, cot_dir: Path, config: RunConfig) -> dict[str, Any]:
         **_train_common(d, config, config.sft_steps),
     )
     result = policy.main(cfg)
-    return {"model_dir": str(d), "metrics": _numbers(result.metrics)}
+    return {"model_dir": str(d), "metrics": metric_summary(result.metrics)}
 
 
 def negatives(
@@ -111,7 +112,7 @@ def negatives(
 ) -> dict[str, Any]:
     """Lean-rejected tactics at training states, as search logs (`d/search_logs.jsonl`)."""
     from leancot.extract.dataset import read_benchmark
-    from leancot.pipeline_search import lean_negatives
+    from leancot.pipeline.negatives import lean_negatives
     from leancot.train.rows import prm_rows_from_search_logs
 
     by_split = read_benchmark(extract_dir / DATASET, "random")
@@ -155,7 +156,7 @@ def train_prm(
         **_train_common(d, config, config.prm_steps),
     )
     result = prm.main(cfg)
-    return {"model_dir": str(d), "metrics": _numbers(result.metrics)}
+    return {"model_dir": str(d), "metrics": metric_summary(result.metrics)}
 
 
 class Models:
@@ -203,12 +204,13 @@ def prove(
     config: RunConfig,
 ) -> dict[str, Any]:
     """Prove the test split with one method; `d/results.jsonl` is the resumable search log."""
-    from leancot.pipeline_search import prove_theorems, search_options, search_setup
+    from leancot.prover.mixture import search_setup
+    from leancot.prover.workers import prove_theorems
 
     theorems = test_theorems(extract_dir, root, config.test_limit)
     model = models.policy() if method != "baseline" else None
     prm = models.prm() if method == "mcts_prm" else None
-    policy, value, kwargs = search_setup(method, model=model, prm=prm, **search_options(config))
+    policy, value, kwargs = search_setup(method, config.search, model=model, prm=prm)
     out = d / RESULTS_NAME
     prove_theorems(
         theorems,
@@ -216,7 +218,7 @@ def prove(
         method=method,
         policy=policy,
         out_path=out,
-        budget=config.budget(),
+        budget=config.budget.budget(),
         value=value,
         search_kwargs=kwargs,
         progress=config.progress,

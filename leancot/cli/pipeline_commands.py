@@ -1,18 +1,19 @@
-"""CLI of the pipeline commands: `leancot run`, `leancot prove`, `leancot iterate`.
+"""`leancot run`, `leancot prove`, `leancot iterate`: registrars and handlers.
 
-`register_pipeline(sub)` adds the three subcommands to the `leancot` subparsers. Flags are made
-from the config dataclasses (pipeline.RunConfig, pipeline_prove.ProveConfig / IterateConfig):
-one `--flag-name` per field, with the field's help text. Handlers print; the work is in the
-modules' `main` functions.
+Flags come from the configs of `leancot.pipeline.config` (`config_args`: one flag per field,
+the shared search and budget settings included; `--config FILE.yaml` sets the same fields).
+Handlers print; the work is in `leancot.pipeline.run`, `.prove` and `.iterate`.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
+
+from leancot.cli.common import add_parser, make_console
+from leancot.cli.config_args import add_config_arguments, config_from_args
 
 RUN_DESCRIPTION = """\
 The whole pipeline in one command, on the embedded defaults (CPU, about 8-10 min on 2 cores):
@@ -53,79 +54,21 @@ output: RUN_DIR/iterate/round<N>/{prove_train,policy,prm,[dpo],prove_test}/, eac
 """
 
 
-def _field_type(f: dataclasses.Field) -> Any:
-    """The argparse type of a config field (annotations are strings: postponed evaluation)."""
-    base = str(f.type).replace(" ", "").removesuffix("|None")
-    if base.startswith("tuple[str"):
-        return "tuple"
-    return {"int": int, "float": float, "str": str, "Path": Path, "bool": bool}.get(base, str)
-
-
-def add_config_args(
-    parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()
-) -> None:
-    """One `--field-name` flag per dataclass field of `cls` (defaults: the config's)."""
-    for f in dataclasses.fields(cls):
-        if f.name in skip:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        kind = _field_type(f)
-        default = f.default
-        help_text = f.metadata.get("help", "")
-        if kind is bool:
-            action = argparse.BooleanOptionalAction
-            parser.add_argument(flag, action=action, default=default, help=help_text)
-        elif kind == "tuple":
-            shown = " ".join(default)
-            parser.add_argument(
-                flag,
-                nargs="+",
-                default=default,
-                metavar="NAME",
-                help=f"{help_text} (default: {shown})",
-            )
-        else:
-            shown = "none" if default is None else default
-            parser.add_argument(
-                flag, type=kind, default=default, help=f"{help_text} (default: {shown})"
-            )
-
-
-def config_from_args(cls: type, args: argparse.Namespace, **extra: Any) -> Any:
-    values = {
-        f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)
-    }
-    values.update(extra)
-    return cls(**values)
-
-
-def _parser(sub: Any, name: str, help: str, description: str) -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
-    return sub.add_parser(name, help=help, description=description, formatter_class=formatter)
-
-
 def register_pipeline(sub: Any) -> None:
     """Add `run`, `prove` and `iterate` to the `leancot` subparsers."""
-    from leancot.pipeline import RunConfig
-    from leancot.pipeline_prove import IterateConfig, ProveConfig
+    from leancot.pipeline.config import IterateConfig, ProveConfig, RunConfig
 
-    p = _parser(sub, "run", "the whole pipeline, resumable, in one run folder", RUN_DESCRIPTION)
-    add_config_args(p, RunConfig)
+    p = add_parser(sub, "run", "the whole pipeline, resumable, in one run folder", RUN_DESCRIPTION)
+    add_config_arguments(p, RunConfig)
     p.set_defaults(handler=_cmd_run)
 
-    p = _parser(sub, "prove", "prove theorems with one search method", PROVE_DESCRIPTION)
-    add_config_args(p, ProveConfig)
+    p = add_parser(sub, "prove", "prove theorems with one search method", PROVE_DESCRIPTION)
+    add_config_arguments(p, ProveConfig)
     p.set_defaults(handler=_cmd_prove)
 
-    p = _parser(sub, "iterate", "self-play rounds on a finished run", ITERATE_DESCRIPTION)
-    add_config_args(p, IterateConfig)
+    p = add_parser(sub, "iterate", "self-play rounds on a finished run", ITERATE_DESCRIPTION)
+    add_config_arguments(p, IterateConfig)
     p.set_defaults(handler=_cmd_iterate)
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
 
 
 def _notifier(console: Any) -> Any:
@@ -138,9 +81,10 @@ def _notifier(console: Any) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from leancot.pipeline import RunConfig, main
+    from leancot.pipeline.config import RunConfig
+    from leancot.pipeline.run import main
 
-    out = _console()
+    out = make_console()
     result = main(config_from_args(RunConfig, args), notify=_notifier(out))
     out.print("")
     report_md = Path(result.run_dir) / "report" / "report.md"
@@ -155,10 +99,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_prove(args: argparse.Namespace) -> int:
-    from leancot.pipeline_prove import ProveConfig, prove_main
+    from leancot.pipeline.config import ProveConfig
+    from leancot.pipeline.prove import main
 
-    out = _console()
-    result = prove_main(config_from_args(ProveConfig, args), notify=_notifier(out))
+    out = make_console()
+    result = main(config_from_args(ProveConfig, args), notify=_notifier(out))
     c = result.counts
     out.print(
         f"{c['proved']}/{c['total']} proved (verified), {c['unverified']} rejected by verify, "
@@ -170,10 +115,18 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 
 
 def _cmd_iterate(args: argparse.Namespace) -> int:
-    from leancot.pipeline_prove import IterateConfig, iterate_main
+    from leancot.pipeline.config import IterateConfig
+    from leancot.pipeline.iterate import main, saved_run_config
 
-    out = _console()
-    rows = iterate_main(config_from_args(IterateConfig, args), notify=_notifier(out))
+    out = make_console()
+    run_dir = Path(getattr(args, "run_dir", IterateConfig().run_dir))
+    try:
+        run = saved_run_config(run_dir)
+        base = {"search": run.search, "budget": run.budget}
+    except ValueError:
+        base = None  # `main` says what is missing
+    config = config_from_args(IterateConfig, args, base=base)
+    rows = main(config, notify=_notifier(out))
     out.print("| round | train proved | test proved | pass rate | SFT rows | PRM rows | DPO |")
     out.print("|------:|-------------:|------------:|----------:|---------:|---------:|----:|")
     for r in rows:

@@ -1,0 +1,128 @@
+"""Settings of `leancot run`, `leancot prove` and `leancot iterate`.
+
+The three share the search settings (`SearchConfig`) and the per-theorem budget
+(`BudgetConfig`) of `leancot.prover.config`: same names, defaults and help texts. `iterate`
+inherits the run's search and budget unless they are given (`None` = the run's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from leancot.formats import RESULTS_NAME
+from leancot.options import option
+from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
+
+BACKENDS = ("wasm", "native")
+ITERATE_METHODS = ("best_first", "mcts_prm")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Settings of `leancot run` (defaults: the embedded Lean, CPU, about 8-10 min on 2 cores)."""
+
+    run_dir: Path = option(Path("runs/default"), "folder of the run; every stage resumes from it")
+    source: Path | None = option(None, "Lean file or project to extract (default: bundled corpus)")
+    sft_steps: int = option(600, "policy SFT optimizer steps")
+    prm_steps: int = option(300, "PRM training optimizer steps")
+    batch_size: int = option(8, "training batch size")
+    learning_rate: float = option(1e-3, "peak learning rate of both trainers (tiny model)")
+    negatives_seconds: float = option(120.0, "time for collecting Lean-rejected tactics")
+    negatives_theorems: int = option(200, "training theorems sampled for negatives")
+    search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
+    budget: BudgetConfig = option(BudgetConfig(), "what each search may spend per theorem")
+    test_limit: int | None = option(None, "prove at most this many test theorems")
+    methods: tuple[str, ...] = option(METHODS, "proving methods to run and compare")
+    device: str | None = option(None, "torch device for the models (default: cuda if present)")
+    seed: int = option(0, "random seed")
+    progress: bool = option(True, "progress bars")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
+        if self.source is not None:
+            object.__setattr__(self, "source", Path(self.source))
+        object.__setattr__(self, "methods", tuple(self.methods))
+        unknown = set(self.methods) - set(METHODS)
+        if unknown or not self.methods:
+            raise ValueError(f"methods must be among {METHODS}, got {self.methods}")
+        for name in ("sft_steps", "prm_steps", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class ProveConfig:
+    """Settings of `leancot prove`."""
+
+    out: Path = option(Path(RESULTS_NAME), "search log to write (resumable)")
+    method: str = option("best_first", "baseline | best_first | mcts_prm", choices=METHODS)
+    dataset: Path | None = option(None, "LeanDojo Benchmark 4 folder (default: bundled corpus)")
+    source_root: Path | None = option(
+        None, "with --dataset: the sources' folder, for file contexts (default: a local: url)"
+    )
+    minif2f: Path | None = option(None, "miniF2F jsonl (needs native Lean with Mathlib)")
+    proofnet: Path | None = option(None, "ProofNet jsonl (needs native Lean with Mathlib)")
+    split: str = option("test", "split to prove (train, val, test; miniF2F/ProofNet: valid, test)")
+    limit: int | None = option(None, "prove at most this many theorems")
+    policy: str = option("portfolio", "portfolio, or a trained policy folder / hub id (HF)")
+    vllm: str | None = option(None, "policy model run in-process by vLLM")
+    endpoint: str | None = option(None, "OpenAI-compatible /v1/completions server of the policy")
+    model_name: str | None = option(None, "model name to ask the endpoint for")
+    prm: str | None = option(None, "trained PRM folder (needed by mcts_prm)")
+    search: SearchConfig = option(SearchConfig(), "how the search proposes tactics")
+    budget: BudgetConfig = option(BudgetConfig(), "what the search may spend per theorem")
+    workers: int = option(1, "parallel searches, one Lean process each")
+    backend: str = option("wasm", "wasm (embedded Lean) or native (lake/lean on PATH)")
+    device: str | None = option(None, "torch device of HF models")
+    progress: bool = option(True, "progress bar")
+    trust_header: bool = option(
+        False, "run code-running commands of the benchmark's headers (default: refuse them)"
+    )
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
+        sources = [x for x in (self.dataset, self.minif2f, self.proofnet) if x is not None]
+        if len(sources) > 1:
+            raise ValueError("give at most one of --dataset, --minif2f, --proofnet")
+        models = [self.vllm, self.endpoint, None if self.policy == "portfolio" else self.policy]
+        if sum(m is not None for m in models) > 1:
+            raise ValueError("give one policy: a model folder, --vllm MODEL or --endpoint URL")
+        if self.endpoint is not None and not self.model_name:
+            raise ValueError("--endpoint needs --model-name (the served model's name)")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
+        if self.workers < 1:
+            raise ValueError("workers must be positive")
+
+
+@dataclass(frozen=True)
+class IterateConfig:
+    """Settings of `leancot iterate` (on top of a finished `leancot run`)."""
+
+    run_dir: Path = option(Path("runs/default"), "a finished `leancot run` folder")
+    rounds: int = option(2, "self-play rounds")
+    method: str = option(
+        "best_first", "search used in every round: best_first | mcts_prm", choices=ITERATE_METHODS
+    )
+    train_limit: int = option(48, "training theorems proved per round (a new sample each round)")
+    train_set: Path | None = option(None, "LeanDojo folder whose train split is proved instead")
+    teacher: str | None = option(None, "policy folder / hub id that proves the training theorems")
+    sft_steps: int = option(100, "policy SFT steps per round (from the current policy)")
+    prm_steps: int = option(100, "PRM steps per round (from the current PRM)")
+    dpo: bool = option(False, "also DPO-tune the policy on the search siblings")
+    dpo_steps: int = option(50, "DPO steps per round")
+    learning_rate: float = option(5e-4, "learning rate of the round's fine-tuning")
+    search: SearchConfig | None = option(None, "search settings (default: the run's)")
+    budget: BudgetConfig | None = option(None, "per-theorem budget (default: the run's)")
+    test_limit: int | None = option(None, "prove at most this many test theorems")
+    seed: int = option(0, "random seed")
+    progress: bool = option(True, "progress bars")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
+        if self.method not in ITERATE_METHODS:
+            raise ValueError(f"iterate searches with best_first or mcts_prm, not {self.method!r}")
+        if self.rounds < 1 or self.train_limit < 1:
+            raise ValueError("rounds and train_limit must be positive")

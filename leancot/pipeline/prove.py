@@ -1,0 +1,94 @@
+"""`leancot prove`: one search method over a theorem list.
+
+Theorems from a loader (leancot.prover.benchmarks: the bundled test split by default, a
+LeanDojo folder, miniF2F or ProofNet with a native Lean + Mathlib), a policy (the tactic
+portfolio, a trained model folder, vLLM or an OpenAI-compatible endpoint), an optional PRM, the
+shared search and budget settings, and workers (one Lean server each). The search log is
+resumable; a proof counts only once `leancot.lean.verify` accepts it on a fresh check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leancot.pipeline.config import ProveConfig
+from leancot.pipeline.stages import Notify, quiet
+
+
+@dataclass(frozen=True)
+class ProveResult:
+    out: Path
+    attempted: int
+    counts: dict[str, Any]  # steps.log_counts of the whole log
+
+
+def load_theorems(config: ProveConfig) -> list[Any]:
+    """The theorems `config` names (benchmarks.py loaders), `limit` applied."""
+    from leancot.prover import benchmarks as bm
+
+    if config.minif2f is not None:
+        thms = bm.load_minif2f(config.minif2f, config.split, backend=config.backend)
+    elif config.proofnet is not None:
+        thms = bm.load_proofnet(config.proofnet, config.split, backend=config.backend)
+    elif config.dataset is not None:
+        thms = bm.load_leandojo_split(config.dataset, config.split, source_root=config.source_root)
+    else:
+        thms = bm.load_bundled(config.split)
+    return thms[: config.limit] if config.limit is not None else thms
+
+
+def make_backend(name: str) -> Any:
+    from leancot.lean.backends import native_backend, wasm_backend
+
+    return wasm_backend() if name == "wasm" else native_backend()
+
+
+def policy_model(config: ProveConfig) -> Any:
+    """The scoring-API policy `config` names, None for the portfolio."""
+    from leancot.models import hf, scoring
+
+    if config.vllm is not None:
+        return scoring.VLLMPolicy(config.vllm)
+    if config.endpoint is not None:
+        return scoring.HTTPPolicy(config.endpoint, config.model_name or "")
+    if config.policy != "portfolio" and config.method != "baseline":
+        return hf.HFPolicy(config.policy, device=config.device)
+    return None
+
+
+def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
+    """Prove the configured theorems with one method; see the module docstring."""
+    from leancot.lean.pool import LeanPool
+    from leancot.pipeline.steps import log_counts
+    from leancot.prover.mixture import search_setup
+    from leancot.prover.workers import prove_theorems
+
+    theorems = load_theorems(config)
+    if not theorems:
+        raise ValueError("no theorems to prove (check the split and --limit)")
+    notify(f"prove: {len(theorems)} theorems, method {config.method}")
+    model = policy_model(config)
+    prm = None
+    if config.prm is not None and config.method != "baseline":
+        from leancot.models.hf import HFPRM
+
+        prm = HFPRM(config.prm, device=config.device)
+    policy, value, kwargs = search_setup(config.method, config.search, model=model, prm=prm)
+    notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
+    timeout = max(600.0, config.budget.theorem_timeout)
+    with LeanPool(make_backend(config.backend), config.workers, request_timeout=timeout) as pool:
+        summary = prove_theorems(
+            theorems,
+            pool.servers,
+            method=config.method,
+            policy=policy,
+            out_path=config.out,
+            budget=config.budget.budget(),
+            value=value,
+            search_kwargs=kwargs,
+            progress=config.progress,
+            trust_header=config.trust_header,
+        )
+    return ProveResult(Path(config.out), summary.attempted, log_counts(Path(config.out)))

@@ -1,0 +1,70 @@
+"""The search settings shared by `leancot run`, `prove` and `iterate`: one config per concern.
+
+`SearchConfig`: how a method proposes tactics (model samples, portfolio sizes, sampling,
+priority, goal-aware tactics). `BudgetConfig`: what a search may spend per theorem (Lean calls,
+expansions, timeouts); `BudgetConfig.budget()` is the prover's `Budget`. The pipeline's configs
+hold one of each, so the three commands use the same names, defaults and help texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leancot.options import option
+from leancot.prover.budget import Budget
+
+METHODS = ("baseline", "best_first", "mcts_prm")
+PRIORITIES = ("logprob", "value", "mix")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How the searches propose and rank tactics."""
+
+    num_samples: int = option(8, "model samples per expansion (best_first, mcts_prm)")
+    portfolio_n: int = option(16, "portfolio tactics added to the model's per expansion")
+    baseline_n: int = option(32, "portfolio tactics per expansion when there is no model")
+    max_tokens: int = option(128, "tokens per sampled step (thought + tactic)")
+    temperature: float = option(0.7, "sampling temperature of the policy")
+    priority: str = option(
+        "logprob", "best_first priority: logprob | value | mix (value: the PRM's)"
+    )
+    goal_tactics: bool = option(
+        True, "searches also try tactics unfolding the goal's definitions (never the baseline)"
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("num_samples", "portfolio_n", "baseline_n", "max_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}, not {self.priority!r}")
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    """What one search may spend on one theorem; the same for every method compared."""
+
+    lean_calls: int = option(64, "Lean calls per theorem, the same for every method")
+    expansions: int | None = option(None, "policy expansions per theorem (default: no limit)")
+    tactic_timeout: float = option(5.0, "seconds per tactic")
+    theorem_timeout: float = option(60.0, "wall-clock seconds per theorem and method")
+
+    def __post_init__(self) -> None:
+        if self.lean_calls < 1:
+            raise ValueError(f"lean_calls must be positive, got {self.lean_calls}")
+        if self.expansions is not None and self.expansions < 1:
+            raise ValueError(f"expansions must be positive, got {self.expansions}")
+        if self.tactic_timeout <= 0 or self.theorem_timeout <= 0:
+            raise ValueError("timeouts must be positive")
+
+    def budget(self) -> Budget:
+        """The prover's `Budget` with these limits."""
+        return Budget(
+            max_expansions=self.expansions,
+            max_lean_calls=self.lean_calls,
+            tactic_timeout_s=self.tactic_timeout,
+            theorem_wall_s=self.theorem_timeout,
+        )

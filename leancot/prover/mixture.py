@@ -1,0 +1,144 @@
+"""The proposal mixtures of the learned searches and `search_setup`, which picks a method's
+policy, value and search arguments.
+
+- `SampledPolicy`: a model's samples (the scoring API's `propose`) as a proposal distribution
+  over each state's distinct tactics.
+- `WeightedPolicy`, `normalized`: renormalised log-probabilities shifted by a mixture weight.
+- `mixture`: the model's samples, the goal-aware unfolding tactics and the tactic portfolio.
+- `search_setup`: (policy, value, search kwargs) of `baseline`, `best_first` or `mcts_prm`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from leancot.prover.config import METHODS, SearchConfig
+from leancot.prover.policies import Candidate, MixedPolicy, PortfolioPolicy
+from leancot.prover.prm_value import PRMValue
+from leancot.prover.unfolding import UnfoldingPolicy
+
+
+class SampledPolicy:
+    """A scoring-API policy (`propose(states, n, max_tokens=..., temperature=...)`) as a search
+    policy whose log-probabilities form a distribution over each state's distinct tactics.
+
+    The searches add log-probabilities along a path and compare them with the portfolio's, so the
+    raw sequence log-probabilities (tens of nats for a long thought) are renormalised per state:
+    `log softmax(logprob / length_norm)`, plus `log(weight)` for a mixture.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        max_tokens: int = 128,
+        temperature: float = 0.7,
+        weight: float = 1.0,
+        length_norm: float = 1.0,
+    ) -> None:
+        if not 0 < weight <= 1:
+            raise ValueError(f"weight must be in (0, 1], got {weight}")
+        self.model = model
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.log_weight = math.log(weight)
+        self.length_norm = length_norm
+        self._lock = threading.Lock()  # one generate at a time (torch on a shared device)
+
+    def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
+        with self._lock:
+            out = self.model.propose(
+                states, n, max_tokens=self.max_tokens, temperature=self.temperature
+            )
+        return [normalized(cands, self.log_weight, self.length_norm) for cands in out]
+
+
+class WeightedPolicy:
+    """Any search policy with its log-probabilities renormalised and shifted by `log(weight)`."""
+
+    def __init__(self, policy: Any, weight: float) -> None:
+        self.policy = policy
+        self.log_weight = math.log(weight)
+
+    def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
+        return [normalized(c, self.log_weight) for c in self.policy.propose(states, n)]
+
+
+def normalized(
+    cands: Iterable[Sequence[Any]], log_weight: float = 0.0, scale: float = 1.0
+) -> list[Candidate]:
+    """Candidates with `log softmax(logprob / scale) + log_weight` (order kept)."""
+    items = [Candidate(str(t), str(c), float(lp)) for t, c, lp in cands]
+    if not items:
+        return []
+    top = max(c.logprob / scale for c in items)
+    log_z = top + math.log(sum(math.exp(c.logprob / scale - top) for c in items))
+    return [c._replace(logprob=c.logprob / scale - log_z + log_weight) for c in items]
+
+
+def mixture(
+    model: Any,
+    *,
+    model_weight: float = 0.5,
+    portfolio_n: int = 16,
+    goal_tactics: bool = True,
+    **sampling: Any,
+) -> MixedPolicy:
+    """The model's samples (weight `model_weight`), then with `goal_tactics` the tactics that
+    unfold the goal's definitions (`UnfoldingPolicy`), then the portfolio's; the two fixed sources
+    share the remaining weight equally."""
+    sampled = SampledPolicy(model, weight=model_weight, **sampling)
+    rest = 1.0 - model_weight
+    if not goal_tactics:
+        return MixedPolicy(
+            sampled, WeightedPolicy(PortfolioPolicy(), rest), portfolio_n=portfolio_n
+        )
+    fixed = MixedPolicy(
+        WeightedPolicy(UnfoldingPolicy(), rest / 2),
+        WeightedPolicy(PortfolioPolicy(), rest / 2),
+        portfolio_n=portfolio_n,
+    )
+    return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
+
+
+def search_setup(
+    method: str,
+    search: SearchConfig | None = None,
+    *,
+    model: Any = None,
+    prm: Any = None,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """(policy, value, search kwargs) of a method.
+
+    baseline: best-first over the tactic portfolio alone; best_first: the model's samples mixed
+    with the portfolio, cumulative log-probability priority (or `search.priority` "value"/"mix"
+    with a PRM); mcts_prm: the same mixture under MCTS with the PRM as value. `goal_tactics`
+    adds the goal-aware unfolding tactics to the searches' mixture (never to the baseline).
+    Without a model, best_first is the baseline.
+    """
+    s = search or SearchConfig()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    if method == "mcts_prm" and prm is None:
+        raise ValueError("method mcts_prm needs a PRM (a trained PRM folder: --prm DIR)")
+    if method == "baseline" or model is None:
+        if method == "mcts_prm":
+            policy: Any = WeightedPolicy(PortfolioPolicy(), 1.0)
+            return policy, PRMValue(prm), {"num_candidates": s.baseline_n}
+        return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
+    policy = mixture(
+        model,
+        portfolio_n=s.portfolio_n,
+        goal_tactics=s.goal_tactics,
+        max_tokens=s.max_tokens,
+        temperature=s.temperature,
+    )
+    if method == "mcts_prm":
+        return policy, PRMValue(prm), {"num_candidates": s.num_samples}
+    value = PRMValue(prm) if prm is not None and s.priority != "logprob" else None
+    if s.priority != "logprob" and value is None:
+        raise ValueError(f"best_first with priority {s.priority!r} needs a PRM (--prm DIR)")
+    return policy, value, {"num_candidates": s.num_samples, "priority": s.priority}
