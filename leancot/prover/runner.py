@@ -1,14 +1,10 @@
 """Prove a list of theorems, one search each, streaming one search-log line per theorem.
 
-The log (docs/FORMATS.md#search-logs) is appended one JSON line at a time, flushed and fsynced
-(`leancot.files.append_jsonl`), so a killed run loses only the theorems in flight; a rerun skips
-every (full_name, method) already in the file and drops a truncated last line first. A proof
-counts only after `verify` re-checks it from scratch (the lead wires `leancot.lean.verify.verify`);
-the line records `verified`.
-
-`LeanEnv` puts the search's `Env` protocol on a `LeanServer` (which runs
-`lean_project/LeanCot/Repl.lean`), replaying a state's tactic path when a restart of the Lean
-process made its handle stale.
+`prove_all` searches each theorem not yet in the log (`search_log`), inline or on worker
+threads, each worker with its own environment (`make_env()`, e.g. a `lean_env.LeanEnv`). A
+proof counts only after `verify` (e.g. `leancot.lean.verify.verify`) re-checks it from scratch;
+the line records `verified`. `attempt`, `check_run` and
+`search_arguments` are the steps the distributed executor (`distributed`) shares.
 """
 
 from __future__ import annotations
@@ -18,32 +14,44 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from tqdm.auto import tqdm
-
-from leancot.files import append_jsonl, drop_partial_tail, open_jsonl_log
-from leancot.files import read_jsonl_log as read_log
-from leancot.lean.results import (
-    CommandResult,
-    LeanError,
-    StaleHandleError,
-    TacticResult,
-    TacticState,
-)
-from leancot.lean.server import LeanServer
 from leancot.prover.best_first import best_first_search
 from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, SearchResult
+from leancot.prover.lean_env import LeanEnv
 from leancot.prover.mcts import mcts_search
 from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn
+from leancot.prover.search_log import (
+    Record,
+    RunSummary,
+    SearchLogWriter,
+    pending,
+    read_log,
+    search_log_record,
+)
 from leancot.prover.theorems import bare_statement
+
+__all__ = [  # LeanEnv, RunSummary, read_log, ... re-exported: what a caller of prove_all needs
+    "SEARCHES",
+    "LeanEnv",
+    "Record",
+    "RunSummary",
+    "SearchLogWriter",
+    "attempt",
+    "bare_statement",
+    "check_run",
+    "close_env",
+    "format_proof",
+    "pending",
+    "prove_all",
+    "read_log",
+    "search_arguments",
+]
 
 logger = logging.getLogger(__name__)
 
-Record = Callable[[Mapping[str, Any], "dict[str, Any] | None", "Exception | None"], None]
 Search = Callable[[Mapping[str, Any], Env], "dict[str, Any]"]
 
 SEARCHES: dict[str, Callable[..., SearchResult]] = {
@@ -53,143 +61,12 @@ SEARCHES: dict[str, Callable[..., SearchResult]] = {
 }
 
 
-class LeanEnv:
-    """The `Env` protocol on a `LeanServer`, in the environment of `header` (imports, opens).
-
-    Handles die with the Lean process (a timeout or crash restarts it); a step on a stale state
-    replays the tactics that first reached it from a fresh start. `replays` counts those.
-    """
-
-    def __init__(self, server: LeanServer, header: str = "") -> None:
-        self.server = server
-        self.header = header
-        self.replays = 0
-        self._statement: str | None = None
-        self._paths: dict[str, tuple[str, ...]] = {}
-        self._fresh: dict[str, TacticState] = {}
-
-    def use_header(self, header: str) -> None:
-        """Prove the next theorems in the environment of `header` (cached per header by the
-        server); a theorem from a file carries the file's text before it as its header."""
-        self.header = header
-
-    def _start(self, statement: str, timeout: float | None) -> TacticResult:
-        env = None
-        if self.header.strip():
-            hdr = self.server.header_env(self.header, timeout)
-            if not isinstance(hdr, CommandResult):
-                return hdr
-            if not hdr.ok:
-                return LeanError("the header does not elaborate", hdr.messages)
-            env = hdr
-        return self.server.start_proof(statement, env, timeout)
-
-    def start(self, statement: str, timeout: float | None = None) -> TacticResult:
-        self.server.maybe_recycle()  # a safe point: no handle of the last theorem is needed
-        self._statement = statement = bare_statement(statement)
-        self._paths.clear()
-        self._fresh.clear()
-        result = self._start(statement, timeout)
-        if isinstance(result, TacticState):
-            self._paths[result.pp] = ()
-            self._fresh[result.pp] = result
-        return result
-
-    def step(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult:
-        for attempt in range(2):
-            handle = self._current(state, timeout)
-            if not isinstance(handle, TacticState):
-                return handle
-            try:
-                result = self.server.run_tac(handle, tactic, timeout)
-            except StaleHandleError:
-                if attempt:
-                    raise
-                continue
-            if isinstance(result, TacticState):
-                path = self._paths.get(state.pp, ()) + (tactic,)
-                self._paths.setdefault(result.pp, path)
-                self._fresh[result.pp] = result
-            return result
-        raise AssertionError("unreachable")
-
-    def _current(self, state: TacticState, timeout: float | None) -> TacticResult:
-        """A handle for `state` valid in the current Lean process (replaying if needed)."""
-        generation = self.server.generation
-        if state.generation == generation:
-            return state
-        cached = self._fresh.get(state.pp)
-        if cached is not None and cached.generation == generation:
-            return cached
-        path = self._paths.get(state.pp)
-        if path is None or self._statement is None:
-            return LeanError(f"stale state with no known path to replay:\n{state.pp}")
-        self.replays += 1
-        current = self._start(self._statement, timeout)
-        tactics = iter(path)
-        while isinstance(current, TacticState):
-            self._fresh[current.pp] = current  # every state on the way is fresh now
-            tac = next(tactics, None)
-            if tac is None:
-                break
-            current = self.server.run_tac(current, tac, timeout)
-        if not isinstance(current, TacticState) or current.pp != state.pp:
-            return LeanError(
-                f"replaying {len(path)} tactics after a restart did not reach the state"
-            )
-        self._fresh[state.pp] = current
-        return current
-
-
 def format_proof(tactics: Sequence[str], indent: str = "  ") -> str:
     """`by` and the tactics one per line (continuation lines keep their relative indent)."""
     lines = ["by"]
     for tactic in tactics:
         lines += [indent + line for line in tactic.strip("\n").splitlines()]
     return "\n".join(lines)
-
-
-def search_log_record(
-    theorem: Mapping[str, Any],
-    method: str,
-    result: SearchResult,
-    *,
-    verified: bool,
-    verify_error: str | None = None,
-) -> dict[str, Any]:
-    """One line of the search log (docs/FORMATS.md#search-logs), leancot extras included."""
-    return {
-        "full_name": theorem["full_name"],
-        "statement": theorem["statement"],
-        "split": theorem.get("split"),
-        "method": method,
-        "proved": result.proved,
-        "verified": verified,
-        "proof": result.proof,
-        **result.graph.to_json(),
-        "lean_calls": result.lean_calls,
-        "expansions": result.expansions,
-        "wall_s": round(result.wall_s, 4),
-        "time_lean_s": round(result.time_lean_s, 4),
-        "time_model_s": round(result.time_model_s, 4),
-        "stop_reason": str(result.stop_reason),
-        "error": result.error,
-        "verify_error": verify_error,
-    }
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """Counts of one `prove_all` call. `proved` counts verified proofs only."""
-
-    total: int
-    skipped: int  # already in the log
-    attempted: int
-    proved: int
-    unverified: int  # the search claimed a proof that `verify` rejected
-    errors: int  # searches that raised (not written: a rerun retries them)
-    wall_s: float
-    out_path: str
 
 
 def _verdict(v: object) -> tuple[bool, str | None]:
@@ -248,88 +125,6 @@ def search_arguments(
     if value is not None:
         kwargs["value"] = value
     return kwargs
-
-
-def pending(
-    theorems: Iterable[Mapping[str, Any]], out_path: str | Path, method: str
-) -> tuple[int, list[Mapping[str, Any]]]:
-    """(number of theorems, those still to search): each theorem not yet in the log `out_path`
-    for `method`, once per `full_name`. Readies the log for appending first (its folder made, a
-    truncated last line cut); `ValueError` for a theorem without `full_name` or `statement`."""
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    drop_partial_tail(out)
-    done = {(r.get("full_name"), r.get("method")) for r in read_log(out)}
-    theorems = list(theorems)
-    todo, seen = [], set()
-    for thm in theorems:
-        if "full_name" not in thm or "statement" not in thm:
-            raise ValueError("each theorem needs 'full_name' and 'statement' keys")
-        if (thm["full_name"], method) not in done and thm["full_name"] not in seen:
-            seen.add(thm["full_name"])
-            todo.append(thm)
-    return len(theorems), todo
-
-
-class SearchLogWriter:
-    """Appends finished searches to the search log `out_path` and counts them for `summary`.
-
-    Inside `with writer:` (the log open for appending, a progress bar of `todo` theorems),
-    `record(theorem, record_or_None, exception_or_None)` is the callback the executors call once
-    per theorem: a record is written as one line, flushed and fsynced; a failed search is only
-    counted and logged (a rerun retries it).
-    """
-
-    def __init__(
-        self, out_path: str | Path, *, todo: int, desc: str, progress: bool = True
-    ) -> None:
-        self.out = Path(out_path)
-        self.counts = {"attempted": 0, "proved": 0, "unverified": 0, "errors": 0}
-        self._todo, self._desc, self._progress = todo, desc, progress
-        self._file: IO[str] | None = None
-        self._bar: Any = None
-
-    def __enter__(self) -> SearchLogWriter:
-        self._bar = tqdm(total=self._todo, desc=self._desc, unit="thm", disable=not self._progress)
-        self._file = open_jsonl_log(self.out)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._file is not None
-        try:
-            self._bar.close()
-        finally:
-            self._file.close()
-
-    def record(
-        self, thm: Mapping[str, Any], rec: dict[str, Any] | None, exc: Exception | None
-    ) -> None:
-        assert self._file is not None, "record() outside `with writer:`"
-        counts = self.counts
-        counts["attempted"] += 1
-        if rec is None:
-            counts["errors"] += 1
-            logger.error("searching %s failed: %r", thm["full_name"], exc)
-        else:
-            append_jsonl(self._file, rec)
-            if rec["verified"]:
-                counts["proved"] += 1
-            elif rec["proved"]:
-                counts["unverified"] += 1
-        self._bar.update(1)
-        self._bar.set_postfix(
-            proved=counts["proved"], unverified=counts["unverified"], errors=counts["errors"]
-        )
-
-    def summary(self, total: int, skipped: int, started: float) -> RunSummary:
-        """The run's counts; `started` is its `time.perf_counter()` at the start."""
-        return RunSummary(
-            total=total,
-            skipped=skipped,
-            wall_s=time.perf_counter() - started,
-            out_path=str(self.out),
-            **self.counts,
-        )
 
 
 def prove_all(

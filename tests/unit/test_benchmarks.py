@@ -34,7 +34,8 @@ from leancot.prover.core_lemmas import (
     uses_constant,
 )
 from leancot.prover.lean_source import file_context, parse_theorems
-from leancot.prover.runner import prove_all, read_log
+from leancot.prover.runner import prove_all
+from leancot.prover.search_log import read_log
 from leancot.prover.theorems import Theorem
 
 SHARED = Path("/work/shared/benchmarks")

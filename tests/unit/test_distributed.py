@@ -9,7 +9,8 @@ import pytest
 
 from leancot.prover import ScriptedEnv, ScriptedPolicy
 from leancot.prover.distributed import RemoteSearchError, import_ray, prove_all_ray
-from leancot.prover.runner import prove_all, read_log
+from leancot.prover.runner import prove_all
+from leancot.prover.search_log import read_log
 
 THEOREMS = [
     {"full_name": "T.one", "statement": "theorem one : R", "split": "test"},

@@ -24,7 +24,10 @@ from leancot.lean.results import (
     Timeout,
 )
 from leancot.prover import Budget, ConstantValue, ScriptedEnv, ScriptedPolicy
-from leancot.prover.runner import LeanEnv, bare_statement, format_proof, prove_all, read_log
+from leancot.prover.lean_env import LeanEnv
+from leancot.prover.runner import format_proof, prove_all
+from leancot.prover.search_log import read_log
+from leancot.prover.theorems import bare_statement
 
 THEOREMS = [
     {"full_name": "T.one", "statement": "theorem one : R", "split": "test"},
