@@ -40,7 +40,8 @@ from leancot.lean import (
 )
 from leancot.lean.paths import project_dir
 from leancot.lean.screen import mask
-from leancot.lean.verify import assemble, verify
+from leancot.lean.source_text import assemble
+from leancot.lean.verify import verify
 
 CORPUS = Path("LeanCot") / "Corpus"
 

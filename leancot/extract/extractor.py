@@ -21,7 +21,7 @@ from leancot.extract.trace import tactic_node, traced_theorems
 from leancot.files import atomic_write_text, sha256_hex
 from leancot.lean.results import CommandResult, Crashed, LeanError, Timeout
 from leancot.lean.server import LeanServer
-from leancot.lean.verify import read_lean_file, split_header
+from leancot.lean.source_text import read_lean_file, split_header
 
 EXCLUDED_PARTS = frozenset({".lake", "lake-packages", ".git", "build"})
 EXCLUDED_NAMES = frozenset({"lakefile.lean", "Repl.lean"})

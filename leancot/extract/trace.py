@@ -16,7 +16,7 @@ from typing import Any
 from leancot.formats import NO_GOALS
 from leancot.lean.results import TracedTactic
 from leancot.lean.screen import mask
-from leancot.lean.verify import find_declarations
+from leancot.lean.source_text import find_declarations
 
 BY_BLOCK = "Lean.Parser.Term.byTactic"
 STRUCTURAL_KINDS = frozenset(

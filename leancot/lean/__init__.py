@@ -27,7 +27,8 @@ from leancot.lean.results import (
 )
 from leancot.lean.screen import ScreenHit, screen
 from leancot.lean.server import LeanServer, ServerStats
-from leancot.lean.verify import FileReport, TheoremReport, Verdict, check_file, verify
+from leancot.lean.verdicts import FileReport, TheoremReport, Verdict
+from leancot.lean.verify import check_file, verify
 
 __all__ = [
     "Backend",

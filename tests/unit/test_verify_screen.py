@@ -7,18 +7,9 @@ from fake_repl import fake_backend
 
 from leancot.lean import LeanServer, screen
 from leancot.lean.screen import mask, screen_hits
-from leancot.lean.verify import (
-    CheckOptions,
-    assemble,
-    axiom_problems,
-    check_file,
-    file_report,
-    find_declarations,
-    reference_text,
-    split_header,
-    theorem_verdict,
-    verify,
-)
+from leancot.lean.source_text import assemble, find_declarations, reference_text, split_header
+from leancot.lean.verdicts import CheckOptions, axiom_problems, file_report, theorem_verdict
+from leancot.lean.verify import check_file, verify
 
 SMUGGLED = {
     "native_decide": "theorem t : 2 + 2 = 4 := by native_decide",
