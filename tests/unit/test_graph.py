@@ -9,6 +9,7 @@ import pytest
 
 from leancot.lean.results import Crashed, LeanError, ProofFinished, TacticState, Timeout
 from leancot.prover.graph import EdgeResult, ProofGraph, Status
+from leancot.prover.graph_export import render, write_graphml
 
 QED = ProofFinished(99)
 ERR = LeanError("tactic failed")
@@ -192,7 +193,7 @@ def test_json_matches_the_search_log_format_and_round_trips():
 
 def test_graphml_export(tmp_path):
     path = tmp_path / "g.graphml"
-    _sample().to_graphml(path)
+    write_graphml(_sample(), path)
     h = nx.read_graphml(path)
     assert h.nodes["n0"]["status"] == "PROVED"
     assert {d["result"] for _, _, d in h.edges(data=True)} == {"ok", "error", "proved"}
@@ -203,11 +204,11 @@ def test_graphml_export(tmp_path):
 def test_render_writes_an_image(tmp_path, suffix, magic):
     pytest.importorskip("matplotlib")
     path = tmp_path / f"sub/graph{suffix}"
-    _sample().render(path)
+    render(_sample(), path)
     assert path.read_bytes().startswith(magic)
 
 
 def test_render_rejects_other_formats(tmp_path):
     pytest.importorskip("matplotlib")
     with pytest.raises(ValueError, match="png or .svg"):
-        _sample().render(tmp_path / "g.pdf")
+        render(_sample(), tmp_path / "g.pdf")
