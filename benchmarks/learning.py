@@ -3,8 +3,9 @@
     python benchmarks/learning.py [DATASET_DIR] [--json] [--sft-steps N] [--prm-steps N]
 
 DATASET_DIR holds CoT step rows / Lean-STaR rows and (for the PRM) search logs, as JSONL; without
-it a small synthetic-but-structured corpus is generated (leancot.train.synthetic). Training uses
-the "train" split, the metrics the held-out "val" + "test" rows. `--json` prints one object with
+it a small synthetic-but-structured corpus is generated (the test fixture
+tests/synthetic_corpus.py). Training uses the "train" split, the metrics the held-out "val" +
+"test" rows. `--json` prints one object with
 sft_steps_per_s, prm_steps_per_s, prm_auroc, prm_baseline_auroc (best of the constant and length
 baselines), policy_exact_match and policy_lean_valid_frac (null unless `run(check=...)` is given
 a Lean checker `check(state, tactic) -> bool`). Run with OMP_NUM_THREADS=1.
@@ -52,7 +53,8 @@ def run(
 
     work = Path(work_dir)
     if data_dir is None:
-        from leancot.train.synthetic import synthetic_corpus
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from synthetic_corpus import synthetic_corpus
 
         records, logs = synthetic_corpus(num_theorems, seed=0)
         data_dir = str(work / "data")
@@ -156,8 +158,8 @@ def _lean_checker(dataset: str | None) -> Iterator[Callable[[str, str], bool | N
         yield None
         return
     from leancot.extract.dataset import read_benchmark
+    from leancot.extract.replay import LeanStateChecker
     from leancot.lean import LeanServer, wasm_backend
-    from leancot.train.lean_check import LeanStateChecker
 
     theorems = [t for split in read_benchmark(dataset).values() for t in split]
     with LeanServer(wasm_backend()) as server:

@@ -133,10 +133,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def lean_checker(args: argparse.Namespace) -> Iterator[Callable[[str, str], bool | None]]:
-    """`check(state, tactic)` backed by one embedded-Lean server (see train/lean_check.py)."""
+    """`check(state, tactic)` backed by one embedded-Lean server (see extract/replay.py)."""
     from leancot.extract.dataset import read_benchmark
+    from leancot.extract.replay import LeanStateChecker
     from leancot.lean import LeanServer, wasm_backend
-    from leancot.train.lean_check import LeanStateChecker
 
     if args.lean_dataset is None:
         raise ValueError("--lean-check needs --lean-dataset DIR (the output of extract)")

@@ -1,58 +1,55 @@
 """Configuration shared by the trainers; each trainer module subclasses `TrainConfig`.
 
-Every field carries a `help` text in its metadata: `leancot.cli.train_commands` turns the fields
-into flags.
+Every field carries a `help` text (`leancot.options.option`): `leancot.cli.config_args` turns the
+fields into flags.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-
-def arg(default: Any, help: str, **kw: Any) -> Any:
-    """A dataclass field with a help text (list defaults are copied per instance)."""
-    if isinstance(default, list):
-        return field(default_factory=lambda d=default: list(d), metadata={"help": help, **kw})
-    return field(default=default, metadata={"help": help, **kw})
+from leancot.options import option
 
 
 @dataclass
 class TrainConfig:
     """Fields common to the policy, PRM and DPO trainers."""
 
-    data: list[str] = arg([], "input files or folders: CoT step rows, Lean-STaR rows, search logs")
-    output_dir: str = arg("", "run folder: checkpoints, final model, rows, leancot_train.json")
-    model: str | None = arg(
+    data: list[str] = option(
+        [], "input files or folders: CoT step rows, Lean-STaR rows, search logs"
+    )
+    output_dir: str = option("", "run folder: checkpoints, final model, rows, leancot_train.json")
+    model: str | None = option(
         None, "HF path or hub id to fine-tune; unset: a tiny Llama with a tokenizer trained here"
     )
-    tokenizer: str | None = arg(None, "tokenizer path or hub id (default: the model's)")
-    vocab_size: int = arg(4096, "vocabulary size of the locally trained tokenizer (tiny model)")
-    split: str = arg("train", "split of the input rows to train on")
-    eval_split: str | None = arg("val", "held-out split evaluated after training (none: skip)")
-    eval_max_rows: int = arg(64, "at most this many held-out rows are evaluated")
-    max_steps: int = arg(-1, "optimizer steps (-1: run num_train_epochs)")
-    num_train_epochs: float = arg(3.0, "epochs when max_steps is -1")
-    batch_size: int = arg(8, "per-device batch size")
-    gradient_accumulation_steps: int = arg(1, "batches accumulated per optimizer step")
-    learning_rate: float | None = arg(
+    tokenizer: str | None = option(None, "tokenizer path or hub id (default: the model's)")
+    vocab_size: int = option(4096, "vocabulary size of the locally trained tokenizer (tiny model)")
+    split: str = option("train", "split of the input rows to train on")
+    eval_split: str | None = option("val", "held-out split evaluated after training (none: skip)")
+    eval_max_rows: int = option(64, "at most this many held-out rows are evaluated")
+    max_steps: int = option(-1, "optimizer steps (-1: run num_train_epochs)")
+    num_train_epochs: float = option(3.0, "epochs when max_steps is -1")
+    batch_size: int = option(8, "per-device batch size")
+    gradient_accumulation_steps: int = option(1, "batches accumulated per optimizer step")
+    learning_rate: float | None = option(
         None, "peak learning rate (default: 1e-3 for the tiny model, 2e-5 for a real one)"
     )
-    warmup_steps: float = arg(0.0, "warm-up steps (a float below 1 is a fraction of the run)")
-    max_length: int = arg(1024, "truncate tokenized rows to this many tokens")
-    save_steps: int = arg(100, "write a checkpoint every this many steps")
-    save_total_limit: int | None = arg(2, "keep at most this many checkpoints")
-    logging_steps: int = arg(10, "log loss and learning rate every this many steps")
-    seed: int = arg(0, "random seed (model init, data order)")
-    lora_r: int = arg(0, "LoRA rank; 0 trains every weight")
-    lora_alpha: int = arg(16, "LoRA scaling alpha")
-    lora_dropout: float = arg(0.05, "LoRA dropout")
-    resume: bool = arg(True, "resume from the last checkpoint in output_dir when there is one")
-    bf16: bool = arg(False, "bfloat16 mixed precision")
-    gradient_checkpointing: bool = arg(False, "recompute activations to save memory")
-    use_cpu: bool = arg(False, "train on the CPU even when an accelerator is present")
-    progress: bool = arg(True, "show a progress bar (otherwise log lines only)")
+    warmup_steps: float = option(0.0, "warm-up steps (a float below 1 is a fraction of the run)")
+    max_length: int = option(1024, "truncate tokenized rows to this many tokens")
+    save_steps: int = option(100, "write a checkpoint every this many steps")
+    save_total_limit: int | None = option(2, "keep at most this many checkpoints")
+    logging_steps: int = option(10, "log loss and learning rate every this many steps")
+    seed: int = option(0, "random seed (model init, data order)")
+    lora_r: int = option(0, "LoRA rank; 0 trains every weight")
+    lora_alpha: int = option(16, "LoRA scaling alpha")
+    lora_dropout: float = option(0.05, "LoRA dropout")
+    resume: bool = option(True, "resume from the last checkpoint in output_dir when there is one")
+    bf16: bool = option(False, "bfloat16 mixed precision")
+    gradient_checkpointing: bool = option(False, "recompute activations to save memory")
+    use_cpu: bool = option(False, "train on the CPU even when an accelerator is present")
+    progress: bool = option(True, "show a progress bar (otherwise log lines only)")
 
     def __post_init__(self) -> None:
         if isinstance(self.data, str):

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from leancot.train.config import TrainConfig, arg
+from leancot.options import option
+from leancot.train.config import TrainConfig
 from leancot.train.runner import TrainResult
 
 
@@ -20,10 +21,10 @@ from leancot.train.runner import TrainResult
 class DPOTrainConfig(TrainConfig):
     """DPO: TrainConfig plus the DPO loss settings."""
 
-    beta: float = arg(0.1, "DPO temperature: how far the policy may move from the reference")
-    loss_type: str = arg("sigmoid", "TRL DPO loss type (sigmoid, ipo, hinge, ...)")
-    max_rejected_per_state: int | None = arg(None, "cap on rejected siblings per chosen step")
-    eval_n: int = arg(1, "proposals per held-out state in the final evaluation")
+    beta: float = option(0.1, "DPO temperature: how far the policy may move from the reference")
+    loss_type: str = option("sigmoid", "TRL DPO loss type (sigmoid, ipo, hinge, ...)")
+    max_rejected_per_state: int | None = option(None, "cap on rejected siblings per chosen step")
+    eval_n: int = option(1, "proposals per held-out state in the final evaluation")
 
     def __post_init__(self) -> None:
         super().__post_init__()

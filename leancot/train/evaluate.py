@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from leancot.models.prompts import normalize_tactic, parse_step
-from leancot.train.config import arg
+from leancot.options import option
 from leancot.train.rows import first_error_index
 
 Check = Callable[[str, str], bool]
@@ -166,17 +166,17 @@ def evaluate_prm(prm: Any, rows: Sequence[Mapping[str, Any]]) -> PRMEval:
 class EvalConfig:
     """`leancot evaluate`: held-out metrics of a trained policy and/or PRM."""
 
-    data: list[str] = arg([], "input files or folders (CoT rows, search logs)")
-    policy: str | None = arg(None, "policy: local path or hub id (hf), model name (vllm/http)")
-    prm: str | None = arg(None, "PRM: local path or hub id")
-    backend: str = arg("hf", "policy backend: hf, vllm or http", choices=("hf", "vllm", "http"))
-    url: str | None = arg(None, "base URL of the OpenAI-compatible server (backend http)")
-    split: str = arg("test", "held-out split to evaluate")
-    max_rows: int = arg(200, "at most this many rows per metric")
-    n: int = arg(1, "proposals per state (top-n match)")
-    max_tokens: int = arg(128, "generation budget per proposal")
-    output: str | None = arg(None, "write the report JSON here")
-    extra: dict[str, Any] = field(default_factory=dict, metadata={"help": "backend options"})
+    data: list[str] = option([], "input files or folders (CoT rows, search logs)")
+    policy: str | None = option(None, "policy: local path or hub id (hf), model name (vllm/http)")
+    prm: str | None = option(None, "PRM: local path or hub id")
+    backend: str = option("hf", "policy backend: hf, vllm or http", choices=("hf", "vllm", "http"))
+    url: str | None = option(None, "base URL of the OpenAI-compatible server (backend http)")
+    split: str = option("test", "held-out split to evaluate")
+    max_rows: int = option(200, "at most this many rows per metric")
+    n: int = option(1, "proposals per state (top-n match)")
+    max_tokens: int = option(128, "generation budget per proposal")
+    output: str | None = option(None, "write the report JSON here")
+    extra: dict[str, Any] = option({}, "backend options")
 
     def __post_init__(self) -> None:
         if isinstance(self.data, str):

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from leancot.train.config import TrainConfig, arg
+from leancot.options import option
+from leancot.train.config import TrainConfig
 from leancot.train.runner import TrainResult
 
 
@@ -18,8 +19,8 @@ from leancot.train.runner import TrainResult
 class PolicyConfig(TrainConfig):
     """Policy SFT: TrainConfig plus where rows come from."""
 
-    include_search_logs: bool = arg(True, "add the proof paths of proved search attempts")
-    eval_n: int = arg(1, "proposals per held-out state in the final evaluation")
+    include_search_logs: bool = option(True, "add the proof paths of proved search attempts")
+    eval_n: int = option(1, "proposals per held-out state in the final evaluation")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from leancot.models.prompts import STEP_SEPARATOR, encode_prm
-from leancot.train.config import TrainConfig, arg
+from leancot.options import option
+from leancot.train.config import TrainConfig
 from leancot.train.runner import TrainResult
 
 IGNORE = -100
@@ -85,10 +86,10 @@ def rows_dataset(rows: list[dict[str, Any]], soft: bool) -> Any:
 class PRMTrainConfig(TrainConfig):
     """PRM training: TrainConfig plus how rows are built."""
 
-    soft_labels: bool = arg(False, "train on Monte-Carlo node values instead of 0/1 labels")
-    include_step_records: bool = arg(True, "add all-good rows from CoT step records")
-    include_open_leaves: bool = arg(False, "add paths to unexpanded OPEN leaves (good so far)")
-    train_on_last_step_only: bool = arg(False, "only the last step of each row carries a label")
+    soft_labels: bool = option(False, "train on Monte-Carlo node values instead of 0/1 labels")
+    include_step_records: bool = option(True, "add all-good rows from CoT step records")
+    include_open_leaves: bool = option(False, "add paths to unexpanded OPEN leaves (good so far)")
+    train_on_last_step_only: bool = option(False, "only the last step of each row carries a label")
 
 
 def build_rows(config: PRMTrainConfig, inputs: Any, split: str | None) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from leancot.train.lean_check import LeanStateChecker
+from leancot.extract.replay import LeanStateChecker
 
 pytestmark = [pytest.mark.slow, pytest.mark.lean]
 

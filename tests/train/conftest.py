@@ -27,8 +27,9 @@ def quick():
 
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory):
+    from synthetic_corpus import synthetic_corpus
+
     from leancot.files import write_jsonl
-    from leancot.train.synthetic import synthetic_corpus
 
     root = tmp_path_factory.mktemp("corpus")
     records, logs = synthetic_corpus(96, seed=1)

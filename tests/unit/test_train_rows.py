@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from synthetic_corpus import synthetic_corpus
 
 from leancot.models.prompts import format_state_prompt, format_step, parse_step
 from leancot.train.data import load_inputs
@@ -18,7 +19,6 @@ from leancot.train.rows import (
     sft_rows,
     sft_rows_from_search_logs,
 )
-from leancot.train.synthetic import synthetic_corpus
 
 ROOT = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q"
 

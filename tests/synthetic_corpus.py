@@ -1,4 +1,5 @@
-"""A small synthetic-but-structured corpus for tests and the learning benchmark.
+"""A test fixture: a small synthetic-but-structured corpus for the training tests and the
+learning benchmark (`benchmarks/learning.py` without a dataset).
 
 Eight theorem families (Nat arithmetic, propositional logic, lists) instantiated with random
 variable names give CoT step records and search logs as docs/FORMATS.md lays them out
