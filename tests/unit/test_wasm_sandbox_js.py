@@ -73,7 +73,7 @@ RO = "/ro/proj"
 
 @pytest.fixture(scope="module")
 def node():
-    from leancot.lean.install import InstallError, node_binary
+    from leancot.lean.wasm_download import InstallError, node_binary
 
     try:
         return node_binary()
