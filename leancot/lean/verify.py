@@ -22,7 +22,9 @@ source_text.py holds the text helpers (names other modules import from here are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from leancot.lean.protocol import error_text, parse_messages
 from leancot.lean.results import CommandResult, Crashed, LeanError, StaleHandleError, Timeout
@@ -55,6 +57,17 @@ from leancot.lean.verdicts import (
     problem_reasons,
     theorem_verdict,
 )
+
+T = TypeVar("T")
+
+
+def _redo_once_if_stale(check: Callable[[], T]) -> T:
+    """`check()`, run once more if a handle went stale (the process died between two of its
+    requests); a second StaleHandleError propagates."""
+    try:
+        return check()
+    except StaleHandleError:
+        return check()
 
 
 def base_env(
@@ -136,27 +149,24 @@ def verify(
         )
         if hits:
             return Verdict(False, tuple(str(h) for h in hits))
-    for attempt in range(2):
-        try:
-            base = base_env(server, imports, preamble, options, trust_header)
-            if isinstance(base, str):
-                return Verdict(False, (base,))
-            reply = server.verify_text(
-                theorem,
-                base,
-                mode="theorem",
-                reference=reference_text(statement),
-                fields=options.request_fields(),
-                timeout=timeout,
-            )
-        except StaleHandleError:  # the process died between two of our requests: redo once
-            if attempt:
-                raise
-            continue
+
+    def check() -> Verdict:
+        base = base_env(server, imports, preamble, options, trust_header)
+        if isinstance(base, str):
+            return Verdict(False, (base,))
+        reply = server.verify_text(
+            theorem,
+            base,
+            mode="theorem",
+            reference=reference_text(statement),
+            fields=options.request_fields(),
+            timeout=timeout,
+        )
         if isinstance(reply, (Timeout, Crashed)):
             return Verdict(False, (outcome_reason("proof", reply),))
         return theorem_verdict(reply, options, stripped_library=server.backend.stripped_library)
-    raise AssertionError("unreachable")
+
+    return _redo_once_if_stale(check)
 
 
 def check_file(
@@ -179,27 +189,24 @@ def check_file(
     options = CheckOptions(allow_native_decide, max_rec_depth, max_heartbeats)
     imports, rest = split_header(text)
     body = "\n" * imports.count("\n") + rest  # keeps the file's line numbers
-    for attempt in range(2):
-        try:
-            hdr = server.header_env(imports)
-            if not isinstance(hdr, CommandResult):
-                return FileReport(path, (), (f"{path}: {outcome_reason('imports', hdr)}",))
-            if hdr.errors:
-                errors = tuple(f"{path}: imports: {m.text}" for m in hdr.errors)
-                return FileReport(path, (), errors, hdr.messages)
-            reply = server.verify_text(
-                body, hdr, mode="file", fields=options.request_fields(), timeout=timeout
-            )
-        except StaleHandleError:  # the process died between two of our requests: redo once
-            if attempt:
-                raise
-            continue
+
+    def check() -> FileReport:
+        hdr = server.header_env(imports)
+        if not isinstance(hdr, CommandResult):
+            return FileReport(path, (), (f"{path}: {outcome_reason('imports', hdr)}",))
+        if hdr.errors:
+            errors = tuple(f"{path}: imports: {m.text}" for m in hdr.errors)
+            return FileReport(path, (), errors, hdr.messages)
+        reply = server.verify_text(
+            body, hdr, mode="file", fields=options.request_fields(), timeout=timeout
+        )
         if isinstance(reply, (Timeout, Crashed)):
             return FileReport(path, (), (f"{path}: {outcome_reason('file', reply)}",))
         return file_report(
             path, text, reply, options, stripped_library=server.backend.stripped_library
         )
-    raise AssertionError("unreachable")
+
+    return _redo_once_if_stale(check)
 
 
 __all__ = [  # with the names of verdicts.py and source_text.py that other modules import from here
