@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fake_repl import fake_backend
 
-from leancot.lean import LeanServer, screen
+from leancot.lean import LeanServer, StaleHandleError, screen
 from leancot.lean.screen import mask, screen_hits
 from leancot.lean.source_text import assemble, find_declarations, reference_text, split_header
 from leancot.lean.verdicts import CheckOptions, axiom_problems, file_report, theorem_verdict
@@ -308,6 +308,34 @@ def test_verify_timeout_and_crash_leave_the_server_usable(server):
     crash = verify("theorem t : True", "by crash_now", server=server)
     assert not crash.ok and "crashed" in crash.reasons[0]
     assert verify("theorem t : True", "trivial", server=server).ok
+
+
+@pytest.mark.parametrize("stale_replies", [1, 2])
+def test_a_stale_handle_is_retried_once(server, monkeypatch, tmp_path, stale_replies):
+    """The process died between the header and the check: redo once, then give up loudly."""
+    path = tmp_path / "Ok.lean"
+    path.write_text("theorem t : True := trivial\n", encoding="utf-8")
+    real = server.verify_text
+    calls = []
+
+    def flaky(text, env, **kw):
+        calls.append(text)
+        if len(calls) <= stale_replies:
+            raise StaleHandleError("the server restarted")
+        return real(text, env, **kw)
+
+    monkeypatch.setattr(server, "verify_text", flaky)
+    for check in (
+        lambda: verify("theorem t : True", "trivial", server=server).ok,
+        lambda: check_file(path, server=server).ok,
+    ):
+        calls.clear()
+        if stale_replies == 1:
+            assert check() and len(calls) == 2
+        else:
+            with pytest.raises(StaleHandleError):
+                check()
+            assert len(calls) == 2
 
 
 def test_the_community_repl_cannot_verify(tmp_path):
