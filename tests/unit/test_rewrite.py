@@ -15,22 +15,22 @@ from pathlib import Path
 import pytest
 
 from leancot.translate import rewrite
-from leancot.translate.rewrite import (
-    RewriteBackendError,
-    RewriteCache,
-    RewriteConfig,
-    backend_id,
+from leancot.translate.faithfulness import (
     check_faithful,
-    clean_rewrite,
-    make_backend,
     mentions,
-    render_prompt,
     required_names,
-    rewrite_file,
-    rewrite_records,
     tactic_identifiers,
 )
+from leancot.translate.rewrite import (
+    RewriteBackendError,
+    clean_rewrite,
+    render_prompt,
+    rewrite_file,
+    rewrite_records,
+)
 from leancot.translate.rewrite_backends import HTTPBackend, endpoint_url
+from leancot.translate.rewrite_cache import RewriteCache
+from leancot.translate.rewrite_config import RewriteConfig, backend_id, make_backend
 
 
 def step(i, state_before, tactic, state_after, thought, template="generic"):
@@ -626,8 +626,7 @@ def test_http_unreachable_server_is_an_error():
 
 
 def test_module_has_no_train_import():
-    source = (
-        Path(rewrite.__file__).read_text()
-        + Path(rewrite.__file__).with_name("rewrite_backends.py").read_text()
-    )
+    folder = Path(rewrite.__file__).parent
+    modules = ("rewrite", "rewrite_backends", "rewrite_config", "rewrite_cache", "faithfulness")
+    source = "".join((folder / f"{name}.py").read_text() for name in modules)
     assert "leancot.train" not in source and "leancot.prover" not in source
