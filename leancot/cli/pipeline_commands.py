@@ -20,7 +20,8 @@ The whole pipeline in one command, on the embedded defaults (CPU, about 8-10 min
 set up the embedded Lean, extract the bundled corpus, translate it to chain-of-thought, train the
 tiny tokenizer + policy (SFT) and a PRM (corpus steps as positives; tactics Lean rejects at
 training states as negatives), then prove the test split with the tactic-portfolio baseline,
-best-first (model + portfolio) and MCTS with the PRM as value, at the same Lean-call budget.
+the goal-aware heuristic (portfolio + unfolding tactics, no model), best-first (model +
+portfolio + goal tactics) and MCTS with the PRM as value, all at the same Lean-call budget.
 
 output: RUN_DIR (default runs/default) with one folder per stage, each with a manifest.json
         written last: extract/ cot/ policy/ negatives/ prm/ prove/<method>/results.jsonl and

@@ -56,7 +56,9 @@ class ProveConfig:
     """Settings of `leancot prove`."""
 
     out: Path = option(Path(RESULTS_NAME), "search log to write (resumable)")
-    method: str = option("best_first", "baseline | best_first | mcts_prm", choices=METHODS)
+    method: str = option(
+        "best_first", "baseline | heuristic | best_first | mcts_prm", choices=METHODS
+    )
     dataset: Path | None = option(None, "LeanDojo Benchmark 4 folder (default: bundled corpus)")
     source_root: Path | None = option(
         None, "with --dataset: the sources' folder, for file contexts (default: a local: url)"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from leancot.pipeline.config import ProveConfig
+from leancot.prover.config import FIXED_METHODS
 from leancot.pipeline.stages import Notify, quiet
 
 
@@ -49,11 +50,13 @@ def policy_model(config: ProveConfig) -> Any:
     """The scoring-API policy `config` names, None for the portfolio."""
     from leancot.models import hf, scoring
 
+    if config.method in FIXED_METHODS:
+        return None
     if config.vllm is not None:
         return scoring.VLLMPolicy(config.vllm)
     if config.endpoint is not None:
         return scoring.HTTPPolicy(config.endpoint, config.model_name or "")
-    if config.policy != "portfolio" and config.method != "baseline":
+    if config.policy != "portfolio":
         return hf.HFPolicy(config.policy, device=config.device)
     return None
 
@@ -71,7 +74,7 @@ def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
     notify(f"prove: {len(theorems)} theorems, method {config.method}")
     model = policy_model(config)
     prm = None
-    if config.prm is not None and config.method != "baseline":
+    if config.prm is not None and config.method not in FIXED_METHODS:
         from leancot.models.hf import HFPRM
 
         prm = HFPRM(config.prm, device=config.device)

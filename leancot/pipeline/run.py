@@ -8,7 +8,8 @@ Stages, each in its own folder under `run_dir` with a `manifest.json` written la
   negatives/  real Lean labels: tactics Lean rejects at training states, as search logs
   prm/        the process reward model (all-good corpus rows + first-error rows from negatives/)
   prove/<method>/results.jsonl   the test split proved by `baseline` (tactic portfolio,
-              best-first), `best_first` (model + portfolio, cumulative log-probability) and
+              best-first), `heuristic` (portfolio + goal-aware tactics, best-first, no model),
+              `best_first` (model + portfolio, cumulative log-probability) and
               `mcts_prm` (model + portfolio, PRM value), all at the same Lean-call budget
   report/     report.md (table), pass_vs_budget.png, report.json; run.json (stage timings)
 
@@ -133,8 +134,11 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
         models = st.Models(policy.path, prm.path, config)
         results = []
         for method in config.methods:
-            upstream = {"baseline": [extract.key], "best_first": [extract.key, policy.key]}
-            ups = upstream.get(method, [extract.key, policy.key, prm.key])
+            ups = {
+                "baseline": [extract.key],
+                "heuristic": [extract.key],
+                "best_first": [extract.key, policy.key],
+            }.get(method, [extract.key, policy.key, prm.key])
             done = stage(
                 f"prove/{method}",
                 {"up": ups, "method": method, **proving},

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from leancot.files import read_jsonl, write_jsonl
 from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
+from leancot.prover.config import FIXED_METHODS
 from leancot.pipeline.stages import Notify
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def prove(
     from leancot.prover.workers import prove_theorems
 
     theorems = test_theorems(extract_dir, root, config.test_limit)
-    model = models.policy() if method != "baseline" else None
+    model = None if method in FIXED_METHODS else models.policy()
     prm = models.prm() if method == "mcts_prm" else None
     policy, value, kwargs = search_setup(method, config.search, model=model, prm=prm)
     out = d / RESULTS_NAME

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from leancot.options import option
 from leancot.prover.budget import Budget
 
-METHODS = ("baseline", "best_first", "mcts_prm")
+METHODS = ("baseline", "heuristic", "best_first", "mcts_prm")
+FIXED_METHODS = ("baseline", "heuristic")  # no model: the baselines learned methods must beat
 PRIORITIES = ("logprob", "value", "mix")
 
 
@@ -30,7 +31,11 @@ class SearchConfig:
         "logprob", "best_first priority: logprob | value | mix (value: the PRM's)"
     )
     goal_tactics: bool = option(
-        True, "searches also try tactics unfolding the goal's definitions (never the baseline)"
+        True, "learned searches also try the goal-aware unfolding tactics (as `heuristic` does)"
+    )
+    sampling_seed: int | None = option(
+        None, "sampling seed of the policy (none: the model's own random stream); each state's "
+        "samples then depend on the seed, the state and how often it was expanded"
     )
 
     def __post_init__(self) -> None:

@@ -10,8 +10,10 @@ policy, value and search arguments.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -38,6 +40,7 @@ class SampledPolicy:
         temperature: float = 0.7,
         weight: float = 1.0,
         length_norm: float = 1.0,
+        seed: int | None = None,
     ) -> None:
         if not 0 < weight <= 1:
             raise ValueError(f"weight must be in (0, 1], got {weight}")
@@ -46,14 +49,29 @@ class SampledPolicy:
         self.temperature = temperature
         self.log_weight = math.log(weight)
         self.length_norm = length_norm
+        self.seed = seed
+        self._expansions: Counter[str] = Counter()
         self._lock = threading.Lock()  # one generate at a time (torch on a shared device)
 
     def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
         with self._lock:
-            out = self.model.propose(
-                states, n, max_tokens=self.max_tokens, temperature=self.temperature
-            )
+            sampling: dict[str, Any] = {
+                "max_tokens": self.max_tokens,
+                "temperature": self.temperature,
+            }
+            if self.seed is not None:
+                sampling["seed"] = self._call_seed(states)
+            out = self.model.propose(states, n, **sampling)
         return [normalized(cands, self.log_weight, self.length_norm) for cands in out]
+
+    def _call_seed(self, states: list[str]) -> int:
+        """A seed from (seed, the states, how often they were expanded): the same search at the
+        same seed samples the same steps whatever the order threads reach the states in."""
+        key = "\x00".join(states)
+        count = self._expansions[key]
+        self._expansions[key] += 1
+        text = f"{self.seed}\x00{count}\x00{key}"
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
 class WeightedPolicy:
@@ -79,6 +97,16 @@ def normalized(
     return [c._replace(logprob=c.logprob / scale - log_z + log_weight) for c in items]
 
 
+def goal_aware(weight: float = 1.0, portfolio_n: int = 16) -> MixedPolicy:
+    """The tactics that unfold the goal's definitions (`UnfoldingPolicy`), then the portfolio's,
+    sharing `weight` equally: the `heuristic` method's policy and the fixed half of `mixture`."""
+    return MixedPolicy(
+        WeightedPolicy(UnfoldingPolicy(), weight / 2),
+        WeightedPolicy(PortfolioPolicy(), weight / 2),
+        portfolio_n=portfolio_n,
+    )
+
+
 def mixture(
     model: Any,
     *,
@@ -87,21 +115,15 @@ def mixture(
     goal_tactics: bool = True,
     **sampling: Any,
 ) -> MixedPolicy:
-    """The model's samples (weight `model_weight`), then with `goal_tactics` the tactics that
-    unfold the goal's definitions (`UnfoldingPolicy`), then the portfolio's; the two fixed sources
-    share the remaining weight equally."""
+    """The model's samples (weight `model_weight`), then with `goal_tactics` the goal-aware
+    tactics and the portfolio's (`goal_aware`), else the portfolio's alone."""
     sampled = SampledPolicy(model, weight=model_weight, **sampling)
     rest = 1.0 - model_weight
     if not goal_tactics:
         return MixedPolicy(
             sampled, WeightedPolicy(PortfolioPolicy(), rest), portfolio_n=portfolio_n
         )
-    fixed = MixedPolicy(
-        WeightedPolicy(UnfoldingPolicy(), rest / 2),
-        WeightedPolicy(PortfolioPolicy(), rest / 2),
-        portfolio_n=portfolio_n,
-    )
-    return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
+    return MixedPolicy(sampled, goal_aware(rest, portfolio_n), portfolio_n=portfolio_n)
 
 
 def search_setup(
@@ -113,7 +135,9 @@ def search_setup(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(policy, value, search kwargs) of a method.
 
-    baseline: best-first over the tactic portfolio alone; best_first: the model's samples mixed
+    baseline: best-first over the tactic portfolio alone; heuristic: best-first over the
+    goal-aware unfolding tactics and the portfolio (no model, the baseline learned methods are
+    judged against); best_first: the model's samples mixed
     with the portfolio, cumulative log-probability priority (or `search.priority` "value"/"mix"
     with a PRM); mcts_prm: the same mixture under MCTS with the PRM as value. `goal_tactics`
     adds the goal-aware unfolding tactics to the searches' mixture (never to the baseline).
@@ -124,9 +148,13 @@ def search_setup(
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     if method == "mcts_prm" and prm is None:
         raise ValueError("method mcts_prm needs a PRM (a trained PRM folder: --prm DIR)")
+    policy: Any
+    if method == "heuristic":
+        policy = goal_aware(1.0, s.baseline_n)
+        return policy, None, {"num_candidates": s.baseline_n}
     if method == "baseline" or model is None:
         if method == "mcts_prm":
-            policy: Any = WeightedPolicy(PortfolioPolicy(), 1.0)
+            policy = WeightedPolicy(PortfolioPolicy(), 1.0)
             return policy, PRMValue(prm), {"num_candidates": s.baseline_n}
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
     policy = mixture(
@@ -135,6 +163,7 @@ def search_setup(
         goal_tactics=s.goal_tactics,
         max_tokens=s.max_tokens,
         temperature=s.temperature,
+        seed=s.sampling_seed,
     )
     if method == "mcts_prm":
         return policy, PRMValue(prm), {"num_candidates": s.num_samples}

@@ -114,11 +114,12 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     messages: list[str] = []
     result = run.main(config, notify=messages.append)
     order = ["extract", "translate", "train_policy", "negatives", "train_prm",
-             "prove/baseline", "prove/best_first", "prove/mcts_prm", "report"]  # fmt: skip
+             "prove/baseline", "prove/heuristic", "prove/best_first", "prove/mcts_prm",
+             "report"]  # fmt: skip
     assert fake.ran == order
     assert all(read_manifest(s.path) for s in result.stages)
     assert json.loads((tmp_path / "run/report/run.json").read_text())["lean_calls_budget"] == 64
-    assert any("[1/9] extract: running" in m for m in messages)
+    assert any("[1/10] extract: running" in m for m in messages)
 
     fake.ran.clear()
     result = run.main(config)
@@ -270,6 +271,37 @@ def test_search_setup():
     ]
     with pytest.raises(ValueError, match="priority"):
         search_setup("best_first", SearchConfig(priority="value"), model=Model())
+    heuristic, value, kwargs = search_setup("heuristic", SearchConfig(baseline_n=3))
+    assert value is None and kwargs == {"num_candidates": 3}
+    tactics = [c.tactic for c in heuristic.propose(["n : Nat\n⊢ n = n"], 3)[0]]
+    assert tactics[0] == "cases n <;> simp_all" and "rfl" in tactics  # goal tactics, portfolio
+
+
+def test_sampling_seed_makes_samples_depend_on_the_seed_and_state_only():
+    from leancot.prover.mixture import SampledPolicy
+
+    class Model:
+        def __init__(self):
+            self.seeds = []
+
+        def propose(self, states, n, **kw):
+            self.seeds.append(kw.get("seed"))
+            return [[("", "simp", -1.0)] for _ in states]
+
+    def seeds(seed, order):
+        model = Model()
+        policy = SampledPolicy(model, seed=seed)
+        for state in order:
+            policy.propose([state], 2)
+        return dict(zip(order, model.seeds, strict=True)), model.seeds
+
+    a, _ = seeds(0, ["⊢ A", "⊢ B"])
+    b, _ = seeds(0, ["⊢ B", "⊢ A"])
+    assert a == b  # the same seed per state whatever the order
+    assert seeds(1, ["⊢ A", "⊢ B"])[0] != a
+    _, again = seeds(0, ["⊢ A", "⊢ A"])
+    assert again[0] != again[1]  # a second expansion of a state samples afresh
+    assert seeds(None, ["⊢ A"])[1] == [None]  # no seed: the model's own stream
 
 
 def test_run_prove_and_iterate_share_the_search_and_budget_settings():
