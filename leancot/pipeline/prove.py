@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from leancot.pipeline.config import ProveConfig
-from leancot.prover.config import FIXED_METHODS
 from leancot.pipeline.stages import Notify, quiet
+from leancot.prover.config import FIXED_METHODS
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from leancot.files import read_jsonl, write_jsonl
 from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
-from leancot.prover.config import FIXED_METHODS
 from leancot.pipeline.stages import Notify
+from leancot.prover.config import FIXED_METHODS
 
 if TYPE_CHECKING:
     from leancot.pipeline.config import RunConfig
