@@ -9,15 +9,9 @@ import yaml
 
 pa = pytest.importorskip("pyarrow")
 
-from leancot.translate.export import (  # noqa: E402
-    ExportError,
-    HubError,
-    export_dataset,
-    infer_schema,
-    push_to_hub,
-    schema_features,
-    size_category,
-)
+from leancot.translate.dataset_card import size_category  # noqa: E402
+from leancot.translate.export import ExportError, HubError, export_dataset, push_to_hub  # noqa: E402
+from leancot.translate.parquet_shards import infer_schema, schema_features  # noqa: E402
 
 CARD = dict(
     name="Lean CoT steps",
