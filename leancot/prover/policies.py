@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple, Protocol
 
+from leancot.translate.goals import parse_goal_state
+
 
 class Candidate(NamedTuple):
     """One proposed step. A plain `(thought, tactic, logprob)` tuple is accepted as well."""
@@ -104,18 +106,20 @@ PROP_MARKERS = re.compile(r"[=≠≤≥<>∧∨¬→↔∣∈∉∃∀⊆]|\bTru
 
 
 def hypotheses(state: str) -> list[tuple[str, str]]:
-    """(name, type) of the accessible hypotheses of the first goal of a pretty-printed state."""
-    groups: list[tuple[list[str], str]] = []
-    for line in state.split("\n\n")[0].splitlines():
-        if line.startswith("⊢"):
-            break
-        if line.startswith((" ", "\t")) and groups:  # continuation of a long type
-            names, typ = groups[-1]
-            groups[-1] = (names, f"{typ} {line.strip()}")
-        elif not line.startswith("case ") and " : " in line:
-            names, typ = line.split(" : ", 1)
-            groups.append((names.split(), typ.strip()))
-    return [(name, typ) for names, typ in groups for name in names if "✝" not in name]
+    """(name, type) of the accessible hypotheses of the first goal of a pretty-printed state.
+
+    A type Lean wrapped over several lines comes back on one; a `let` variable's type ends with
+    ` := value`. Inaccessible names (`x✝`) are left out.
+    """
+    goal = parse_goal_state(state).main
+    if goal is None:
+        return []
+    out = []
+    for hyp in goal.hypotheses:
+        text = hyp.type if hyp.value is None else f"{hyp.type} := {hyp.value}"
+        text = " ".join(line.strip() for line in text.split("\n"))
+        out += [(name, text) for name in hyp.names if "✝" not in name]
+    return out
 
 
 def instantiated(state: str) -> list[str]:
