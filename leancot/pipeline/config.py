@@ -13,6 +13,7 @@ from pathlib import Path
 from leancot.formats import RESULTS_NAME
 from leancot.options import option
 from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
+from leancot.prover.suites import SUITES
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
@@ -63,7 +64,18 @@ class ProveConfig:
     source_root: Path | None = option(
         None, "with --dataset: the sources' folder, for file contexts (default: a local: url)"
     )
-    minif2f: Path | None = option(None, "miniF2F jsonl (needs native Lean with Mathlib)")
+    benchmark: str | None = option(
+        None,
+        "a named benchmark: bundled, bundled-grouped (siblings on one side), minif2f-core "
+        "(miniF2F rows core Lean elaborates; --minif2f FILE or found beside the checkout), "
+        "core (restated core-library lemmas)",
+        choices=SUITES,
+    )
+    minif2f: Path | None = option(
+        None,
+        "miniF2F jsonl (Mathlib statements: native Lean with Mathlib; or the file of "
+        "--benchmark minif2f-core)",
+    )
     proofnet: Path | None = option(None, "ProofNet jsonl (needs native Lean with Mathlib)")
     split: str = option("test", "split to prove (train, val, test; miniF2F/ProofNet: valid, test)")
     limit: int | None = option(None, "prove at most this many theorems")
@@ -86,8 +98,10 @@ class ProveConfig:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
         sources = [x for x in (self.dataset, self.minif2f, self.proofnet) if x is not None]
+        if self.benchmark is not None and self.benchmark != "minif2f-core":
+            sources.append(self.benchmark)
         if len(sources) > 1:
-            raise ValueError("give at most one of --dataset, --minif2f, --proofnet")
+            raise ValueError("give at most one of --benchmark, --dataset, --minif2f, --proofnet")
         models = [self.vllm, self.endpoint, None if self.policy == "portfolio" else self.policy]
         if sum(m is not None for m in models) > 1:
             raise ValueError("give one policy: a model folder, --vllm MODEL or --endpoint URL")

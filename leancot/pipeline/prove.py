@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from leancot.files import write_json
 from leancot.pipeline.config import ProveConfig
 from leancot.pipeline.stages import Notify, quiet
 from leancot.prover.config import FIXED_METHODS
@@ -23,12 +24,20 @@ class ProveResult:
     out: Path
     attempted: int
     counts: dict[str, Any]  # steps.log_counts of the whole log
+    suite: dict[str, Any]  # what a named benchmark's filters dropped ({} for a file)
 
 
-def load_theorems(config: ProveConfig) -> list[Any]:
-    """The theorems `config` names (benchmarks.py loaders), `limit` applied."""
+def load_theorems(config: ProveConfig, server: Any = None) -> tuple[list[Any], dict[str, Any]]:
+    """The theorems `config` names (a named suite or a file loader), `limit` applied, and what
+    the suite's filters dropped (`SuiteReport.as_dict`; {} for a file)."""
     from leancot.prover import benchmarks as bm
+    from leancot.prover.suites import load_suite
 
+    if config.benchmark is not None:
+        thms, report = load_suite(
+            config.benchmark, config.split, server=server, path=config.minif2f, limit=config.limit
+        )
+        return thms, report.as_dict()
     if config.minif2f is not None:
         thms = bm.load_minif2f(config.minif2f, config.split, backend=config.backend)
     elif config.proofnet is not None:
@@ -37,7 +46,7 @@ def load_theorems(config: ProveConfig) -> list[Any]:
         thms = bm.load_leandojo_split(config.dataset, config.split, source_root=config.source_root)
     else:
         thms = bm.load_bundled(config.split)
-    return thms[: config.limit] if config.limit is not None else thms
+    return (thms[: config.limit] if config.limit is not None else thms), {}
 
 
 def make_backend(name: str) -> Any:
@@ -68,10 +77,6 @@ def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
     from leancot.prover.mixture import search_setup
     from leancot.prover.workers import prove_theorems
 
-    theorems = load_theorems(config)
-    if not theorems:
-        raise ValueError("no theorems to prove (check the split and --limit)")
-    notify(f"prove: {len(theorems)} theorems, method {config.method}")
     model = policy_model(config)
     prm = None
     if config.prm is not None and config.method not in FIXED_METHODS:
@@ -82,6 +87,14 @@ def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
     notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
     timeout = max(600.0, config.budget.theorem_timeout)
     with LeanPool(make_backend(config.backend), config.workers, request_timeout=timeout) as pool:
+        theorems, suite = load_theorems(config, pool.servers[0])
+        if not theorems:
+            raise ValueError("no theorems to prove (check the split and --limit)")
+        if suite:
+            write_json(suite_report_path(Path(config.out)), suite)
+            notify(f"prove: {config.benchmark}: {suite['kept']} of {suite['candidates']} kept, "
+                   f"dropped {suite['dropped'] or 'none'}")  # fmt: skip
+        notify(f"prove: {len(theorems)} theorems, method {config.method}")
         summary = prove_theorems(
             theorems,
             pool.servers,
@@ -94,4 +107,10 @@ def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
             progress=config.progress,
             trust_header=config.trust_header,
         )
-    return ProveResult(Path(config.out), summary.attempted, log_counts(Path(config.out)))
+    counts = log_counts(Path(config.out))
+    return ProveResult(Path(config.out), summary.attempted, counts, suite)
+
+
+def suite_report_path(out: Path) -> Path:
+    """Where `prove` records what a named benchmark's filters dropped: `<out>.suite.json`."""
+    return out.with_name(out.name + ".suite.json")

@@ -48,11 +48,13 @@ def _statement_end(masked: str, start: int, stop: int) -> int | None:
 
 @dataclass(frozen=True)
 class FileTheorem:
-    """A theorem found in a Lean file: qualified name, statement text, 1-based line."""
+    """A theorem found in a Lean file: qualified name, statement text, 1-based line, and the
+    proof text after `:=` (up to the next declaration)."""
 
     full_name: str
     statement: str
     line: int
+    proof: str = ""
 
 
 def parse_theorems(text: str) -> list[FileTheorem]:
@@ -71,5 +73,6 @@ def parse_theorems(text: str) -> list[FileTheorem]:
         end = _statement_end(masked, start, stop)
         if end is None:  # defined by pattern matching, or not parsable: not a benchmark item
             continue
-        found.append(FileTheorem(decl.name, text[start:end].strip(), decl.line))
+        proof = text[end + 2 : stop].strip()
+        found.append(FileTheorem(decl.name, text[start:end].strip(), decl.line, proof))
     return found

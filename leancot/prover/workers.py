@@ -5,7 +5,8 @@ re-checked from scratch by `leancot.lean.verify`.
   server's start-up budget before the search starts: set-up work, not a step of the search, so a
   long header never hits the per-tactic timeout (which restarts Lean).
 - `WorkerServers`: binds one server to each prover thread and verifies on that thread's server.
-- `prove_theorems`: `runner.prove_all` over both.
+- `prove_theorems`: `runner.prove_all` over both; a restated core lemma's proof may not use the
+  lemma itself (`core_lemmas.forbid_source_lemmas`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from leancot.lean.server import LeanServer
 from leancot.prover.benchmarks import Theorem
 from leancot.prover.budget import Budget
+from leancot.prover.core_lemmas import forbid_source_lemmas
 from leancot.prover.runner import LeanEnv, RunSummary, prove_all
 
 
@@ -84,7 +86,8 @@ def prove_theorems(
     trust_header: bool = False,
 ) -> RunSummary:
     """`prove_all` with one worker per server; every claimed proof re-checked by `verify`
-    (the theorems' headers are untrusted text too unless `trust_header`)."""
+    (the theorems' headers are untrusted text too unless `trust_header`), and refused when it
+    uses the core lemma its theorem restates."""
     workers = WorkerServers(
         servers, verify_timeout=budget.theorem_wall_s, trust_header=trust_header
     )
@@ -93,7 +96,7 @@ def prove_theorems(
         workers.make_env,
         method=method,
         policy=policy,
-        verify=workers.verify,
+        verify=forbid_source_lemmas(workers.verify, theorems),
         out_path=out_path,
         value=value,
         budget=budget,
