@@ -1,6 +1,15 @@
-"""Prover benchmark: `leancot run` on the embedded defaults, then its comparison table.
+"""Prover benchmarks: `--suite run` (default): `leancot run` on the embedded defaults, then its
+comparison table; `--suite external`: every method on statements nobody here wrote.
 
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
+    python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
+
+External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
+`bundled` test, each with `baseline`, `heuristic` (no model), `best_first` and `mcts_prm` (the
+models of the finished run in RUN_DIR), the learned methods at 3 sampling seeds; `--json` prints
+`{"suite", "lean_calls_budget", "benchmarks": {"NAME:SPLIT": {METHOD: {"proved" (mean over
+seeds), "spread" ([min, max]), "total", "curve" ({budget: mean proved})}}}, "filters"}`.
+`--quick`: 4 theorems of `minif2f-core` valid and `bundled` test, one seed, budgets 8/16/32.
 
 Reads RUN_DIR (default runs/default): report/report.json and report/run.json, and each prove
 stage's manifest. With --run, or when the run is missing or unfinished, it runs (or resumes)
@@ -91,6 +100,59 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"| total | {60 * (result['run_minutes'] or 0):.1f} |")
 
 
+def external(args: argparse.Namespace) -> dict[str, Any]:
+    """Run (or resume) the external suite and shape its summary for printing."""
+    from leancot.pipeline.external import ExternalConfig
+    from leancot.pipeline.external import main as run_external
+
+    quick = {
+        "splits": ("minif2f-core:valid", "bundled:test"),
+        "limit": 4,
+        "seeds": (0,),
+        "budgets": (8, 16, 32),
+        "report_budget": 32,
+    }
+    config = ExternalConfig(
+        run_dir=args.run_dir,
+        out_dir=args.out_dir or args.run_dir / ("external-quick" if args.quick else "external"),
+        **(quick if args.quick else {}),
+    )
+    summary = run_external(config, notify=lambda m: print(m, file=sys.stderr, flush=True))
+    benchmarks = {
+        pair: {
+            method: {
+                "proved": row["proved"]["mean"],
+                "spread": [row["proved"]["min"], row["proved"]["max"]],
+                "total": row["total"],
+                "curve": row["curve"],
+            }
+            for method, row in entry["methods"].items()
+        }
+        for pair, entry in summary["benchmarks"].items()
+    }
+    filters = {pair: entry["filters"] for pair, entry in summary["benchmarks"].items()}
+    return {
+        "suite": "external",
+        "lean_calls_budget": summary["lean_calls_budget"],
+        "benchmarks": benchmarks,
+        "filters": filters,
+    }
+
+
+def print_external(result: dict[str, Any]) -> None:
+    budget = result["lean_calls_budget"]
+    print(f"proved within {budget} Lean calls (mean over seeds, [min, max])")
+    print("| benchmark | method | proved | total | curve |")
+    print("|:--|:--|--:|--:|:--|")
+    for pair, methods in result["benchmarks"].items():
+        for method, row in methods.items():
+            curve = " ".join(f"{b}:{n:g}" for b, n in row["curve"].items())
+            lo, hi = row["spread"]
+            print(
+                f"| {pair} | {method} | {row['proved']:g} [{lo}, {hi}] | {row['total']} | {curve} |"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", nargs="?", type=Path, default=Path("runs/default"))
@@ -98,7 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--test-limit", type=int, default=None, help="for --run")
     parser.add_argument("--lean-calls", type=int, default=None, help="for --run")
+    parser.add_argument("--suite", choices=("run", "external"), default="run")
+    parser.add_argument("--quick", action="store_true", help="external: a small CI subset")
+    parser.add_argument("--out-dir", type=Path, default=None, help="external: its logs")
     args = parser.parse_args(argv)
+    if args.suite == "external":
+        result = external(args)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print_external(result)
+        return 0
     if args.run or _read(args.run_dir / "report" / "run.json") is None:
         overrides = {"test_limit": args.test_limit}
         if args.lean_calls is not None:

@@ -9,6 +9,8 @@ resumable; a proof counts only once `leancot.lean.verify` accepts it on a fresh 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,11 @@ def policy_model(config: ProveConfig) -> Any:
     return None
 
 
-def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
-    """Prove the configured theorems with one method; see the module docstring."""
+def main(
+    config: ProveConfig, *, notify: Notify = quiet, servers: Sequence[Any] | None = None
+) -> ProveResult:
+    """Prove the configured theorems with one method; see the module docstring. `servers`:
+    running Lean servers to use instead of starting `config.workers` new ones."""
     from leancot.lean.pool import LeanPool
     from leancot.pipeline.steps import log_counts
     from leancot.prover.mixture import search_setup
@@ -84,10 +89,13 @@ def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
 
         prm = HFPRM(config.prm, device=config.device)
     policy, value, kwargs = search_setup(config.method, config.search, model=model, prm=prm)
-    notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
     timeout = max(600.0, config.budget.theorem_timeout)
-    with LeanPool(make_backend(config.backend), config.workers, request_timeout=timeout) as pool:
-        theorems, suite = load_theorems(config, pool.servers[0])
+    with contextlib.ExitStack() as stack:
+        if servers is None:
+            notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
+            pool = LeanPool(make_backend(config.backend), config.workers, request_timeout=timeout)
+            servers = stack.enter_context(pool).servers
+        theorems, suite = load_theorems(config, servers[0])
         if not theorems:
             raise ValueError("no theorems to prove (check the split and --limit)")
         if suite:
@@ -97,7 +105,7 @@ def main(config: ProveConfig, *, notify: Notify = quiet) -> ProveResult:
         notify(f"prove: {len(theorems)} theorems, method {config.method}")
         summary = prove_theorems(
             theorems,
-            pool.servers,
+            servers,
             method=config.method,
             policy=policy,
             out_path=config.out,

@@ -1,0 +1,169 @@
+"""The external evaluation: every method on named benchmarks, several seeds, pass-vs-budget.
+
+For each benchmark split (`core` val/test, `minif2f-core` valid/test, `bundled` test) and each
+method (`baseline`, `heuristic`, `best_first`, `mcts_prm`), `leancot prove` runs with the models
+of a finished `leancot run` at the largest budget of `budgets`; the fixed methods once (they are
+deterministic), the learned ones at each of `seeds` (the policy's `sampling_seed`). A proof
+counts within budget `b` when it was verified after at most `b` Lean calls, so one run at the
+largest budget gives the whole pass-versus-budget curve. Logs live under `out_dir` and resume.
+
+What was tuned where: the models were trained on the bundled corpus' train split; the search
+settings are leancot's defaults (chosen on the bundled corpus); `minif2f-core` valid is the split
+to tune on, its test split and `core` are reported only.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from leancot.files import write_json
+from leancot.options import option
+from leancot.pipeline.config import ProveConfig
+from leancot.pipeline.stages import Notify, quiet
+from leancot.prover.config import FIXED_METHODS, METHODS, BudgetConfig, SearchConfig
+
+DEFAULT_SPLITS = (
+    "core:val",
+    "core:test",
+    "minif2f-core:valid",
+    "minif2f-core:test",
+    "bundled:test",
+)
+BUDGETS = (8, 16, 32, 64, 128)
+SUMMARY_NAME = "external.json"
+
+
+@dataclass(frozen=True)
+class ExternalConfig:
+    """Settings of the external evaluation (`benchmarks/prover.py --suite external`)."""
+
+    run_dir: Path = option(Path("runs/default"), "a finished `leancot run`: its policy/ and prm/")
+    out_dir: Path = option(Path("runs/external"), "where the search logs and the summary go")
+    splits: tuple[str, ...] = option(DEFAULT_SPLITS, "benchmark:split pairs to prove")
+    methods: tuple[str, ...] = option(METHODS, "methods to compare")
+    seeds: tuple[int, ...] = option((0, 1, 2), "sampling seeds of the learned methods")
+    budgets: tuple[int, ...] = option(BUDGETS, "Lean-call budgets of the pass curves")
+    report_budget: int = option(64, "the budget the `proved` counts are taken at")
+    limit: int | None = option(None, "at most this many theorems per split")
+    workers: int = option(2, "parallel searches, one Lean process each")
+    theorem_timeout: float = option(120.0, "wall-clock seconds per theorem")
+    progress: bool = option(False, "progress bars")
+
+    def __post_init__(self) -> None:
+        unknown = set(self.methods) - set(METHODS)
+        if unknown:
+            raise ValueError(f"unknown methods {sorted(unknown)}: choose among {METHODS}")
+        if self.report_budget not in self.budgets:
+            raise ValueError(f"report_budget {self.report_budget} must be one of {self.budgets}")
+        for pair in self.splits:
+            if ":" not in pair:
+                raise ValueError(f"splits take benchmark:split pairs, not {pair!r}")
+
+
+def seeds_of(method: str, seeds: Sequence[int]) -> tuple[int, ...]:
+    """The fixed methods are deterministic: one run; the learned ones run at every seed."""
+    return (seeds[0],) if method in FIXED_METHODS else tuple(seeds)
+
+
+def proved_within(records: Sequence[dict[str, Any]], budget: int) -> int:
+    """Verified proofs found within `budget` Lean calls."""
+    return sum(bool(r.get("verified")) and int(r.get("lean_calls") or 0) <= budget for r in records)
+
+
+def seed_summary(counts: Sequence[int]) -> dict[str, Any]:
+    """Mean, spread and per-seed values of a count measured at several seeds."""
+    return {
+        "mean": round(statistics.fmean(counts), 3),
+        "min": min(counts),
+        "max": max(counts),
+        "std": round(statistics.pstdev(counts), 3) if len(counts) > 1 else 0.0,
+        "per_seed": list(counts),
+    }
+
+
+def summarize(
+    logs: dict[str, list[list[dict[str, Any]]]], budgets: Sequence[int], report_budget: int
+) -> dict[str, Any]:
+    """Per method: `proved` (seed summary at `report_budget`), `curve` (mean proved at each
+    budget), `total`; `logs[method]` holds one record list per seed."""
+    out: dict[str, Any] = {}
+    for method, runs in logs.items():
+        totals = {len(r) for r in runs}
+        out[method] = {
+            "proved": seed_summary([proved_within(r, report_budget) for r in runs]),
+            "curve": {
+                str(b): round(statistics.fmean(proved_within(r, b) for r in runs), 3)
+                for b in budgets
+            },
+            "total": max(totals) if totals else 0,
+            "seeds": len(runs),
+        }
+    return out
+
+
+def main(config: ExternalConfig, *, notify: Notify = quiet) -> dict[str, Any]:
+    """Prove every split with every method (resuming), then write and return the summary."""
+    from leancot.lean.pool import LeanPool
+    from leancot.pipeline.prove import make_backend
+
+    learned = [m for m in config.methods if m not in FIXED_METHODS]
+    models = (config.run_dir / "policy", config.run_dir / "prm")
+    if learned and not all(d.is_dir() for d in models):
+        raise ValueError(f"{config.run_dir} has no trained policy/ and prm/: run `leancot run`")
+    budget = BudgetConfig(lean_calls=max(config.budgets), theorem_timeout=config.theorem_timeout)
+    results: dict[str, Any] = {}
+    timeout = max(600.0, config.theorem_timeout)
+    with LeanPool(make_backend("wasm"), config.workers, request_timeout=timeout) as pool:
+        for pair in config.splits:
+            results[pair] = _prove_split(pair, config, budget, pool.servers, notify)
+    summary = {
+        "lean_calls_budget": config.report_budget,
+        "budgets": list(config.budgets),
+        "seeds": list(config.seeds),
+        "benchmarks": results,
+        "tuned_on": "models: bundled train split; search settings: leancot defaults (bundled)",
+    }
+    write_json(config.out_dir / SUMMARY_NAME, summary)
+    return summary
+
+
+def _prove_split(
+    pair: str,
+    config: ExternalConfig,
+    budget: BudgetConfig,
+    servers: Sequence[Any],
+    notify: Notify,
+) -> dict[str, Any]:
+    from leancot.pipeline import prove
+    from leancot.prover.runner import read_log
+
+    benchmark, split = pair.split(":", 1)
+    logs: dict[str, list[list[dict[str, Any]]]] = {}
+    suite: dict[str, Any] = {}
+    for method in config.methods:
+        fixed = method in FIXED_METHODS
+        for seed in seeds_of(method, config.seeds):
+            out = config.out_dir / benchmark / split / f"{method}-seed{seed}.jsonl"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            prove_config = ProveConfig(
+                out=out,
+                method=method,
+                benchmark=benchmark,
+                split=split,
+                limit=config.limit,
+                policy="portfolio" if fixed else str(config.run_dir / "policy"),
+                prm=str(config.run_dir / "prm") if method == "mcts_prm" else None,
+                search=replace(SearchConfig(), sampling_seed=seed),
+                budget=budget,
+                workers=len(servers),
+                progress=config.progress,
+            )
+            notify(f"{pair}: {method} seed {seed}")
+            result = prove.main(prove_config, notify=notify, servers=servers)
+            suite = result.suite or suite
+            logs.setdefault(method, []).append(read_log(out))
+    return {"methods": summarize(logs, config.budgets, config.report_budget), "filters": suite}

@@ -1,0 +1,58 @@
+"""The external evaluation's bookkeeping: seeds per method, counts within a budget, the seed
+summary and the per-method curves (the proving itself is `leancot prove`, tested elsewhere)."""
+
+from __future__ import annotations
+
+import pytest
+
+from leancot.pipeline.external import (
+    ExternalConfig,
+    proved_within,
+    seed_summary,
+    seeds_of,
+    summarize,
+)
+
+
+def _log(costs):
+    """Records proved at the given Lean-call costs (None: not proved)."""
+    return [
+        {"full_name": f"t{i}", "verified": c is not None, "lean_calls": c or 128}
+        for i, c in enumerate(costs)
+    ]
+
+
+def test_fixed_methods_run_once_learned_ones_at_every_seed():
+    assert seeds_of("baseline", (3, 4, 5)) == (3,)
+    assert seeds_of("heuristic", (3, 4, 5)) == (3,)
+    assert seeds_of("mcts_prm", (3, 4, 5)) == (3, 4, 5)
+
+
+def test_proved_within_counts_verified_proofs_up_to_the_budget():
+    log = _log([5, 16, 17, None])
+    log.append({"full_name": "x", "verified": False, "proved": True, "lean_calls": 2})
+    assert [proved_within(log, b) for b in (4, 16, 64)] == [0, 2, 3]
+
+
+def test_seed_summary_and_curves():
+    assert seed_summary([3, 5, 4]) == {
+        "mean": 4.0,
+        "min": 3,
+        "max": 5,
+        "std": pytest.approx(0.816, abs=1e-3),
+        "per_seed": [3, 5, 4],
+    }
+    logs = {"best_first": [_log([4, 20, None]), _log([4, None, None])], "baseline": [_log([9])]}
+    out = summarize(logs, budgets=(8, 32), report_budget=32)
+    assert out["best_first"]["proved"]["mean"] == 1.5 and out["best_first"]["seeds"] == 2
+    assert out["best_first"]["curve"] == {"8": 1.0, "32": 1.5}
+    assert out["baseline"]["curve"] == {"8": 0.0, "32": 1.0} and out["baseline"]["total"] == 1
+
+
+def test_external_config_validates():
+    with pytest.raises(ValueError, match="report_budget"):
+        ExternalConfig(report_budget=50)
+    with pytest.raises(ValueError, match="pairs"):
+        ExternalConfig(splits=("core",))
+    with pytest.raises(ValueError, match="unknown methods"):
+        ExternalConfig(methods=("oracle",))
