@@ -57,6 +57,7 @@ Search = Callable[[Mapping[str, Any], Env], "dict[str, Any]"]
 SEARCHES: dict[str, Callable[..., SearchResult]] = {
     "best_first": best_first_search,
     "baseline": best_first_search,  # best-first with the PortfolioPolicy
+    "heuristic": best_first_search,  # best-first with the goal-aware tactics and the portfolio
     "mcts_prm": mcts_search,
 }
 
