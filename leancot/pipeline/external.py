@@ -14,6 +14,7 @@ to tune on, its test split and `core` are reported only.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -105,8 +106,11 @@ def summarize(
     return out
 
 
-def main(config: ExternalConfig, *, notify: Notify = quiet) -> dict[str, Any]:
-    """Prove every split with every method (resuming), then write and return the summary."""
+def main(
+    config: ExternalConfig, *, notify: Notify = quiet, servers: Sequence[Any] | None = None
+) -> dict[str, Any]:
+    """Prove every split with every method (resuming), then write and return the summary.
+    `servers`: running Lean servers to use instead of starting `config.workers` new ones."""
     from leancot.lean.pool import LeanPool
     from leancot.pipeline.prove import make_backend
 
@@ -117,9 +121,12 @@ def main(config: ExternalConfig, *, notify: Notify = quiet) -> dict[str, Any]:
     budget = BudgetConfig(lean_calls=max(config.budgets), theorem_timeout=config.theorem_timeout)
     results: dict[str, Any] = {}
     timeout = max(600.0, config.theorem_timeout)
-    with LeanPool(make_backend("wasm"), config.workers, request_timeout=timeout) as pool:
+    with contextlib.ExitStack() as stack:
+        if servers is None:
+            pool = LeanPool(make_backend("wasm"), config.workers, request_timeout=timeout)
+            servers = stack.enter_context(pool).servers
         for pair in config.splits:
-            results[pair] = _prove_split(pair, config, budget, pool.servers, notify)
+            results[pair] = _prove_split(pair, config, budget, servers, notify)
     summary = {
         "lean_calls_budget": config.report_budget,
         "budgets": list(config.budgets),
