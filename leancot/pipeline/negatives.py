@@ -20,11 +20,11 @@ from typing import Any
 from leancot.lean.results import CommandResult, StaleHandleError, TacticState
 from leancot.lean.server import LeanServer
 from leancot.pipeline.stages import Notify, quiet
-from leancot.prover.benchmarks import file_context
+from leancot.prover.lean_source import file_context
 from leancot.prover.graph import ProofGraph
 from leancot.prover.policies import PortfolioPolicy, tactic_key
-from leancot.prover.runner import bare_statement
-from leancot.translate.templates import render_step
+from leancot.prover.theorems import bare_statement
+from leancot.translate.templates import render_intent
 
 logger = logging.getLogger(__name__)
 
@@ -203,9 +203,8 @@ def _theorem_negatives(
 
 
 def _thought(state: str, tactic: str) -> str:
-    """A templated thought for a tactic whose effect is unknown (rendered as if it changed
-    nothing, so the thought claims no outcome)."""
-    try:
-        return render_step(state, tactic, state).thought
-    except Exception:  # a template that cannot read this tactic: no thought
-        return ""
+    """The thought of a tried tactic, made from the state and the tactic alone
+    (`render_intent`): it claims no outcome, and reads the same whether Lean accepts it or not.
+    (PRM rows re-render every step this way, train/rows.prm_step_text; this is the search
+    log's own record.)"""
+    return render_intent(state, tactic).thought

@@ -1,30 +1,49 @@
 """Held-out evaluation of a policy and a PRM, through the backend-agnostic scoring API.
 
-Policy: tactic exact match of the best proposal against the reference step (whitespace
-normalised), match anywhere in the top n, and `lean_valid_frac`, the share of proposed tactics a
-`check(state, tactic) -> bool` callable accepts (wire it to a Lean server; None skips it).
+Policy:
 
-PRM: AUROC of P(good) over every labelled step, and first-error accuracy (the first step scored
-below 0.5 is the row's first error, or none: does it match the labels?). Baselines: a constant
-score, and two length scores (-cumulative characters of the steps so far, -step index). Their
-first-error accuracy uses the threshold that is best on the evaluated rows themselves, which
-flatters them; the model gets the fixed 0.5.
+* `evaluate_policy`: tactic exact match of the best proposal against the reference step
+  (whitespace normalised), match anywhere in the top n, and `lean_valid_frac`, the share of
+  proposed tactics a `check(state, tactic) -> bool` callable does not reject (wire it to a Lean
+  server; None skips it).
+* `evaluate_topk`: one criterion for every proposer (the policy, the tactic portfolio, the best
+  fixed tactics on train): at each held-out state, do the first k distinct proposals include a
+  tactic Lean accepts that changes the state (`accept`), and one that closes the goal it is
+  applied to (`close`), for k in `TOPK`. Lean's verdicts come from `outcome(state, tactic)`
+  (`extract.replay.LeanStateChecker.outcome`). `rank_tactics` orders fixed tactics by how often
+  they make progress at train states: its first is the best single tactic chosen on train.
+
+PRM: held-out candidates are single labelled steps `{"prompt", "completions", "label"}` (the
+path to a state, the candidate step last: `rows.prm_candidates`, or Lean's verdicts on one
+proposer's tactics at held-out states), from one source, accepted against rejected, so which
+proposer wrote a step tells nothing about its label; their text is `rows.prm_step_text`, the same
+for an accepted and a rejected tactic. `evaluate_prm` reports the AUROC of the PRM's probability
+for the candidate step with a bootstrap 95% interval that resamples states (the candidates of one
+state move together), the counts of positives and negatives, and the same for `SurfaceBaseline`,
+a logistic regression fitted on the train candidates on surface features of the step (its length,
+whether it has a thought, its tactic's first word, the tactic's acceptance rate on train), with
+the paired interval of the PRM's margin over it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from leancot.extract.replay import CLOSED, progress
 from leancot.models.prompts import normalize_tactic, parse_step
 from leancot.options import option
-from leancot.train.rows import first_error_index
 
-Check = Callable[[str, str], bool]
+Check = Callable[[str, str], bool | None]
+Outcome = Callable[[str, str], str | None]
+TOPK = (1, 4, 8)
+N_BOOTSTRAP = 1000
 
 
 @dataclass(frozen=True)
@@ -38,24 +57,6 @@ class PolicyEval:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class PRMEval:
-    num_rows: int
-    num_steps: int
-    num_bad_steps: int
-    auroc: float | None
-    first_error_acc: float
-    baselines: dict[str, dict[str, float | None]]
-
-    @property
-    def best_baseline_auroc(self) -> float | None:
-        values = [b["auroc"] for b in self.baselines.values() if b["auroc"] is not None]
-        return max(values) if values else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "best_baseline_auroc": self.best_baseline_auroc}
 
 
 def evaluate_policy(
@@ -93,70 +94,266 @@ def evaluate_policy(
     )
 
 
-def _auroc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
-    if len(set(labels)) < 2:
+# --- top-k on one criterion ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopKEval:
+    """Shares of held-out states (`num_states`, all reached by Lean) whose first k distinct
+    proposals include one that makes progress (`accept`) / closes the goal (`close`); keys are
+    k as text ("1", "4", "8"). `mean_proposals`: distinct proposals per state (at most max k)."""
+
+    num_states: int
+    accept: dict[str, float | None]
+    close: dict[str, float | None]
+    mean_proposals: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def distinct_tactics(tactics: Sequence[str], limit: int | None = None) -> list[str]:
+    """Tactics in order, whitespace-normalised, without repeats or empty ones."""
+    out = list(dict.fromkeys(t for t in (normalize_tactic(x) for x in tactics) if t))
+    return out if limit is None else out[:limit]
+
+
+def evaluate_topk(
+    states: Sequence[str],
+    proposals: Sequence[Sequence[str]],
+    outcome: Outcome,
+    *,
+    ks: Sequence[int] = TOPK,
+) -> TopKEval:
+    """Top-k progress and closing at `states` (pass only states Lean reaches: a proposer that
+    offers nothing at a state counts as a miss there; a None verdict counts as no progress)."""
+    top = max(ks)
+    hits = {k: [0, 0] for k in ks}  # k: [accept, close]
+    total = 0
+    for state, tactics in zip(states, proposals, strict=True):
+        tactics = distinct_tactics(tactics, top)
+        total += len(tactics)
+        verdicts = [outcome(state, t) for t in tactics]
+        for k in ks:
+            first = verdicts[:k]
+            hits[k][0] += any(progress(v) for v in first)
+            hits[k][1] += any(v == CLOSED for v in first)
+    n = len(states)
+
+    def share(x: int) -> float | None:
+        return x / n if n else None
+
+    return TopKEval(
+        num_states=n,
+        accept={str(k): share(hits[k][0]) for k in ks},
+        close={str(k): share(hits[k][1]) for k in ks},
+        mean_proposals=total / n if n else 0.0,
+    )
+
+
+def rank_tactics(
+    states: Sequence[str], tactics: Sequence[str], outcome: Outcome
+) -> list[tuple[str, float]]:
+    """`tactics` with the share of `states` where each makes progress, best first (ties keep the
+    given order); states a tactic gets no verdict at are left out of its share."""
+    ranked = []
+    for i, tactic in enumerate(distinct_tactics(tactics)):
+        verdicts = [v for v in (outcome(s, tactic) for s in states) if v is not None]
+        rate = sum(progress(v) for v in verdicts) / len(verdicts) if verdicts else 0.0
+        ranked.append((i, tactic, rate))
+    ranked.sort(key=lambda x: (-x[2], x[0]))
+    return [(tactic, rate) for _, tactic, rate in ranked]
+
+
+# --- PRM -----------------------------------------------------------------------------------------
+
+
+def _step_parts(candidate: Mapping[str, Any]) -> tuple[str, str, str]:
+    text = candidate["completions"][-1]
+    thought, tactic = parse_step(text)
+    return text, thought, normalize_tactic(tactic)
+
+
+def _family(tactic: str) -> str:
+    return tactic.split()[0] if tactic else ""
+
+
+def _state_key(candidate: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    return candidate["prompt"], tuple(candidate["completions"][:-1])
+
+
+class SurfaceBaseline:
+    """Logistic regression on surface features of a candidate step, fitted on train candidates:
+    the step text's length, whether it has a thought, its tactic's first word (one-hot over the
+    words seen in train) and the tactic's acceptance rate on train (smoothed towards the overall
+    rate; leave-one-out on the train candidates themselves, so the fit cannot read its own
+    label). Needs scikit-learn (the train extra)."""
+
+    PRIOR = 1.0  # pseudo-count of the smoothing
+
+    def __init__(self, train: Sequence[Mapping[str, Any]]) -> None:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        labels = [int(bool(c["label"])) for c in train]
+        if len(set(labels)) < 2:
+            raise ValueError("the train candidates need both accepted and rejected steps")
+        parts = [_step_parts(c) for c in train]
+        self.rate = sum(labels) / len(labels)
+        self.counts: Counter[str] = Counter()
+        self.good: Counter[str] = Counter()
+        for (_, _, tactic), y in zip(parts, labels, strict=True):
+            self.counts[tactic] += 1
+            self.good[tactic] += y
+        self.families = sorted({_family(t) for _, _, t in parts})
+        rows = [self._features(p, y) for p, y in zip(parts, labels, strict=True)]
+        self.model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        self.model.fit(rows, labels)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return ["length", "has_thought", "tactic_acceptance"] + [
+            f"family={f}" for f in self.families
+        ]
+
+    def _acceptance(self, tactic: str, own: int | None) -> float:
+        n, k = self.counts[tactic], self.good[tactic]
+        if own is not None:  # leave the candidate's own label out
+            n, k = n - 1, k - own
+        return (k + self.PRIOR * self.rate) / (n + self.PRIOR)
+
+    def _features(self, parts: tuple[str, str, str], own: int | None = None) -> list[float]:
+        text, thought, tactic = parts
+        family = _family(tactic)
+        onehot = [float(family == f) for f in self.families]
+        return [float(len(text)), float(bool(thought)), self._acceptance(tactic, own), *onehot]
+
+    def score(self, candidates: Sequence[Mapping[str, Any]]) -> list[float]:
+        if not candidates:
+            return []
+        rows = [self._features(_step_parts(c)) for c in candidates]
+        return [float(p) for p in self.model.predict_proba(rows)[:, 1]]
+
+
+def auroc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
+    """Area under the ROC curve (ties count half); None without both classes."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    y = np.asarray(labels, dtype=bool)
+    pos, neg = int(y.sum()), int((~y).sum())
+    if not pos or not neg:
         return None
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(labels, scores))
-
-
-def _first_error_acc(
-    labels: Sequence[Sequence[float]], scores: Sequence[Sequence[float]], threshold: float
-) -> float:
-    hits = sum(
-        first_error_index(s, threshold) == first_error_index(y)
-        for y, s in zip(labels, scores, strict=True)
-    )
-    return hits / len(labels) if labels else 0.0
+    ranks = rankdata(np.asarray(scores, dtype=float))
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def _best_threshold_acc(labels, scores) -> float:
-    values = sorted({v for row in scores for v in row})
-    candidates = [values[0] - 1.0] + [v + 1e-9 for v in values]
-    return max(_first_error_acc(labels, scores, t) for t in candidates) if values else 0.0
+def bootstrap_intervals(
+    groups: Sequence[Any],
+    labels: Sequence[int],
+    scores: Mapping[str, Sequence[float]],
+    *,
+    n_boot: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> dict[str, list[float] | None]:
+    """95% percentile intervals of the AUROC of each named score, resampling whole groups
+    (states) with replacement; with two scores also "margin", the first's AUROC minus the
+    second's on the same resamples."""
+    import numpy as np
+
+    by_group: dict[Any, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
+    members = list(by_group.values())
+    rng = np.random.default_rng(seed)
+    y = np.asarray(labels, dtype=int)
+    arrays = {name: np.asarray(s, dtype=float) for name, s in scores.items()}
+    samples: dict[str, list[float]] = {name: [] for name in scores}
+    names = list(scores)
+    if len(names) == 2:
+        samples["margin"] = []
+    for _ in range(n_boot if members else 0):
+        picked = rng.integers(0, len(members), len(members))
+        idx = np.fromiter((i for g in picked for i in members[g]), dtype=int)
+        values = {name: auroc(y[idx], a[idx]) for name, a in arrays.items()}
+        for name, value in values.items():
+            if value is not None:
+                samples[name].append(value)
+        if "margin" in samples and None not in values.values():
+            samples["margin"].append(values[names[0]] - values[names[1]])
+
+    def interval(xs: list[float]) -> list[float] | None:
+        if len(xs) < n_boot // 2:  # most resamples lacked a class: no interval
+            return None
+        lo, hi = np.percentile(xs, [2.5, 97.5])
+        return [round(float(lo), 4), round(float(hi), 4)]
+
+    return {name: interval(xs) for name, xs in samples.items()}
 
 
-def _baseline_scores(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[list[float]]]:
-    out: dict[str, list[list[float]]] = {"constant": [], "length": [], "position": []}
-    for row in rows:
-        steps = row["completions"]
-        out["constant"].append([0.5] * len(steps))
-        cumulative, total = [], 0
-        for step in steps:
-            total += len(step)
-            cumulative.append(-float(total))
-        out["length"].append(cumulative)
-        out["position"].append([-float(i) for i in range(len(steps))])
-    return out
+@dataclass(frozen=True)
+class PRMEval:
+    num_candidates: int
+    num_positive: int
+    num_negative: int
+    num_states: int
+    auroc: float | None
+    auroc_ci: list[float] | None
+    fitted_baseline_auroc: float | None
+    fitted_baseline_auroc_ci: list[float] | None
+    margin_ci: list[float] | None  # PRM minus fitted baseline, paired resamples
+    num_train_candidates: int
+    baseline_features: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def evaluate_prm(prm: Any, rows: Sequence[Mapping[str, Any]]) -> PRMEval:
-    """Score every prefix of each held-out stepwise row; soft labels count as good from 0.5."""
-    rows = [r for r in rows if r["completions"]]
-    labels = [[1.0 if float(v) >= 0.5 else 0.0 for v in r["labels"]] for r in rows]
-    scores = prm.score_batch([(r["prompt"], list(r["completions"])) for r in rows]) if rows else []
-    scores = [[0.0 if math.isnan(x) else x for x in row] for row in scores]
-    flat_labels = [int(v) for row in labels for v in row]
-
-    def flat(values: list[list[float]]) -> list[float]:
-        return [v for row in values for v in row]
-
-    baselines = {
-        name: {
-            "auroc": _auroc(flat_labels, flat(values)),
-            "first_error_acc": _best_threshold_acc(labels, values),
-        }
-        for name, values in _baseline_scores(rows).items()
-    }
+def evaluate_prm(
+    prm: Any,
+    candidates: Sequence[Mapping[str, Any]],
+    *,
+    train: Sequence[Mapping[str, Any]] = (),
+    n_boot: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> PRMEval:
+    """Score each held-out candidate's last step; the fitted baseline needs `train` candidates
+    with both labels (else its fields are None). A step the PRM cannot score (NaN: cut off by
+    its length limit) gets 0.5."""
+    candidates = [c for c in candidates if c["completions"]]
+    labels = [int(bool(c["label"])) for c in candidates]
+    items = [(c["prompt"], list(c["completions"])) for c in candidates]
+    raw = prm.score_batch(items) if items else []
+    scores = [0.5 if not row or math.isnan(row[-1]) else float(row[-1]) for row in raw]
+    named: dict[str, Sequence[float]] = {"prm": scores}
+    baseline = None
+    if train and len({bool(c["label"]) for c in train}) == 2:
+        baseline = SurfaceBaseline(train)
+        named["baseline"] = baseline.score(candidates)
+    groups = [_state_key(c) for c in candidates]
+    ci = bootstrap_intervals(groups, labels, named, n_boot=n_boot, seed=seed)
     return PRMEval(
-        num_rows=len(rows),
-        num_steps=len(flat_labels),
-        num_bad_steps=flat_labels.count(0),
-        auroc=_auroc(flat_labels, flat(scores)),
-        first_error_acc=_first_error_acc(labels, scores, 0.5),
-        baselines=baselines,
+        num_candidates=len(candidates),
+        num_positive=sum(labels),
+        num_negative=len(labels) - sum(labels),
+        num_states=len(set(groups)),
+        auroc=auroc(labels, scores),
+        auroc_ci=ci["prm"],
+        fitted_baseline_auroc=auroc(labels, named["baseline"]) if baseline else None,
+        fitted_baseline_auroc_ci=ci.get("baseline"),
+        margin_ci=ci.get("margin"),
+        num_train_candidates=len(train),
+        baseline_features=baseline.feature_names if baseline else [],
     )
+
+
+def sample(items: Sequence[Any], limit: int, seed: int = 0) -> list[Any]:
+    """At most `limit` items, a seeded sample in the original order."""
+    if len(items) <= limit:
+        return list(items)
+    keep = sorted(random.Random(seed).sample(range(len(items)), limit))
+    return [items[i] for i in keep]
 
 
 # --- stage entry point ---------------------------------------------------------------------------
@@ -172,7 +369,8 @@ class EvalConfig:
     backend: str = option("hf", "policy backend: hf, vllm or http", choices=("hf", "vllm", "http"))
     url: str | None = option(None, "base URL of the OpenAI-compatible server (backend http)")
     split: str = option("test", "held-out split to evaluate")
-    max_rows: int = option(200, "at most this many rows per metric")
+    max_rows: int = option(200, "at most this many rows (policy) / candidate steps (PRM)")
+    seed: int = option(0, "seed of the PRM candidate sample and of the bootstrap")
     n: int = option(1, "proposals per state (top-n match)")
     max_tokens: int = option(128, "generation budget per proposal")
     output: str | None = option(None, "write the report JSON here")
@@ -216,9 +414,16 @@ def load_policy(config: EvalConfig) -> Any:
 
 
 def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
-    """Evaluate on the held-out split; write the JSON report if `config.output` is set."""
+    """Evaluate on the held-out split; write the JSON report if `config.output` is set.
+
+    PRM candidates are the edges of the split's search logs whose path from the root Lean
+    accepted (give logs of one method, so the candidates share a source); step records, all
+    accepted gold steps, are not candidates. The baseline is fitted on the train split's PRM
+    rows (search logs and step records), the rows `leancot train prm` trains on.
+    """
     from leancot.train.data import load_inputs
     from leancot.train.rows import (
+        prm_candidates,
         prm_rows_from_search_logs,
         prm_rows_from_steps,
         sft_rows,
@@ -240,9 +445,19 @@ def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
     if config.prm is not None:
         from leancot.models.hf import HFPRM
 
-        rows = prm_rows_from_search_logs(inputs.search_logs, split=config.split)
-        rows += prm_rows_from_steps(inputs.steps, split=config.split)
-        prm_eval = evaluate_prm(HFPRM(config.prm), rows[: config.max_rows])
+        held_out = prm_candidates(
+            prm_rows_from_search_logs(inputs.search_logs, split=config.split, include_accepted=True)
+        )
+        train = prm_candidates(
+            prm_rows_from_search_logs(inputs.search_logs, split="train", include_accepted=True)
+            + prm_rows_from_steps(inputs.steps, split="train")
+        )
+        prm_eval = evaluate_prm(
+            HFPRM(config.prm),
+            sample(held_out, config.max_rows, config.seed),
+            train=train,
+            seed=config.seed,
+        )
     report = EvalReport(config.split, policy_eval, prm_eval)
     if config.output:
         from leancot.train.data import atomic_write_text
@@ -267,13 +482,15 @@ def format_report(report: EvalReport) -> str:
         def fmt(x: float | None) -> str:
             return "n/a" if x is None else f"{x:.3f}"
 
+        def ci(x: list[float] | None) -> str:
+            return "" if x is None else f" [{x[0]:.3f}, {x[1]:.3f}]"
+
         lines.append(
-            f"prm     rows={r.num_rows}  steps={r.num_steps} (bad {r.num_bad_steps})  "
-            f"auroc={fmt(r.auroc)}  first_error_acc={r.first_error_acc:.3f}"
+            f"prm     candidates={r.num_candidates} (accepted {r.num_positive}, rejected "
+            f"{r.num_negative}, at {r.num_states} states)  auroc={fmt(r.auroc)}{ci(r.auroc_ci)}"
         )
-        for name, b in r.baselines.items():
-            lines.append(
-                f"  baseline {name:<9} auroc={fmt(b['auroc'])}  "
-                f"first_error_acc={fmt(b['first_error_acc'])}"
-            )
+        lines.append(
+            f"  fitted surface baseline  auroc={fmt(r.fitted_baseline_auroc)}"
+            f"{ci(r.fitted_baseline_auroc_ci)}  (fitted on {r.num_train_candidates} train steps)"
+        )
     return "\n".join(lines)

@@ -89,10 +89,17 @@ class PRMTrainConfig(TrainConfig):
     soft_labels: bool = option(False, "train on Monte-Carlo node values instead of 0/1 labels")
     include_step_records: bool = option(True, "add all-good rows from CoT step records")
     include_open_leaves: bool = option(False, "add paths to unexpanded OPEN leaves (good so far)")
+    include_accepted: bool = option(
+        True, "add every step Lean accepted off the proof path (good), not only rejected ones"
+    )
     train_on_last_step_only: bool = option(False, "only the last step of each row carries a label")
 
 
-def build_rows(config: PRMTrainConfig, inputs: Any, split: str | None) -> list[dict[str, Any]]:
+def build_rows(
+    config: PRMTrainConfig, inputs: Any, split: str | None, *, held_out: bool = False
+) -> list[dict[str, Any]]:
+    """PRM rows of `split`. `held_out`: rows to evaluate on, from search logs only and with
+    every accepted step (step records hold only accepted gold steps, another source)."""
     from leancot.train.rows import prm_rows_from_search_logs, prm_rows_from_steps
 
     rows = prm_rows_from_search_logs(
@@ -100,8 +107,9 @@ def build_rows(config: PRMTrainConfig, inputs: Any, split: str | None) -> list[d
         split=split,
         soft=config.soft_labels,
         include_open_leaves=config.include_open_leaves,
+        include_accepted=config.include_accepted or held_out,
     )
-    if config.include_step_records:
+    if config.include_step_records and not held_out:
         extra = prm_rows_from_steps(inputs.steps, split=split)
         if config.soft_labels:
             extra = [{**r, "labels": [float(x) for x in r["labels"]]} for r in extra]
@@ -186,7 +194,8 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
         raise ValueError(f"no PRM rows in split {config.split!r} of {config.data}")
     eval_rows = []
     if config.eval_split:
-        eval_rows = build_rows(config, inputs, config.eval_split)[: config.eval_max_rows]
+        eval_rows = build_rows(config, inputs, config.eval_split, held_out=True)
+        eval_rows = eval_rows[: config.eval_max_rows]
     texts = (r["prompt"] + STEP_SEPARATOR.join(r["completions"]) for r in rows)
     tokenizer = runner.prepare_tokenizer(config, texts)
     model = load_prm_model(config, tokenizer)
@@ -218,9 +227,11 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
     def evaluate(final: Any) -> dict[str, Any]:
         from leancot.models.hf import HFPRM
         from leancot.train.evaluate import evaluate_prm
+        from leancot.train.rows import prm_candidates
 
         prm = HFPRM(final, tokenizer, max_length=config.max_length)
-        return evaluate_prm(prm, eval_rows).to_dict()
+        candidates = prm_candidates(eval_rows)
+        return evaluate_prm(prm, candidates, train=prm_candidates(rows), seed=config.seed).to_dict()
 
     return runner.train_and_record(
         trainer,

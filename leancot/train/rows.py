@@ -12,6 +12,11 @@ Pure functions over plain dicts, no torch. Three row kinds come out:
   step ends the row. Steps before it were accepted by Lean and are labelled good. With
   `soft=True` a label is the Monte-Carlo value of the step's target node instead (share of
   rollouts that reached PROVED), 1.0 on the proof path and 0.0 for a bad step.
+  A PRM step's text is `prm_step_text(state_before, tactic)`: a thought rendered from the state
+  before the step and the tactic alone (`translate.templates.render_intent`), never the record's
+  own thought, which for gold steps was rendered from Lean's reply ("... closes it. This
+  completes the proof.") and for rejected ones was not: the outcome must not be in the text.
+  `prm_candidates` flattens rows into one labelled step each, for evaluation.
 * DPO `{"prompt", "chosen", "rejected"}`: at each state on a proof path, the proof's edge against
   a sibling edge from the same state that Lean rejected or that led to a FAILED node.
 """
@@ -30,6 +35,7 @@ from leancot.models.prompts import (
     normalize_tactic,
     parse_step,
 )
+from leancot.translate.templates import render_intent
 
 __all__ = [
     "STEP_SEPARATOR",
@@ -40,8 +46,10 @@ __all__ = [
     "format_state_prompt",
     "format_step",
     "parse_step",
+    "prm_candidates",
     "prm_rows_from_search_logs",
     "prm_rows_from_steps",
+    "prm_step_text",
     "record_kind",
     "sft_rows",
     "sft_rows_from_search_logs",
@@ -75,6 +83,12 @@ def _state_of(rec: Mapping[str, Any]) -> str:
 def _step_text(step: Mapping[str, Any]) -> str:
     """The completion text of a step record or search-log edge: its thought and tactic."""
     return format_step(step.get("thought") or "", step["tactic"])
+
+
+def prm_step_text(state_before: str, tactic: str) -> str:
+    """The text a PRM reads for one step: a thought made from `state_before` and `tactic` alone,
+    then the tactic. Whether Lean accepted the tactic cannot change it."""
+    return format_step(render_intent(state_before, tactic).thought, tactic)
 
 
 def dedupe(rows: Iterable[Row], keys: Sequence[str]) -> list[Row]:
@@ -152,7 +166,7 @@ def prm_rows_from_steps(
         steps = [by_step[i] for i in sorted(by_step)]
         completions, labels = [], []
         for s in steps:
-            completions.append(_step_text(s))
+            completions.append(prm_step_text(s["state_before"], s["tactic"]))
             good = s.get("verified", True) is not False
             labels.append(good)
             if not good:
@@ -281,13 +295,17 @@ def prm_rows_from_search_logs(
     split: str | None = "train",
     soft: bool = False,
     include_open_leaves: bool = False,
+    include_accepted: bool = False,
 ) -> list[Row]:
     """PRM rows from search logs with first-error labels.
 
     Per attempt: the proof path (all good), and for every bad edge whose tree path from the root
     is all good, that path plus the bad edge (labelled bad, the row ends there). With
     `include_open_leaves`, also the paths to unexpanded OPEN leaves (all good; with `soft` their
-    Monte-Carlo values are what makes them informative).
+    Monte-Carlo values are what makes them informative). With `include_accepted`, every edge
+    Lean accepted whose path is good, as that path plus the edge: a tactic that proved or
+    reached a new state off the proof path is a good step too, so the tactics tried at a state
+    (the portfolio's, another proof's) appear on both sides and not only as negatives.
     """
     rows = []
     for tree in _trees(logs, split):
@@ -296,10 +314,12 @@ def prm_rows_from_search_logs(
         def label(edge, tree=tree):
             return tree.soft_value(edge) if soft else not tree.is_bad(edge)
 
-        def row(path, prompt=prompt, label=label):
+        def row(path, prompt=prompt, label=label, tree=tree):
             return {
                 "prompt": prompt,
-                "completions": [_step_text(e) for e in path],
+                "completions": [
+                    prm_step_text(tree.state(int(e["src"])), e["tactic"]) for e in path
+                ],
                 "labels": [label(e) for e in path],
             }
 
@@ -309,19 +329,38 @@ def prm_rows_from_search_logs(
             good["labels"] = [1.0 if soft else True] * len(proof)
             rows.append(good)
         for edge in tree.log["edges"]:
+            bad = tree.is_bad(edge)
             leaf = (
                 include_open_leaves
-                and not tree.is_bad(edge)
+                and not bad
                 and tree.status(edge.get("dst")) == "OPEN"
                 and not tree.children.get(edge.get("dst"))
             )
-            if not (tree.is_bad(edge) or leaf):
+            if not (bad or leaf or (include_accepted and not bad)):
                 continue
             path = tree.path_to(int(edge["src"]))
             if path is None or any(tree.is_bad(e) for e in path):
                 continue
             rows.append(row([*path, edge]))
     return dedupe(rows, ("prompt", "completions"))
+
+
+def prm_candidates(rows: Iterable[Mapping[str, Any]]) -> list[Row]:
+    """One labelled step per row step: `{"prompt", "completions", "label"}` where `completions`
+    is the path to the step with the step last and `label` the step's (good from 0.5 on).
+    A step shared by several rows (a common prefix) comes out once."""
+    out, seen = [], set()
+    for row in rows:
+        for i, value in enumerate(row["labels"]):
+            steps = list(row["completions"][: i + 1])
+            key = (row["prompt"], tuple(steps))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                {"prompt": row["prompt"], "completions": steps, "label": float(value) >= 0.5}
+            )
+    return out
 
 
 def dpo_pairs_from_search_logs(

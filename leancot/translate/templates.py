@@ -3,6 +3,8 @@
 `classify_tactic` names the tactic's family by its leading keyword; `render_step` parses both goal
 states, diffs them, reads the tactic's arguments (lemmas, names, cases) and renders the family's
 Jinja template from `leancot/translate/templates/<family>.j2`. Rendering is deterministic.
+`render_intent` renders the same templates from the state before the step alone (what the step
+sets out to do, nothing of what Lean replied), for text that must not encode the outcome.
 Reading the tactic text lives in tactic_text.py, the per-family arguments in tactic_args.py;
 this module is the entry point and re-exports FAMILIES, GENERIC and `classify_tactic`.
 
@@ -13,7 +15,7 @@ and a line break always separates words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ __all__ = [
     "RenderedStep",
     "classify_tactic",
     "environment",
+    "render_intent",
     "render_step",
     "render_template",
     "step_context",
@@ -230,6 +233,27 @@ def _main_after(diff: StateDiff) -> GoalDiff | None:
     return None
 
 
+@dataclass(frozen=True)
+class _UnknownOutcome(StateDiff):
+    """The diff of a step whose outcome is not read: the state before on both sides, and no
+    claim that the step changed nothing (generic.j2 says so for a real no-op)."""
+
+    @property
+    def no_effect(self) -> bool:
+        return False
+
+
+def _render(ctx: dict[str, Any]) -> RenderedStep:
+    family = ctx["family"]
+    try:
+        thought, name = render_template(family, **ctx), family
+    except (jinja2.UndefinedError, AttributeError, TypeError, ValueError, IndexError, KeyError):
+        thought, name = render_template(GENERIC, **ctx), GENERIC
+    if not thought:
+        thought, name = render_template(GENERIC, **ctx), GENERIC
+    return RenderedStep(thought, name)
+
+
 def render_step(
     state_before: str, tactic: str, state_after: str, *, depth: int = 0
 ) -> RenderedStep:
@@ -238,14 +262,23 @@ def render_step(
     `depth` > 0 marks a tactic nested in a block (`· tac`, `| succ => tac`): there "no goals"
     after it ends that block, not the whole proof.
     """
-    ctx = step_context(state_before, tactic, state_after, depth=depth)
-    family = ctx["family"]
+    return _render(step_context(state_before, tactic, state_after, depth=depth))
+
+
+@lru_cache(maxsize=4096)
+def render_intent(state_before: str, tactic: str, *, depth: int = 0) -> RenderedStep:
+    """The thought for `tactic` on `state_before`, made from those two alone.
+
+    The family's template is rendered with the state before on both sides of the diff and no
+    "it does not change the goal": the text says where the step starts and what it sets out to
+    do, never what Lean replied, so an accepted and a rejected tactic at the same state read the
+    same (the PRM's step text, leancot/train/rows.py; rejected tactics in pipeline/negatives.py).
+    A state or tactic the templates cannot read gives "We use `tactic`.".
+    """
     try:
-        thought = render_template(family, **ctx)
-        name = family
-    except (jinja2.UndefinedError, AttributeError, TypeError, ValueError, IndexError, KeyError):
-        thought = render_template(GENERIC, **ctx)
-        name = GENERIC
-    if not thought:
-        thought, name = render_template(GENERIC, **ctx), GENERIC
-    return RenderedStep(thought, name)
+        ctx = step_context(state_before, tactic, state_before, depth=depth)
+        diff = ctx["d"]
+        ctx["d"] = _UnknownOutcome(**{f.name: getattr(diff, f.name) for f in fields(diff)})
+        return _render(ctx)
+    except Exception:  # a state the goal parser cannot read: the fixed fallback below
+        return RenderedStep(f"We use {_code(tactic, 100)}.", GENERIC)

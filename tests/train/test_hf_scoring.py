@@ -117,4 +117,6 @@ def test_evaluate_main_writes_report(corpus_dir, sft_run, prm_run, tmp_path):
     assert saved["policy"]["lean_valid_frac"] == pytest.approx(
         sum(t.startswith("exact") for _, t in seen) / len(seen)
     )
-    assert saved["prm"]["num_rows"] == 6 and "best_baseline_auroc" in saved["prm"]
+    prm = saved["prm"]
+    assert prm["num_candidates"] == 6 == prm["num_positive"] + prm["num_negative"]
+    assert "fitted_baseline_auroc" in prm and prm["num_train_candidates"] > 6

@@ -51,7 +51,9 @@ def test_prm(corpus_dir, tmp_path, quick, soft):
     )
     meta = _check_run(prm.main(config), "prm", 6)
     evaluation = meta["metrics"]["eval"]
-    assert evaluation["num_steps"] > 0 and 0 <= evaluation["first_error_acc"] <= 1
+    assert evaluation["num_candidates"] == evaluation["num_positive"] + evaluation["num_negative"]
+    assert evaluation["num_negative"] > 0 and 0 <= evaluation["auroc"] <= 1
+    assert evaluation["fitted_baseline_auroc"] is not None and len(evaluation["auroc_ci"]) == 2
     from transformers import AutoModelForTokenClassification
 
     model = AutoModelForTokenClassification.from_pretrained(tmp_path / "prm")
@@ -70,7 +72,8 @@ def test_prm_warm_started_from_the_policy(corpus_dir, sft_run, tmp_path, quick):
         **quick(max_steps=2, save_steps=2),
     )
     meta = _check_run(prm.main(config), "prm", 2)
-    assert meta["metrics"]["eval"]["num_rows"] == 4
+    assert meta["rows"]["eval"]["rows"] == 4  # held-out rows; each of their steps is a candidate
+    assert meta["metrics"]["eval"]["num_candidates"] >= 4
 
 
 def test_dpo_from_sft_policy(corpus_dir, sft_run, tmp_path, quick):

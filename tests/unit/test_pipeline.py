@@ -32,7 +32,7 @@ from leancot.prover import (
 from leancot.prover.config import BudgetConfig, SearchConfig
 from leancot.prover.mixture import normalized, search_setup
 from leancot.prover.prm_value import PRMValue
-from leancot.train.rows import prm_rows_from_search_logs
+from leancot.train.rows import prm_rows_from_search_logs, prm_step_text
 
 # --- stages ----------------------------------------------------------------------------------
 
@@ -394,7 +394,12 @@ def test_lean_negatives_labels_rejected_tactics_first_error_style(tmp_path):
     rows = prm_rows_from_search_logs(logs)
     good = [r for r in rows if all(r["labels"])]
     bad = [r for r in rows if not all(r["labels"])]
-    assert good and good[0]["completions"] == ["introduce\nintro", "close\nexact h"]
+    gold = [
+        e for e in log["edges"] if e["result"] in ("ok", "proved") and e["thought"] == "introduce"
+    ]
+    assert gold  # the log keeps the CoT thought; the PRM reads a state-only one (rows.py)
+    steps = [prm_step_text("⊢ R", "intro"), prm_step_text("⊢ B", "exact h")]
+    assert good and good[0]["completions"] == steps
     assert bad and all(r["labels"][-1] is False and all(r["labels"][:-1]) for r in bad)
     assert {len(r["labels"]) for r in bad} == {1, 2}  # negatives at both states
 

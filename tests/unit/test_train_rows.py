@@ -13,8 +13,10 @@ from leancot.train.rows import (
     SearchTree,
     dpo_pairs_from_search_logs,
     first_error_index,
+    prm_candidates,
     prm_rows_from_search_logs,
     prm_rows_from_steps,
+    prm_step_text,
     record_kind,
     sft_rows,
     sft_rows_from_search_logs,
@@ -179,6 +181,79 @@ def test_prm_open_leaves_and_soft_labels(proved_log):
     assert soft[("constructor", "exact hp", "exact hq")] == [1.0, 1.0, 1.0]
     # node 1 is PROVED, so 1.0; node 5 has a Monte-Carlo value of 0.25 from 2 visits
     assert soft[("constructor", "simp", "rfl")] == [1.0, 0.25, 0.0]
+
+
+def test_prm_accepted_steps_off_the_proof_path(proved_log):
+    rows = prm_rows_from_search_logs([proved_log], include_accepted=True)
+    steps = _steps(rows)
+    assert steps[("constructor", "simp")] == [True, True]  # accepted, OPEN node below
+    assert steps[("constructor", "exact hp", "skip")] == [True, True, True]
+    assert steps[("left",)] == [False] and ("constructor", "exact hq") in steps
+    assert ("intro h",) in steps and steps[("intro h",)] == [False]  # FAILED node: still bad
+
+
+def _gold_and_rejected_logs(tactic, state, thought):
+    """The same tactic at the same state: in one log the gold step, its thought rendered from
+    Lean's reply; in the other a rejected candidate with the negatives' thought."""
+    gold = {
+        "split": "train",
+        "proved": True,
+        "proof": [tactic],
+        "root": 0,
+        "nodes": [_node(0, state, "PROVED")],
+        "edges": [_edge(0, None, tactic, "proved", thought=thought)],
+    }
+    rejected = {
+        **gold,
+        "proved": False,
+        "proof": None,
+        "nodes": [_node(0, state, "FAILED")],
+        "edges": [_edge(0, None, tactic, "error", thought="")],
+    }
+    return gold, rejected
+
+
+@pytest.mark.parametrize(
+    ("state", "tactic", "thought"),
+    [
+        ("n : Nat\n⊢ n * 1 = n", "simp", "Simplification closes it. This completes the proof."),
+        (ROOT, "exact ⟨hp, hq⟩", "The pair proves it. This completes the proof."),
+        ("⊢ ∀ (x : Nat), x = x", "intro x", "This introduces `x`. The goal becomes `x = x`."),
+        ("x : Nat\n⊢ x ≤ x + 1", "cases x <;> omega", ""),
+    ],
+)
+def test_prm_text_does_not_depend_on_the_outcome(state, tactic, thought):
+    """For one state and tactic, accepted (with a thought rendered from Lean's reply, as gold
+    steps have) or rejected (no thought, as portfolio tactics have), a PRM reads the same step,
+    from search logs and from step records alike."""
+    gold, rejected = _gold_and_rejected_logs(tactic, state, thought)
+    (good,) = prm_rows_from_search_logs([gold])
+    (bad,) = prm_rows_from_search_logs([rejected])
+    assert good["labels"] == [True] and bad["labels"] == [False]
+    assert good["prompt"] == bad["prompt"] and good["completions"] == bad["completions"]
+    assert good["completions"] == [prm_step_text(state, tactic)]
+    record = {"full_name": "T", "split": "train", "step": 0, "state_before": state}
+    accepted = {**record, "tactic": tactic, "thought": thought, "verified": True}
+    failed = {**record, "tactic": tactic, "thought": "", "verified": False}
+    (a,) = prm_rows_from_steps([accepted])
+    (f,) = prm_rows_from_steps([failed])
+    assert a["completions"] == f["completions"] == good["completions"]
+    assert (a["labels"], f["labels"]) == ([True], [False])
+    text = good["completions"][0]
+    assert parse_step(text)[1] == tactic and parse_step(text)[0]  # a thought, from the state
+    assert "complete" not in text and "becomes" not in text
+
+
+def test_prm_candidates_one_per_step(proved_log):
+    rows = prm_rows_from_search_logs([proved_log], include_accepted=True)
+    candidates = prm_candidates(rows)
+    keys = [(c["prompt"], tuple(c["completions"])) for c in candidates]
+    assert len(keys) == len(set(keys))
+    got = {tuple(parse_step(x)[1] for x in c["completions"]): c["label"] for c in candidates}
+    assert got[("constructor",)] is True and got[("left",)] is False
+    assert got[("constructor", "exact hq")] is False and got[("constructor", "simp")] is True
+    # one candidate per edge whose path is good: the 10 edges less the one below the FAILED node
+    assert len(candidates) == 9
 
 
 def test_prm_failed_attempt_and_split(failed_log):

@@ -1,18 +1,15 @@
 """Scoring API without torch: propose() on a scripted policy, HTTPPolicy on a local server,
-evaluation metrics with scripted backends."""
+evaluation metrics: tests/unit/test_evaluate.py."""
 
 from __future__ import annotations
 
 import json
-import math
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from leancot.models.prompts import format_state_prompt, format_step
 from leancot.models.scoring import (
-    PRM,
     Completion,
     HTTPPolicy,
     Policy,
@@ -20,7 +17,6 @@ from leancot.models.scoring import (
     PolicyServerError,
     SamplingParams,
 )
-from leancot.train.evaluate import EvalReport, evaluate_policy, evaluate_prm, format_report
 
 
 class ScriptedPolicy(PolicyBase):
@@ -147,53 +143,3 @@ def test_vllm_policy_says_how_to_install():
 
     with pytest.raises(ImportError, match=r"leancot\[gpu\]"):
         VLLMPolicy("some/model")
-
-
-def test_evaluate_policy_with_scripted_check():
-    rows = [
-        {"prompt": "⊢ a\n", "completion": format_step("t", "simp")},
-        {"prompt": "⊢ b\n", "completion": format_step("t", "rfl")},
-    ]
-    table = {
-        "⊢ a\n": [("x\nsimp", -1.0), ("y\nomega", -2.0)],
-        "⊢ b\n": [("x\nexact h", -1.0), ("y\nrfl", -2.0)],
-    }
-    accepted = {("⊢ a", "simp"), ("⊢ b", "rfl"), ("⊢ b", "exact h")}
-    result = evaluate_policy(
-        ScriptedPolicy(table), rows, n=2, check=lambda s, t: (s, t) in accepted
-    )
-    assert result.exact_match == 0.5 and result.top_n_match == 1.0
-    assert result.num_proposals == 4 and result.lean_valid_frac == 0.75
-    assert evaluate_policy(ScriptedPolicy(table), rows).lean_valid_frac is None
-
-
-class ScriptedPRM:
-    def __init__(self, scores):
-        self.scores = scores
-
-    def score(self, state, steps):
-        return self.score_batch([(state, steps)])[0]
-
-    def score_batch(self, items):
-        return [self.scores[format_state_prompt(state)][: len(steps)] for state, steps in items]
-
-
-def test_evaluate_prm_metrics_and_baselines():
-    rows = [
-        {"prompt": "⊢ a\n", "completions": ["s1", "s2", "s3"], "labels": [True, True, False]},
-        {"prompt": "⊢ b\n", "completions": ["long step here"], "labels": [False]},
-        {"prompt": "⊢ c\n", "completions": ["s", "t"], "labels": [True, True]},
-    ]
-    perfect = ScriptedPRM({"⊢ a\n": [0.9, 0.8, 0.1], "⊢ b\n": [0.2], "⊢ c\n": [0.7, 0.6]})
-    assert isinstance(perfect, PRM)
-    result = evaluate_prm(perfect, rows)
-    assert result.num_steps == 6 and result.num_bad_steps == 2
-    assert result.auroc == 1.0 and result.first_error_acc == 1.0
-    assert result.baselines["constant"]["auroc"] == 0.5
-    assert set(result.baselines) == {"constant", "length", "position"}
-    wrong = ScriptedPRM({"⊢ a\n": [0.1, 0.8, 0.9], "⊢ b\n": [0.9], "⊢ c\n": [0.2, float("nan")]})
-    bad = evaluate_prm(wrong, rows)
-    assert bad.auroc < 0.5 and bad.first_error_acc == 0.0
-    text = format_report(EvalReport("test", None, result))
-    assert "auroc=1.000" in text and "baseline constant" in text
-    assert math.isclose(result.to_dict()["best_baseline_auroc"], result.best_baseline_auroc)
