@@ -146,7 +146,7 @@ def _prove_split(
     notify: Notify,
 ) -> dict[str, Any]:
     from leancot.pipeline import prove
-    from leancot.prover.runner import read_log
+    from leancot.prover.search_log import read_log
 
     benchmark, split = pair.split(":", 1)
     logs: dict[str, list[list[dict[str, Any]]]] = {}

@@ -124,7 +124,7 @@ def _round(
     from leancot.pipeline.run import source_root
     from leancot.prover.benchmarks import load_leandojo_split
     from leancot.prover.mixture import search_setup
-    from leancot.prover.runner import read_log
+    from leancot.prover.search_log import read_log
     from leancot.prover.workers import prove_theorems
     from leancot.train import dpo, policy, prm, rows
 

@@ -20,8 +20,8 @@ from typing import Any
 from leancot.lean.results import CommandResult, StaleHandleError, TacticState
 from leancot.lean.server import LeanServer
 from leancot.pipeline.stages import Notify, quiet
-from leancot.prover.lean_source import file_context
 from leancot.prover.graph import ProofGraph
+from leancot.prover.lean_source import file_context
 from leancot.prover.policies import PortfolioPolicy, tactic_key
 from leancot.prover.theorems import bare_statement
 from leancot.translate.templates import render_intent

@@ -229,7 +229,7 @@ def prove(
 
 def log_counts(path: Path) -> dict[str, Any]:
     """Totals of a search log: theorems, verified proofs, Lean calls, time split."""
-    from leancot.prover.runner import read_log
+    from leancot.prover.search_log import read_log
 
     recs = read_log(path)
     wall = sum(r.get("wall_s", 0.0) for r in recs)

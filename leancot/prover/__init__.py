@@ -1,7 +1,12 @@
 """Proof search: a graph of goal states, best-first search and MCTS, policies, a runner.
 
-Layers: `graph` (pure search graph) <- `policies` (what a search asks a model) <- `budget`
-(limits, the `Env` protocol, per-search accounting) <- `best_first`, `mcts` <- `runner`.
+Lowest first: `graph` (the search graph; `graph_export` draws it) <- `policies` (what a search
+asks a model; `unfolding`: goal-aware tactics) <- `budget` (limits, the `Env` protocol,
+per-search accounting) <- `best_first`, `mcts`; `config` (SearchConfig, BudgetConfig) and
+`mixture` (`search_setup`: a method's policy, value and arguments); `theorems`, `lean_source`,
+`benchmarks`, `suites`, `core_lemmas` (what to prove); `lean_env` (a search's Lean), `search_log`
+(the resumable log), `runner` (`prove_all`), `workers` (one server per thread, verified proofs),
+`distributed` (Ray), `report` (tables and plots).
 """
 
 from leancot.prover.best_first import best_first_search

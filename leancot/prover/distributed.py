@@ -23,16 +23,8 @@ from typing import Any
 
 from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env
 from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn
-from leancot.prover.runner import (
-    Record,
-    RunSummary,
-    SearchLogWriter,
-    attempt,
-    check_run,
-    close_env,
-    pending,
-    search_arguments,
-)
+from leancot.prover.runner import attempt, check_run, close_env, search_arguments
+from leancot.prover.search_log import Record, RunSummary, SearchLogWriter, pending
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from leancot.files import atomic_path, atomic_write_text, write_json
 from leancot.formats import REPORT_JSON
-from leancot.prover.runner import read_log
+from leancot.prover.search_log import read_log
 
 logger = logging.getLogger(__name__)
 

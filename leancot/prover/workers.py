@@ -20,7 +20,9 @@ from leancot.lean.server import LeanServer
 from leancot.prover.benchmarks import Theorem
 from leancot.prover.budget import Budget
 from leancot.prover.core_lemmas import forbid_source_lemmas
-from leancot.prover.runner import LeanEnv, RunSummary, prove_all
+from leancot.prover.lean_env import LeanEnv
+from leancot.prover.runner import prove_all
+from leancot.prover.search_log import RunSummary
 
 
 class FileContextEnv(LeanEnv):
