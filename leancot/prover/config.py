@@ -34,8 +34,9 @@ class SearchConfig:
         True, "learned searches also try the goal-aware unfolding tactics (as `heuristic` does)"
     )
     sampling_seed: int | None = option(
-        None, "sampling seed of the policy (none: the model's own random stream); each state's "
-        "samples then depend on the seed, the state and how often it was expanded"
+        None,
+        "sampling seed of the policy (none: the model's own random stream); each state's "
+        "samples then depend on the seed, the state and how often it was expanded",
     )
 
     def __post_init__(self) -> None:
