@@ -1,17 +1,42 @@
 /-
 leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
 
-  {"cmd": "...", "env": n?}            → {"env", "messages", "sorries"}
-  {"tactic": "...", "proofState": n}   → {"proofState", "goals", "messages", "proofStatus"}
+  {"cmd": "...", "env": n?, "maxHeartbeats": n?}               → {"env", "messages", "sorries"}
+  {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
 
 Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
 `@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
-environment is imported it prints `@@LEANCOT@@ {"ready": true, ...}`.
+environment is imported it prints `@@LEANCOT@@ {"ready": true, ...}`. The wire format, with
+examples, is in docs/FORMATS.md ("Lean REPL wire protocol").
 
-It runs as `lean LeanCot/Repl.lean` (its last command is `#eval`) under both the WebAssembly build
-and a native toolchain. The WASM build cannot interpret private or compiler-generated helpers of the
-core library, so this file uses its own small recursive helpers and builds contexts by hand.
-Driven by `leancot/lean/server.py`.
+How it runs. This module has no `#eval`, so `lake build` only compiles it. The Python backends
+(`leancot/lean/backends.py`) start `lean` on a copy of this file with `#eval LeanCot.Repl.main`
+appended (the WebAssembly build cannot run an `IO` entry point, nor `lean --run`, nor import a
+module it has not built); natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which
+calls `mainIO`.
+
+Why the code looks the way it does. The WASM build ships only the public part of the core
+library's .olean files, and its interpreter cannot run a library function whose compiled code
+goes through a private or compiler-generated helper (`List.reverse._redArg`,
+`Array.append._redArg`, `Name.toStringWithToken._at_.Name.toString.spec_0`,
+`_private.….Array.mapMUnsafe.map`, …): the interpreter needs that helper's code and the .olean
+does not have it. So this file folds, maps and prints with its own small recursive functions, each
+naming the library function it stands for, and builds contexts and monad runs by hand. Lean's
+own elaborators (of user commands and tactics) are compiled code and unaffected.
+
+Contents
+  Setup            the state (environments, proof states, headers) and the base options
+  Own folds        Array/PersistentArray/List folds that the interpreter can run
+  JSON helpers     messages and positions as JSON
+  Names            names as JSON text: escaped with «» as Lean prints them (`nameSource`), and
+                   unescaped keys for comparisons (`nameText`, `nameKey`)
+  Goals            `runMetaIn` (a MetaM action in a saved context, with a heartbeat limit) and
+                   goal printing
+  Commands         `cmd` requests: parsing and elaborating commands one by one, `sorry`s
+  Traced tactics   `"allTactics": true`, for the extractor (leancot/extract/)
+  Verification     `verify` requests: the allow-list, the environment inspection, the kernel
+                   replay of what the text added, the reference statement
+  Request loop     `cmd`/`tactic`/`verify` dispatch, reading requests, `mainIO`, `main`
 -/
 import Lean.Elab.Frontend
 import Lean.Util.CollectAxioms
@@ -23,6 +48,11 @@ set_option Elab.async false
 open Lean Elab Meta
 
 namespace LeanCot.Repl
+
+/-! ## Setup -/
+
+-- Explicit, not auto-bound: the Lake package sets `autoImplicit false` for every module.
+variable {α β γ : Type}
 
 /-- Everything needed to run tactics on a saved goal list. -/
 structure ProofSnap where
@@ -44,30 +74,45 @@ structure State where
 
 def marker : String := "@@LEANCOT@@ "
 
+/-- The heartbeat limit of a command or tactic when the request sets none: Lean's default
+`maxHeartbeats`, in thousands as `set_option maxHeartbeats` counts (a request's
+`"maxHeartbeats"` uses the same unit). -/
+def defaultMaxHeartbeats : Nat := 200000
+
 /-- Synchronous elaboration (messages land in the command state), the default heartbeat limit,
 and no auto-bound implicits: an unknown name in a statement is an error, as in Mathlib. -/
 def baseOptions : Options :=
-  ((({} : Options).setBool `Elab.async false).setNat `maxHeartbeats 200000).setBool
+  ((({} : Options).setBool `Elab.async false).setNat `maxHeartbeats defaultMaxHeartbeats).setBool
     `autoImplicit false
 
-/-! ## Own folds (the WASM build cannot run the library's specialised helpers) -/
+/-! ## Own folds
 
+Each stands for the library function named in its comment, which the WASM build's interpreter
+cannot run (its compiled code calls a private or `_redArg` helper that the shipped .olean files
+lack; see the header). -/
+
+/-- `Array.foldl f b xs[i:]` (the library's goes through `Array.foldlMUnsafe.fold`). -/
 partial def arrFold (f : β → α → β) (xs : Array α) (i : Nat) (b : β) : β :=
   if h : i < xs.size then arrFold f xs (i + 1) (f b xs[i]) else b
 
+/-- `PersistentArray.foldl` on one node of the trie (the library's uses private `foldlMAux`). -/
 partial def paNodeFold (f : β → α → β) (n : PersistentArrayNode α) (b : β) : β :=
   match n with
   | .node cs => arrFold (fun b c => paNodeFold f c b) cs 0 b
   | .leaf vs => arrFold f vs 0 b
 
+/-- `PersistentArray.foldl`: the trie, then the tail. -/
 def paFold (f : β → α → β) (xs : PersistentArray α) (b : β) : β :=
   arrFold f xs.tail 0 (paNodeFold f xs.root b)
 
+/-- `PersistentArray.toArray`. -/
 def paToArray (xs : PersistentArray α) : Array α :=
   paFold (fun acc x => acc.push x) xs #[]
 
+/-- `MessageLog.toArray` of the messages not yet reported. -/
 def logMessages (log : MessageLog) : Array Message := paToArray log.unreported
 
+/-- `List.reverseAux` (`List.reverse` needs `List.reverse._redArg`). -/
 def reverseList : List α → List α → List α
   | [], acc => acc
   | x :: xs, acc => reverseList xs (x :: acc)
@@ -90,6 +135,7 @@ def messageJson (m : Message) : IO Json := do
   return Json.mkObj [("severity", Json.str (severityName m.severity)), ("pos", posJson m.pos),
     ("endPos", endPos), ("data", Json.str data)]
 
+/-- `ms.mapM messageJson` from index `i` (`Array.mapM` needs private `Array.mapMUnsafe.map`). -/
 partial def messagesJsonAux (ms : Array Message) (i : Nat) (acc : Array Json) : IO (Array Json) := do
   if h : i < ms.size then messagesJsonAux ms (i + 1) (acc.push (← messageJson ms[i])) else return acc
 
@@ -99,6 +145,7 @@ def messagesJson (ms : Array Message) : IO Json := do
 def hasErrors (log : MessageLog) : Bool :=
   paFold (fun b m => b || m.severity == .error) log.unreported false
 
+/-- The error messages' texts, one a line: an `Array.foldlM` by hand. -/
 partial def errorTextAux (ms : Array Message) (i : Nat) (acc : String) : IO String := do
   if h : i < ms.size then
     let m := ms[i]
@@ -109,8 +156,73 @@ partial def errorTextAux (ms : Array Message) (i : Nat) (acc : String) : IO Stri
 
 def errorJson (msg : String) : Json := Json.mkObj [("message", Json.str msg)]
 
+/-! ## Names
+
+Names that leave the REPL as declaration or constant names (`decl`, `constants`, the theorems,
+axioms and constants of a `verify` reply, error messages) are printed as Lean prints them, with
+`«»` around a component that is not an identifier (`«my thm»`, `x.«1»`), so that the text parses
+back to the same name (LeanDojo's `full_name`s are printed so too). Syntax kinds and the names
+the allow-list compares stay unescaped (`nameText`). `Name.toString` itself cannot run here
+(`Name.toStringWithToken._at_.Name.toString.spec_0`), nor can `String.all`/`String.drop` (private
+`String.Slice` helpers); the character classes (`isIdFirst`, `isIdRest`, …) can. -/
+
+/-- A key for caches: the components joined by dots, never escaped. -/
+def nameKey : Name → String
+  | .anonymous => ""
+  | .str p s => nameKey p ++ "." ++ s
+  | .num p n => nameKey p ++ "." ++ Nat.repr n
+
+/-- `Name.toString (escape := false)`: components joined by dots, as the allow-list compares
+them and as syntax kinds are reported. -/
+def nameText : Name → String
+  | .anonymous => "[anonymous]"
+  | .str .anonymous s => s
+  | .num .anonymous n => Nat.repr n
+  | .str p s => nameText p ++ "." ++ s
+  | .num p n => nameText p ++ "." ++ Nat.repr n
+
+/-- `cs.all isIdRest` (a `List.all` by hand). -/
+def allIdRest : List Char → Bool
+  | [] => true
+  | c :: cs => isIdRest c && allIdRest cs
+
+/-- `cs.any isIdEndEscape`. -/
+def anyEndEscape : List Char → Bool
+  | [] => false
+  | c :: cs => isIdEndEscape c || anyEndEscape cs
+
+/-- `Name.escapePart`: the component as is if it is an identifier, else between `«` and `»`;
+unchanged if it contains `»` (which cannot be escaped). -/
+def escapePart (s : String) : String :=
+  match s.toList with
+  | c :: cs => if isIdFirst c && allIdRest cs then s else quoted s (c :: cs)
+  | [] => quoted s []
+where
+  quoted (s : String) (cs : List Char) : String :=
+    if anyEndEscape cs then s else "«" ++ s ++ "»"
+
+/-- `Name.toStringWithSep "." true`: every string component escaped, numbers as they are. -/
+def escapedText : Name → String
+  | .anonymous => "[anonymous]"
+  | .str .anonymous s => escapePart s
+  | .num .anonymous n => Nat.repr n
+  | .str p s => escapedText p ++ "." ++ escapePart s
+  | .num p n => escapedText p ++ "." ++ Nat.repr n
+
+/-- `Name.toString` (escaped): like `escapedText`, except that, as Lean does, names with macro
+scopes, inaccessible names (`x✝`) and the delaborator's pseudo-syntax (`_`, `#0`, `?u`) are
+printed unescaped. -/
+def nameSource (n : Name) : String :=
+  let pseudo := n == `_ || match n.getRoot with
+    | .str _ s => match s.toList with
+      | c :: _ => c == '#' || c == '?'
+      | [] => false
+    | _ => false
+  if n.isInaccessibleUserName || n.hasMacroScopes || pseudo then nameText n else escapedText n
+
 /-! ## Goals -/
 
+/-- `gs.mapM ppGoal`, as JSON strings (a `List.mapM` by hand). -/
 partial def ppGoalsAux (gs : List MVarId) (acc : Array Json) : MetaM (Array Json) := do
   match gs with
   | [] => return acc
@@ -118,15 +230,18 @@ partial def ppGoalsAux (gs : List MVarId) (acc : Array Json) : MetaM (Array Json
     let fmt ← ppGoal g
     ppGoalsAux rest (acc.push (Json.str (toString fmt)))
 
+/-- Run a MetaM action in a saved context (a hand-written `MetaM.toIO`/`CoreM.toIO`), with a limit
+of `maxHeartbeats` thousand heartbeats; errors logged or thrown come back as text. -/
 def runMetaIn (env : Environment) (mctx : MetavarContext) (opts : Options) (ns : Name)
-    (openDecls : List OpenDecl) (ngenTag : Nat) (x : MetaM α) : IO (Except String (α × Environment)) := do
+    (openDecls : List OpenDecl) (ngenTag : Nat) (x : MetaM α)
+    (maxHeartbeats : Nat := defaultMaxHeartbeats) : IO (Except String (α × Environment)) := do
   -- heartbeats count from now: the process's counter only grows, and without this every tactic
   -- fails with "maximum number of heartbeats" once enough has been elaborated
   let heartbeats ← IO.getNumHeartbeats
   let coreCtx : Core.Context := {
     fileName := "<leancot>", fileMap := FileMap.ofString "", options := opts,
     currNamespace := ns, openDecls := openDecls, initHeartbeats := heartbeats,
-    maxHeartbeats := 200000 * 1000 }
+    maxHeartbeats := maxHeartbeats * 1000 }
   let coreState : Core.State := {
     env := env, ngen := { namePrefix := Name.mkNum `_leancot ngenTag, idx := 1 } }
   let core : CoreM α := do
@@ -175,22 +290,10 @@ partial def collectSorries (ctx? : Option ContextInfo) (t : InfoTree) (acc : Arr
 def sorriesOfTrees (ts : Array InfoTree) : Array SorryAt :=
   arrFold (fun acc t => collectSorries none t acc) ts 0 #[]
 
-def nameKey : Name → String
-  | .anonymous => ""
-  | .str p s => nameKey p ++ "." ++ s
-  | .num p n => nameKey p ++ "." ++ Nat.repr n
-
-/-- `Name.toString` without the library's specialised helpers (unescaped). -/
-def nameText : Name → String
-  | .anonymous => "[anonymous]"
-  | .str .anonymous s => s
-  | .num .anonymous n => Nat.repr n
-  | .str p s => nameText p ++ "." ++ s
-  | .num p n => nameText p ++ "." ++ Nat.repr n
-
 def importsKey (imports : Array Import) : String :=
   arrFold (fun acc (i : Import) => acc ++ nameKey i.module ++ ";") imports 0 ""
 
+/-- `List.lookup` of a header's key. -/
 def lookupHeader : List (String × Nat) → String → Option Nat
   | [], _ => none
   | (k, i) :: rest, key => if k == key then some i else lookupHeader rest key
@@ -229,8 +332,33 @@ partial def elabCommands (inputCtx : Parser.InputContext) (ps : Parser.ModulePar
     if Parser.isTerminalCommand cmd then return { cmdState := cs', messages := msgs, trees }
     else elabCommands inputCtx ps' cs' msgs trees
 
+/-- `maxHeartbeats` as set in options' entries (a `KVMap.find` by hand), if it is set. -/
+def heartbeatsIn : List (Name × DataValue) → Option Nat
+  | [] => none
+  | (k, v) :: rest =>
+    if k == `maxHeartbeats then match v with
+      | .ofNat n => some n
+      | _ => none
+    else heartbeatsIn rest
+
+/-- Every scope of `cs` with its `maxHeartbeats` changed by `f` (a `List.map` by hand). -/
+def mapHeartbeats (cs : Command.State) (f : Option Nat → Option Nat) : Command.State :=
+  { cs with scopes := go cs.scopes }
+where
+  go : List Command.Scope → List Command.Scope
+    | [] => []
+    | s :: rest =>
+      let opts := match f (heartbeatsIn s.opts.entries) with
+        | some n => s.opts.setNat `maxHeartbeats n
+        | none => s.opts
+      { s with opts } :: go rest
+
+/-- Elaborate `input` in `base` (or in the environment of its own `import` header) with a limit of
+`maxHeartbeats?` thousand heartbeats when given. That limit is the request's own: in the state
+that is kept, a scope whose limit is still the request's gets the limit `base` had again (a
+`set_option maxHeartbeats` in the text to another value stays). -/
 def elabInput (base : Command.State) (input : String) (withHeader : Bool)
-    (headers : List (String × Nat)) (envs : Array Command.State) :
+    (headers : List (String × Nat)) (envs : Array Command.State) (maxHeartbeats? : Option Nat) :
     IO (Except String (Elaborated × Option (String × Command.State))) := do
   let inputCtx := Parser.InputContext.mk' input "<input>" (FileMap.ofString input) input.rawEndPos
   let (base, parserState, newHeader) ← if withHeader then do
@@ -249,8 +377,15 @@ def elabInput (base : Command.State) (input : String) (withHeader : Bool)
         pure (fresh, parserState, some (key, fresh))
     else
       pure (base, ({} : Parser.ModuleParserState), none)
-  let s ← elabCommands inputCtx parserState base {} {}
-  return .ok (s, newHeader)
+  match maxHeartbeats? with
+  | none => return .ok (← elabCommands inputCtx parserState base {} {}, newHeader)
+  | some hb =>
+    let orig := match base.scopes with
+      | s :: _ => (heartbeatsIn s.opts.entries).getD defaultMaxHeartbeats
+      | [] => defaultMaxHeartbeats
+    let s ← elabCommands inputCtx parserState (mapHeartbeats base fun _ => some hb) {} {}
+    let kept := mapHeartbeats s.cmdState fun v => if v == some hb then some orig else v
+    return .ok ({ s with cmdState := kept }, newHeader)
 
 /-! ## Traced tactics (`"allTactics": true`), for the extractor (leancot/extract/) -/
 
@@ -297,13 +432,13 @@ def tacticJson (t : TacticAt) : IO Json := do
   let pos := fm.toPosition (t.info.stx.getPos?.getD 0)
   let endPos := fm.toPosition (t.info.stx.getTailPos?.getD 0)
   let decl := match t.ctx.parentDecl? with
-    | some n => Json.str (nameText n)
+    | some n => Json.str (nameSource n)
     | none => Json.null
   return Json.mkObj [("kind", Json.str (nameText t.info.stx.getKind)), ("pos", posJson pos),
     ("endPos", posJson endPos), ("decl", decl),
     ("goalsBefore", ← ppGoalsIn t.ctx t.info.mctxBefore t.info.goalsBefore),
     ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter),
-    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) t.consts 0 #[]))]
+    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[]))]
 
 /-! ## Verification (`"verify"` requests, for leancot/lean/verify.py)
 
@@ -334,21 +469,25 @@ def lastComponent : Name → String
   | .num _ n => Nat.repr n
   | .anonymous => ""
 
+/-- `List.contains` for strings (`List.elem` is compiled through a specialisation). -/
 partial def strIn : List String → String → Bool
   | [], _ => false
   | x :: xs, s => x == s || strIn xs s
 
+/-- `List.contains` for names. -/
 partial def nameIn : List Name → Name → Bool
   | [], _ => false
   | x :: xs, n => x == n || nameIn xs n
 
-/-- `p` is `n` or a prefix of it, by components (`Foo` of `Foo.bar`, not of `Foobar`). -/
+/-- `p` is `n` or a prefix of it, by components (`Foo` of `Foo.bar`, not of `Foobar`):
+`Name.isPrefixOf`, by hand. -/
 partial def namePrefix (p : Name) : Name → Bool
   | .anonymous => p == .anonymous
   | n@(.str q _) => p == n || namePrefix p q
   | n@(.num q _) => p == n || namePrefix p q
 
-/-- The first keyword of a piece of syntax (`#eval`, `run_tac`), else its kind. -/
+/-- The first keyword of a piece of syntax (`#eval`, `run_tac`), else its kind (`go` is an
+`Array.findSome?` over the arguments, by hand). -/
 partial def syntaxWord (stx : Syntax) : String :=
   (go stx).getD (nameText stx.getKind)
 where
@@ -370,7 +509,8 @@ def allowedAttributes : List String :=
    "cases_eliminator", "refl", "symm", "trans", "congr", "grind", "gcongr", "mono", "nolint",
    "simps", "deprecated", "match_pattern", "inherit_doc", "local", "scoped", "expose"]
 
-/-- The number a numeral's text spells (`400_000` too), if it is one. -/
+/-- The number a numeral's text spells (`400_000` too), if it is one (`String.toNat?` neither
+reads `_` separators nor runs here). -/
 partial def digitsValue : List Char → Nat → Bool → Option Nat
   | [], acc, seen => if seen then some acc else none
   | c :: cs, acc, seen =>
@@ -474,11 +614,13 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
 
 /-! ### Inspecting the environment -/
 
+/-- `PersistentHashMap.foldl` on a collision node's parallel key and value arrays. -/
 partial def collisionFold (f : γ → α → β → γ) (ks : Array α) (vs : Array β) (i : Nat) (acc : γ) : γ :=
   if h : i < ks.size then
     if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc ks[i] vs[i]) else acc
   else acc
 
+/-- `PersistentHashMap.foldl` from a node (the library's uses private `foldlMAux`). -/
 partial def phmNodeFold (f : γ → α → β → γ) : PersistentHashMap.Node α β → γ → γ
   | .entries es, acc => arrFold (fun acc e => match e with
       | .entry k v => f acc k v
@@ -501,8 +643,10 @@ def constKind : ConstantInfo → String
   | .ctorInfo _ => "constructor"
   | .recInfo _ => "recursor"
 
+/-- `xs ++ ys` (`Array.append` needs `Array.append._redArg`). -/
 def arrAppend (xs ys : Array α) : Array α := arrFold (fun acc y => acc.push y) ys 0 xs
 
+/-- `List.length` (compiled as `List.lengthTR`, through `List.lengthTR._redArg`). -/
 partial def listLength : List α → Nat
   | [] => 0
   | _ :: xs => listLength xs + 1
@@ -521,15 +665,16 @@ def kernelAdd (env : Environment) (decl : Declaration) : IO Environment := do
 def lookupConst (env : Environment) (n : Name) : IO ConstantInfo := do
   match env.find? n with
   | some ci => return ci
-  | none => throw (IO.userError s!"unknown constant {nameText n}")
+  | none => throw (IO.userError s!"unknown constant {nameSource n}")
 
 partial def inductiveTypes (orig : Environment) : List Name → IO (List InductiveType)
   | [] => return []
   | i :: rest => do
-    let .inductInfo iv ← lookupConst orig i | throw (IO.userError s!"{nameText i} is not an inductive type")
+    let .inductInfo iv ← lookupConst orig i | throw (IO.userError s!"{nameSource i} is not an inductive type")
     let ctors ← ctorsOf iv.ctors
     return { name := i, type := iv.type, ctors } :: (← inductiveTypes orig rest)
 where
+  /-- `cs.mapM` of the constructors' types (a `List.mapM` by hand). -/
   ctorsOf : List Name → IO (List Constructor)
     | [] => return []
     | c :: cs => do
@@ -548,15 +693,15 @@ dependencies are being added (a cycle is an error, not a loop). -/
 partial def replayConst (base orig : Environment) (visiting : List Name) (env : Environment)
     (n : Name) : IO Environment := do
   if env.contains n then return env
-  if nameIn visiting n then throw (IO.userError s!"cyclic dependency through {nameText n}")
+  if nameIn visiting n then throw (IO.userError s!"cyclic dependency through {nameSource n}")
   if listLength visiting > 2000 then
-    throw (IO.userError s!"dependencies nested too deeply at {nameText n}")
+    throw (IO.userError s!"dependencies nested too deeply at {nameSource n}")
   let ci ← lookupConst orig n
   match ci with
   | .ctorInfo v => replayConst base orig visiting env v.induct
   | .recInfo v => match v.all with
     | i :: _ => replayConst base orig visiting env i
-    | [] => throw (IO.userError s!"recursor {nameText n} of no inductive type")
+    | [] => throw (IO.userError s!"recursor {nameSource n} of no inductive type")
   | .inductInfo v =>
     let tys ← inductiveTypes orig v.all
     -- the block's own types and constructors are added together, by the one declaration
@@ -577,8 +722,9 @@ partial def replayConst (base orig : Environment) (visiting : List Name) (env : 
       if (lastComponent n).startsWith "_nativeDecide" then compiled env decl else return env
     | .opaqueInfo v => kernelAdd env (.opaqueDecl v)
     | .axiomInfo v => kernelAdd env (.axiomDecl v)
-    | _ => throw (IO.userError s!"unexpected constant {nameText n}")
+    | _ => throw (IO.userError s!"unexpected constant {nameSource n}")
 where
+  /-- `List.foldlM` of `replayConst` over the dependencies not yet there. -/
   replayAll (base orig : Environment) (visiting : List Name) (env : Environment) :
       List Name → IO Environment
     | [] => return env
@@ -594,6 +740,7 @@ def kernelReplay (base orig : Environment) (names : Array Name) : IO (Option Str
     return none
   catch e => return some (toString e)
 where
+  /-- `Array.foldlM`, by hand. -/
   arrFoldIO (f : Environment → Name → IO Environment) (xs : Array Name) (i : Nat)
       (env : Environment) : IO Environment := do
     if h : i < xs.size then arrFoldIO f xs (i + 1) (← f env xs[i]) else return env
@@ -602,16 +749,16 @@ def axiomsJson (env : Environment) (thm : Name) : IO Json := do
   let r ← runMetaIn env {} baseOptions .anonymous [] 0 (collectAxioms thm : MetaM (Array Name))
   let mods := env.allImportedModuleNames
   match r with
-  | .error e => return Json.mkObj [("theorem", Json.str (nameText thm)), ("error", Json.str e)]
+  | .error e => return Json.mkObj [("theorem", Json.str (nameSource thm)), ("error", Json.str e)]
   | .ok (axs, _) =>
     let entries := arrFold (fun acc (a : Name) =>
       let module := match env.getModuleIdxFor? a with
         | some i => match mods[i.toNat]? with
-          | some m => Json.str (nameText m)
+          | some m => Json.str (nameSource m)
           | none => Json.str "?"
         | none => Json.null
-      acc.push (Json.mkObj [("name", Json.str (nameText a)), ("module", module)])) axs 0 #[]
-    return Json.mkObj [("theorem", Json.str (nameText thm)), ("axioms", Json.arr entries)]
+      acc.push (Json.mkObj [("name", Json.str (nameSource a)), ("module", module)])) axs 0 #[]
+    return Json.mkObj [("theorem", Json.str (nameSource thm)), ("axioms", Json.arr entries)]
 
 def isUnsafeConst (env : Environment) (n : Name) : Bool :=
   match env.find? n with
@@ -707,6 +854,7 @@ partial def elabScreened (lim : Limits) (inputCtx : Parser.InputContext)
         | none => none }
     elabScreened lim inputCtx ps' cs' { acc with elaborated, commands := acc.commands.push here }
 
+/-- `List.lookup` of a reference statement by (environment, text). -/
 partial def findReference : List ((Nat × String) × ConstantInfo) → Nat → String → Option ConstantInfo
   | [], _, _ => none
   | ((i, t), ci) :: rest, envId, text =>
@@ -743,7 +891,7 @@ def referenceTheorem (st : IO.Ref State) (envId : Nat) (base : Command.State) (t
     return .ok ci
 
 def namesJson (ns : Array Name) : Json :=
-  Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) ns 0 #[])
+  Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) ns 0 #[])
 
 def sameScope (a b : Command.State) : Bool :=
   match a.scopes, b.scopes with
@@ -753,13 +901,14 @@ def sameScope (a b : Command.State) : Bool :=
       listLength x.opts.entries == listLength y.opts.entries
   | _, _ => false
 
-/-- Some proper prefix of `n` is a constant of `env`. -/
+/-- Some proper prefix of `n` is a constant of `env` (a `Name.anyS`-style walk, by hand). -/
 partial def extendsOldAux (env : Environment) : Name → Bool
   | .str p _ => env.contains p || extendsOldAux env p
   | .num p _ => env.contains p || extendsOldAux env p
   | .anonymous => false
 
-/-- `X` for a private name `_private.M.0.X` (the module part `M` may be empty). -/
+/-- `X` for a private name `_private.M.0.X` (the module part `M` may be empty): Lean's
+`privateToUserName`, by components with our own list walks. -/
 partial def unprivate (n : Name) : Name :=
   match n.components with
   | .str .anonymous "_private" :: rest => rebuild (afterZero rest) .anonymous
@@ -797,7 +946,7 @@ def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String
   let commands := arrFold (fun acc (c : CommandAt) => acc.push (Json.mkObj [
       ("line", toJson c.line), ("endLine", toJson c.endLine),
       ("theorem", match c.theorem? with
-        | some n => Json.str (nameText n)
+        | some n => Json.str (nameSource n)
         | none => Json.null)])) sc.commands 0 #[]
   let theorems := match expected with
     | some ci => #[ci.name]
@@ -825,10 +974,10 @@ def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String
       if !isAxiom && (namePrefix ci.name n || extendsOld base.env n) then acc else acc.push n)
       added 0 #[]
     let info := match env.find? ci.name with
-      | some got => Json.mkObj [("name", Json.str (nameText ci.name)), ("found", Json.bool true),
+      | some got => Json.mkObj [("name", Json.str (nameSource ci.name)), ("found", Json.bool true),
           ("kind", Json.str (constKind got)), ("typeMatches", Json.bool (got.type == ci.type)),
           ("levelsMatch", Json.bool (got.levelParams == ci.levelParams))]
-      | none => Json.mkObj [("name", Json.str (nameText ci.name)), ("found", Json.bool false)]
+      | none => Json.mkObj [("name", Json.str (nameSource ci.name)), ("found", Json.bool false)]
     return Json.mkObj (("theorem", info) :: ("extra", namesJson extra) ::
       ("scopeChanged", Json.bool !(sameScope base final)) :: common)
   | none =>
@@ -836,6 +985,7 @@ def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String
     st.set { s with envs := s.envs.push final }
     return Json.mkObj (("env", toJson s.envs.size) :: common)
 where
+  /-- `Array.foldlM`, by hand. -/
   arrFoldM (f : Array Json → Name → IO (Array Json)) (xs : Array Name) (i : Nat) (acc : Array Json) :
       IO (Array Json) := do
     if h : i < xs.size then arrFoldM f xs (i + 1) (← f acc xs[i]) else return acc
@@ -889,13 +1039,14 @@ def sorryJson (st : IO.Ref State) (s : SorryAt) : IO Json := do
     return Json.mkObj [("pos", posJson pos), ("endPos", posJson endPos), ("goal", goalText),
       ("proofState", toJson id)]
 
+/-- `xs.toArray.mapM f` (a `List.mapM` by hand). -/
 partial def mapIO (f : α → IO β) (xs : List α) (acc : Array β) : IO (Array β) := do
   match xs with
   | [] => return acc
   | x :: rest => mapIO f rest (acc.push (← f x))
 
-def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics : Bool) :
-    IO Json := do
+def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics : Bool)
+    (maxHeartbeats? : Option Nat) : IO Json := do
   let s ← st.get
   let base ← match env? with
     | some i => match s.envs[i]? with
@@ -903,7 +1054,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics
       | none => pure none
     | none => pure s.envs[0]?
   let some base := base | return errorJson s!"unknown environment {env?.getD 0}"
-  let r ← elabInput base cmd env?.isNone s.headers s.envs
+  let r ← elabInput base cmd env?.isNone s.headers s.envs maxHeartbeats?
   match r with
   | .error e => return errorJson e
   | .ok (fs, newHeader) =>
@@ -936,15 +1087,16 @@ def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
   else
     .ok s.stxStack.back
 
+/-- The goals not yet assigned, in order: `gs.filterM (not <$> ·.isAssigned)`, by hand. -/
 partial def unsolved (gs : List MVarId) (acc : List MVarId) : MetaM (List MVarId) := do
   match gs with
   | [] => return reverseList acc []
   | g :: rest =>
     if ← g.isAssigned then unsolved rest acc else unsolved rest (g :: acc)
 
-def runTacticOn (p : ProofSnap) (stx : Syntax) (tag : Nat) :
+def runTacticOn (p : ProofSnap) (stx : Syntax) (tag : Nat) (maxHeartbeats : Nat) :
     IO (Except String ((List MVarId × MetavarContext × Array Json × String) × Environment)) :=
-  runMetaIn p.env p.mctx p.options p.currNamespace p.openDecls tag do
+  runMetaIn p.env p.mctx p.options p.currNamespace p.openDecls tag (maxHeartbeats := maxHeartbeats) do
     let termM : TermElabM (List MVarId) := do
       let ((), ts) ← (Tactic.evalTactic stx { elaborator := .anonymous, recover := false }).run
         { goals := p.goals }
@@ -961,13 +1113,14 @@ def runTacticOn (p : ProofSnap) (stx : Syntax) (tag : Nat) :
       else pure "Incomplete: open goals remain"
     return (gs, ← getMCtx, pp, status)
 
-def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) : IO Json := do
+def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats : Nat) :
+    IO Json := do
   let s ← st.get
   let some p := s.proofs[psId]? | return errorJson s!"unknown proof state {psId}"
   match parseTactic p.env tac with
   | .error e => return errorJson e
   | .ok stx =>
-    match ← runTacticOn p stx (s.proofs.size + 1) with
+    match ← runTacticOn p stx (s.proofs.size + 1) maxHeartbeats with
     | .error e => return errorJson e
     | .ok ((gs, mctx, pp, status), env) =>
       let snap : ProofSnap := { p with env := env, mctx := mctx, goals := gs }
@@ -1003,17 +1156,23 @@ def verifyRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := 
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
   if let .ok text := req.getObjValAs? String "verify" then
     return ← verifyRequest st req text
+  -- the heartbeat limit of a command or tactic, in thousands (0: none), as `set_option` takes it
+  let hb? ← match optionalField (α := Nat) req "maxHeartbeats" with
+    | .ok hb? => pure hb?
+    | .error e => return errorJson s!"\"maxHeartbeats\" must be a natural number: {e}"
   match req.getObjValAs? String "cmd" with
   | .ok cmd =>
     match optionalField (α := Nat) req "env", optionalField (α := Bool) req "allTactics" with
-    | .ok env?, .ok allTactics? => handleCmd st cmd env? (allTactics?.getD false)
+    | .ok env?, .ok allTactics? => handleCmd st cmd env? (allTactics?.getD false) hb?
     | .error e, _ => return errorJson s!"\"env\" must be a natural number: {e}"
     | _, .error e => return errorJson s!"\"allTactics\" must be a boolean: {e}"
   | .error _ =>
   match req.getObjValAs? String "tactic", req.getObjValAs? Nat "proofState" with
-  | .ok tac, .ok ps => handleTactic st tac ps
+  | .ok tac, .ok ps => handleTactic st tac ps (hb?.getD defaultMaxHeartbeats)
   | _, _ => return errorJson "request must have \"cmd\" (and optional \"env\") or \"tactic\" and \"proofState\""
 
+/-- The bytes from `i` on are ASCII blanks: `String.all Char.isWhitespace` on the UTF-8 bytes
+(`String.all` and `String.trim` go through private `String.Slice` helpers). -/
 partial def blankFrom (b : ByteArray) (i : Nat) : Bool :=
   if i < b.size then
     let c := b.get! i
@@ -1051,6 +1210,8 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
     reply out resp
     loop st inp out
 
+/-- Serve requests from stdin until it ends. Opens `/dev/stdin` and `/dev/stdout` itself: under
+`#eval` the standard streams are captured. -/
 def mainIO : IO Unit := do
   let inp ← IO.FS.Handle.mk "/dev/stdin" .read
   let out ← IO.FS.Handle.mk "/dev/stdout" .write
@@ -1061,8 +1222,9 @@ def mainIO : IO Unit := do
   reply out (Json.mkObj [("ready", Json.bool true), ("version", Json.str Lean.versionString)])
   loop st inp out
 
+/-- The entry point of the runner that the backends start (`#eval LeanCot.Repl.main`): a
+`CommandElabM` action, because the WASM build's `#eval` of an `IO` action goes through a helper it
+cannot run (`Command.liftTermElabM._redArg`). -/
 def main : Command.CommandElabM Unit := mainIO
 
 end LeanCot.Repl
-
-#eval LeanCot.Repl.main

@@ -24,7 +24,8 @@ from leancot.lean.server import LeanServer
 from leancot.lean.source_text import read_lean_file, split_header
 
 EXCLUDED_PARTS = frozenset({".lake", "lake-packages", ".git", "build"})
-EXCLUDED_NAMES = frozenset({"lakefile.lean", "Repl.lean"})
+# lean_project/'s files that are not corpus: the Lake config, the REPL and its executable's root
+EXCLUDED_NAMES = frozenset({"lakefile.lean", "Repl.lean", "ReplMain.lean"})
 CACHE_VERSION = 2
 
 

@@ -1,7 +1,11 @@
 """How to start a Lean REPL process: the embedded WASM Lean, a native Lean, or the community REPL.
 
-The WASM and native backends run our REPL, `lean_project/LeanCot/Repl.lean` (marker
-framing); the `repl` backend runs a
+The WASM and native backends run our REPL (marker framing). Its code is the module
+`lean_project/LeanCot/Repl.lean`, which has no `#eval` (so `lake build` only compiles it); they
+start `lean` on its runner, a copy with `#eval LeanCot.Repl.main` appended, written once per
+content under the cache (`repl_runner`). The WASM build can run nothing else: no `IO` entry point,
+no `lean --run`, no import of a module it has not built. With a native toolchain the same REPL is
+also the executable `lake exe leancot-repl` (`LeanCot/ReplMain.lean`). The `repl` backend runs a
 leanprover-community/repl binary (plain framing).
 """
 
@@ -16,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from leancot.files import atomic_write_text, sha256_hex
 from leancot.lean.protocol import FRAMINGS, Framing
 
-REPL_FILES = (Path("LeanCot") / "Repl.lean",)
+REPL_FILES = (Path("LeanCot") / "Repl.lean",)  # the REPL module, relative to the project
+RUNNER_LINE = "#eval LeanCot.Repl.main\n"  # what makes the module a program (see Repl.lean)
+REPL_EXE = "leancot-repl"  # the lakefile's `lean_exe` (`lake exe leancot-repl`)
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"  # read by the patched lean.js (see wasm_patch.py)
 SANDBOX_ENV = "LEANCOT_WASM_SANDBOX"  # likewise: the private writable directory of one process
 STACK_ENV = "LEANCOT_WASM_STACK_MB"
@@ -82,11 +89,41 @@ def _unique(paths: Iterable[Path | str | None]) -> list[str]:
 
 
 def repl_file(project: Path) -> Path:
-    """The REPL entry file of the project (relative): the first of REPL_FILES that exists."""
+    """The REPL module of the project (relative): the first of REPL_FILES that exists."""
     for rel in REPL_FILES:
         if (project / rel).is_file():
             return rel
     raise ValueError(f"no Lean REPL in {project} (looked for {', '.join(map(str, REPL_FILES))})")
+
+
+def runner_text(module_text: str) -> str:
+    """The REPL module's text with the `#eval` that runs it appended."""
+    return module_text.rstrip("\n") + "\n\n" + RUNNER_LINE
+
+
+def repl_runner(project: Path, runner_dir: Path | None = None) -> Path:
+    """The file `lean` runs as the REPL: `runner_text` of the project's REPL module, at
+    `<runner_dir>/<sha256 of the text>/Repl.lean` (default `runner_dir`: `paths.runner_dir()`).
+
+    Content-addressed, so checkouts with different REPL sources never share one; an existing file
+    is used only if its text is exactly that (else it is rewritten, atomically). The directory is
+    private to the user (mode 0700): the runner is code that Lean runs.
+    """
+    text = runner_text((project / repl_file(project)).read_text(encoding="utf-8"))
+    if runner_dir is None:
+        from leancot.lean.paths import runner_dir as default_runner_dir
+
+        runner_dir = default_runner_dir()
+    path = runner_dir / sha256_hex(text, 16) / "Repl.lean"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    runner_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    atomic_write_text(path, text)
+    return path
 
 
 def project_lean_path(project: Path) -> list[str]:
@@ -135,14 +172,14 @@ def wasm_backend(
 
         install = find_installation()
     project = _project(project_dir)
-    repl = project / repl_file(project)
+    repl = repl_runner(project)
     lib_dir = Path(install.lib_dir)
     cache_dir = getattr(install, "cache_dir", None) or getattr(install, "root", None)
     if sandbox:
-        mounted = _unique([project, lib_dir, cache_dir, *mounts])
+        mounted = _unique([project, lib_dir, cache_dir, repl.parent, *mounts])
     else:
         cwd = [Path.cwd(), tempfile.gettempdir()]
-        mounted = _unique([project, *cwd, lib_dir, cache_dir, *mounts])
+        mounted = _unique([project, *cwd, lib_dir, cache_dir, repl.parent, *mounts])
     lean_path = [str(lib_dir), *project_lean_path(project)]
     env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted)}
     if wasm_stack_mb is not None:
@@ -190,7 +227,10 @@ def native_backend(
     sandbox: bool = True,
     memory_limit_gb: float | None = DEFAULT_NATIVE_MEMORY_GB,
 ) -> Backend:
-    """Our REPL on a native Lean: `lake env lean` in the project if lake exists, else `lean`.
+    """Our REPL on a native Lean: `lake env lean RUNNER` in the project if lake exists, else
+    `lean RUNNER` (the runner of `repl_runner`: nothing needs building first). After `lake build`
+    in the project, `Backend("native", ("lake", "-d", str(PROJECT), "exe", REPL_EXE))` runs the
+    compiled executable instead (same protocol), which starts without elaborating the REPL.
 
     With `sandbox` (the default) each process runs in a fresh private temporary directory (its
     cwd, removed when it ends) and, where the system allows user namespaces, without network;
@@ -198,7 +238,7 @@ def native_backend(
     what the user can: run untrusted text in a container (see README, Verification).
     """
     project = _project(project_dir)
-    repl = str(project / repl_file(project))
+    repl = str(repl_runner(project))
     prefix = network_isolation() if sandbox else ()
     private = NATIVE_PRIVATE_DIR_ENV if sandbox else None
     limit = None if memory_limit_gb is None else int(memory_limit_gb * (1 << 30))

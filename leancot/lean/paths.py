@@ -19,6 +19,11 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("leancot")).resolve()
 
 
+def runner_dir() -> Path:
+    """Where the REPL's runner files are written (`backends.repl_runner`): `<cache>/repl`."""
+    return cache_dir() / "repl"
+
+
 def project_dir() -> Path:
     """The Lake project with leancot's Lean sources (`lean_project/`).
 

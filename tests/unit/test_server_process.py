@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -237,64 +236,6 @@ def test_pool_map_preserves_order(tmp_path):
     assert all(gone(pid) for pid in pids)
 
 
-def test_wasm_backend_command_line(tmp_path, monkeypatch):
-    import types
-
-    from leancot.lean.backends import MOUNTS_ENV, SANDBOX_ENV, wasm_backend
-
-    project = tmp_path / "proj"
-    (project / "LeanCot").mkdir(parents=True)
-    (project / "LeanCot" / "Repl.lean").write_text("-- repl\n")
-    (project / ".lake" / "build" / "lib" / "lean").mkdir(parents=True)
-    cache = tmp_path / "cache"
-    install = types.SimpleNamespace(
-        node=cache / "node", lean_js=cache / "lean.js", lib_dir=cache / "lib", root=cache
-    )
-    monkeypatch.chdir(tmp_path)
-    backend = wasm_backend(install, project, mounts=[tmp_path / "extra"], node_stack_kb=1234)
-    assert backend.argv == (
-        str(cache / "node"),
-        "--stack-size=1234",
-        str(cache / "lean.js"),
-        "-j1",
-        str(project.resolve() / "LeanCot" / "Repl.lean"),
-    )
-    assert wasm_backend(install, project, threads=2).argv[3] == "-j2"
-    with pytest.raises(ValueError, match="threads"):
-        wasm_backend(install, project, threads=0)
-    env = dict(backend.env)
-    assert env["LEAN_PATH"].split(":") == [
-        str(cache / "lib"),
-        str(project.resolve() / ".lake" / "build" / "lib" / "lean"),
-    ]
-    # The sandbox (default): only these, all read-only; not the cwd, not the system temp dir.
-    assert env[MOUNTS_ENV].split(":") == [
-        str(project.resolve()),
-        str(cache / "lib"),
-        str(cache),
-        str(tmp_path / "extra"),
-    ]
-    assert backend.private_dir_env == SANDBOX_ENV and SANDBOX_ENV not in env
-    assert backend.cwd is None and backend.framing == "marker"
-    assert backend.stripped_library
-    assert backend.process_env({"PATH": "/bin"})["LEAN_PATH"] == env["LEAN_PATH"]
-    trusted = wasm_backend(install, project, mounts=[tmp_path / "extra"], sandbox=False)
-    mounts = dict(trusted.env)[MOUNTS_ENV].split(":")
-    assert str(project.resolve()) in mounts and str(tmp_path / "extra") in mounts
-    assert str(cache / "lib") in mounts and str(tmp_path) in mounts  # cwd
-    assert str(Path(tempfile.gettempdir()).resolve()) in mounts
-    assert len(mounts) == len(set(mounts))
-    assert trusted.cwd == Path(tempfile.gettempdir()) and trusted.private_dir_env is None
-
-
-def test_backend_env_names_match_the_glue():
-    from leancot.lean import backends, wasm_patch
-
-    assert backends.MOUNTS_ENV == wasm_patch.MOUNTS_ENV
-    assert backends.SANDBOX_ENV == wasm_patch.SANDBOX_ENV
-    assert backends.STACK_ENV == wasm_patch.STACK_ENV
-
-
 def test_private_dir_per_process(tmp_path):
     import dataclasses
 
@@ -308,25 +249,3 @@ def test_private_dir_per_process(tmp_path):
         second = server._proc.private_dir
         assert second != first and Path(second).is_dir() and not Path(first).exists()
     assert not Path(second).exists()
-
-
-def test_native_and_repl_backends(tmp_path, monkeypatch):
-    from leancot.lean.backends import native_backend, repl_backend
-
-    project = tmp_path / "proj"
-    (project / "LeanCot").mkdir(parents=True)
-    (project / "LeanCot" / "Repl.lean").write_text("-- repl\n")
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(ValueError, match="no native Lean found"):
-        native_backend(project_dir=project)
-    backend = native_backend("/opt/lean/bin/lean", project)
-    assert backend.argv == ("/opt/lean/bin/lean", str(project.resolve() / "LeanCot" / "Repl.lean"))
-    assert not backend.stripped_library
-    # sandboxed by default: a private cwd per process and an address-space limit
-    assert backend.private_dir_env and backend.memory_limit_bytes == 24 << 30
-    trusted = native_backend("/opt/lean/bin/lean", project, sandbox=False, memory_limit_gb=None)
-    assert trusted.private_dir_env is None and trusted.memory_limit_bytes is None
-    with pytest.raises(ValueError, match="no Lean REPL"):
-        native_backend("/opt/lean/bin/lean", tmp_path)
-    repl = repl_backend(["lake", "env", "/x/repl"], cwd=project)
-    assert repl.argv == ("lake", "env", "/x/repl") and repl.framing == "plain"
