@@ -3,6 +3,7 @@ leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
 
   {"cmd": "...", "env": n?, "maxHeartbeats": n?}               → {"env", "messages", "sorries"}
   {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
+  {"constants": true, "roots": [..]?, "kinds": [..]?, "env": n?} → {"constants": [{"name", "kind", "module", "levels"}]}
 
 Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
 `@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
@@ -11,9 +12,11 @@ examples, is in docs/FORMATS.md ("Lean REPL wire protocol").
 
 How it runs. This module has no `#eval`, so `lake build` only compiles it. The Python backends
 (`leancot/lean/backends.py`) start `lean` on a copy of this file with `#eval LeanCot.Repl.main`
-appended (the WebAssembly build cannot run an `IO` entry point, nor `lean --run`, nor import a
-module it has not built); natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which
-calls `mainIO`.
+appended, so it is elaborated at each start: the WebAssembly build runs neither an `IO` entry point
+nor `lean --run`, and it cannot interpret code imported from a compiled user module either (tried
+with this module compiled by `lean -o`: its compiler-generated helpers, such as `main._redArg`,
+are not found). Natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which calls
+`mainIO`.
 
 Why the code looks the way it does. The WASM build ships only the public part of the core
 library's .olean files, and its interpreter cannot run a library function whose compiled code
@@ -36,7 +39,9 @@ Contents
   Traced tactics   `"allTactics": true`, for the extractor (leancot/extract/)
   Verification     `verify` requests: the allow-list, the environment inspection, the kernel
                    replay of what the text added, the reference statement
-  Request loop     `cmd`/`tactic`/`verify` dispatch, reading requests, `mainIO`, `main`
+  Request loop     `cmd`/`tactic`/`verify`/`constants` dispatch (`constants`: the constants the
+                   imported modules declare, for the `core` benchmark), reading requests,
+                   `mainIO`, `main`
 -/
 import Lean.Elab.Frontend
 import Lean.Util.CollectAxioms
@@ -87,15 +92,16 @@ def baseOptions : Options :=
 
 /-! ## Own folds
 
-Each stands for the library function named in its comment, which the WASM build's interpreter
-cannot run (its compiled code calls a private or `_redArg` helper that the shipped .olean files
-lack; see the header). -/
+Each stands for the library function named in its comment: the library's generic folds and maps
+are compiled through specialised, private or `_redArg` helpers, which the WASM build's
+interpreter cannot run (see the header). The same holds for the small walks further down (each
+names the function it replaces). -/
 
-/-- `Array.foldl f b xs[i:]` (the library's goes through `Array.foldlMUnsafe.fold`). -/
+/-- `Array.foldl f b xs[i:]`. -/
 partial def arrFold (f : β → α → β) (xs : Array α) (i : Nat) (b : β) : β :=
   if h : i < xs.size then arrFold f xs (i + 1) (f b xs[i]) else b
 
-/-- `PersistentArray.foldl` on one node of the trie (the library's uses private `foldlMAux`). -/
+/-- `PersistentArray.foldl` on one node of the trie. -/
 partial def paNodeFold (f : β → α → β) (n : PersistentArrayNode α) (b : β) : β :=
   match n with
   | .node cs => arrFold (fun b c => paNodeFold f c b) cs 0 b
@@ -469,7 +475,7 @@ def lastComponent : Name → String
   | .num _ n => Nat.repr n
   | .anonymous => ""
 
-/-- `List.contains` for strings (`List.elem` is compiled through a specialisation). -/
+/-- `List.contains` for strings. -/
 partial def strIn : List String → String → Bool
   | [], _ => false
   | x :: xs, s => x == s || strIn xs s
@@ -620,7 +626,7 @@ partial def collisionFold (f : γ → α → β → γ) (ks : Array α) (vs : Ar
     if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc ks[i] vs[i]) else acc
   else acc
 
-/-- `PersistentHashMap.foldl` from a node (the library's uses private `foldlMAux`). -/
+/-- `PersistentHashMap.foldl` from a node. -/
 partial def phmNodeFold (f : γ → α → β → γ) : PersistentHashMap.Node α β → γ → γ
   | .entries es, acc => arrFold (fun acc e => match e with
       | .entry k v => f acc k v
@@ -646,7 +652,7 @@ def constKind : ConstantInfo → String
 /-- `xs ++ ys` (`Array.append` needs `Array.append._redArg`). -/
 def arrAppend (xs ys : Array α) : Array α := arrFold (fun acc y => acc.push y) ys 0 xs
 
-/-- `List.length` (compiled as `List.lengthTR`, through `List.lengthTR._redArg`). -/
+/-- `List.length`. -/
 partial def listLength : List α → Nat
   | [] => 0
   | _ :: xs => listLength xs + 1
@@ -1153,7 +1159,90 @@ def verifyRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := 
     handleVerify st text ref? (env?.getD 0) lim
   | _, _, _, _, _ => return errorJson "\"verify\" requests take \"reference\" (string), \"env\", \"maxHeartbeats\", \"maxRecDepth\" (numbers) and \"allowNativeDecide\" (boolean)"
 
+/-! ### Library constants (`"constants"` requests, for leancot/prover/core_suite.py)
+
+The constants the imported modules declare, for benchmarks made of the library's own statements.
+Modules are filtered by their first name component (`Init`, `Std`, …) and constants by kind
+(this build ships theorems without proofs: they are axioms here). -/
+
+def kindText : ConstantInfo → String
+  | .axiomInfo _ => "axiom"
+  | .defnInfo _ => "definition"
+  | .thmInfo _ => "theorem"
+  | .opaqueInfo _ => "opaque"
+  | .quotInfo _ => "quot"
+  | .inductInfo _ => "inductive"
+  | .ctorInfo _ => "constructor"
+  | .recInfo _ => "recursor"
+
+/-- The first component of a module name (`Init` for `Init.Data.List.Basic`). -/
+def rootOf : Name → String
+  | .str .anonymous s => s
+  | .str p _ => rootOf p
+  | .num p _ => rootOf p
+  | .anonymous => ""
+
+def memString (x : String) : List String → Bool
+  | [] => false
+  | y :: ys => x == y || memString x ys
+
+/-- The level parameter names as JSON strings (replaces `List.map`: a specialised helper). -/
+def levelNamesJson : List Name → Array Json → Array Json
+  | [], acc => acc
+  | n :: ns, acc => levelNamesJson ns (acc.push (Json.str (nameText n)))
+
+def constantJson (m : Name) (c : ConstantInfo) : Json :=
+  Json.mkObj [("name", Json.str (nameSource c.name)), ("kind", Json.str (kindText c)),
+    ("module", Json.str (nameText m)), ("levels", Json.arr (levelNamesJson c.levelParams #[]))]
+
+/-- The constants of kind in `kinds` declared by modules whose root is in `roots`, module order. -/
+partial def moduleConstants (names : Array Name) (data : Array ModuleData) (roots kinds : List String)
+    (i : Nat) (acc : Array Json) : Array Json :=
+  if h : i < names.size then
+    let m := names[i]
+    let acc := match data[i]? with
+      | some d =>
+        if memString (rootOf m) roots then
+          arrFold (fun acc (c : ConstantInfo) =>
+            if memString (kindText c) kinds then acc.push (constantJson m c) else acc)
+            d.constants 0 acc
+        else acc
+      | none => acc
+    moduleConstants names data roots kinds (i + 1) acc
+  else acc
+
+def handleConstants (st : IO.Ref State) (envId : Nat) (roots kinds : List String) : IO Json := do
+  let s ← st.get
+  let some cs := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let header := cs.env.header
+  let found := moduleConstants header.moduleNames header.moduleData roots kinds 0 #[]
+  return Json.mkObj [("constants", Json.arr found)]
+
+/-- A list of strings from a JSON array field (`none`: absent; replaces `fromJson?`, whose array
+instance is a specialised helper); `.error` when it is not an array of strings. -/
+def stringsField (req : Json) (key : String) : Except String (Option (List String)) :=
+  match req.getObjVal? key with
+  | .error _ => .ok none
+  | .ok (Json.arr xs) =>
+    let found : Except String (List String) := arrFold (fun acc (x : Json) => match acc, x with
+      | .ok l, Json.str s => .ok (s :: l)
+      | .ok _, _ => .error s!"\"{key}\" must be a list of strings"
+      | e, _ => e) xs 0 (Except.ok [])
+    match found with
+    | .ok l => .ok (some (reverseList l []))
+    | .error e => .error e
+  | .ok _ => .error s!"\"{key}\" must be a list of strings"
+
+def constantsRequest (st : IO.Ref State) (req : Json) : IO Json := do
+  match stringsField req "roots", stringsField req "kinds", optionalField (α := Nat) req "env" with
+  | .ok roots?, .ok kinds?, .ok env? =>
+    handleConstants st (env?.getD 0) (roots?.getD ["Init"]) (kinds?.getD ["theorem"])
+  | .error e, _, _ | _, .error e, _ => return errorJson e
+  | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
+
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
+  if (req.getObjVal? "constants").toOption.isSome then
+    return ← constantsRequest st req
   if let .ok text := req.getObjValAs? String "verify" then
     return ← verifyRequest st req text
   -- the heartbeat limit of a command or tactic, in thousands (0: none), as `set_option` takes it

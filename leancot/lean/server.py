@@ -8,7 +8,7 @@ recycling, stats) and turns its replies into values (results.py): `run_cmd`, `st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from leancot.lean.protocol import (
@@ -23,6 +23,7 @@ from leancot.lean.results import (
     CommandResult,
     Crashed,
     LeanError,
+    LeanProtocolError,
     TacticResult,
     TacticState,
     Timeout,
@@ -109,6 +110,33 @@ class LeanServer(ReplSupervisor):
         if isinstance(raw, dict) and isinstance(raw.get("env"), int):
             self.env_handles.record(raw["env"], self.generation)
         return raw
+
+    def library_constants(
+        self,
+        roots: Sequence[str] = ("Init",),
+        kinds: Sequence[str] = ("theorem",),
+        env: CommandResult | int | None = None,
+        timeout: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """The constants that modules under `roots` declare, of `kinds` ("theorem", "axiom",
+        "definition", ...), in the environment `env` (its imports): our REPL's `constants`
+        request. Each is `{"name", "kind", "module", "levels"}`."""
+        if self.backend.framing != "marker":
+            raise ValueError(
+                f"listing constants needs leancot's own REPL, not the {self.backend.name!r} backend"
+            )
+        env_id, generation = self.env_handles.resolve(env, self.generation)
+        request = {
+            "constants": True,
+            "roots": list(roots),
+            "kinds": list(kinds),
+            "env": env_id or 0,
+        }
+        raw = self.request(request, timeout, handle_generation=generation)
+        if not isinstance(raw, dict) or not isinstance(raw.get("constants"), list):
+            message = raw.get("message", raw) if isinstance(raw, dict) else raw
+            raise LeanProtocolError(f"listing constants failed: {message}")
+        return list(raw["constants"])
 
     def start_proof(
         self, statement: str, env: CommandResult | int | None = None, timeout: float | None = None

@@ -7,8 +7,8 @@
 - `minif2f-core`: the miniF2F rows (DeepSeek-Prover's Lean 4 file) that elaborate in core Lean
   once `ℕ`/`ℤ` are written `Nat`/`Int` and the Mathlib header is dropped; miniF2F's own `valid`
   and `test` splits. Statements nobody here wrote: choose settings on `valid`, report `test`.
-- `core`: lemmas of Lean's core library restated under new names (`core_lemmas`); a proof may
-  not use the lemma it restates.
+- `core`: every theorem of Lean's core library (`Init`, `Std`) restated under a new name
+  (`core_suite`); a proof may not use the lemma it restates.
 
 `load_suite` returns the theorems of a split and a `SuiteReport` saying how many candidates
 each filter dropped.
@@ -217,7 +217,7 @@ def load_suite(
         assert server is not None
         theorems = load_minif2f_core(server, path, split, report=report)
     else:
-        from leancot.prover.core_lemmas import core_suite
+        from leancot.prover.core_suite import core_suite
 
         assert server is not None
         theorems = core_suite(server, split, limit=limit, seed=seed, report=report)

@@ -74,3 +74,19 @@ def test_external_fixed_methods_on_two_benchmarks(lean_server, tmp_path):
     assert (tmp_path / "ext" / external.SUMMARY_NAME).is_file()
     again = external.main(config, servers=[lean_server])  # resumed from the logs
     assert again["benchmarks"] == summary["benchmarks"]
+
+
+def test_core_suite_enumerates_and_restates_library_theorems(lean_server, tmp_path):
+    from leancot.prover.core_suite import RestatementCache, core_suite
+
+    report = SuiteReport("core", "test")
+    cache = RestatementCache(tmp_path / "core.jsonl")
+    theorems = core_suite(lean_server, "test", limit=12, report=report, cache=cache)
+    assert len(theorems) == 12 and report.candidates > 40000, report.as_dict()
+    assert report.dropped["private or generated"] > 1000
+    assert all(t.split == "test" and t.source.startswith("core:") for t in theorems)
+    header = lean_server.run_cmd("import Std")
+    for thm in theorems[:6]:  # each restatement elaborates on its own, universes declared
+        assert lean_server.run_cmd(f"{thm.statement} := sorry", header).ok, thm.statement
+    leveled = [t for t in theorems if ".{u_1" in t.statement]
+    assert all("Type u_1" in t.statement or "Sort u_1" in t.statement for t in leveled)
