@@ -50,6 +50,7 @@ class ExternalConfig:
     budgets: tuple[int, ...] = option(BUDGETS, "Lean-call budgets of the pass curves")
     report_budget: int = option(64, "the budget the `proved` counts are taken at")
     limit: int | None = option(None, "at most this many theorems per split")
+    core_limit: int = option(500, "`core` splits: this many statements (a seeded hash sample)")
     workers: int = option(2, "parallel searches, one Lean process each")
     theorem_timeout: float = option(120.0, "wall-clock seconds per theorem")
     progress: bool = option(False, "progress bars")
@@ -63,6 +64,13 @@ class ExternalConfig:
         for pair in self.splits:
             if ":" not in pair:
                 raise ValueError(f"splits take benchmark:split pairs, not {pair!r}")
+
+
+def split_limit(benchmark: str, config: ExternalConfig) -> int | None:
+    """How many theorems of a split to prove: `core` splits are sampled (thousands each)."""
+    if benchmark == "core":
+        return min(config.limit or config.core_limit, config.core_limit)
+    return config.limit
 
 
 def seeds_of(method: str, seeds: Sequence[int]) -> tuple[int, ...]:
@@ -161,7 +169,7 @@ def _prove_split(
                 method=method,
                 benchmark=benchmark,
                 split=split,
-                limit=config.limit,
+                limit=split_limit(benchmark, config),
                 policy="portfolio" if fixed else str(config.run_dir / "policy"),
                 prm=str(config.run_dir / "prm") if method == "mcts_prm" else None,
                 search=replace(SearchConfig(), sampling_seed=seed),
