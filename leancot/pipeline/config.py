@@ -14,6 +14,7 @@ from leancot.formats import RESULTS_NAME
 from leancot.options import option
 from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
 from leancot.prover.suites import SUITES
+from leancot.train.config import REPORT_TO
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
@@ -38,6 +39,9 @@ class RunConfig:
     device: str | None = option(None, "torch device for the models (default: cuda if present)")
     seed: int = option(0, "random seed")
     progress: bool = option(True, "progress bars")
+    report_to: str = option(
+        "none", "trainer logs: none, tensorboard (STAGE/runs/) or wandb", choices=REPORT_TO
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "run_dir", Path(self.run_dir))

@@ -176,6 +176,7 @@ def _round(
         "seed": config.seed,
         "progress": config.progress,
         "eval_split": None,
+        "report_to": run_cfg.report_to,
     }
 
     def train_policy(sd: Path) -> dict[str, Any]:

@@ -79,7 +79,14 @@ def _train_common(d: Path, config: RunConfig, steps: int) -> dict[str, Any]:
         "seed": config.seed,
         "progress": config.progress,
         "use_cpu": config.device == "cpu",
+        "report_to": config.report_to,
     }
+
+
+def log_dir(d: Path, config: RunConfig) -> str | None:
+    """Where a training stage's tracking logs are (transformers' TensorBoard default), or None
+    (no local logs: `none`, or a W&B run)."""
+    return str(d / "runs") if config.report_to == "tensorboard" else None
 
 
 def metric_summary(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +106,8 @@ def train_policy(d: Path, cot_dir: Path, config: RunConfig) -> dict[str, Any]:
         **_train_common(d, config, config.sft_steps),
     )
     result = policy.main(cfg)
-    return {"model_dir": str(d), "metrics": metric_summary(result.metrics)}
+    metrics = metric_summary(result.metrics)
+    return {"model_dir": str(d), "metrics": metrics, "log_dir": log_dir(d, config)}
 
 
 def negatives(
@@ -157,7 +165,8 @@ def train_prm(
         **_train_common(d, config, config.prm_steps),
     )
     result = prm.main(cfg)
-    return {"model_dir": str(d), "metrics": metric_summary(result.metrics)}
+    metrics = metric_summary(result.metrics)
+    return {"model_dir": str(d), "metrics": metrics, "log_dir": log_dir(d, config)}
 
 
 class Models:

@@ -12,6 +12,8 @@ from typing import Any
 
 from leancot.options import option
 
+REPORT_TO = ("none", "tensorboard", "wandb")
+
 
 @dataclass
 class TrainConfig:
@@ -50,6 +52,12 @@ class TrainConfig:
     gradient_checkpointing: bool = option(False, "recompute activations to save memory")
     use_cpu: bool = option(False, "train on the CPU even when an accelerator is present")
     progress: bool = option(True, "show a progress bar (otherwise log lines only)")
+    report_to: str = option(
+        "none",
+        "where transformers' trainer logs go: none, tensorboard (OUTPUT_DIR/runs/, needs "
+        "tensorboard) or wandb (needs wandb and a login)",
+        choices=REPORT_TO,
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.data, str):
@@ -70,6 +78,8 @@ class TrainConfig:
             raise ValueError("`learning_rate` must be positive")
         if self.lora_r < 0:
             raise ValueError("`lora_r` must be >= 0")
+        if self.report_to not in REPORT_TO:
+            raise ValueError(f"`report_to` must be one of {REPORT_TO}, not {self.report_to!r}")
         if self.eval_split in ("", "none", "None"):
             self.eval_split = None
 
@@ -106,7 +116,7 @@ class TrainConfig:
             checkpointing: self.gradient_checkpointing,
             "use_cpu": self.use_cpu,
             "disable_tqdm": not self.progress,
-            "report_to": "none",
+            "report_to": self.report_to,
             "dataloader_num_workers": 0,
             "dataloader_pin_memory": _cuda_available(),
         }

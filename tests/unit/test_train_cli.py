@@ -113,3 +113,12 @@ def test_config_validation(tmp_path):
     assert policy.PolicyConfig(data="x", output_dir="o").effective_learning_rate == 1e-3
     assert policy.PolicyConfig(data="x", output_dir="o", model="m").effective_learning_rate == 2e-5
     assert dpo.DPOTrainConfig(data="x", output_dir="o", model="m").learning_rate == 5e-7
+
+
+def test_report_to_reaches_the_trainer_arguments(tmp_path):
+    import transformers
+
+    config = policy.PolicyConfig(data=["x"], output_dir=str(tmp_path), report_to="tensorboard")
+    assert config.trainer_kwargs(transformers.TrainingArguments)["report_to"] == "tensorboard"
+    with pytest.raises(ValueError, match="report_to"):
+        policy.PolicyConfig(data=["x"], output_dir="o", report_to="mlflow")
