@@ -35,6 +35,11 @@ class RunConfig:
     search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
     budget: BudgetConfig = option(BudgetConfig(), "what each search may spend per theorem")
     test_limit: int | None = option(None, "prove at most this many test theorems")
+    benchmark: str | None = option(
+        None,
+        "prove a named benchmark split NAME:SPLIT (e.g. minif2f-core:valid, core:test) instead "
+        "of the corpus' test split",
+    )
     methods: tuple[str, ...] = option(METHODS, "proving methods to run and compare")
     device: str | None = option(None, "torch device for the models (default: cuda if present)")
     seed: int = option(0, "random seed")
@@ -51,6 +56,8 @@ class RunConfig:
         unknown = set(self.methods) - set(METHODS)
         if unknown or not self.methods:
             raise ValueError(f"methods must be among {METHODS}, got {self.methods}")
+        if self.benchmark is not None and self.benchmark.partition(":")[0] not in SUITES:
+            raise ValueError(f"benchmark must be NAME:SPLIT with NAME among {SUITES}")
         for name in ("sft_steps", "prm_steps", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

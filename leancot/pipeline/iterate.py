@@ -218,7 +218,10 @@ def _round(
     new_prm = run_stage(f"round {r}: prm", d / "prm", key, train_prm, notify)
 
     def prove_test(sd: Path) -> dict[str, Any]:
-        thms = st.test_theorems(run_dir / "extract", root, config.test_limit)
+        if run_cfg.benchmark is None:
+            thms = st.test_theorems(run_dir / "extract", root, config.test_limit)
+        else:
+            thms = st.benchmark_theorems(run_cfg.benchmark, lean.get(), config.test_limit)
         return prove(sd / "test.jsonl", thms, str(policy_path), new_prm.path)
 
     key = fingerprint([new_policy.key, new_prm.key, str(policy_path), config.test_limit])

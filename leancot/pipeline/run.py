@@ -129,7 +129,7 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
         proving = {
             "search": asdict(config.search),
             "budget": asdict(config.budget),
-            **_pick(config, "test_limit", "seed"),
+            **_pick(config, "test_limit", "seed", "benchmark"),
         }
         models = st.Models(policy.path, prm.path, config)
         results = []

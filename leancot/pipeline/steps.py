@@ -204,6 +204,15 @@ def test_theorems(extract_dir: Path, root: Path, limit: int | None) -> list[Any]
     return theorems[:limit] if limit is not None else theorems
 
 
+def benchmark_theorems(pair: str, server: Any, limit: int | None) -> list[Any]:
+    """The theorems of a named benchmark split, "NAME:SPLIT" (`prover.suites`)."""
+    from leancot.prover.suites import load_suite
+
+    name, _, split = pair.partition(":")
+    theorems, _ = load_suite(name, split or "test", server=server, limit=limit)
+    return theorems
+
+
 def prove(
     d: Path,
     method: str,
@@ -217,7 +226,10 @@ def prove(
     from leancot.prover.mixture import search_setup
     from leancot.prover.workers import prove_theorems
 
-    theorems = test_theorems(extract_dir, root, config.test_limit)
+    if config.benchmark is None:
+        theorems = test_theorems(extract_dir, root, config.test_limit)
+    else:
+        theorems = benchmark_theorems(config.benchmark, lean.get(), config.test_limit)
     model = None if method in FIXED_METHODS else models.policy()
     prm = models.prm() if method == "mcts_prm" else None
     policy, value, kwargs = search_setup(method, config.search, model=model, prm=prm)
