@@ -304,6 +304,12 @@ def test_sampling_seed_makes_samples_depend_on_the_seed_and_state_only():
     assert seeds(None, ["⊢ A"])[1] == [None]  # no seed: the model's own stream
 
 
+def test_run_config_takes_a_named_benchmark_split():
+    assert RunConfig(benchmark="minif2f-core:valid").benchmark == "minif2f-core:valid"
+    with pytest.raises(ValueError, match="NAME:SPLIT"):
+        RunConfig(benchmark="imo:test")
+
+
 def test_run_prove_and_iterate_share_the_search_and_budget_settings():
     assert RunConfig().search == ProveConfig().search == SearchConfig()
     assert RunConfig().budget == ProveConfig().budget == BudgetConfig()
