@@ -59,7 +59,9 @@ def add_config_arguments(
     if yaml:
         parser.add_argument("--config", metavar="FILE.yaml", help=CONFIG_FLAG_HELP)
     for f, tp, default in _leaf_fields(cls):
-        help_text = f"{f.metadata.get('help', '')} (default: {_shown(default)})"
+        help_text = f.metadata.get("help", "")
+        if "default" not in help_text:  # a help text may say what its default means itself
+            help_text = f"{help_text} (default: {_shown(default)})"
         kw: dict[str, Any] = {"default": argparse.SUPPRESS, "help": help_text}
         if "choices" in f.metadata:
             kw["choices"] = f.metadata["choices"]

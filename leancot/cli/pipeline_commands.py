@@ -34,9 +34,13 @@ PROVE_DESCRIPTION = """\
 Prove theorems with one search method; every proof is re-checked from scratch by Lean
 (`leancot check`'s verifier) before it counts.
 
-input:  the bundled corpus' test split (default), --dataset DIR (a LeanDojo Benchmark 4 folder
-        with statements, e.g. from `leancot extract`), or --minif2f / --proofnet FILE
+input:  the bundled corpus' test split (default); --benchmark NAME (bundled, bundled-grouped,
+        minif2f-core, core: statements nobody here wrote, filtered in Lean, what each filter
+        dropped written to FILE.suite.json) with --split; --dataset DIR (a LeanDojo Benchmark 4
+        folder with statements, e.g. from `leancot extract`); or --minif2f / --proofnet FILE
         (DeepSeek-Prover jsonl; these import Mathlib: --backend native with Mathlib).
+        Methods: baseline (portfolio), heuristic (portfolio + goal-aware tactics, no model),
+        best_first and mcts_prm (a model's samples mixed in).
         The policy: the tactic portfolio (default), a trained policy folder (--policy DIR),
         --vllm MODEL or --endpoint URL; --prm DIR for mcts_prm (or best_first --priority value).
 output: --out FILE, one search-log line per theorem (docs/FORMATS.md#search-logs): proof,
