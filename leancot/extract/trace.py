@@ -175,7 +175,7 @@ def traced_theorems(
         if node.get("decl"):
             by_decl.setdefault(node["decl"], []).append(node)
     entries = []
-    for decl in find_declarations(mask(text)):
+    for decl in find_declarations(mask(text), text):
         if decl.kind not in ("theorem", "lemma") or decl.name not in by_decl:
             continue
         nodes = by_decl[decl.name]

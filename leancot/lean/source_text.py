@@ -27,6 +27,7 @@ _SCOPE = re.compile(
     r"[ \t]*([^\s]*)",
     re.M,
 )
+_NAME = re.compile(r"(?:«[^»\n]*»|[^\s(\[{:⦃«])+")  # a declaration name, «»-quoted parts too
 _HEADER_LINE = re.compile(r"\s*(?:(?:(?:public|meta|private)\s+)*import\s.*|prelude|module)?\s*")
 
 
@@ -37,10 +38,12 @@ class Declaration:
     line: int  # 1-based
 
 
-def find_declarations(masked: str) -> list[Declaration]:
+def find_declarations(masked: str, source: str | None = None) -> list[Declaration]:
     """Top-level declarations of a masked text, with names qualified by `namespace` blocks.
 
-    A text-level approximation for tools that index files (the extractor); verification asks Lean.
+    `source`, the unmasked text (`mask` keeps offsets), gives names with «»-quoted parts, which
+    masking blanks. A text-level approximation for tools that index files (the extractor);
+    verification asks Lean.
     """
     events = sorted(
         [(m.start(), "scope", m) for m in _SCOPE.finditer(masked)]
@@ -51,6 +54,9 @@ def find_declarations(masked: str) -> list[Declaration]:
     decls = []
     for offset, what, m in events:
         kind, name = m.group(1), m.group(2)
+        if source is not None and what == "decl" and name is not None:
+            quoted = _NAME.match(source, m.start(2))
+            name = quoted.group(0) if quoted else name
         if what == "scope":
             if kind == "end":
                 if stack:

@@ -220,7 +220,7 @@ def file_report(
         note = f"not run: the file contains a command that is not allowed ({errors[0]})"
         theorems = tuple(
             TheoremReport(d.name, d.line, Verdict(False, (note,)))
-            for d in find_declarations(mask(text))
+            for d in find_declarations(mask(text), text)
             if d.kind in THEOREM_KINDS and d.name
         )
         return FileReport(path, theorems, errors, messages)

@@ -82,7 +82,7 @@ def _load_statement_rows(
         if wanted is not None and row_split != wanted:
             continue
         statement = bare_statement(row["formal_statement"])
-        decls = find_declarations(mask(statement))
+        decls = find_declarations(mask(statement), statement)
         if theorems_only and (not decls or decls[0].kind not in THEOREM_KINDS):
             skipped += 1
             continue

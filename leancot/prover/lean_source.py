@@ -63,7 +63,7 @@ def parse_theorems(text: str) -> list[FileTheorem]:
     starts = [0]
     for ln in text.splitlines(keepends=True):
         starts.append(starts[-1] + len(ln))
-    decls = find_declarations(masked)
+    decls = find_declarations(masked, text)
     found = []
     for i, decl in enumerate(decls):
         if decl.kind not in THEOREM_KINDS or not decl.name:

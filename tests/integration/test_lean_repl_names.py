@@ -57,11 +57,6 @@ def test_printed_names_parse_back(lean_server):
     assert infos == ["Demo.uses_first : True", "Demo.x.«1» : 1 = 1", "Demo.«1st» : True"], check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source_text.find_declarations reads declaration names from the masked text, where "
-    "a «» name is blanked (it finds `Demo.«`), so the extractor cannot match the REPL's names",
-)
 def test_extraction_round_trips_escaped_names(lean_server, tmp_path):
     path = tmp_path / "Escaped.lean"
     path.write_text(ESCAPED, encoding="utf-8")

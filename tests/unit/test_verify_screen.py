@@ -133,6 +133,15 @@ def test_declarations_and_header():
         ("lemma", "v", 7),
     ]
     assert split_header("/- c -/\nimport A\n-- x\nimport B\nopen C\n")[1] == "open C\n"
+    quoted = (
+        "namespace N\ntheorem «my thm» : True := trivial\ndef x.«1» := 1\n"
+        "example : True := trivial\nend N\n"
+    )
+    assert [d.name for d in find_declarations(mask(quoted), quoted)] == [
+        "N.«my thm»",
+        "N.x.«1»",
+        "",
+    ]
 
 
 def test_reference_text():
