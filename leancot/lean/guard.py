@@ -4,11 +4,12 @@ Run as a plain script, not imported (stdlib only, no leancot imports, so it star
 
     python -I -S guard.py --parent PID [--cleanup DIR] [--rlimit-as BYTES] -- COMMAND [ARG...]
 
-It starts COMMAND with the same stdin/stdout/stderr and in its own process group (the new session
-that `process.ReplProcess` gives it), then waits. When COMMAND exits, the guard exits the same way (the
-same exit code, or the same signal raised on itself), so the caller's view of the exit status is
-unchanged. When the parent (PID, or the parent it had at start) is gone — even after `kill -9`,
-which runs no cleanup in the parent — the guard kills its whole process group with SIGKILL. It
+It starts COMMAND with the same stdin/stdout/stderr and in its own process group (the new
+session that `process.ReplProcess` gives it), then waits. When COMMAND exits, the guard exits
+the same way (the same exit code, or the same signal raised on itself), so the caller's view of
+the exit status is unchanged. When the parent (PID, or the parent it had at start) is gone —
+even after `kill -9`, which runs no cleanup in the parent — the guard kills its whole process
+group with SIGKILL. It It
 checks every POLL_S seconds, so a Lean child outlives its parent by at most about that long.
 SIGTERM, SIGINT and SIGHUP sent to the guard are forwarded to COMMAND. `--cleanup DIR` removes DIR
 (the process's private temp directory) once COMMAND is gone. `--rlimit-as BYTES` caps COMMAND's
