@@ -9,8 +9,8 @@ session that `process.ReplProcess` gives it), then waits. When COMMAND exits, th
 the same way (the same exit code, or the same signal raised on itself), so the caller's view of
 the exit status is unchanged. When the parent (PID, or the parent it had at start) is gone —
 even after `kill -9`, which runs no cleanup in the parent — the guard kills its whole process
-group with SIGKILL. It It
-checks every POLL_S seconds, so a Lean child outlives its parent by at most about that long.
+group with SIGKILL. It checks every POLL_S seconds, so a Lean child outlives its parent by at
+most about that long.
 SIGTERM, SIGINT and SIGHUP sent to the guard are forwarded to COMMAND. `--cleanup DIR` removes DIR
 (the process's private temp directory) once COMMAND is gone. `--rlimit-as BYTES` caps COMMAND's
 address space (RLIMIT_AS): an allocation beyond it fails inside COMMAND instead of exhausting the
