@@ -112,10 +112,18 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "budgets": (8, 16, 32),
         "report_budget": 32,
     }
+    given = {
+        "splits": tuple(args.splits) if args.splits else None,
+        "seeds": tuple(args.seeds) if args.seeds else None,
+        "budgets": tuple(args.budgets) if args.budgets else None,
+        "report_budget": args.report_budget,
+        "core_limit": args.core_limit,
+        "workers": args.workers,
+    }
     config = ExternalConfig(
         run_dir=args.run_dir,
         out_dir=args.out_dir or args.run_dir / ("external-quick" if args.quick else "external"),
-        **(quick if args.quick else {}),
+        **{**(quick if args.quick else {}), **{k: v for k, v in given.items() if v is not None}},
     )
     summary = run_external(config, notify=lambda m: print(m, file=sys.stderr, flush=True))
     benchmarks = {
@@ -163,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", choices=("run", "external"), default="run")
     parser.add_argument("--quick", action="store_true", help="external: a small CI subset")
     parser.add_argument("--out-dir", type=Path, default=None, help="external: its logs")
+    parser.add_argument("--splits", nargs="+", help="external: NAME:SPLIT pairs")
+    parser.add_argument("--seeds", nargs="+", type=int, help="external: sampling seeds")
+    parser.add_argument("--budgets", nargs="+", type=int, help="external: curve budgets")
+    parser.add_argument("--report-budget", type=int, help="external: the counted budget")
+    parser.add_argument("--core-limit", type=int, help="external: statements per core split")
+    parser.add_argument("--workers", type=int, help="external: Lean processes")
     args = parser.parse_args(argv)
     if args.suite == "external":
         result = external(args)
