@@ -135,6 +135,11 @@ class IterateConfig:
     )
     train_limit: int = option(48, "training theorems proved per round (a new sample each round)")
     train_set: Path | None = option(None, "LeanDojo folder whose train split is proved instead")
+    train_benchmark: str | None = option(
+        None,
+        "prove a fresh sample of a named benchmark split NAME:SPLIT each round (e.g. core:train) "
+        "instead of the corpus' train split; statements already proved are not sampled again",
+    )
     teacher: str | None = option(None, "policy folder / hub id that proves the training theorems")
     sft_steps: int = option(100, "policy SFT steps per round (from the current policy)")
     prm_steps: int = option(100, "PRM steps per round (from the current PRM)")
@@ -144,6 +149,9 @@ class IterateConfig:
     search: SearchConfig | None = option(None, "search settings (default: the run's)")
     budget: BudgetConfig | None = option(None, "per-theorem budget (default: the run's)")
     test_limit: int | None = option(None, "prove at most this many test theorems")
+    model_only: bool = option(
+        True, "also prove the test set with the policy alone each round (no portfolio, no value)"
+    )
     seed: int = option(0, "random seed")
     progress: bool = option(True, "progress bars")
 
@@ -153,3 +161,12 @@ class IterateConfig:
             raise ValueError(f"iterate searches with best_first or mcts_prm, not {self.method!r}")
         if self.rounds < 1 or self.train_limit < 1:
             raise ValueError("rounds and train_limit must be positive")
+        if self.train_benchmark is not None:
+            name, _, split = self.train_benchmark.partition(":")
+            if name not in SUITES or not split:
+                raise ValueError(
+                    f"train_benchmark must be NAME:SPLIT (e.g. core:train) with NAME among "
+                    f"{SUITES}, not {self.train_benchmark!r}"
+                )
+            if self.train_set is not None:
+                raise ValueError("give train_set or train_benchmark, not both")

@@ -1,10 +1,14 @@
 """`leancot iterate`: self-play rounds on a finished `leancot run`.
 
-Each round proves training theorems (with the current policy, or a teacher's), turns the
-verified search logs into SFT, PRM and (optionally) DPO rows (leancot.train.rows), retrains the
-policy and the PRM from the current ones and proves the test split again. Every step of a round
-is a resumable stage (`pipeline.stages.run_stage`). The search and budget are the run's unless
-given.
+Each round proves training theorems (with the current policy, or a teacher's): a fresh sample of
+the corpus' train split, or of a named benchmark split (`train_benchmark`, e.g. "core:train"),
+leaving out the statements an earlier round proved. Every verified proof goes into the proof cache
+(`pipeline.proof_cache`, RUN/iterate/proofs.jsonl). The round turns the verified search logs into
+SFT, PRM and (optionally) DPO rows (leancot.train.rows), retrains the policy and the PRM from the
+current ones and proves the test split again: with the full search, and (`model_only`) with the
+policy alone (best-first over its samples, no portfolio and no goal tactics, the same budget),
+the number that shows whether the model learned. Every step of a round is a resumable stage
+(`pipeline.stages.run_stage`). The search and budget are the run's unless given.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from leancot.files import write_jsonl
 from leancot.options import config_from_mapping
 from leancot.pipeline.config import IterateConfig, RunConfig
+from leancot.pipeline.proof_cache import PROOFS_FILE, ProofCache, first_unproved, sample_unproved
 from leancot.pipeline.prove import make_backend
 from leancot.pipeline.stages import (
     RUN_SUMMARY,
@@ -42,6 +47,8 @@ class RoundRow:
     sft_rows: int | None
     prm_rows: int | None
     dpo_pairs: int | None
+    new_proofs: int | None = None  # statements this round proved first (the proof cache)
+    model_only_proved: int | None = None  # test theorems the policy alone proved
 
 
 def verified_only(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -80,23 +87,33 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
         if read_manifest(run_dir / stage) is None:
             raise ValueError(f"{run_dir}/{stage} is not finished: run `leancot run` first")
     first = read_manifest(run_dir / "prove" / config.method)
-    rows = [
-        RoundRow(0, str(run_dir / "policy"), None, None, *_test_counts(first), None, None, None)
-    ]
     timeout = max(600.0, config.budget.theorem_timeout)
     lean = LazyLean(lambda: make_backend("wasm"), request_timeout=timeout)
     policy_dir, prm_dir = run_dir / "policy", run_dir / "prm"
     logs: list[str] = []
     settings = [asdict(config.search), asdict(config.budget)]
     prev = fingerprint([config.method, str(run_dir), (first or {}).get("key"), settings])
+    cache = ProofCache(run_dir / "iterate" / PROOFS_FILE)
     try:
+        model_only = None
+        if config.model_only:
+            d = run_dir / "iterate" / "round0"
+            model_only = _model_only(0, d, policy_dir, prev, config, run_cfg, lean, notify, st)
+        proved, total = _test_counts(first)
+        rows = [
+            RoundRow(0, str(policy_dir), None, None, proved, total, None, None, None,
+                     None, model_only)
+        ]  # fmt: skip
         for r in range(1, config.rounds + 1):
-            out = _round(r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, notify, st)
+            out = _round(
+                r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, cache, notify, st
+            )
             row, policy_dir, prm_dir, prev = out
             rows.append(row)
+            only = "" if row.model_only_proved is None else f" (model only {row.model_only_proved})"
             notify(
-                f"round {r}: test {row.test_proved}/{row.test_total}, "
-                f"train {row.train_proved}/{row.train_total}"
+                f"round {r}: test {row.test_proved}/{row.test_total}{only}, "
+                f"train {row.train_proved}/{row.train_total}, {row.new_proofs} new proofs"
             )
     finally:
         lean.close()
@@ -108,6 +125,101 @@ def _test_counts(manifest: dict[str, Any] | None) -> tuple[int, int]:
     return int(outputs.get("proved", 0)), int(outputs.get("total", 0))
 
 
+def _prove(
+    out: Path,
+    theorems: list[Any],
+    model_dir: str,
+    prm_path: Path | None,
+    config: IterateConfig,
+    run_cfg: Any,
+    lean: Any,
+    st: Any,
+) -> dict[str, Any]:
+    """Search `theorems` into the log `out` with the round's method, or with `prm_path` None with
+    the policy alone: best-first over its samples (`SampledPolicy`), no portfolio, no goal
+    tactics, no value, the same budget."""
+    from leancot.models.hf import HFPRM, HFPolicy
+    from leancot.prover.mixture import SampledPolicy, search_setup
+    from leancot.prover.workers import prove_theorems
+
+    s, b = config.search, config.budget
+    assert s is not None and b is not None  # resolved by `main`
+    model = HFPolicy(model_dir, device=run_cfg.device)
+    method = config.method
+    if prm_path is None:
+        method, value = "best_first", None
+        pol: Any = SampledPolicy(
+            model, max_tokens=s.max_tokens, temperature=s.temperature, seed=s.sampling_seed
+        )
+        kwargs: dict[str, Any] = {"num_candidates": s.num_samples, "priority": "logprob"}
+    else:
+        value_model = HFPRM(str(prm_path), device=run_cfg.device)
+        pol, value, kwargs = search_setup(method, s, model=model, prm=value_model)
+    prove_theorems(
+        theorems, [lean.get()], method=method, policy=pol, out_path=out, budget=b.budget(),
+        value=value, search_kwargs=kwargs, progress=config.progress,
+    )  # fmt: skip
+    return st.log_counts(out)
+
+
+def _test_set(config: IterateConfig, run_cfg: Any, lean: Any, st: Any) -> list[Any]:
+    """The run's test set: its benchmark split, else the corpus' test split."""
+    from leancot.pipeline.run import source_root
+
+    if run_cfg.benchmark is None:
+        root = source_root(run_cfg)
+        return st.test_theorems(Path(config.run_dir) / "extract", root, config.test_limit)
+    return st.benchmark_theorems(run_cfg.benchmark, lean.get(), config.test_limit)
+
+
+def _model_only(
+    r: int,
+    d: Path,
+    policy_path: Path,
+    key: str,
+    config: IterateConfig,
+    run_cfg: Any,
+    lean: Any,
+    notify: Notify,
+    st: Any,
+) -> int:
+    """Test theorems the policy at `policy_path` proves alone (stage d/prove_test_model_only)."""
+
+    def prove_alone(sd: Path) -> dict[str, Any]:
+        thms = _test_set(config, run_cfg, lean, st)
+        return _prove(sd / "test.jsonl", thms, str(policy_path), None, config, run_cfg, lean, st)
+
+    key = fingerprint([key, str(policy_path), config.test_limit, "model_only"])
+    name = f"round {r}: prove test, model only"
+    done = run_stage(name, d / "prove_test_model_only", key, prove_alone, notify)
+    return int(done.outputs["proved"])
+
+
+def round_theorems(
+    config: IterateConfig, r: int, proved: set[str], lean: Any, run_cfg: Any, st: Any
+) -> list[Any]:
+    """Round `r`'s training theorems: `train_limit` drawn with seed `seed * 1000 + r` from the
+    train split (of `train_benchmark`, `train_set` or the run's corpus), leaving out the
+    statements in `proved` (keys of `proof_cache.statement_key`)."""
+    from leancot.pipeline.run import source_root
+    from leancot.prover.benchmarks import load_leandojo_split
+    from leancot.prover.suites import load_suite
+
+    seed, n = config.seed * 1000 + r, config.train_limit
+    if config.train_benchmark is None:
+        dataset = config.train_set or (Path(config.run_dir) / "extract" / st.DATASET)
+        root = source_root(run_cfg)
+        pool = load_leandojo_split(dataset, "train", source_root=root, source="bundled")
+        return sample_unproved(pool, proved, n, random.Random(seed))
+    name, _, split = config.train_benchmark.partition(":")
+    if name == "core":  # restated lazily in a seeded order: ask for as many more as are proved
+        pool, _ = load_suite(name, split, server=lean.get(), limit=n + len(proved), seed=seed)
+        return first_unproved(pool, proved, n)
+    server = lean.get() if name == "minif2f-core" else None
+    pool, _ = load_suite(name, split, server=server)
+    return sample_unproved(pool, proved, n, random.Random(seed))
+
+
 def _round(
     r: int,
     config: IterateConfig,
@@ -117,58 +229,41 @@ def _round(
     logs: list[str],
     prev: str,
     lean: Any,
+    cache: ProofCache,
     notify: Notify,
     st: Any,
 ) -> tuple[RoundRow, Path, Path, str]:
-    from leancot.models.hf import HFPRM, HFPolicy
-    from leancot.pipeline.run import source_root
-    from leancot.prover.benchmarks import load_leandojo_split
-    from leancot.prover.mixture import search_setup
     from leancot.prover.search_log import read_log
-    from leancot.prover.workers import prove_theorems
     from leancot.train import dpo, policy, prm, rows
 
     run_dir = Path(config.run_dir)
     d = run_dir / "iterate" / f"round{r}"
-    root = source_root(run_cfg)
-    dataset = config.train_set or (run_dir / "extract" / st.DATASET)
-    assert config.search is not None and config.budget is not None  # resolved by `main`
-    budget = config.budget.budget()
     steps = str(run_dir / "cot" / st.STEPS_FILE)
     negs = str(run_dir / "negatives" / st.NEGATIVES_FILE)
 
-    def prove(out: Path, theorems: list[Any], model_dir: str, prm_path: Path) -> dict[str, Any]:
-        model = HFPolicy(model_dir, device=run_cfg.device)
-        value_model = HFPRM(str(prm_path), device=run_cfg.device)
-        pol, value, kwargs = search_setup(
-            config.method, config.search, model=model, prm=value_model
-        )
-        prove_theorems(
-            theorems, [lean.get()], method=config.method, policy=pol, out_path=out,
-            budget=budget, value=value, search_kwargs=kwargs, progress=config.progress,
-        )  # fmt: skip
-        return st.log_counts(out)
-
     def prove_train(sd: Path) -> dict[str, Any]:
-        pool = load_leandojo_split(dataset, "train", source_root=root, source="bundled")
-        rng = random.Random(config.seed * 1000 + r)
-        theorems = rng.sample(pool, min(config.train_limit, len(pool)))
+        theorems = round_theorems(config, r, cache.proved_before(r), lean, run_cfg, st)
         prover = config.teacher or str(policy_dir)
-        counts = prove(sd / "train.jsonl", theorems, prover, prm_dir)
+        counts = _prove(sd / "train.jsonl", theorems, prover, prm_dir, config, run_cfg, lean, st)
         verified = verified_only(read_log(sd / "train.jsonl"))
         write_jsonl(sd / "train_verified.jsonl", verified)
+        headers = {str(t["full_name"]): str(t["header"]) for t in theorems}
+        cache.add(verified, r, headers=headers)
         all_logs = [x for p in [*logs, str(sd / "train_verified.jsonl")] for x in read_log(p)]
         return {
             **counts,
             "prover": prover,
+            "new_proofs": cache.count(r),
             "sft_rows": len(rows.sft_rows_from_search_logs(all_logs)),
             "prm_rows": len(rows.prm_rows_from_search_logs(all_logs)),
             "dpo_pairs": len(rows.dpo_pairs_from_search_logs(all_logs)),
         }
 
-    key = fingerprint([prev, config.teacher, config.train_limit, str(dataset), config.seed])
+    source = config.train_benchmark or str(config.train_set or "corpus")
+    key = fingerprint([prev, config.teacher, config.train_limit, source, config.seed])
     train = run_stage(f"round {r}: prove train", d / "prove_train", key, prove_train, notify)
     logs.append(str(train.path / "train_verified.jsonl"))
+    cache.add(read_log(logs[-1]), r)  # a cache lost or cut short is refilled from the logs
     common = {
         "learning_rate": config.learning_rate,
         "batch_size": run_cfg.batch_size,
@@ -188,7 +283,7 @@ def _round(
 
     key = fingerprint([train.key, config.sft_steps, config.learning_rate])
     new_policy = run_stage(f"round {r}: policy", d / "policy", key, train_policy, notify)
-    policy_path = new_policy.path
+    policy_path, policy_key = new_policy.path, new_policy.key
 
     if config.dpo:
 
@@ -205,7 +300,7 @@ def _round(
         key = fingerprint([new_policy.key, config.dpo_steps])
         tuned = run_stage(f"round {r}: dpo", d / "dpo", key, train_dpo, notify)
         if "skipped" not in tuned.outputs:
-            policy_path = tuned.path
+            policy_path, policy_key = tuned.path, tuned.key
 
     def train_prm(sd: Path) -> dict[str, Any]:
         cfg = prm.PRMTrainConfig(
@@ -218,14 +313,15 @@ def _round(
     new_prm = run_stage(f"round {r}: prm", d / "prm", key, train_prm, notify)
 
     def prove_test(sd: Path) -> dict[str, Any]:
-        if run_cfg.benchmark is None:
-            thms = st.test_theorems(run_dir / "extract", root, config.test_limit)
-        else:
-            thms = st.benchmark_theorems(run_cfg.benchmark, lean.get(), config.test_limit)
-        return prove(sd / "test.jsonl", thms, str(policy_path), new_prm.path)
+        thms = _test_set(config, run_cfg, lean, st)
+        out = sd / "test.jsonl"
+        return _prove(out, thms, str(policy_path), new_prm.path, config, run_cfg, lean, st)
 
     key = fingerprint([new_policy.key, new_prm.key, str(policy_path), config.test_limit])
     test = run_stage(f"round {r}: prove test", d / "prove_test", key, prove_test, notify)
+    model_only = None
+    if config.model_only:
+        model_only = _model_only(r, d, policy_path, policy_key, config, run_cfg, lean, notify, st)
     row = RoundRow(
         round=r,
         policy=str(policy_path),
@@ -236,5 +332,7 @@ def _round(
         sft_rows=train.outputs["sft_rows"],
         prm_rows=train.outputs["prm_rows"],
         dpo_pairs=train.outputs["dpo_pairs"],
+        new_proofs=train.outputs.get("new_proofs"),
+        model_only_proved=model_only,
     )
     return row, policy_path, new_prm.path, test.key

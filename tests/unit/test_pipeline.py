@@ -486,18 +486,26 @@ def _fake_run_dir(tmp_path: Path) -> Path:
     return run_dir
 
 
-def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
+def _theorem(name: str, statement: str) -> dict[str, str]:
+    return {"full_name": name, "statement": statement, "split": "train", "header": ""}
+
+
+def _fake_iterate(monkeypatch) -> tuple[list, list]:
+    """Provers and trainers replaced: the full search proves every theorem it is given (and
+    claims an unverified proof of T.b), the policy alone proves none. Returns the trainer calls
+    and the prover calls (log folder, method, policy class, theorem names)."""
     from leancot.models import hf
-    from leancot.prover import benchmarks
     from leancot.train import dpo, policy, prm
 
-    run_dir = _fake_run_dir(tmp_path)
-    thm = {"full_name": "T.a", "statement": "theorem a : R", "split": "train", "header": ""}
     trained: list[tuple[str, list[str]]] = []
+    searched: list[tuple[str, str, str, list[str]]] = []
 
-    def fake_prove(theorems, servers, *, out_path, method, **kw):
+    def fake_prove(theorems, servers, *, out_path, method, policy, **kw):
+        alone = type(policy).__name__ == "SampledPolicy"
+        names = [t["full_name"] for t in theorems]
+        searched.append((out_path.parent.name, method, type(policy).__name__, names))
+        theorems = list({t["full_name"]: t for t in theorems}.values())  # once per name
         log = {
-            "full_name": "T.a",
             "split": "train",
             "method": method,
             "root": 0,
@@ -518,8 +526,14 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
             "time_lean_s": 0.05,
             "time_model_s": 0.05,
         }
-        bad = {**log, "full_name": "T.b", "proof": ["rfl"], "verified": False, "proved": True}
-        rows = [{**log, "proof": ["simp"], "verified": True, "proved": True}, bad]
+        rows = [
+            {**log, "full_name": t["full_name"], "statement": t["statement"],
+             "proof": None if alone else ["simp"], "verified": not alone, "proved": not alone}
+            for t in theorems
+        ]  # fmt: skip
+        if not alone:
+            bad = {"full_name": "T.b", "statement": "theorem b : R", "proof": ["rfl"]}
+            rows.append({**log, **bad, "verified": False, "proved": True})
         out_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def trainer(kind):
@@ -540,13 +554,22 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
             pass
 
     monkeypatch.setattr(iterate, "LazyLean", Lazy)
-    monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: [thm, thm])
-    monkeypatch.setattr(steps, "test_theorems", lambda *a: [thm])
+    monkeypatch.setattr(steps, "test_theorems", lambda *a: [_theorem("T.a", "theorem a : R")])
     monkeypatch.setattr("leancot.prover.workers.prove_theorems", fake_prove)
     monkeypatch.setattr(hf, "HFPolicy", lambda *a, **k: object())
     monkeypatch.setattr(hf, "HFPRM", lambda *a, **k: FakePRM())
     for module, kind in ((policy, "policy"), (prm, "prm"), (dpo, "dpo")):
         monkeypatch.setattr(module, "main", trainer(kind))
+    return trained, searched
+
+
+def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
+    from leancot.prover import benchmarks
+
+    run_dir = _fake_run_dir(tmp_path)
+    thm = _theorem("T.a", "theorem a : R")
+    trained, searched = _fake_iterate(monkeypatch)
+    monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: [thm, thm])
 
     config = IterateConfig(run_dir=run_dir, rounds=2, dpo=True, progress=False)
     rows = iterate.main(config)
@@ -556,12 +579,58 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
         (2, 1, 2),
     ]
     assert rows[1].train_proved == 1 and rows[1].sft_rows == 1  # the unverified proof is dropped
+    assert [r.new_proofs for r in rows] == [None, 1, 0]
+    assert [r.model_only_proved for r in rows] == [0, 0, 0]
     assert [k for k, _ in trained] == ["policy", "dpo", "prm"] * 2
     assert trained[3][1] == ["step_records.jsonl", "train_verified.jsonl", "train_verified.jsonl"]
     assert rows[2].policy.endswith("round2/dpo")
+    # round 0's policy alone, then per round: train, test, test with the policy alone
+    assert [(d, m, p) for d, m, p, _ in searched[:4]] == [
+        ("prove_test_model_only", "best_first", "SampledPolicy"),
+        ("prove_train", "best_first", "MixedPolicy"),
+        ("prove_test", "best_first", "MixedPolicy"),
+        ("prove_test_model_only", "best_first", "SampledPolicy"),
+    ]
+    assert searched[1][3] == ["T.a", "T.a"] and searched[4][3] == []  # proved: not sampled again
+    cache = (run_dir / "iterate/proofs.jsonl").read_text().splitlines()
+    assert [(json.loads(x)["full_name"], json.loads(x)["round"]) for x in cache] == [("T.a", 1)]
     trained.clear()
+    searched.clear()
     again = iterate.main(config)
-    assert trained == [] and again == rows
+    assert trained == [] and searched == [] and again == rows
+
+
+def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatch):
+    from leancot.prover import suites
+
+    run_dir = _fake_run_dir(tmp_path)
+    pool = [_theorem(f"T.{c}", f"theorem {c} : R") for c in "cdefg"]
+    asked: list[tuple] = []
+
+    def fake_suite(name, split, *, server=None, limit=None, seed=0, **kw):
+        asked.append((name, split, server is not None, limit, seed))
+        order = sorted(pool, key=lambda t: fingerprint([seed, t["full_name"]]))
+        return (order[:limit] if limit is not None else order), None
+
+    trained, searched = _fake_iterate(monkeypatch)
+    monkeypatch.setattr(suites, "load_suite", fake_suite)
+    config = IterateConfig(
+        run_dir=run_dir, rounds=2, train_limit=2, train_benchmark="core:train", progress=False,
+        seed=3, model_only=False,
+    )  # fmt: skip
+    rows = iterate.main(config)
+    assert asked == [("core", "train", True, 2, 3001), ("core", "train", True, 4, 3002)]
+    train = [names for d, _, _, names in searched if d == "prove_train"]
+    assert len(train[0]) == len(train[1]) == 2 and not set(train[0]) & set(train[1])
+    assert [r.new_proofs for r in rows] == [None, 2, 2]
+    assert [r.model_only_proved for r in rows] == [None, None, None]
+    assert all(d != "prove_test_model_only" for d, *_ in searched)
+    cached = [json.loads(x) for x in (run_dir / "iterate/proofs.jsonl").read_text().splitlines()]
+    assert sorted(x["full_name"] for x in cached) == sorted(train[0] + train[1])
+    with pytest.raises(ValueError, match="NAME:SPLIT"):
+        IterateConfig(train_benchmark="core")
+    with pytest.raises(ValueError, match="NAME:SPLIT"):
+        IterateConfig(train_benchmark="nope:train")
 
 
 def test_worker_servers_bind_one_server_per_thread(monkeypatch):
