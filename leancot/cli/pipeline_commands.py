@@ -51,11 +51,15 @@ output: --out FILE, one search-log line per theorem (docs/FORMATS.md#search-logs
 ITERATE_DESCRIPTION = """\
 Self-play rounds on a finished `leancot run`: prove training theorems, turn the verified search
 logs into SFT / PRM / DPO rows, fine-tune the policy and the PRM from the current ones, prove
-the test split again. With --teacher DIR a larger policy proves the training theorems and the
-run's (smaller) policy learns from its verified proofs.
+the test split again, with the full search and with the policy alone. With --teacher DIR a
+larger policy proves the training theorems and the run's (smaller) policy learns from its
+verified proofs. With --train-benchmark core:train each round proves a fresh sample of the core
+library's restated statements, leaving out those an earlier round proved.
 
-output: RUN_DIR/iterate/round<N>/{prove_train,policy,prm,[dpo],prove_test}/, each resumable;
-        prints the test pass rate per round (round 0: the run's own result).
+output: RUN_DIR/iterate/round<N>/{prove_train,policy,prm,[dpo],prove_test,
+        prove_test_model_only}/, each resumable; RUN_DIR/iterate/proofs.jsonl, every verified
+        proof once per statement; prints the test pass rate per round (round 0: the run's own
+        result).
 """
 
 
@@ -132,14 +136,22 @@ def _cmd_iterate(args: argparse.Namespace) -> int:
         base = None  # `main` says what is missing
     config = config_from_args(IterateConfig, args, base=base)
     rows = main(config, notify=_notifier(out))
-    out.print("| round | train proved | test proved | pass rate | SFT rows | PRM rows | DPO |")
-    out.print("|------:|-------------:|------------:|----------:|---------:|---------:|----:|")
+    out.print(
+        "| round | train proved | new proofs | test proved | pass rate | model only "
+        "| SFT rows | PRM rows | DPO |"
+    )
+    out.print(
+        "|------:|-------------:|-----------:|------------:|----------:|-----------:"
+        "|---------:|---------:|----:|"
+    )
     for r in rows:
         train = "–" if r.train_total is None else f"{r.train_proved}/{r.train_total}"
         rate = f"{100 * r.test_proved / r.test_total:.1f}%" if r.test_total else "–"
+        alone = "–" if r.model_only_proved is None else f"{r.model_only_proved}/{r.test_total}"
         out.print(
-            f"| {r.round} | {train} | {r.test_proved}/{r.test_total} | {rate} | "
-            f"{_dash(r.sft_rows)} | {_dash(r.prm_rows)} | {_dash(r.dpo_pairs)} |",
+            f"| {r.round} | {train} | {_dash(r.new_proofs)} | {r.test_proved}/{r.test_total} "
+            f"| {rate} | {alone} | {_dash(r.sft_rows)} | {_dash(r.prm_rows)} "
+            f"| {_dash(r.dpo_pairs)} |",
             markup=False,
         )
     return 0

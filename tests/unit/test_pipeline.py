@@ -600,7 +600,7 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     assert trained == [] and searched == [] and again == rows
 
 
-def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatch):
+def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatch, capsys):
     from leancot.prover import suites
 
     run_dir = _fake_run_dir(tmp_path)
@@ -614,17 +614,23 @@ def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatc
 
     trained, searched = _fake_iterate(monkeypatch)
     monkeypatch.setattr(suites, "load_suite", fake_suite)
-    config = IterateConfig(
-        run_dir=run_dir, rounds=2, train_limit=2, train_benchmark="core:train", progress=False,
-        seed=3, model_only=False,
-    )  # fmt: skip
-    rows = iterate.main(config)
+    args = _parse(["iterate", "--run-dir", str(run_dir), "--rounds", "2", "--train-limit", "2",
+                   "--train-benchmark", "core:train", "--seed", "3", "--no-model-only",
+                   "--no-progress"])  # fmt: skip
+    assert args.handler(args) == 0
+    table = capsys.readouterr().out
+    assert "| new proofs |" in table and "| 2 | 2/3 | 2 | 1/2 | 50.0% | – |" in table
     assert asked == [("core", "train", True, 2, 3001), ("core", "train", True, 4, 3002)]
     train = [names for d, _, _, names in searched if d == "prove_train"]
+    assert all(d != "prove_test_model_only" for d, *_ in searched)
+    config = config_from_args(IterateConfig, args)
+    assert config.train_benchmark == "core:train" and not config.model_only
+    searched.clear()
+    rows = iterate.main(config)  # resumed: nothing proved again
+    assert searched == [] and len(asked) == 2
     assert len(train[0]) == len(train[1]) == 2 and not set(train[0]) & set(train[1])
     assert [r.new_proofs for r in rows] == [None, 2, 2]
     assert [r.model_only_proved for r in rows] == [None, None, None]
-    assert all(d != "prove_test_model_only" for d, *_ in searched)
     cached = [json.loads(x) for x in (run_dir / "iterate/proofs.jsonl").read_text().splitlines()]
     assert sorted(x["full_name"] for x in cached) == sorted(train[0] + train[1])
     with pytest.raises(ValueError, match="NAME:SPLIT"):
