@@ -130,6 +130,9 @@ class IterateConfig:
 
     run_dir: Path = option(Path("runs/default"), "a finished `leancot run` folder")
     rounds: int = option(2, "self-play rounds")
+    out_dir: Path | None = option(
+        None, "folder of the rounds and the proof cache (RUN_DIR/iterate)"
+    )
     method: str = option(
         "best_first", "search used in every round: best_first | mcts_prm", choices=ITERATE_METHODS
     )
@@ -157,6 +160,8 @@ class IterateConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "run_dir", Path(self.run_dir))
+        if self.out_dir is not None:
+            object.__setattr__(self, "out_dir", Path(self.out_dir))
         if self.method not in ITERATE_METHODS:
             raise ValueError(f"iterate searches with best_first or mcts_prm, not {self.method!r}")
         if self.rounds < 1 or self.train_limit < 1:
@@ -170,3 +175,8 @@ class IterateConfig:
                 )
             if self.train_set is not None:
                 raise ValueError("give train_set or train_benchmark, not both")
+
+    @property
+    def iterate_dir(self) -> Path:
+        """Where the rounds go: `out_dir`, else RUN_DIR/iterate."""
+        return self.out_dir if self.out_dir is not None else self.run_dir / "iterate"

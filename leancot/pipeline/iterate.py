@@ -2,13 +2,14 @@
 
 Each round proves training theorems (with the current policy, or a teacher's): a fresh sample of
 the corpus' train split, or of a named benchmark split (`train_benchmark`, e.g. "core:train"),
-leaving out the statements an earlier round proved. Every verified proof goes into the proof cache
-(`pipeline.proof_cache`, RUN/iterate/proofs.jsonl). The round turns the verified search logs into
-SFT, PRM and (optionally) DPO rows (leancot.train.rows), retrains the policy and the PRM from the
-current ones and proves the test split again: with the full search, and (`model_only`) with the
-policy alone (best-first over its samples, no portfolio and no goal tactics, the same budget),
-the number that shows whether the model learned. Every step of a round is a resumable stage
-(`pipeline.stages.run_stage`). The search and budget are the run's unless given.
+leaving out the statements an earlier round proved. Every verified proof goes into the proof
+cache (`pipeline.proof_cache`, RUN/iterate/proofs.jsonl; `out_dir` moves the rounds). The round
+turns the verified search logs into SFT, PRM and (optionally) DPO rows (leancot.train.rows),
+retrains the policy and the PRM from the current ones and proves the test split again: with the
+full search, and (`model_only`) with the policy alone (best-first over its samples, no portfolio
+and no goal tactics, the same budget), the number that shows whether the model learned. Every
+step of a round is a resumable stage (`pipeline.stages.run_stage`). The search and budget are
+the run's unless given.
 """
 
 from __future__ import annotations
@@ -93,11 +94,11 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     logs: list[str] = []
     settings = [asdict(config.search), asdict(config.budget)]
     prev = fingerprint([config.method, str(run_dir), (first or {}).get("key"), settings])
-    cache = ProofCache(run_dir / "iterate" / PROOFS_FILE)
+    cache = ProofCache(config.iterate_dir / PROOFS_FILE)
     try:
         model_only = None
         if config.model_only:
-            d = run_dir / "iterate" / "round0"
+            d = config.iterate_dir / "round0"
             model_only = _model_only(0, d, policy_dir, prev, config, run_cfg, lean, notify, st)
         proved, total = _test_counts(first)
         rows = [
@@ -237,7 +238,7 @@ def _round(
     from leancot.train import dpo, policy, prm, rows
 
     run_dir = Path(config.run_dir)
-    d = run_dir / "iterate" / f"round{r}"
+    d = config.iterate_dir / f"round{r}"
     steps = str(run_dir / "cot" / st.STEPS_FILE)
     negs = str(run_dir / "negatives" / st.NEGATIVES_FILE)
 

@@ -616,7 +616,7 @@ def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatc
     monkeypatch.setattr(suites, "load_suite", fake_suite)
     args = _parse(["iterate", "--run-dir", str(run_dir), "--rounds", "2", "--train-limit", "2",
                    "--train-benchmark", "core:train", "--seed", "3", "--no-model-only",
-                   "--no-progress"])  # fmt: skip
+                   "--out-dir", str(tmp_path / "rounds"), "--no-progress"])  # fmt: skip
     assert args.handler(args) == 0
     table = capsys.readouterr().out
     assert "| new proofs |" in table and "| 2 | 2/3 | 2 | 1/2 | 50.0% | – |" in table
@@ -631,7 +631,8 @@ def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatc
     assert len(train[0]) == len(train[1]) == 2 and not set(train[0]) & set(train[1])
     assert [r.new_proofs for r in rows] == [None, 2, 2]
     assert [r.model_only_proved for r in rows] == [None, None, None]
-    cached = [json.loads(x) for x in (run_dir / "iterate/proofs.jsonl").read_text().splitlines()]
+    assert not (run_dir / "iterate").exists()
+    cached = [json.loads(x) for x in (tmp_path / "rounds/proofs.jsonl").read_text().splitlines()]
     assert sorted(x["full_name"] for x in cached) == sorted(train[0] + train[1])
     with pytest.raises(ValueError, match="NAME:SPLIT"):
         IterateConfig(train_benchmark="core")
