@@ -1,0 +1,145 @@
+"""Expert-iteration benchmark: `leancot iterate` rounds on a finished run, per-round test counts.
+
+    python benchmarks/iterate.py [RUN_DIR] [--json] [--quick] [--rounds N]
+                                 [--train-benchmark NAME:SPLIT] [--train-limit N]
+                                 [--test-limit N] [--lean-calls N] [--out-dir DIR]
+
+RUN_DIR (default runs/default) is a finished `leancot run` folder. The rounds run, or resume from
+what exists, in RUN_DIR/iterate (`--quick`: RUN_DIR/iterate-quick, so a quick check never
+replaces real rounds). Each round proves `--train-limit` statements of `--train-benchmark`
+(default core:train: a fresh seeded sample per round, leaving out those already proved), trains
+from the verified search logs and proves the run's test set (its `benchmark`, else the corpus'
+test split) with the full search and with the policy alone.
+
+`--json` prints one object:
+  rounds   a list, round 0 (the run's own models) first; each with
+           test        {"full": proved, "model_only": proved, "total": n} on the run's test set
+           new_proofs  statements the round proved first (the proof cache; null in round 0)
+           sft_rows, prm_rows  rows trained on (accumulated over rounds; null in round 0)
+  minutes  stage time of the rounds, summed over their stages (as they ran, not resumed)
+  settings the iterate settings used
+`--quick`: 1 round, train_limit 4, 2 SFT and 2 PRM steps, 4 test theorems, 8 Lean calls.
+Run with OMP_NUM_THREADS=1 on CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+QUICK = {"rounds": 1, "train_limit": 4, "sft_steps": 2, "prm_steps": 2, "test_limit": 4}
+QUICK_LEAN_CALLS = 8
+
+
+def _minutes(iterate_dir: Path, rounds: int) -> float:
+    """Stage seconds of rounds 0..`rounds`, from their manifests, in minutes."""
+    from leancot.pipeline.stages import read_manifest
+
+    seconds = 0.0
+    for r in range(rounds + 1):
+        d = iterate_dir / f"round{r}"
+        if not d.is_dir():
+            continue
+        for stage in sorted(p for p in d.iterdir() if p.is_dir()):
+            seconds += float((read_manifest(stage) or {}).get("seconds", 0.0))
+    return round(seconds / 60, 2)
+
+
+def summary(rows: list[Any], config: Any) -> dict[str, Any]:
+    """The benchmark's object from `leancot.pipeline.iterate.main`'s rows."""
+    rounds = [
+        {
+            "round": r.round,
+            "test": {
+                "full": r.test_proved,
+                "model_only": r.model_only_proved,
+                "total": r.test_total,
+            },
+            "new_proofs": r.new_proofs,
+            "sft_rows": r.sft_rows,
+            "prm_rows": r.prm_rows,
+        }
+        for r in rows
+    ]
+    settings = {
+        "train_benchmark": config.train_benchmark,
+        "rounds": config.rounds,
+        "train_limit": config.train_limit,
+        "sft_steps": config.sft_steps,
+        "prm_steps": config.prm_steps,
+        "test_limit": config.test_limit,
+        "lean_calls": config.budget.lean_calls if config.budget else None,
+        "method": config.method,
+        "seed": config.seed,
+    }
+    return {
+        "rounds": rounds,
+        "minutes": _minutes(config.iterate_dir, config.rounds),
+        "settings": settings,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("run_dir", nargs="?", type=Path, default=Path("runs/default"))
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--quick", action="store_true", help="1 round, 4 statements, tiny steps")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--train-benchmark", default="core:train", help="NAME:SPLIT, or 'corpus'")
+    ap.add_argument("--train-limit", type=int, default=None)
+    ap.add_argument("--test-limit", type=int, default=None)
+    ap.add_argument("--lean-calls", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out-dir", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    from leancot.pipeline.config import IterateConfig
+    from leancot.pipeline.iterate import main as iterate
+    from leancot.pipeline.iterate import saved_run_config
+
+    try:
+        run = saved_run_config(args.run_dir)
+    except ValueError as exc:
+        print(f"{exc}", file=sys.stderr)
+        return 2
+    fields: dict[str, Any] = dict(QUICK) if args.quick else {}
+    for name in ("rounds", "train_limit", "test_limit"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    lean_calls = args.lean_calls or (QUICK_LEAN_CALLS if args.quick else None)
+    budget = run.budget if lean_calls is None else replace(run.budget, lean_calls=lean_calls)
+    out_dir = args.out_dir or (args.run_dir / "iterate-quick" if args.quick else None)
+    config = IterateConfig(
+        run_dir=args.run_dir,
+        out_dir=out_dir,
+        train_benchmark=None if args.train_benchmark == "corpus" else args.train_benchmark,
+        search=run.search,
+        budget=budget,
+        seed=args.seed,
+        progress=not args.json,
+        **fields,
+    )
+    notify = (lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
+    rows = iterate(config, notify=notify)
+    result = summary(rows, config)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"train: {config.train_benchmark or 'corpus train split'}, {result['minutes']} min")
+    print("| round | test full | test model only | new proofs | SFT rows | PRM rows |")
+    print("|------:|----------:|----------------:|-----------:|---------:|---------:|")
+    for r in result["rounds"]:
+        t = r["test"]
+        only = "–" if t["model_only"] is None else f"{t['model_only']}/{t['total']}"
+        cells = [r["new_proofs"], r["sft_rows"], r["prm_rows"]]
+        rest = " | ".join("–" if c is None else str(c) for c in cells)
+        print(f"| {r['round']} | {t['full']}/{t['total']} | {only} | {rest} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
