@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext, redirect_stdout
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         **fields,
     )
     notify = (lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
-    rows = iterate(config, notify=notify)
+    with redirect_stdout(sys.stderr) if args.json else nullcontext():  # trainers print metrics
+        rows = iterate(config, notify=notify)
     result = summary(rows, config)
     if args.json:
         print(json.dumps(result))

@@ -96,11 +96,19 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     prev = fingerprint([config.method, str(run_dir), (first or {}).get("key"), settings])
     cache = ProofCache(config.iterate_dir / PROOFS_FILE)
     try:
+        d = config.iterate_dir / "round0"
         model_only = None
         if config.model_only:
-            d = config.iterate_dir / "round0"
             model_only = _model_only(0, d, policy_dir, prev, config, run_cfg, lean, notify, st)
-        proved, total = _test_counts(first)
+        same = (config.test_limit, config.search, config.budget) == (
+            run_cfg.test_limit, run_cfg.search, run_cfg.budget
+        )  # fmt: skip
+        if first is not None and same:
+            proved, total = _test_counts(first)
+        else:  # the run's models on this test set, search and budget
+            proved, total = _round0_full(
+                d, policy_dir, prm_dir, prev, config, run_cfg, lean, notify, st
+            )
         rows = [
             RoundRow(0, str(policy_dir), None, None, proved, total, None, None, None,
                      None, model_only)
@@ -171,6 +179,30 @@ def _test_set(config: IterateConfig, run_cfg: Any, lean: Any, st: Any) -> list[A
         root = source_root(run_cfg)
         return st.test_theorems(Path(config.run_dir) / "extract", root, config.test_limit)
     return st.benchmark_theorems(run_cfg.benchmark, lean.get(), config.test_limit)
+
+
+def _round0_full(
+    d: Path,
+    policy_dir: Path,
+    prm_dir: Path,
+    key: str,
+    config: IterateConfig,
+    run_cfg: Any,
+    lean: Any,
+    notify: Notify,
+    st: Any,
+) -> tuple[int, int]:
+    """Round 0's full search when the run's own (prove/METHOD) is not comparable: another
+    method, test limit, search or budget (stage d/prove_test)."""
+
+    def prove_first(sd: Path) -> dict[str, Any]:
+        thms = _test_set(config, run_cfg, lean, st)
+        out = sd / "test.jsonl"
+        return _prove(out, thms, str(policy_dir), prm_dir, config, run_cfg, lean, st)
+
+    key = fingerprint([key, str(policy_dir), str(prm_dir), config.test_limit])
+    done = run_stage("round 0: prove test", d / "prove_test", key, prove_first, notify)
+    return int(done.outputs["proved"]), int(done.outputs["total"])
 
 
 def _model_only(

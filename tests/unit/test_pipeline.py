@@ -616,13 +616,16 @@ def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatc
     monkeypatch.setattr(suites, "load_suite", fake_suite)
     args = _parse(["iterate", "--run-dir", str(run_dir), "--rounds", "2", "--train-limit", "2",
                    "--train-benchmark", "core:train", "--seed", "3", "--no-model-only",
-                   "--out-dir", str(tmp_path / "rounds"), "--no-progress"])  # fmt: skip
+                   "--out-dir", str(tmp_path / "rounds"), "--test-limit", "1",
+                   "--no-progress"])  # fmt: skip
     assert args.handler(args) == 0
     table = capsys.readouterr().out
     assert "| new proofs |" in table and "| 2 | 2/3 | 2 | 1/2 | 50.0% | – |" in table
     assert asked == [("core", "train", True, 2, 3001), ("core", "train", True, 4, 3002)]
     train = [names for d, _, _, names in searched if d == "prove_train"]
     assert all(d != "prove_test_model_only" for d, *_ in searched)
+    # another test limit than the run's: round 0 proves the test set again with the run's models
+    assert searched[0][0] == "prove_test" and (tmp_path / "rounds/round0/prove_test").is_dir()
     config = config_from_args(IterateConfig, args)
     assert config.train_benchmark == "core:train" and not config.model_only
     searched.clear()
@@ -630,6 +633,7 @@ def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatc
     assert searched == [] and len(asked) == 2
     assert len(train[0]) == len(train[1]) == 2 and not set(train[0]) & set(train[1])
     assert [r.new_proofs for r in rows] == [None, 2, 2]
+    assert (rows[0].test_proved, rows[0].test_total) == (1, 2)
     assert [r.model_only_proved for r in rows] == [None, None, None]
     assert not (run_dir / "iterate").exists()
     cached = [json.loads(x) for x in (tmp_path / "rounds/proofs.jsonl").read_text().splitlines()]
