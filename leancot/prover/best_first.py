@@ -55,13 +55,30 @@ def node_path(graph: ProofGraph, node: Node) -> list[tuple[str, str]]:
     return steps[::-1]
 
 
+def node_state_path(graph: ProofGraph, node: Node) -> list[tuple[str, str, str]]:
+    """`(state before, thought, tactic)` of the edges that first reached `node` (as
+    `node_path`, with the state each step started from)."""
+    steps = []
+    while node.id != graph.root.id:
+        edge = graph.edges[node.in_edges[0]]
+        src = graph.nodes[edge.src]
+        steps.append((src.state, edge.thought, edge.tactic))
+        node = src
+    return steps[::-1]
+
+
 def value_call(value: Any, graph: ProofGraph, nodes: list[Node]) -> Any:
-    """What to call to score `nodes`: `value` itself, or (if it has `value_paths`) a call that
-    hands it the root state and each node's path instead of the states."""
+    """What to call to score `nodes`: `value` itself, or a call that hands it the root state
+    and each node's path instead of the states: `value_state_paths` (steps with the state they
+    start from) if it has one, else `value_paths` (`(thought, tactic)` steps)."""
+    root_state = graph.root.state
+    state_paths = getattr(value, "value_state_paths", None)
+    if state_paths is not None:
+        with_states = [node_state_path(graph, n) for n in nodes]
+        return lambda states: state_paths(root_state, with_states)
     value_paths = getattr(value, "value_paths", None)
     if value_paths is None:
         return value
-    root_state = graph.root.state
     paths = [node_path(graph, n) for n in nodes]
     return lambda states: value_paths(root_state, paths)
 

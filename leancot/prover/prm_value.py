@@ -2,8 +2,11 @@
 
 A PRM (`leancot.models.scoring.PRM`) scores the steps of an attempt given its initial state:
 `score(root_state, [(thought, tactic), ...])` is one probability per step that the step is good.
-The searches score nodes; `PRMValue.value_paths(root_state, paths)` turns the path of steps from
-the root to each node into one number (best_first.value_call passes the paths).
+The searches score nodes; `PRMValue.value_state_paths(root_state, paths)` turns the path of steps
+from the root to each node into one number (best_first.value_call passes the paths). The PRM reads
+each step as it was trained to (`train.rows.prm_step_text`): a thought made from the state before
+the step and the tactic alone (`translate.templates.render_intent`), never the edge's own thought,
+which for the portfolio's tactics is empty and for the policy's is its own text.
 """
 
 from __future__ import annotations
@@ -51,6 +54,16 @@ class PRMValue:
         scores = iter(self.prm.score_batch(items) if items else [])
         self.calls += 1
         return [self._combine(next(scores)) if p else self.empty_value for p in paths]
+
+    def value_state_paths(
+        self, root_state: str, paths: Sequence[Sequence[tuple[str, str, str]]]
+    ) -> list[float]:
+        """One value per path of `(state before, thought, tactic)` steps: each step is given to
+        the PRM with the intent thought of its state and tactic, as in training."""
+        from leancot.translate.templates import render_intent
+
+        steps = [[(render_intent(s, tac).thought, tac) for s, _, tac in p] for p in paths]
+        return self.value_paths(root_state, steps)
 
     def value(
         self, states: Sequence[str], paths: Sequence[Sequence[tuple[str, str]]] | None = None

@@ -184,6 +184,30 @@ def test_prm_value_nan_steps_and_plain_states():
         PRMValue(object())
 
 
+def test_prm_value_reads_intent_thoughts_made_from_the_state_before():
+    from leancot.translate.templates import render_intent
+
+    prm = FakePRM()
+    value = PRMValue(prm)
+    paths = [[("⊢ R", "the policy's own thought", "good"), ("⊢ B", "", "bad")]]
+    assert value.value_state_paths("⊢ R", paths) == [pytest.approx(0.2)]
+    ((root, steps),) = prm.items
+    assert steps == [(render_intent("⊢ R", "good").thought, "good"),
+                     (render_intent("⊢ B", "bad").thought, "bad")]  # fmt: skip
+
+
+def test_best_first_gives_a_prm_the_states_its_steps_start_from():
+    prm = FakePRM()
+    env = ScriptedEnv(TABLE, "⊢ R")
+    result = best_first_search(
+        env, "t", policy=ScriptedPolicy(POLICY), value=PRMValue(prm), priority="value"
+    )
+    assert result.proved
+    from leancot.translate.templates import render_intent
+
+    assert ("⊢ R", [(render_intent("⊢ R", "b").thought, "b")]) in prm.items
+
+
 class PathRecorder:
     """A value function that takes paths: records (root, path) and prefers paths with "b"."""
 
