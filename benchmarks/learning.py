@@ -25,7 +25,7 @@ Lean does with them (extract/replay.py):
   (made from the state before and the tactic, never from Lean's reply). `prm_auroc` with a 95%
   bootstrap interval over states (`prm_auroc_ci`), the counts, and `prm_fitted_baseline_auroc`:
   a logistic regression on surface features fitted on the PRM's train rows
-  (`train.evaluate.SurfaceBaseline`).
+  (`train.prm_eval.SurfaceBaseline`).
 
 Without a Lean dataset the PRM candidates are the held-out search logs' steps and the top-k
 metrics are null. `--json` prints one object (the keys of `SUMMARY_KEYS`). Run with
@@ -224,7 +224,8 @@ def run(
     from leancot.models.hf import HFPRM, HFPolicy
     from leancot.train import policy, prm
     from leancot.train.data import load_inputs
-    from leancot.train.evaluate import evaluate_policy, evaluate_prm, sample
+    from leancot.train.evaluate import evaluate_policy, sample
+    from leancot.train.prm_eval import evaluate_prm
     from leancot.train.rows import prm_candidates
 
     work = Path(work_dir)

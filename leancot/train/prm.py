@@ -226,7 +226,7 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
 
     def evaluate(final: Any) -> dict[str, Any]:
         from leancot.models.hf import HFPRM
-        from leancot.train.evaluate import evaluate_prm
+        from leancot.train.prm_eval import evaluate_prm
         from leancot.train.rows import prm_candidates
 
         prm = HFPRM(final, tokenizer, max_length=config.max_length)

@@ -23,9 +23,8 @@ Pure functions over plain dicts, no torch. Three row kinds come out:
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from leancot.models.prompts import (
@@ -35,6 +34,7 @@ from leancot.models.prompts import (
     normalize_tactic,
     parse_step,
 )
+from leancot.train.search_tree import SearchTree
 from leancot.translate.templates import render_intent
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "sft_rows_from_search_logs",
 ]
 
-BAD_RESULTS = frozenset({"error", "timeout"})
 Row = dict[str, Any]
 
 
@@ -182,104 +181,6 @@ def prm_rows_from_steps(
 
 
 # --- search logs ---------------------------------------------------------------------------------
-
-
-@dataclass
-class SearchTree:
-    """Read-only view of one search log: nodes by id, children, tree paths, the proof path."""
-
-    log: Mapping[str, Any]
-    nodes: dict[int, Mapping[str, Any]] = field(init=False)
-    children: dict[int, list[Mapping[str, Any]]] = field(init=False)
-    parent_edge: dict[int, Mapping[str, Any]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.nodes = {int(n["id"]): n for n in self.log["nodes"]}
-        self.children = defaultdict(list)
-        for edge in self.log["edges"]:
-            self.children[int(edge["src"])].append(edge)
-        # BFS tree over accepted edges: the first edge reaching a node is its parent edge.
-        root = self.root
-        self.parent_edge = {}
-        queue, seen = deque([root]), {root}
-        while queue:
-            src = queue.popleft()
-            for edge in self.children.get(src, ()):
-                dst = edge.get("dst")
-                if dst is None or edge.get("result") in BAD_RESULTS or dst in seen:
-                    continue
-                seen.add(dst)
-                self.parent_edge[dst] = edge
-                queue.append(dst)
-
-    @property
-    def root(self) -> int:
-        return int(self.log.get("root", 0))
-
-    def state(self, node: int) -> str:
-        return self.nodes[node]["state"]
-
-    def status(self, node: int | None) -> str | None:
-        return None if node is None or node not in self.nodes else self.nodes[node].get("status")
-
-    def is_bad(self, edge: Mapping[str, Any]) -> bool:
-        """Lean rejected the step, it timed out, or it leads to a FAILED node."""
-        return edge.get("result") in BAD_RESULTS or self.status(edge.get("dst")) == "FAILED"
-
-    def path_to(self, node: int) -> list[Mapping[str, Any]] | None:
-        """Edges from the root to `node` along the BFS tree; None if unreachable."""
-        path = []
-        while node != self.root:
-            edge = self.parent_edge.get(node)
-            if edge is None:
-                return None
-            path.append(edge)
-            node = int(edge["src"])
-        return path[::-1]
-
-    def proof_path(self) -> list[Mapping[str, Any]]:
-        """Edges along the extracted proof (empty when the attempt failed)."""
-        if not self.log.get("proved"):
-            return []
-        path = self._follow_tactics(self.log.get("proof") or [])
-        return path if path is not None else self._search_proved()
-
-    def _follow_tactics(self, tactics: Sequence[str]) -> list[Mapping[str, Any]] | None:
-        node, path = self.root, []
-        for i, tactic in enumerate(tactics):
-            last = i == len(tactics) - 1
-            match = [
-                e
-                for e in self.children.get(node, ())
-                if normalize_tactic(e["tactic"]) == normalize_tactic(tactic)
-                and e.get("result") not in BAD_RESULTS
-                and (e.get("result") == "proved" if last else e.get("dst") is not None)
-            ]
-            if not match:
-                return None
-            path.append(match[0])
-            node = match[0].get("dst")
-        return path or None
-
-    def _search_proved(self) -> list[Mapping[str, Any]]:
-        for edge in self.log["edges"]:
-            if edge.get("result") == "proved":
-                path = self.path_to(int(edge["src"]))
-                if path is not None:
-                    return [*path, edge]
-        return []
-
-    def soft_value(self, edge: Mapping[str, Any]) -> float:
-        """Monte-Carlo value of the step: 0 if bad, 1 if it proves, else its node's value."""
-        if self.is_bad(edge):
-            return 0.0
-        if edge.get("result") == "proved" or self.status(edge.get("dst")) == "PROVED":
-            return 1.0
-        node = self.nodes.get(edge.get("dst"), {})
-        value = node.get("value")
-        if value is not None and (node.get("visits") or 0) > 0:
-            return min(1.0, max(0.0, float(value)))
-        return 1.0
 
 
 def _trees(logs: Iterable[Mapping[str, Any]], split: str | None) -> Iterator[SearchTree]:

@@ -11,15 +11,12 @@ from leancot.models.prompts import format_state_prompt, format_step
 from leancot.models.scoring import PRM, Completion, PolicyBase
 from leancot.train.evaluate import (
     EvalReport,
-    SurfaceBaseline,
-    auroc,
-    bootstrap_intervals,
     evaluate_policy,
-    evaluate_prm,
     evaluate_topk,
     format_report,
     rank_tactics,
 )
+from leancot.train.prm_eval import SurfaceBaseline, auroc, bootstrap_intervals, evaluate_prm
 
 pytest.importorskip("sklearn", reason="the fitted baseline needs the train extra")
 
