@@ -119,8 +119,7 @@ def main(
 ) -> dict[str, Any]:
     """Prove every split with every method (resuming), then write and return the summary.
     `servers`: running Lean servers to use instead of starting `config.workers` new ones."""
-    from leancot.lean.pool import LeanPool
-    from leancot.pipeline.prove import make_backend
+    from leancot.pipeline.prove import start_servers
 
     learned = [m for m in config.methods if m not in FIXED_METHODS]
     models = (config.run_dir / "policy", config.run_dir / "prm")
@@ -131,8 +130,7 @@ def main(
     timeout = max(600.0, config.theorem_timeout)
     with contextlib.ExitStack() as stack:
         if servers is None:
-            pool = LeanPool(make_backend("wasm"), config.workers, request_timeout=timeout)
-            servers = stack.enter_context(pool).servers
+            servers = start_servers(stack, "wasm", config.workers, timeout)
         for pair in config.splits:
             results[pair] = _prove_split(pair, config, budget, servers, notify)
     summary = {

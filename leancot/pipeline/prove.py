@@ -77,7 +77,6 @@ def main(
 ) -> ProveResult:
     """Prove the configured theorems with one method; see the module docstring. `servers`:
     running Lean servers to use instead of starting `config.workers` new ones."""
-    from leancot.lean.pool import LeanPool
     from leancot.pipeline.steps import log_counts
     from leancot.prover.mixture import search_setup
     from leancot.prover.workers import prove_theorems
@@ -93,8 +92,7 @@ def main(
     with contextlib.ExitStack() as stack:
         if servers is None:
             notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
-            pool = LeanPool(make_backend(config.backend), config.workers, request_timeout=timeout)
-            servers = stack.enter_context(pool).servers
+            servers = start_servers(stack, config.backend, config.workers, timeout)
         theorems, suite = load_theorems(config, servers[0])
         if not theorems:
             raise ValueError("no theorems to prove (check the split and --limit)")
@@ -117,6 +115,16 @@ def main(
         )
     counts = log_counts(Path(config.out))
     return ProveResult(Path(config.out), summary.attempted, counts, suite)
+
+
+def start_servers(
+    stack: contextlib.ExitStack, backend: str, workers: int, timeout: float
+) -> Sequence[Any]:
+    """`workers` Lean servers of `backend`, closed when `stack` closes."""
+    from leancot.lean.pool import LeanPool
+
+    pool = LeanPool(make_backend(backend), workers, request_timeout=timeout)
+    return stack.enter_context(pool).servers
 
 
 def suite_report_path(out: Path) -> Path:

@@ -51,6 +51,8 @@ class ConstantsServer(Protocol):
 
     def run_cmd(self, cmd: str, env: Any = None, timeout: float | None = None) -> Any: ...
 
+    def header_env(self, header: str, timeout: float | None = None) -> Any: ...
+
     def library_constants(
         self, roots: Sequence[str], kinds: Sequence[str], env: Any = None
     ) -> list[dict[str, Any]]: ...
@@ -161,7 +163,7 @@ def core_suite(
     """The `core` benchmark's theorems of `split` (None: all): candidates in a seeded hash
     order, restated until `limit` are kept (None: every candidate of the split)."""
     header = "import Std"
-    env = server.run_cmd(header)
+    env = server.header_env(header)  # cached per process: the searches reuse it
     if _errors(env):
         raise BenchmarkError(f"the core benchmark needs `{header}`: {'; '.join(_errors(env))}")
     constants = server.library_constants(ROOTS, KINDS, env)

@@ -81,6 +81,9 @@ class ScriptedServer:
             return CommandResult(1, (Message("error", 1, 0, 1, 1, msg),))
         return CommandResult(1)
 
+    def header_env(self, header, timeout=None):
+        return self.run_cmd(header)
+
     def library_constants(self, roots, kinds, env=None):
         return [{"name": n, "kind": "axiom", "levels": [], "module": "Init.X"} for n in self.names]
 
