@@ -2,12 +2,15 @@
 
 Tests that need Lean take `lean_server` (or `wasm_install`) and are marked `slow`. Without an
 install they are skipped with the reason, except under CI (env `CI` set), where that is a failure.
+The same holds for `chromium` (the browser test of report.html: the Debian `chromium` package,
+or `$LEANCOT_CHROMIUM`, driven by playwright) and `ray_module` (the `distributed` extra).
 `--skip-slow` (or env LEANCOT_SKIP_SLOW=1) skips every `slow` test for a quick local run.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -41,6 +44,36 @@ def wasm_install():
         if os.environ.get("CI"):
             pytest.fail(f"CI needs the embedded Lean: {exc}")
         pytest.skip(f"embedded Lean not installed: {exc}")
+
+
+def _missing(what: str) -> None:
+    """Skip for `what` is missing, or fail under CI, which must have everything."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs {what}")
+    pytest.skip(f"{what} is missing")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of a headless-capable Chromium with playwright to drive it."""
+    path = os.environ.get("LEANCOT_CHROMIUM") or shutil.which("chromium")
+    if path is None:
+        _missing("chromium (apt-get install chromium; scripts/test.sh does it)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ModuleNotFoundError:
+        _missing("playwright (pip install -e '.[dev]')")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def ray_module():
+    """The real `ray` module (the `distributed` extra)."""
+    try:
+        import ray
+    except ModuleNotFoundError:
+        _missing("ray (pip install -e '.[distributed]')")
+    return ray
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,8 @@ portfolio + goal tactics) and MCTS with the PRM as value, all at the same Lean-c
 
 output: RUN_DIR (default runs/default) with one folder per stage, each with a manifest.json
         written last: extract/ cot/ policy/ negatives/ prm/ prove/<method>/results.jsonl and
-        report/ (report.md table, pass_vs_budget.png, report.json, run.json with timings).
+        report/ (report.md table, pass_vs_budget.png, report.html with each theorem's proof
+        and search tree, report.json, run.json with timings).
 Rerunning resumes: finished stages are skipped, interrupted ones continue, and a stage whose
 settings changed (and every stage after it) runs again.
 """

@@ -11,7 +11,8 @@ Stages, each in its own folder under `run_dir` with a `manifest.json` written la
               best-first), `heuristic` (portfolio + goal-aware tactics, best-first, no model),
               `best_first` (model + portfolio, cumulative log-probability) and
               `mcts_prm` (model + portfolio, PRM value), all at the same Lean-call budget
-  report/     report.md (table), pass_vs_budget.png, report.json; run.json (stage timings)
+  report/     report.md (table), pass_vs_budget.png, report.html (the table, the plot, each
+              theorem's proof and search tree, sample CoT documents), report.json; run.json
 
 A stage whose manifest matches its key (a digest of its settings and of the stages it reads) is
 skipped; a stage interrupted midway resumes where its own machinery allows (the extractor's
@@ -147,8 +148,8 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
             results.append(done.path / st.RESULTS_NAME)
         report = stage(
             "report",
-            {"up": [s.key for s in stages]},
-            lambda d: st.report(d, results),
+            {"up": [s.key for s in stages], "pages": ["report.md", "report.html"]},
+            lambda d: st.report(d, results, cot.path),
         )
     finally:
         lean.close()

@@ -268,11 +268,15 @@ def log_counts(path: Path) -> dict[str, Any]:
     }
 
 
-def report(d: Path, results: Sequence[Path]) -> dict[str, Any]:
-    """The comparison table and the pass-vs-budget plot (leancot.prover.report)."""
+def report(d: Path, results: Sequence[Path], cot_dir: Path | None = None) -> dict[str, Any]:
+    """The comparison table, the pass-vs-budget plot and report.html (leancot.prover.report),
+    which samples the test split's chain-of-thought documents of `cot_dir` (all splits if the
+    test split has none)."""
     from leancot.prover.report import write_report
 
-    rep = write_report(results, d, budget="equal")
+    docs = read_jsonl(cot_dir / PROOFS_FILE) if cot_dir is not None else []
+    docs = [r for r in docs if r.get("split") == "test"] or docs
+    rep = write_report(results, d, budget="equal", documents=docs)
     rows = [
         {"method": r.method, "proved": r.proved, "total": r.total, "budget": r.budget,
          "lean_calls_mean": round(r.lean_calls_mean, 1), "wall_s": round(r.wall_s_sum, 1),
@@ -282,6 +286,7 @@ def report(d: Path, results: Sequence[Path]) -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "markdown": str(rep.markdown),
+        "html": str(rep.html) if rep.html else None,
         "plot": str(rep.plot) if rep.plot else None,
         "rows": rows,
         "note": rep.note,

@@ -2,12 +2,14 @@
 
 `to_networkx(graph)` gives state nodes `n<id>` and one terminal node per proving edge
 (`qed<edge>`) and per dead edge without a state (`dead<edge>`), with plain attributes;
-`write_graphml` writes that copy (docs/FORMATS.md#search-trees) and `render` draws it with
-matplotlib (`pip install matplotlib`, or the `train` extra).
+`write_graphml` writes that copy (docs/FORMATS.md#search-trees), `render` draws it with
+matplotlib (`pip install matplotlib`, or the `train` extra) and `svg_text` returns that drawing as
+SVG text; `trimmed` cuts a big graph down to a drawable part that keeps the proof path.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,27 @@ def render(graph: ProofGraph, path: str | Path, *, labels: bool | None = None) -
     depth, the proof path red, dead ends grey; tactics label the edges of small graphs
     (`labels`: always, never, or None: when there are at most MAX_EDGE_LABELS edges)."""
     path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ValueError(f"render writes .png or .svg, not {path.name!r}")
+    fig = _figure(graph, labels)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+
+
+def svg_text(graph: ProofGraph, *, labels: bool | None = None) -> str:
+    """`render`'s drawing as one standalone `<svg>` element (text drawn as paths, no fonts
+    needed, no creation date: the same graph gives the same text)."""
+    fig = _figure(graph, labels)
+    from matplotlib import rc_context
+
+    buf = io.BytesIO()
+    with rc_context({"svg.hashsalt": "leancot"}):  # fixed element ids, not random ones
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buf.getvalue().decode("utf-8")
+    return text[text.index("<svg") :]
+
+
+def _figure(graph: ProofGraph, labels: bool | None) -> Any:
     try:
         from matplotlib.figure import Figure
     except ModuleNotFoundError as e:
@@ -80,8 +103,6 @@ def render(graph: ProofGraph, path: str | Path, *, labels: bool | None = None) -
             "rendering a proof graph needs matplotlib: pip install matplotlib "
             "(or pip install 'leancot[train]')"
         ) from e
-    if path.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"render writes .png or .svg, not {path.name!r}")
     g = to_networkx(graph)
     proof = {e.id for e in graph.proof_edges() or []}
     for node, layer in _layers(g).items():
@@ -130,8 +151,46 @@ def render(graph: ProofGraph, path: str | Path, *, labels: bool | None = None) -
             text[u, v] = f"{text[u, v]} | " if (u, v) in text else ""
             text[u, v] += _short(attrs["tactic"])
         nx.draw_networkx_edge_labels(g, pos, ax=ax, edge_labels=text, font_size=6)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    return fig
+
+
+def trimmed(graph: ProofGraph, max_edges: int) -> tuple[ProofGraph, int]:
+    """At most `max_edges` edges of `graph` and the nodes they reach from the root, renumbered,
+    with the proof path always kept, and how many edges were left out. The proof edges come
+    first, then the others in the order the search tried them; statuses are the full graph's."""
+    if max_edges < 1:
+        raise ValueError(f"max_edges must be positive, got {max_edges}")
+    if len(graph.edges) <= max_edges:
+        return graph, 0
+    chosen = [e.id for e in graph.proof_edges() or []]
+    picked = set(chosen)
+    for e in graph.edges:
+        if len(chosen) >= max_edges:
+            break
+        if e.id not in picked:
+            chosen.append(e.id)
+            picked.add(e.id)
+    reached, frontier = {0}, [0]
+    out: dict[int, list[int]] = {}
+    for eid in sorted(picked):
+        out.setdefault(graph.edges[eid].src, []).append(eid)
+    while frontier:  # keep only what the root reaches through the chosen edges
+        nid = frontier.pop()
+        for eid in out.get(nid, ()):
+            dst = graph.edges[eid].dst
+            if dst is not None and dst not in reached:
+                reached.add(dst)
+                frontier.append(dst)
+    ids = {old: new for new, old in enumerate(sorted(reached))}
+    data = graph.to_json()
+    nodes = [dict(data["nodes"][old], id=new) for old, new in ids.items()]
+    edges = [
+        dict(data["edges"][eid], src=ids[e.src], dst=None if e.dst is None else ids[e.dst])
+        for eid in sorted(picked)
+        if (e := graph.edges[eid]).src in reached and (e.dst is None or e.dst in reached)
+    ]
+    small = ProofGraph.from_json({"root": 0, "nodes": nodes, "edges": edges})
+    return small, len(graph.edges) - len(edges)
 
 
 def _short(tactic: str, limit: int = 24) -> str:

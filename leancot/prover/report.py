@@ -1,4 +1,5 @@
-"""Compare proving runs from their search logs: a table, a JSON summary and a pass/budget plot.
+"""Compare proving runs from their search logs: a table, a JSON summary, a pass/budget plot and
+a self-contained HTML page with each theorem's proof and search tree (`report_html`).
 
 Input: search logs as `runner.prove_all` writes them (docs/FORMATS.md#search-logs, one line per
 theorem, with leancot's extras `verified`, `time_lean_s`, `time_model_s`, `stop_reason`). A run
@@ -25,6 +26,7 @@ from leancot.prover.search_log import read_log
 logger = logging.getLogger(__name__)
 
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 PLOT_PNG = "pass_vs_budget.png"
 LEAN_CALL_LIMIT = "max_lean_calls"  # StopReason value of a search that ran out of Lean calls
 
@@ -191,9 +193,9 @@ TABLE_COLUMNS = (
 )
 
 
-def render_table(rows: Sequence[MethodRow]) -> str:
-    """A Markdown table of the rows (readable as plain text too)."""
-    cells = [
+def table_cells(rows: Sequence[MethodRow]) -> list[list[str]]:
+    """The rows formatted as the table shows them, one string per `TABLE_COLUMNS` entry."""
+    return [
         [
             row.method,
             f"{row.proved}/{row.total}",
@@ -207,6 +209,11 @@ def render_table(rows: Sequence[MethodRow]) -> str:
         ]
         for row in rows
     ]
+
+
+def render_table(rows: Sequence[MethodRow]) -> str:
+    """A Markdown table of the rows (readable as plain text too)."""
+    cells = table_cells(rows)
     widths = [
         max(len(c[i]) for c in [list(TABLE_COLUMNS), *cells]) for i in range(len(TABLE_COLUMNS))
     ]
@@ -276,13 +283,15 @@ def plot_pass_vs_budget(
 
 @dataclass(frozen=True)
 class Report:
-    """What `write_report` wrote; `plot` is None when it could not be drawn (see `note`)."""
+    """What `write_report` wrote; `plot` is None when it could not be drawn (see `note`), `html`
+    when the page was not asked for."""
 
     rows: tuple[MethodRow, ...]
     markdown: Path
     json: Path
     plot: Path | None
     note: str | None = None
+    html: Path | None = None
 
 
 def write_report(
@@ -292,11 +301,15 @@ def write_report(
     budget: int | None | str = "equal",
     common: bool = True,
     plot: bool = True,
+    html: bool = True,
+    documents: Sequence[Record] = (),
 ) -> Report:
-    """Write report.md (the table), pass_vs_budget.png and report.json (last) into `out_dir`.
+    """Write report.md (the table), pass_vs_budget.png, report.html and report.json (last) into
+    `out_dir`.
 
     `budget` and `common` as in `method_rows`. Without matplotlib the plot is skipped, and the
-    report says so.
+    report says so (the HTML page then has no search trees either). `documents`: chain-of-thought
+    rows (`proofs.jsonl`) the HTML page samples.
     """
     paths = [Path(p) for p in results_paths]
     runs = load_runs(paths)
@@ -329,17 +342,26 @@ def write_report(
         if used_budget is None
         else f"within {used_budget} Lean calls per theorem"
     )
+    summary_text = (
+        f"Theorems: {len(theorems)}{' (attempted by every run)' if common else ''}."
+        f" Proofs counted: verified, {budget_text}."
+    )
+    html_path = None
+    if html:
+        html_path = _write_html(out, runs, rows, plot_path, note, paths, documents, summary_text)
     lines = [
         "# Proving runs",
         "",
-        f"Theorems: {len(theorems)}{' (attempted by every run)' if common else ''}."
-        f" Proofs counted: verified, {budget_text}.",
+        summary_text,
         "Lean / model / overhead: shares of wall time (overhead: the search itself).",
         "",
         render_table(rows),
         "",
         f"![proved vs Lean-call budget]({PLOT_PNG})" if plot_path else (note or "no plot"),
         "",
+        f"Each theorem's proof and search tree: [{REPORT_HTML}]({REPORT_HTML})."
+        if html_path
+        else "",
         "Sources: " + ", ".join(f"`{p}`" for p in paths),
         "",
     ]
@@ -353,7 +375,34 @@ def write_report(
         "rows": [{**asdict(r), "rate": r.rate} for r in rows],
         "curves": {m: [list(p) for p in pts] for m, pts in curves.items()},
         "plot": PLOT_PNG if plot_path else None,
+        "html": REPORT_HTML if html_path else None,
         "note": note,
     }
     write_json(out / REPORT_JSON, summary)  # last: marks a finished report
-    return Report(tuple(rows), out / REPORT_MD, out / REPORT_JSON, plot_path, note)
+    return Report(tuple(rows), out / REPORT_MD, out / REPORT_JSON, plot_path, note, html_path)
+
+
+def _write_html(
+    out: Path,
+    runs: Mapping[str, Sequence[Record]],
+    rows: Sequence[MethodRow],
+    plot_path: Path | None,
+    note: str | None,
+    sources: Sequence[Path],
+    documents: Sequence[Record],
+    summary_text: str,
+) -> Path:
+    from leancot.prover.report_html import write_html_report
+
+    return write_html_report(
+        out / REPORT_HTML,
+        runs=runs,
+        rows=rows,
+        columns=TABLE_COLUMNS,
+        cells=table_cells(rows),
+        summary=summary_text,
+        plot=plot_path,
+        plot_note=note,
+        sources=sources,
+        documents=documents,
+    )
