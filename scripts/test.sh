@@ -5,7 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install -e '.[dev,train]'
+# The browser test of report.html drives the Debian chromium package (tests/conftest.py): install
+# it when it is missing and apt can (as root, or with passwordless sudo). Without it the test
+# skips locally and fails under CI.
+install_chromium() {
+    local sudo=""
+    [[ "$(id -u)" == 0 ]] || sudo="sudo -n"
+    $sudo apt-get install -y --no-install-recommends chromium \
+        || { $sudo apt-get update && $sudo apt-get install -y --no-install-recommends chromium; }
+}
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+    install_chromium || echo "scripts/test.sh: could not install chromium with apt" >&2
+fi
+
+python -m pip install -e '.[dev,train,distributed]'
 leancot setup
 leancot doctor
 python -m pytest -q "$@"
