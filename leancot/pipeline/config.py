@@ -98,6 +98,12 @@ class ProveConfig:
     search: SearchConfig = option(SearchConfig(), "how the search proposes tactics")
     budget: BudgetConfig = option(BudgetConfig(), "what the search may spend per theorem")
     workers: int = option(1, "parallel searches, one Lean process each")
+    ray: str | None = option(
+        None,
+        "prove on --workers Ray actors, each with its own Lean (pip install "
+        "'leancot[distributed]'): the cluster address for ray.init, 'auto' (RAY_ADDRESS or the "
+        "cluster `ray start --head` made here), ray://HOST:10001, or 'local' (a new one here)",
+    )
     backend: str = option("wasm", "wasm (embedded Lean) or native (lake/lean on PATH)")
     device: str | None = option(None, "torch device of HF models")
     progress: bool = option(True, "progress bar")
@@ -122,6 +128,10 @@ class ProveConfig:
             raise ValueError(f"backend must be one of {BACKENDS}, not {self.backend!r}")
         if self.workers < 1:
             raise ValueError("workers must be positive")
+        if self.ray is not None and not self.ray.strip():
+            raise ValueError("--ray needs an address: auto, local, HOST:PORT or ray://HOST:10001")
+        if self.ray is not None and self.vllm is not None:
+            raise ValueError("--ray ships the policy to the actors: use --endpoint, not --vllm")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Theorems from a loader (leancot.prover.benchmarks: the bundled test split by default, a
 LeanDojo folder, miniF2F or ProofNet with a native Lean + Mathlib), a policy (the tactic
 portfolio, a trained model folder, vLLM or an OpenAI-compatible endpoint), an optional PRM, the
-shared search and budget settings, and workers (one Lean server each). The search log is
+shared search and budget settings, and workers (one Lean server each: threads here, or Ray
+actors with `--ray ADDRESS`, each starting its own Lean on its node). The search log is
 resumable; a proof counts only once `leancot.lean.verify` accepts it on a fresh check.
 """
 
@@ -16,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from leancot.files import write_json
+from leancot.lean.backends import native_backend, wasm_backend
 from leancot.pipeline.config import ProveConfig
 from leancot.pipeline.stages import Notify, quiet
 from leancot.prover.config import FIXED_METHODS
+
+BACKENDS = {"wasm": wasm_backend, "native": native_backend}  # module functions: they pickle
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,12 @@ def load_theorems(config: ProveConfig, server: Any = None) -> tuple[list[Any], d
 
 
 def make_backend(name: str) -> Any:
-    from leancot.lean.backends import native_backend, wasm_backend
+    return BACKENDS[name]()
 
-    return wasm_backend() if name == "wasm" else native_backend()
+
+def needs_lean_to_load(config: ProveConfig) -> bool:
+    """Whether loading the theorems asks Lean (the named suites that filter by elaborating)."""
+    return config.benchmark in ("minif2f-core", "core")
 
 
 def policy_model(config: ProveConfig) -> Any:
@@ -79,7 +86,7 @@ def main(
     running Lean servers to use instead of starting `config.workers` new ones."""
     from leancot.pipeline.steps import log_counts
     from leancot.prover.mixture import search_setup
-    from leancot.prover.workers import prove_theorems
+    from leancot.prover.workers import prove_theorems, prove_theorems_ray
 
     model = policy_model(config)
     prm = None
@@ -90,10 +97,11 @@ def main(
     policy, value, kwargs = search_setup(config.method, config.search, model=model, prm=prm)
     timeout = max(600.0, config.budget.theorem_timeout)
     with contextlib.ExitStack() as stack:
-        if servers is None:
-            notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
-            servers = start_servers(stack, config.backend, config.workers, timeout)
-        theorems, suite = load_theorems(config, servers[0])
+        if servers is None and (config.ray is None or needs_lean_to_load(config)):
+            n = 1 if config.ray is not None else config.workers
+            notify(f"prove: starting {n} Lean process(es) ({config.backend})")
+            servers = start_servers(stack, config.backend, n, timeout)
+        theorems, suite = load_theorems(config, servers[0] if servers else None)
         if not theorems:
             raise ValueError("no theorems to prove (check the split and --limit)")
         if suite:
@@ -101,18 +109,30 @@ def main(
             notify(f"prove: {config.benchmark}: {suite['kept']} of {suite['candidates']} kept, "
                    f"dropped {suite['dropped'] or 'none'}")  # fmt: skip
         notify(f"prove: {len(theorems)} theorems, method {config.method}")
-        summary = prove_theorems(
-            theorems,
-            servers,
-            method=config.method,
-            policy=policy,
-            out_path=config.out,
-            budget=config.budget.budget(),
-            value=value,
-            search_kwargs=kwargs,
-            progress=config.progress,
-            trust_header=config.trust_header,
-        )
+        common = {
+            "method": config.method,
+            "policy": policy,
+            "out_path": config.out,
+            "budget": config.budget.budget(),
+            "value": value,
+            "search_kwargs": kwargs,
+            "progress": config.progress,
+            "trust_header": config.trust_header,
+        }
+        if config.ray is not None:
+            stack.close()  # the loading Lean is not needed while the actors prove
+            notify(f"prove: {config.workers} Ray actor(s), one Lean each, at {config.ray}")
+            summary = prove_theorems_ray(
+                theorems,
+                BACKENDS[config.backend],
+                num_workers=config.workers,
+                address=config.ray,
+                request_timeout=timeout,
+                **common,
+            )
+        else:
+            assert servers is not None
+            summary = prove_theorems(theorems, servers, **common)
     counts = log_counts(Path(config.out))
     return ProveResult(Path(config.out), summary.attempted, counts, suite)
 

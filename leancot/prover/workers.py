@@ -7,12 +7,15 @@ re-checked from scratch by `leancot.lean.verify`.
 - `WorkerServers`: binds one server to each prover thread and verifies on that thread's server.
 - `prove_theorems`: `runner.prove_all` over both; a restated core lemma's proof may not use the
   lemma itself (`core_lemmas.forbid_source_lemmas`).
+- `prove_theorems_ray`: the same on Ray actors (`distributed.prove_all_ray`), each starting a
+  Lean server of its own (`OwnLeanServer`) and verifying on it (`VerifyOnActorServer`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -104,5 +107,79 @@ def prove_theorems(
         budget=budget,
         workers=len(servers),
         search_kwargs=search_kwargs,
+        progress=progress,
+    )
+
+
+class OwnServerEnv(FileContextEnv):
+    """A `FileContextEnv` that owns its server: `close()` stops the Lean process."""
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@dataclass(frozen=True)
+class OwnLeanServer:
+    """`make_env` of a Ray actor: start a Lean server of its own on the node it runs on.
+
+    `make_backend` (e.g. `leancot.lean.backends.wasm_backend`) is called in the actor, so the
+    backend finds that node's Lean; it must pickle (a module-level function or a partial)."""
+
+    make_backend: Callable[[], Any]
+    request_timeout: float = 600.0
+
+    def __call__(self) -> OwnServerEnv:
+        server = LeanServer(self.make_backend(), request_timeout=self.request_timeout)
+        server.start()
+        return OwnServerEnv(server)
+
+
+@dataclass(frozen=True)
+class VerifyOnActorServer:
+    """`make_verify` of a Ray actor: `leancot.lean.verify` from scratch on the actor's own
+    server, with the core-lemma ban of `prove_theorems`."""
+
+    verify_timeout: float | None
+    trust_header: bool = False
+    theorems: tuple[Mapping[str, Any], ...] = field(default=())
+
+    def __call__(self, env: FileContextEnv) -> Callable[..., Any]:
+        workers = WorkerServers([env.server], self.verify_timeout, self.trust_header)
+        return forbid_source_lemmas(workers.verify, self.theorems)
+
+
+def prove_theorems_ray(
+    theorems: Sequence[Theorem],
+    make_backend: Callable[[], Any],
+    *,
+    num_workers: int,
+    method: str,
+    policy: Any,
+    out_path: Path,
+    budget: Budget,
+    address: str | None,
+    value: Any = None,
+    search_kwargs: Mapping[str, Any] | None = None,
+    progress: bool = True,
+    trust_header: bool = False,
+    request_timeout: float = 600.0,
+) -> RunSummary:
+    """`prove_theorems` on `num_workers` Ray actors (one CPU and one Lean server each) of the
+    cluster at `address` (`ray.init`'s: "auto", "ray://HOST:10001", "local", or None: the
+    cluster of `RAY_ADDRESS` or of `ray start` on this machine, else a new local one)."""
+    from leancot.prover.distributed import prove_all_ray
+
+    return prove_all_ray(
+        theorems,
+        OwnLeanServer(make_backend, request_timeout),
+        num_workers=num_workers,
+        method=method,
+        policy=policy,
+        out_path=out_path,
+        make_verify=VerifyOnActorServer(budget.theorem_wall_s, trust_header, tuple(theorems)),
+        value=value,
+        budget=budget,
+        search_kwargs=search_kwargs,
+        address=address,
         progress=progress,
     )

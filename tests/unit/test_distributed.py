@@ -1,4 +1,7 @@
-"""prove_all_ray: the Ray wiring, checked with a fake `ray` module (and real Ray if installed)."""
+"""prove_all_ray: the scheduling logic and the `prove --ray` wiring, with a fake `ray` module.
+
+Real Ray, with a Lean in each actor: tests/integration/test_ray_prove.py.
+"""
 
 from __future__ import annotations
 
@@ -276,17 +279,55 @@ def test_remote_search_error_is_a_runtime_error():
     assert issubclass(RemoteSearchError, RuntimeError)
 
 
-def test_with_real_ray(tmp_path):
-    ray = pytest.importorskip("ray")
-    from ray import cloudpickle
+def test_prove_ray_ships_lean_factories_and_starts_no_driver_lean(tmp_path, monkeypatch, fake_ray):
+    """`leancot prove --ray`: actors get picklable factories that start their own Lean and
+    verify on it; the driver starts no Lean for a theorem list that needs none."""
+    import pickle
 
-    # The actors cannot import this test module: ship its functions by value.
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        summary = run_ray(tmp_path, actor_options={"num_cpus": 1})
-    finally:
-        ray.shutdown()
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-    assert (summary.attempted, summary.proved, summary.unverified) == (4, 1, 1)
-    assert len(read_log(tmp_path / "log.jsonl")) == 4
+    from leancot.pipeline import prove
+    from leancot.pipeline.config import ProveConfig
+    from leancot.prover import workers
+
+    made = []
+
+    def scripted_server_env(self):
+        made.append(self)
+        return make_env()
+
+    monkeypatch.setattr(workers.OwnLeanServer, "__call__", scripted_server_env)
+    monkeypatch.setattr(workers.VerifyOnActorServer, "__call__", lambda self, env: verify)
+    monkeypatch.setattr(prove, "start_servers", lambda *a: pytest.fail("a driver Lean started"))
+    monkeypatch.setattr(prove, "load_theorems", lambda config, server: (THEOREMS, {}))
+    config = ProveConfig(
+        out=tmp_path / "log.jsonl", method="baseline", workers=3, ray="ray://head:10001",
+        progress=False,
+    )  # fmt: skip
+    notes = []
+    result = prove.main(config, notify=notes.append)
+    assert fake_ray.init_calls == [("ray://head:10001", {})] and len(fake_ray.actors) == 3
+    assert result.attempted == 4 and result.counts["total"] == len(read_log(config.out))
+    factory = made[0]  # each actor called the factory it was given
+    assert len(made) == 3 and all(m == factory for m in made)
+    assert factory.make_backend is prove.BACKENDS["wasm"] and factory.request_timeout == 600.0
+    assert pickle.loads(pickle.dumps(factory)) == factory  # what Ray ships must pickle
+    assert all(a.instance.verify is verify for a in fake_ray.actors)
+    assert "prove: 3 Ray actor(s), one Lean each, at ray://head:10001" in notes
+
+
+def test_ray_option_is_checked():
+    from leancot.pipeline.config import ProveConfig
+
+    with pytest.raises(ValueError, match="--ray needs an address"):
+        ProveConfig(ray=" ")
+    with pytest.raises(ValueError, match="--endpoint, not --vllm"):
+        ProveConfig(ray="auto", vllm="m")
+
+
+def test_actor_verify_runs_on_the_actors_server_with_the_core_ban():
+    from leancot.prover.workers import FileContextEnv, VerifyOnActorServer
+
+    server = object()
+    banned = {"full_name": "c", "statement": "theorem leancot_core_x : P", "source": "core:x"}
+    check = VerifyOnActorServer(5.0, theorems=(banned,))(FileContextEnv(server))
+    verdict = check("theorem leancot_core_x : P", "by exact x")
+    assert not verdict.ok and "x" in " ".join(verdict.reasons)  # refused before any Lean call

@@ -1,0 +1,202 @@
+"""`leancot prove --ray` on a real local Ray cluster: two actors, each with its own WASM Lean.
+
+The cluster is the one a user makes with `ray start --head` (two CPUs); the first run is the
+CLI joining it through `RAY_ADDRESS`, killed with SIGKILL once a theorem is done; the second
+run resumes the same search log, skipping what is there. Every Lean and Ray process started
+here is stopped by its id at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from leancot.pipeline.config import ProveConfig
+from leancot.pipeline.prove import main as prove_main
+from leancot.prover.config import BudgetConfig
+
+pytestmark = [pytest.mark.slow, pytest.mark.lean, pytest.mark.timeout(600)]
+
+ROOT = Path(__file__).resolve().parents[2]
+THEOREMS = 6  # of the bundled test split; two actors leave some unproved when the run is killed
+LEAN_CALLS = 16
+BUDGET = ["--lean-calls", str(LEAN_CALLS), "--theorem-timeout", "60"]
+STARTUP_S = 300.0  # generous: a loaded machine starts a WASM Lean in 20 s to a few minutes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cluster_processes(temp_dir: str) -> list[psutil.Process]:
+    """Processes of the cluster: Ray's own (their command lines name its temp dir) and their
+    descendants (the actors' Lean processes)."""
+    found: dict[int, psutil.Process] = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(temp_dir in part for part in proc.info["cmdline"] or ()):
+                found[proc.pid] = proc
+                for child in proc.children(recursive=True):
+                    found[child.pid] = child
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return list(found.values())
+
+
+def is_lean(proc: psutil.Process) -> bool:
+    try:
+        return any(part.endswith("lean.js") for part in proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def actors_with_lean(temp_dir: str) -> set[int]:
+    """Ray worker processes with a Lean process among their descendants."""
+    owners = set()
+    for proc in cluster_processes(temp_dir):
+        try:
+            if "default_worker" in " ".join(proc.cmdline()):
+                if any(is_lean(c) for c in proc.children(recursive=True)):
+                    owners.add(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return owners
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def log_names(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    text = path.read_text("utf-8")
+    return [json.loads(line)["full_name"] for line in text.splitlines() if line.endswith("}")]
+
+
+@pytest.fixture
+def ray_head(ray_module, wasm_install) -> Iterator[tuple[str, str]]:
+    """(address, temp dir) of a `ray start --head --num-cpus=2` cluster, stopped afterwards."""
+    temp_dir = tempfile.mkdtemp(prefix="lcray")  # short: Ray's socket paths must stay short
+    port = free_port()
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    log = Path(temp_dir) / "head.log"
+    command = [
+        sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
+        f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=2",
+        "--include-dashboard=false",
+        "--disable-usage-stats", f"--temp-dir={temp_dir}", "--object-store-memory=100000000",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        head = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    try:
+        wait_for(
+            lambda: "Ray runtime started" in log.read_text(errors="replace") or head.poll(),
+            STARTUP_S,
+            "ray start --head",
+        )
+        assert head.poll() is None, log.read_text(errors="replace")
+        yield f"127.0.0.1:{port}", temp_dir
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait(timeout=30)
+        for proc in cluster_processes(temp_dir):  # whatever left the process group
+            proc.kill()
+        psutil.wait_procs(cluster_processes(temp_dir), timeout=30)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_two_actors_prove_then_a_killed_run_resumes(ray_head, tmp_path):
+    address, temp_dir = ray_head
+    out = tmp_path / "results.jsonl"
+    env = {
+        **os.environ,
+        "RAY_ADDRESS": address,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [
+        sys.executable, "-m", "leancot.cli", "prove", "--ray", "auto", "--workers", "2",
+        "--method", "baseline", "--limit", str(THEOREMS), "--out", str(out), "--no-progress",
+        *BUDGET,
+    ]  # fmt: skip
+    driver_log = tmp_path / "driver.log"
+    with driver_log.open("wb") as sink:
+        driver = subprocess.Popen(
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def running(condition):
+        def check():
+            if driver.poll() is not None:
+                raise AssertionError(f"the driver exited early:\n{driver_log.read_text()[-4000:]}")
+            return condition()
+
+        return check
+
+    try:
+        owners = wait_for(
+            running(lambda: len(actors_with_lean(temp_dir)) == 2 and actors_with_lean(temp_dir)),
+            STARTUP_S,
+            "two Ray actors, each with its own Lean",
+        )
+        wait_for(running(lambda: log_names(out)), STARTUP_S, "a first proof")
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)  # kill -9: the run stops mid-way
+        driver.wait(timeout=60)
+    output = driver_log.read_text(errors="replace")[-4000:]
+    assert driver.returncode == -signal.SIGKILL, output
+    done = log_names(out)
+    assert 1 <= len(done) < THEOREMS, output
+    assert len(owners) == 2
+    # The job's actors die with their driver, and their Lean processes with them.
+    wait_for(lambda: not actors_with_lean(temp_dir), 120, "the killed run's Lean processes to go")
+    first_lines = out.read_text("utf-8").splitlines()
+
+    notes: list[str] = []
+    config = ProveConfig(
+        out=out, method="baseline", limit=THEOREMS, workers=2, ray=address, progress=False,
+        budget=BudgetConfig(lean_calls=LEAN_CALLS, theorem_timeout=60.0),
+    )  # fmt: skip
+    result = prove_main(config, notify=notes.append)
+    names = log_names(out)
+    assert result.attempted == THEOREMS - len(done)  # the finished ones were skipped
+    assert sorted(names) == sorted(set(names)) and len(names) == THEOREMS
+    assert out.read_text("utf-8").splitlines()[: len(first_lines)] == first_lines
+    assert result.counts["total"] == THEOREMS and result.counts["proved"] >= 1
+    assert any("2 Ray actor(s)" in n for n in notes)
+    records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    for r in records:  # each search stayed within its budget, and proofs were re-checked
+        assert r["method"] == "baseline" and r["lean_calls"] <= LEAN_CALLS
+        assert r["verified"] == (r["proved"] and r["verify_error"] is None)
+    assert not actors_with_lean(temp_dir)  # the actors closed their Lean on the way out
