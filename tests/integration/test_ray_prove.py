@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -95,13 +96,18 @@ def log_names(path: Path) -> list[str]:
 
 
 @pytest.fixture
-def ray_head(ray_module, wasm_install) -> Iterator[tuple[str, str]]:
-    """(address, temp dir) of a `ray start --head --num-cpus=2` cluster, stopped afterwards."""
+def ray_head(ray_module, wasm_install, monkeypatch) -> Iterator[tuple[str, str]]:
+    """(address, temp dir) of a `ray start --head --num-cpus=2` cluster, stopped afterwards.
+
+    Token authentication on, as Ray enables it for clusters: every process here (the head, the
+    drivers) gets the mode and a fresh token from the environment, so ~/.ray is not touched."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     temp_dir = tempfile.mkdtemp(prefix="lcray")  # short: Ray's socket paths must stay short
     port = free_port()
     env = {
         **os.environ,
-        "RAY_USAGE_STATS_ENABLED": "0",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     log = Path(temp_dir) / "head.log"

@@ -142,3 +142,20 @@ def test_proof_text_and_deterministic_svg():
     g = wide_graph(2)
     assert svg_text(g) == svg_text(g)
     assert svg_text(g).startswith("<svg")
+
+
+def test_the_run_report_stage_samples_the_test_documents(tmp_path):
+    from leancot.files import write_jsonl
+    from leancot.formats import PROOFS_FILE
+    from leancot.pipeline.steps import report
+
+    cot = tmp_path / "cot"
+    cot.mkdir()
+    write_jsonl(
+        cot / PROOFS_FILE,
+        [{"full_name": f"D.{s}", "split": s, "text": f"doc of {s}"} for s in ("train", "test")],
+    )
+    outputs = report(tmp_path / "report", [log(tmp_path)], cot)
+    html = (tmp_path / "report" / REPORT_HTML).read_text("utf-8")
+    assert outputs["html"] == str(tmp_path / "report" / REPORT_HTML)
+    assert "doc of test" in html and "doc of train" not in html
