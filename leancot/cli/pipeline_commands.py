@@ -115,6 +115,9 @@ def _cmd_prove(args: argparse.Namespace) -> int:
     out = make_console()
     result = main(config_from_args(ProveConfig, args), notify=_notifier(out))
     c = result.counts
+    resumed = c["total"] - result.attempted
+    if resumed > 0:
+        out.print(f"{resumed} theorems were already in {result.out}: skipped", markup=False)
     out.print(
         f"{c['proved']}/{c['total']} proved (verified), {c['unverified']} rejected by verify, "
         f"{c['lean_calls']} Lean calls; time: Lean {c['time_lean_s']:.0f} s, model "
