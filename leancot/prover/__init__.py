@@ -5,8 +5,8 @@ asks a model; `unfolding`: goal-aware tactics) <- `budget` (limits, the `Env` pr
 per-search accounting) <- `best_first`, `mcts`; `config` (SearchConfig, BudgetConfig) and
 `mixture` (`search_setup`: a method's policy, value and arguments); `theorems`, `lean_source`,
 `benchmarks`, `suites`, `core_lemmas` (what to prove); `lean_env` (a search's Lean), `search_log`
-(the resumable log), `runner` (`prove_all`), `workers` (one server per thread, verified proofs),
-`distributed` (Ray), `report` (tables and plots).
+(the resumable log), `runner` (`prove_all`), `workers` (one server per thread or per Ray actor,
+verified proofs), `distributed` (Ray), `report` (tables and plots; `report_html`: the page).
 """
 
 from leancot.prover.best_first import best_first_search
