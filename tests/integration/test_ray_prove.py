@@ -28,7 +28,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.lean, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
-THEOREMS = 20  # of the bundled test split (about a second each): most are left when the kill comes
+THEOREMS = 20  # of the bundled test split (1-10 s each): most are left when the kill comes
 LEAN_CALLS = 16
 BUDGET = ["--lean-calls", str(LEAN_CALLS), "--theorem-timeout", "60"]
 STARTUP_S = 300.0  # generous: a loaded machine starts a WASM Lean in 20 s to a few minutes
@@ -113,7 +113,7 @@ def log_names(path: Path) -> list[str]:
 def ray_head(ray_module, wasm_install, monkeypatch) -> Iterator[tuple[str, str]]:
     """(address, temp dir) of a `ray start --head --num-cpus=2` cluster, stopped afterwards.
 
-    Token authentication on, as Ray enables it for clusters: every process here (the head, the
+    Token authentication on, as Ray 2.59+ has it for `ray start`: every process here (the head, the
     drivers) gets the mode and a fresh token from the environment, so ~/.ray is not touched."""
     monkeypatch.setenv("RAY_AUTH_MODE", "token")
     monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
@@ -146,7 +146,7 @@ def ray_head(ray_module, wasm_install, monkeypatch) -> Iterator[tuple[str, str]]
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         try:
-            head.wait(timeout=30)
+            head.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait(timeout=30)
