@@ -348,7 +348,13 @@ def write_report(
     )
     html_path = None
     if html:
-        html_path = _write_html(out, runs, rows, plot_path, note, paths, documents, summary_text)
+        from leancot.prover.report_html import write_html_report
+
+        html_path = write_html_report(
+            out / REPORT_HTML, runs=runs, rows=rows, columns=TABLE_COLUMNS,
+            cells=table_cells(rows), summary=summary_text, plot=plot_path, plot_note=note,
+            sources=paths, documents=documents,
+        )  # fmt: skip
     lines = [
         "# Proving runs",
         "",
@@ -380,29 +386,3 @@ def write_report(
     }
     write_json(out / REPORT_JSON, summary)  # last: marks a finished report
     return Report(tuple(rows), out / REPORT_MD, out / REPORT_JSON, plot_path, note, html_path)
-
-
-def _write_html(
-    out: Path,
-    runs: Mapping[str, Sequence[Record]],
-    rows: Sequence[MethodRow],
-    plot_path: Path | None,
-    note: str | None,
-    sources: Sequence[Path],
-    documents: Sequence[Record],
-    summary_text: str,
-) -> Path:
-    from leancot.prover.report_html import write_html_report
-
-    return write_html_report(
-        out / REPORT_HTML,
-        runs=runs,
-        rows=rows,
-        columns=TABLE_COLUMNS,
-        cells=table_cells(rows),
-        summary=summary_text,
-        plot=plot_path,
-        plot_note=note,
-        sources=sources,
-        documents=documents,
-    )
