@@ -27,7 +27,7 @@ from leancot.prover.graph_export import svg_text, trimmed
 logger = logging.getLogger(__name__)
 
 MAX_TREE_EDGES = 60  # edges drawn per search tree; the rest are counted in a note
-MAX_TREES = 120  # search trees drawn per page (about 0.3-3 s each); later ones: proofs only
+MAX_TREES = 120  # search trees drawn per page (0.2-1 s each under load); later ones: proofs only
 SAMPLE_DOCUMENTS = 5
 
 Record = Mapping[str, Any]
