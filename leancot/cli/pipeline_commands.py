@@ -57,9 +57,12 @@ verified proofs. With --train-benchmark core:train each round proves a fresh sam
 library's restated statements, leaving out those an earlier round proved.
 
 output: RUN_DIR/iterate/round<N>/{prove_train,policy,prm,[dpo],prove_test,
-        prove_test_model_only}/, each resumable; RUN_DIR/iterate/proofs.jsonl, every verified
-        proof once per statement; prints the test pass rate per round (round 0: the run's own
-        result).
+        prove_test_model_only,eval/<split>/{full,model_only}}/, each resumable;
+        RUN_DIR/iterate/proofs.jsonl, every verified proof once per statement;
+        RUN_DIR/iterate/report/{rounds.json,rounds.md,round<N>.png}; prints the test pass rate
+        per round (round 0: the run's own result) and the evaluation on --eval-splits (core val,
+        minif2f-core valid, bundled test: --eval-limit theorems each) with the full search and
+        with the policy alone; with --teacher, the teacher on the same splits and budget.
 """
 
 
@@ -154,7 +157,35 @@ def _cmd_iterate(args: argparse.Namespace) -> int:
             f"| {_dash(r.dpo_pairs)} |",
             markup=False,
         )
+    if any(r.evals for r in rows):
+        out.print(_eval_table(rows))
+        report = config.iterate_dir / "report"
+        out.print(
+            f"report: {report}/rounds.json, rounds.md, round{rows[-1].round}.png", markup=False
+        )
     return 0
+
+
+def _eval_table(rows: Any) -> Any:
+    """The per-round evaluation as a rich table: per split, full search / model only / total."""
+    from rich.table import Table
+
+    keys = list(dict.fromkeys(k for r in rows for k in (r.evals or {})))
+    table = Table(title="proved per round (full search / model only, of total)")
+    table.add_column("round", justify="right")
+    for k in keys:
+        table.add_column(k, justify="right")
+    for r in rows:
+        cells = []
+        for k in keys:
+            e = (r.evals or {}).get(k)
+            cells.append(
+                "–"
+                if e is None
+                else f"{_dash(e['full'])} / {_dash(e['model_only'])} of {e['total']}"
+            )
+        table.add_row(str(r.round), *cells)
+    return table
 
 
 def _dash(x: int | None) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from leancot.formats import RESULTS_NAME
 from leancot.options import option
+from leancot.pipeline.round_eval import EVAL_SPLITS
 from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
 from leancot.prover.suites import SUITES
 from leancot.train.config import REPORT_TO
@@ -155,11 +156,24 @@ class IterateConfig:
     model_only: bool = option(
         True, "also prove the test set with the policy alone each round (no portfolio, no value)"
     )
+    eval_splits: tuple[str, ...] = option(
+        EVAL_SPLITS, "benchmark splits NAME:SPLIT every round is evaluated on (full and model only)"
+    )
+    eval_limit: int | None = option(
+        30, "theorems of each evaluation split (the same seeded sample every round; 0: none)"
+    )
     seed: int = option(0, "random seed")
     progress: bool = option(True, "progress bars")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "run_dir", Path(self.run_dir))
+        object.__setattr__(self, "eval_splits", tuple(self.eval_splits))
+        for pair in self.eval_splits:
+            name, _, split = pair.partition(":")
+            if name not in SUITES or not split:
+                raise ValueError(f"eval_splits take NAME:SPLIT with NAME among {SUITES}: {pair!r}")
+        if self.eval_limit is not None and self.eval_limit < 0:
+            raise ValueError(f"eval_limit must be >= 0, got {self.eval_limit}")
         if self.out_dir is not None:
             object.__setattr__(self, "out_dir", Path(self.out_dir))
         if self.method not in ITERATE_METHODS:
