@@ -15,7 +15,7 @@ from leancot.options import option
 from leancot.pipeline.round_eval import EVAL_SPLITS
 from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
 from leancot.prover.suites import SUITES
-from leancot.train.config import REPORT_TO
+from leancot.train.config import REPORT_TO, TINY_SIZES
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
@@ -31,6 +31,11 @@ class RunConfig:
     prm_steps: int = option(300, "PRM training optimizer steps")
     batch_size: int = option(8, "training batch size")
     learning_rate: float = option(1e-3, "peak learning rate of both trainers (tiny model)")
+    tiny_size: str = option(
+        "small",
+        "tiny model shape: small, or large (a teacher for `iterate --teacher`)",
+        choices=TINY_SIZES,
+    )
     negatives_seconds: float = option(120.0, "time for collecting Lean-rejected tactics")
     negatives_theorems: int = option(200, "training theorems sampled for negatives")
     search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
