@@ -57,7 +57,7 @@ def _fakes(monkeypatch, kill_at: str | None) -> list[tuple[str, str]]:
 
     def fake_prove(theorems, servers, *, out_path, method, policy, **kw):
         alone = type(policy).__name__ == "SampledPolicy"
-        rounds = out_path.parents[4] if "eval" in out_path.parts else out_path.parents[2]
+        rounds = out_path.parents[4] if out_path.name == "log.jsonl" else out_path.parents[2]
 
         class Env(ScriptedEnv):
             def start(self, statement, timeout=None):
@@ -216,3 +216,29 @@ def test_ban_aware_env_refuses_the_restated_lemma_and_keeps_searching():
     # another statement is not restricted
     other = env.start("theorem t : True")
     assert isinstance(env.step(other, "simp"), ProofFinished) and len(checked) == 2
+
+
+def test_a_teacher_proves_the_training_statements_and_is_evaluated_on_the_same_budget(
+    tmp_path, monkeypatch
+):
+    from leancot.models import hf
+
+    run_dir = _fake_run_dir(tmp_path)
+    config = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=2, test_limit=0, progress=False,
+        eval_splits=("bundled:test",), eval_limit=3, teacher="org/big-prover",
+    )  # fmt: skip
+    started = _fakes(monkeypatch, kill_at=None)
+    loaded: list[str] = []
+    monkeypatch.setattr(hf, "HFPolicy", lambda path, **k: loaded.append(str(path)) or object())
+    rows = iterate.main(config)
+    train = [name for log, name in started if log.startswith("round1/prove_train")]
+    assert sorted(train) == ["T.x", "T.y"]
+    assert "org/big-prover" in loaded
+    assert any(log.startswith("round0/eval_teacher/bundled_test/") for log, _ in started)
+    saved = json.loads((config.iterate_dir / "report" / "rounds.json").read_text())
+    assert saved["teacher"] == {
+        "policy": "org/big-prover",
+        "bundled_test": {"full": 3, "model_only": 1, "total": 3},
+    }
+    assert rows[1].new_proofs == 2  # the teacher's proofs went into the cache and the data
