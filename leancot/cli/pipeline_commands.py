@@ -8,6 +8,7 @@ Handlers print; the work is in `leancot.pipeline.run`, `.prove` and `.iterate`.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -158,16 +159,18 @@ def _cmd_iterate(args: argparse.Namespace) -> int:
             markup=False,
         )
     if any(r.evals for r in rows):
-        out.print(_eval_table(rows))
         report = config.iterate_dir / "report"
+        saved = json.loads((report / "rounds.json").read_text(encoding="utf-8"))
+        out.print(_eval_table(rows, saved.get("teacher")))
         out.print(
             f"report: {report}/rounds.json, rounds.md, round{rows[-1].round}.png", markup=False
         )
     return 0
 
 
-def _eval_table(rows: Any) -> Any:
-    """The per-round evaluation as a rich table: per split, full search / model only / total."""
+def _eval_table(rows: Any, teacher: dict[str, Any] | None = None) -> Any:
+    """The per-round evaluation as a rich table: per split, full search / model only / total;
+    the teacher's row (same splits and budget) last."""
     from rich.table import Table
 
     keys = list(dict.fromkeys(k for r in rows for k in (r.evals or {})))
@@ -178,14 +181,18 @@ def _eval_table(rows: Any) -> Any:
     for r in rows:
         cells = []
         for k in keys:
-            e = (r.evals or {}).get(k)
-            cells.append(
-                "–"
-                if e is None
-                else f"{_dash(e['full'])} / {_dash(e['model_only'])} of {e['total']}"
-            )
+            cells.append(_counts_cell((r.evals or {}).get(k)))
         table.add_row(str(r.round), *cells)
+    if teacher:
+        cells = []
+        for k in keys:
+            cells.append(_counts_cell(teacher.get(k)))
+        table.add_row(f"teacher {teacher.get('policy')}", *cells)
     return table
+
+
+def _counts_cell(e: dict[str, Any] | None) -> str:
+    return "–" if e is None else f"{_dash(e['full'])} / {_dash(e['model_only'])} of {e['total']}"
 
 
 def _dash(x: int | None) -> str:

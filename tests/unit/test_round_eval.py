@@ -219,7 +219,7 @@ def test_ban_aware_env_refuses_the_restated_lemma_and_keeps_searching():
 
 
 def test_a_teacher_proves_the_training_statements_and_is_evaluated_on_the_same_budget(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, capsys
 ):
     from leancot.models import hf
 
@@ -242,3 +242,19 @@ def test_a_teacher_proves_the_training_statements_and_is_evaluated_on_the_same_b
         "bundled_test": {"full": 3, "model_only": 1, "total": 3},
     }
     assert rows[1].new_proofs == 2  # the teacher's proofs went into the cache and the data
+    # the command prints the rounds and the teacher in one table
+    import argparse
+
+    from leancot.cli.pipeline_commands import register_pipeline
+
+    parser = argparse.ArgumentParser()
+    register_pipeline(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["iterate", "--run-dir", str(run_dir), "--rounds", "1", "--train-limit", "2",
+         "--test-limit", "0", "--eval-splits", "bundled:test", "--eval-limit", "3",
+         "--teacher", "org/big-prover", "--no-progress"]
+    )  # fmt: skip
+    assert args.handler(args) == 0
+    printed = capsys.readouterr().out
+    assert "bundled_test" in printed and "teacher org/big-prover" in printed
+    assert "3 / 1 of 3" in printed
