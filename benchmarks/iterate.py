@@ -2,7 +2,8 @@
 
     python benchmarks/iterate.py [RUN_DIR] [--json] [--quick] [--rounds N]
                                  [--train-benchmark NAME:SPLIT] [--train-limit N]
-                                 [--test-limit N] [--eval-limit N] [--lean-calls N]
+                                 [--test-limit N] [--eval-limit N] [--eval-splits S..]
+                                 [--lean-calls N]
                                  [--teacher DIR] [--out-dir DIR]
 
 RUN_DIR (default runs/default) is a finished `leancot run` folder. The rounds run, or resume from
@@ -122,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-limit", type=int, default=None)
     ap.add_argument("--test-limit", type=int, default=0, help="the run's test set (0: skip)")
     ap.add_argument("--eval-limit", type=int, default=None, help="theorems per split (30)")
+    ap.add_argument(
+        "--eval-splits", nargs="+", default=None, help="NAME:SPLIT[:N] (N: its own limit)"
+    )
     ap.add_argument("--teacher", default=None, help="policy folder / hub id of a teacher")
     ap.add_argument("--lean-calls", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
@@ -141,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("rounds", "train_limit", "test_limit", "eval_limit", "teacher"):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
+    if args.eval_splits:
+        fields["eval_splits"] = tuple(args.eval_splits)
     lean_calls = args.lean_calls or (QUICK_LEAN_CALLS if args.quick else None)
     budget = run.budget if lean_calls is None else replace(run.budget, lean_calls=lean_calls)
     out_dir = args.out_dir or (args.run_dir / "iterate-quick" if args.quick else None)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from leancot.formats import RESULTS_NAME
 from leancot.options import option
-from leancot.pipeline.round_eval import EVAL_SPLITS
+from leancot.pipeline.round_eval import EVAL_SPLITS, parse_eval_split
 from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
 from leancot.prover.suites import SUITES
 from leancot.train.config import REPORT_TO, TINY_SIZES
@@ -162,7 +162,9 @@ class IterateConfig:
         True, "also prove the test set with the policy alone each round (no portfolio, no value)"
     )
     eval_splits: tuple[str, ...] = option(
-        EVAL_SPLITS, "benchmark splits NAME:SPLIT every round is evaluated on (full and model only)"
+        EVAL_SPLITS,
+        "benchmark splits NAME:SPLIT every round is evaluated on (full and model only); "
+        "NAME:SPLIT:N gives that split its own theorem limit",
     )
     eval_limit: int | None = option(
         30, "theorems of each evaluation split (the same seeded sample every round; 0: none)"
@@ -174,8 +176,8 @@ class IterateConfig:
         object.__setattr__(self, "run_dir", Path(self.run_dir))
         object.__setattr__(self, "eval_splits", tuple(self.eval_splits))
         for pair in self.eval_splits:
-            name, _, split = pair.partition(":")
-            if name not in SUITES or not split:
+            name, _, _ = parse_eval_split(pair)
+            if name not in SUITES:
                 raise ValueError(f"eval_splits take NAME:SPLIT with NAME among {SUITES}: {pair!r}")
         if self.eval_limit is not None and self.eval_limit < 0:
             raise ValueError(f"eval_limit must be >= 0, got {self.eval_limit}")

@@ -1,8 +1,9 @@
 """Per-round evaluation of `leancot iterate` on named benchmark splits, and the rounds' report.
 
 Every round (round 0: the run's own models, before any round) proves the first `eval_limit`
-theorems of each split of `eval_splits` (default `core` val, `minif2f-core` valid, `bundled`
-test; `prover.suites.load_suite`, the same seeded sample every round) twice: with the round's
+theorems (or a split's own N, `NAME:SPLIT:N`) of each split of `eval_splits` (default `core`
+val, `minif2f-core` valid, `bundled` test; `prover.suites.load_suite`, the same seeded sample
+every round) twice: with the round's
 full search (its method, policy mixture and PRM) and with the policy alone (`model_only`:
 best-first over its samples, no portfolio, no goal tactics, no value, the same budget). Each
 proving is a resumable stage, `round<r>/eval/<key>/{full,model_only}/`, whose search log
@@ -29,16 +30,29 @@ ROUNDS_MD = "rounds.md"
 
 def split_key(pair: str) -> str:
     """The report's name of a `NAME:SPLIT` pair: `core:val` -> `core_val`, `minif2f-core:valid`
-    -> `minif2f_valid`, `bundled:test` -> `bundled_test`."""
-    name, _, split = pair.partition(":")
+    -> `minif2f_valid`, `bundled:test` -> `bundled_test` (a `:N` limit is no part of it)."""
+    name, split, _ = parse_eval_split(pair)
     return f"{name.removesuffix('-core').replace('-', '_')}_{split}"
 
 
+def parse_eval_split(entry: str) -> tuple[str, str, int | None]:
+    """`NAME:SPLIT` or `NAME:SPLIT:N` (N: that split's own theorem limit) -> (name, split, N)."""
+    name, _, rest = entry.partition(":")
+    split, _, limit = rest.partition(":")
+    if not name or not split:
+        raise ValueError(f"an evaluation split is NAME:SPLIT or NAME:SPLIT:N, not {entry!r}")
+    if limit and not (limit.isdigit() and int(limit) > 0):
+        raise ValueError(f"the limit in {entry!r} must be a positive integer")
+    return name, split, int(limit) if limit else None
+
+
 def eval_theorems(pair: str, lean: Any, limit: int | None) -> list[Any]:
-    """The first `limit` theorems of a `NAME:SPLIT` benchmark (seed 0: the same every round)."""
+    """The first `limit` theorems of a `NAME:SPLIT[:N]` benchmark (its own N first; seed 0: the
+    same every round)."""
     from leancot.prover.suites import load_suite
 
-    name, _, split = pair.partition(":")
+    name, split, own = parse_eval_split(pair)
+    limit = own if own is not None else limit
     server = lean.get() if name in ("core", "minif2f-core") else None
     theorems, _ = load_suite(name, split, server=server, limit=limit, seed=0)
     return theorems

@@ -116,8 +116,13 @@ def test_split_keys_are_the_reports_names():
     assert round_eval.split_key("minif2f-core:valid") == "minif2f_valid"
     assert round_eval.split_key("bundled:test") == "bundled_test"
     assert IterateConfig().eval_splits == ("core:val", "minif2f-core:valid", "bundled:test")
+    assert round_eval.split_key("core:val:10") == "core_val"
+    assert round_eval.parse_eval_split("minif2f-core:valid:5") == ("minif2f-core", "valid", 5)
+    assert round_eval.parse_eval_split("bundled:test") == ("bundled", "test", None)
     with pytest.raises(ValueError, match="NAME:SPLIT"):
         IterateConfig(eval_splits=("core",))
+    with pytest.raises(ValueError, match="positive integer"):
+        IterateConfig(eval_splits=("core:val:x",))
     with pytest.raises(ValueError, match="eval_limit"):
         IterateConfig(eval_limit=-1)
 
