@@ -263,3 +263,17 @@ def test_a_teacher_proves_the_training_statements_and_is_evaluated_on_the_same_b
     printed = capsys.readouterr().out
     assert "bundled_test" in printed and "teacher org/big-prover" in printed
     assert "3 / 1 of 3" in printed
+
+
+def test_the_large_tiny_model_is_a_larger_policy_for_a_teacher():
+    from leancot.train.model import build_tiny_causal_lm, count_parameters, tiny_spec
+
+    tokenizer = type(
+        "Tok", (), {"__len__": lambda self: 512, "bos_token_id": 1, "eos_token_id": 2,
+                    "pad_token_id": 0}
+    )()  # fmt: skip
+    small = count_parameters(build_tiny_causal_lm(tokenizer, tiny_spec("small")))
+    large = count_parameters(build_tiny_causal_lm(tokenizer, tiny_spec("large")))
+    assert 3 * small < large < 8 * small
+    with pytest.raises(ValueError, match="tiny model size"):
+        tiny_spec("huge")
