@@ -23,7 +23,7 @@ from leancot.train.rows import (
 pytestmark = pytest.mark.slow
 
 STATEMENT = "theorem leancot_rows_and (p q : Prop) (hp : p) (hq : q) : p ∧ q"
-TACTICS = ("omega", "exact hq", "constructor", "exact hp", "exact hq")
+TACTICS = ("intro h", "exact hq", "constructor", "exact hp")
 
 
 def test_rows_from_a_real_search_tree(lean_server, tmp_path):
@@ -37,7 +37,7 @@ def test_rows_from_a_real_search_tree(lean_server, tmp_path):
     assert log["verified"], log.get("verify_error")
     tree = SearchTree(log)
     errors = [e for e in log["edges"] if e["result"] == "error"]
-    assert {e["tactic"] for e in errors if e["src"] == tree.root} >= {"omega", "exact hq"}
+    assert {e["tactic"] for e in errors if e["src"] == tree.root} >= {"intro h", "exact hq"}
 
     rows = prm_rows_from_search_logs([log])
     proof = tree.proof_path()
@@ -67,9 +67,9 @@ def test_rows_from_a_real_search_tree(lean_server, tmp_path):
 
 
 def test_ban_aware_search_finds_the_honest_proof(lean_server, tmp_path):
-    """`simp` proves n + 0 = n with Nat.add_zero itself (refused); `rfl` is honest."""
-    (thm,) = core_library_theorems(lean_server, ["Nat.add_zero"])
-    policy = PortfolioPolicy(("simp", "rfl"), instantiate=False)
+    """`simp` proves `!!b = b` with Bool.not_not itself (refused); `decide` is honest."""
+    (thm,) = core_library_theorems(lean_server, ["Bool.not_not"])
+    policy = PortfolioPolicy(("simp", "decide"), instantiate=False)
     budget = BudgetConfig(lean_calls=8).budget()
     kwargs = {"num_candidates": 2}
     plain, aware = tmp_path / "plain.jsonl", tmp_path / "aware.jsonl"
@@ -81,6 +81,6 @@ def test_ban_aware_search_finds_the_honest_proof(lean_server, tmp_path):
     (before,) = read_log(plain)
     (after,) = read_log(aware)
     assert before["proved"] and not before["verified"] and before["proof"] == ["simp"]
-    assert after["verified"] and after["proof"] == ["rfl"]
+    assert after["verified"] and after["proof"] == ["decide"]
     simp = next(e for e in after["edges"] if e["tactic"] == "simp")
     assert simp["result"] == "error" and "refused" in simp["error"]
