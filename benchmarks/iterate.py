@@ -2,23 +2,32 @@
 
     python benchmarks/iterate.py [RUN_DIR] [--json] [--quick] [--rounds N]
                                  [--train-benchmark NAME:SPLIT] [--train-limit N]
-                                 [--test-limit N] [--lean-calls N] [--out-dir DIR]
+                                 [--test-limit N] [--eval-limit N] [--eval-splits S..]
+                                 [--lean-calls N]
+                                 [--teacher DIR] [--out-dir DIR]
 
 RUN_DIR (default runs/default) is a finished `leancot run` folder. The rounds run, or resume from
 what exists, in RUN_DIR/iterate (`--quick`: RUN_DIR/iterate-quick, so a quick check never
 replaces real rounds). Each round proves `--train-limit` statements of `--train-benchmark`
 (default core:train: a fresh seeded sample per round, leaving out those already proved), trains
-from the verified search logs and proves the run's test set (its `benchmark`, else the corpus'
-test split) with the full search and with the policy alone.
+from the verified search logs and evaluates on `core` val, `minif2f-core` valid and `bundled`
+test (the first `--eval-limit` theorems of each, default 30) with the full search and with the
+policy alone (`leancot.pipeline.round_eval`). The run's own test set is proved only with
+`--test-limit N` (default 0 here: the named splits are the evaluation).
 
 `--json` prints one object:
-  rounds   a list, round 0 (the run's own models) first; each with
-           test        {"full": proved, "model_only": proved, "total": n} on the run's test set
+  rounds   a list, round 0 (the run's models, before any round) first; each with
+           core_val, minif2f_valid, bundled_test
+                       {"full": proved, "model_only": proved, "total": n}
            new_proofs  statements the round proved first (the proof cache; null in round 0)
            sft_rows, prm_rows  rows trained on (accumulated over rounds; null in round 0)
+  retriever_recall10, bm25_recall10
+           recall@10 of the premise retrievers on held-out premises: null here, with
+           `retrieval_note` saying why (premise retrieval is not part of this build)
   minutes  stage time of the rounds, summed over their stages (as they ran, not resumed)
+  teacher  (with --teacher) the teacher's counts on the same splits and budget
   settings the iterate settings used
-`--quick`: 1 round, train_limit 4, 2 SFT and 2 PRM steps, 4 test theorems, 8 Lean calls.
+`--quick`: 1 round, train_limit 4, 2 SFT and 2 PRM steps, 4 theorems per split, 8 Lean calls.
 Run with OMP_NUM_THREADS=1 on CPU.
 """
 
@@ -32,7 +41,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-QUICK = {"rounds": 1, "train_limit": 4, "sft_steps": 2, "prm_steps": 2, "test_limit": 4}
+QUICK = {"rounds": 1, "train_limit": 4, "sft_steps": 2, "prm_steps": 2, "eval_limit": 4}
+RETRIEVAL_NOTE = (
+    "premise retrieval (a BM25 and a dense retriever) is not part of this build, so no "
+    "recall@10 is measured"
+)
 QUICK_LEAN_CALLS = 8
 
 
@@ -45,27 +58,26 @@ def _minutes(iterate_dir: Path, rounds: int) -> float:
         d = iterate_dir / f"round{r}"
         if not d.is_dir():
             continue
-        for stage in sorted(p for p in d.iterdir() if p.is_dir()):
+        for manifest in sorted(d.rglob("manifest.json")):
+            stage = manifest.parent
+            if any(p.name.startswith("checkpoint-") for p in stage.parents):
+                continue
             seconds += float((read_manifest(stage) or {}).get("seconds", 0.0))
     return round(seconds / 60, 2)
 
 
 def summary(rows: list[Any], config: Any) -> dict[str, Any]:
     """The benchmark's object from `leancot.pipeline.iterate.main`'s rows."""
-    rounds = [
-        {
-            "round": r.round,
-            "test": {
+    from leancot.pipeline.round_eval import REPORT_DIR, ROUNDS_JSON, report_rows
+
+    rounds = report_rows(rows)
+    for row, r in zip(rounds, rows, strict=True):
+        if config.test_limit != 0:
+            row["test"] = {
                 "full": r.test_proved,
                 "model_only": r.model_only_proved,
                 "total": r.test_total,
-            },
-            "new_proofs": r.new_proofs,
-            "sft_rows": r.sft_rows,
-            "prm_rows": r.prm_rows,
-        }
-        for r in rows
-    ]
+            }
     settings = {
         "train_benchmark": config.train_benchmark,
         "rounds": config.rounds,
@@ -73,15 +85,32 @@ def summary(rows: list[Any], config: Any) -> dict[str, Any]:
         "sft_steps": config.sft_steps,
         "prm_steps": config.prm_steps,
         "test_limit": config.test_limit,
+        "eval_splits": list(config.eval_splits),
+        "eval_limit": config.eval_limit,
+        "teacher": config.teacher,
         "lean_calls": config.budget.lean_calls if config.budget else None,
         "method": config.method,
         "seed": config.seed,
     }
-    return {
+    saved = _read_json(config.iterate_dir / REPORT_DIR / ROUNDS_JSON)
+    out: dict[str, Any] = {
         "rounds": rounds,
+        "retriever_recall10": None,
+        "bm25_recall10": None,
+        "retrieval_note": RETRIEVAL_NOTE,
         "minutes": _minutes(config.iterate_dir, config.rounds),
-        "settings": settings,
     }
+    if saved.get("teacher"):
+        out["teacher"] = saved["teacher"]
+    out["settings"] = settings
+    return out
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--train-benchmark", default="core:train", help="NAME:SPLIT, or 'corpus'")
     ap.add_argument("--train-limit", type=int, default=None)
-    ap.add_argument("--test-limit", type=int, default=None)
+    ap.add_argument("--test-limit", type=int, default=0, help="the run's test set (0: skip)")
+    ap.add_argument("--eval-limit", type=int, default=None, help="theorems per split (30)")
+    ap.add_argument(
+        "--eval-splits", nargs="+", default=None, help="NAME:SPLIT[:N] (N: its own limit)"
+    )
+    ap.add_argument("--teacher", default=None, help="policy folder / hub id of a teacher")
     ap.add_argument("--lean-calls", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", type=Path, default=None)
@@ -108,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc}", file=sys.stderr)
         return 2
     fields: dict[str, Any] = dict(QUICK) if args.quick else {}
-    for name in ("rounds", "train_limit", "test_limit"):
+    for name in ("rounds", "train_limit", "test_limit", "eval_limit", "teacher"):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
+    if args.eval_splits:
+        fields["eval_splits"] = tuple(args.eval_splits)
     lean_calls = args.lean_calls or (QUICK_LEAN_CALLS if args.quick else None)
     budget = run.budget if lean_calls is None else replace(run.budget, lean_calls=lean_calls)
     out_dir = args.out_dir or (args.run_dir / "iterate-quick" if args.quick else None)
@@ -132,14 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     print(f"train: {config.train_benchmark or 'corpus train split'}, {result['minutes']} min")
-    print("| round | test full | test model only | new proofs | SFT rows | PRM rows |")
-    print("|------:|----------:|----------------:|-----------:|---------:|---------:|")
-    for r in result["rounds"]:
-        t = r["test"]
-        only = "–" if t["model_only"] is None else f"{t['model_only']}/{t['total']}"
-        cells = [r["new_proofs"], r["sft_rows"], r["prm_rows"]]
-        rest = " | ".join("–" if c is None else str(c) for c in cells)
-        print(f"| {r['round']} | {t['full']}/{t['total']} | {only} | {rest} |")
+    from leancot.pipeline.round_eval import markdown_table
+
+    print(markdown_table(rows), end="")
+    print(result["retrieval_note"])
     return 0
 
 

@@ -5,7 +5,8 @@ comparison table; `--suite external`: every method on statements nobody here wro
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
-`bundled` test, each with `baseline`, `heuristic` (no model), `best_first` and `mcts_prm` (the
+`bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
+`best_first_value` (ranked by the PRM) and `mcts_prm` (the
 models of the finished run in RUN_DIR), the learned methods at 3 sampling seeds; `--json` prints
 `{"suite", "lean_calls_budget", "benchmarks": {"NAME:SPLIT": {METHOD: {"proved" (mean over
 seeds), "spread" ([min, max]), "total", "curve" ({budget: mean proved})}}}, "filters"}`.
@@ -114,6 +115,8 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
     }
     given = {
         "splits": tuple(args.splits) if args.splits else None,
+        "methods": tuple(args.methods) if args.methods else None,
+        "limit": args.limit,
         "seeds": tuple(args.seeds) if args.seeds else None,
         "budgets": tuple(args.budgets) if args.budgets else None,
         "report_budget": args.report_budget,
@@ -172,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="external: a small CI subset")
     parser.add_argument("--out-dir", type=Path, default=None, help="external: its logs")
     parser.add_argument("--splits", nargs="+", help="external: NAME:SPLIT pairs")
+    parser.add_argument(
+        "--methods", nargs="+", help="external: methods (best_first_value: ranked by the PRM)"
+    )
+    parser.add_argument("--limit", type=int, help="external: theorems per split")
     parser.add_argument("--seeds", nargs="+", type=int, help="external: sampling seeds")
     parser.add_argument("--budgets", nargs="+", type=int, help="external: curve budgets")
     parser.add_argument("--report-budget", type=int, help="external: the counted budget")

@@ -8,6 +8,7 @@ Handlers print; the work is in `leancot.pipeline.run`, `.prove` and `.iterate`.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,12 @@ verified proofs. With --train-benchmark core:train each round proves a fresh sam
 library's restated statements, leaving out those an earlier round proved.
 
 output: RUN_DIR/iterate/round<N>/{prove_train,policy,prm,[dpo],prove_test,
-        prove_test_model_only}/, each resumable; RUN_DIR/iterate/proofs.jsonl, every verified
-        proof once per statement; prints the test pass rate per round (round 0: the run's own
-        result).
+        prove_test_model_only,eval/<split>/{full,model_only}}/, each resumable;
+        RUN_DIR/iterate/proofs.jsonl, every verified proof once per statement;
+        RUN_DIR/iterate/report/{rounds.json,rounds.md,round<N>.png}; prints the test pass rate
+        per round (round 0: the run's own result) and the evaluation on --eval-splits (core val,
+        minif2f-core valid, bundled test: --eval-limit theorems each) with the full search and
+        with the policy alone; with --teacher, the teacher on the same splits and budget.
 """
 
 
@@ -158,7 +162,41 @@ def _cmd_iterate(args: argparse.Namespace) -> int:
             f"| {_dash(r.dpo_pairs)} |",
             markup=False,
         )
+    if any(r.evals for r in rows):
+        report = config.iterate_dir / "report"
+        saved = json.loads((report / "rounds.json").read_text(encoding="utf-8"))
+        out.print(_eval_table(rows, saved.get("teacher")))
+        out.print(
+            f"report: {report}/rounds.json, rounds.md, round{rows[-1].round}.png", markup=False
+        )
     return 0
+
+
+def _eval_table(rows: Any, teacher: dict[str, Any] | None = None) -> Any:
+    """The per-round evaluation as a rich table: per split, full search / model only / total;
+    the teacher's row (same splits and budget) last."""
+    from rich.table import Table
+
+    keys = list(dict.fromkeys(k for r in rows for k in (r.evals or {})))
+    table = Table(title="proved per round (full search / model only, of total)")
+    table.add_column("round", justify="right")
+    for k in keys:
+        table.add_column(k, justify="right")
+    for r in rows:
+        cells = []
+        for k in keys:
+            cells.append(_counts_cell((r.evals or {}).get(k)))
+        table.add_row(str(r.round), *cells)
+    if teacher:
+        cells = []
+        for k in keys:
+            cells.append(_counts_cell(teacher.get(k)))
+        table.add_row(f"teacher {teacher.get('policy')}", *cells)
+    return table
+
+
+def _counts_cell(e: dict[str, Any] | None) -> str:
+    return "–" if e is None else f"{_dash(e['full'])} / {_dash(e['model_only'])} of {e['total']}"
 
 
 def _dash(x: int | None) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from leancot.formats import RESULTS_NAME
 from leancot.options import option
+from leancot.pipeline.round_eval import EVAL_SPLITS, parse_eval_split
 from leancot.prover.config import METHODS, BudgetConfig, SearchConfig
 from leancot.prover.suites import SUITES
-from leancot.train.config import REPORT_TO
+from leancot.train.config import REPORT_TO, TINY_SIZES
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
@@ -30,6 +31,11 @@ class RunConfig:
     prm_steps: int = option(300, "PRM training optimizer steps")
     batch_size: int = option(8, "training batch size")
     learning_rate: float = option(1e-3, "peak learning rate of both trainers (tiny model)")
+    tiny_size: str = option(
+        "small",
+        "tiny model shape: small, or large (a teacher for `iterate --teacher`)",
+        choices=TINY_SIZES,
+    )
     negatives_seconds: float = option(120.0, "time for collecting Lean-rejected tactics")
     negatives_theorems: int = option(200, "training theorems sampled for negatives")
     search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
@@ -165,11 +171,26 @@ class IterateConfig:
     model_only: bool = option(
         True, "also prove the test set with the policy alone each round (no portfolio, no value)"
     )
+    eval_splits: tuple[str, ...] = option(
+        EVAL_SPLITS,
+        "benchmark splits NAME:SPLIT every round is evaluated on (full and model only); "
+        "NAME:SPLIT:N gives that split its own theorem limit",
+    )
+    eval_limit: int | None = option(
+        30, "theorems of each evaluation split (the same seeded sample every round; 0: none)"
+    )
     seed: int = option(0, "random seed")
     progress: bool = option(True, "progress bars")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "run_dir", Path(self.run_dir))
+        object.__setattr__(self, "eval_splits", tuple(self.eval_splits))
+        for pair in self.eval_splits:
+            name, _, _ = parse_eval_split(pair)
+            if name not in SUITES:
+                raise ValueError(f"eval_splits take NAME:SPLIT with NAME among {SUITES}: {pair!r}")
+        if self.eval_limit is not None and self.eval_limit < 0:
+            raise ValueError(f"eval_limit must be >= 0, got {self.eval_limit}")
         if self.out_dir is not None:
             object.__setattr__(self, "out_dir", Path(self.out_dir))
         if self.method not in ITERATE_METHODS:

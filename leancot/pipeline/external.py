@@ -1,11 +1,16 @@
 """The external evaluation: every method on named benchmarks, several seeds, pass-vs-budget.
 
 For each benchmark split (`core` val/test, `minif2f-core` valid/test, `bundled` test) and each
-method (`baseline`, `heuristic`, `best_first`, `mcts_prm`), `leancot prove` runs with the models
+method (`baseline`, `heuristic`, `best_first`, `best_first_value`, `mcts_prm`), `leancot prove`
+runs with the models
 of a finished `leancot run` at the largest budget of `budgets`; the fixed methods once (they are
 deterministic), the learned ones at each of `seeds` (the policy's `sampling_seed`). A proof
 counts within budget `b` when it was verified after at most `b` Lean calls, so one run at the
 largest budget gives the whole pass-versus-budget curve. Logs live under `out_dir` and resume.
+
+`best_first` is best-first without a value (priority: the policy's cumulative log-probability);
+`best_first_value` is the same search ranked by the PRM's value (`--priority value`), so the
+curves of `mcts_prm` and `best_first_value` against `best_first` show what the value saves.
 
 What was tuned where: the models were trained on the bundled corpus' train split; the search
 settings are leancot's defaults (chosen on the bundled corpus); `minif2f-core` valid is the split
@@ -35,6 +40,8 @@ DEFAULT_SPLITS = (
     "bundled:test",
 )
 BUDGETS = (8, 16, 32, 64, 128)
+VALUE_METHODS = {"best_first_value": "best_first"}  # a method ranked by the PRM: its search
+EXTERNAL_METHODS = (*METHODS[:3], "best_first_value", *METHODS[3:])
 SUMMARY_NAME = "external.json"
 
 
@@ -45,7 +52,10 @@ class ExternalConfig:
     run_dir: Path = option(Path("runs/default"), "a finished `leancot run`: its policy/ and prm/")
     out_dir: Path = option(Path("runs/external"), "where the search logs and the summary go")
     splits: tuple[str, ...] = option(DEFAULT_SPLITS, "benchmark:split pairs to prove")
-    methods: tuple[str, ...] = option(METHODS, "methods to compare")
+    methods: tuple[str, ...] = option(
+        EXTERNAL_METHODS,
+        "methods to compare (best_first: no value; best_first_value: ranked by the PRM)",
+    )
     seeds: tuple[int, ...] = option((0, 1, 2), "sampling seeds of the learned methods")
     budgets: tuple[int, ...] = option(BUDGETS, "Lean-call budgets of the pass curves")
     report_budget: int = option(64, "the budget the `proved` counts are taken at")
@@ -56,9 +66,9 @@ class ExternalConfig:
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
-        unknown = set(self.methods) - set(METHODS)
+        unknown = set(self.methods) - set(EXTERNAL_METHODS)
         if unknown:
-            raise ValueError(f"unknown methods {sorted(unknown)}: choose among {METHODS}")
+            raise ValueError(f"unknown methods {sorted(unknown)}: choose among {EXTERNAL_METHODS}")
         if self.report_budget not in self.budgets:
             raise ValueError(f"report_budget {self.report_budget} must be one of {self.budgets}")
         for pair in self.splits:
@@ -162,15 +172,17 @@ def _prove_split(
         for seed in seeds_of(method, config.seeds):
             out = config.out_dir / benchmark / split / f"{method}-seed{seed}.jsonl"
             out.parent.mkdir(parents=True, exist_ok=True)
+            valued = method == "mcts_prm" or method in VALUE_METHODS
+            priority = "value" if method in VALUE_METHODS else "logprob"
             prove_config = ProveConfig(
                 out=out,
-                method=method,
+                method=VALUE_METHODS.get(method, method),
                 benchmark=benchmark,
                 split=split,
                 limit=split_limit(benchmark, config),
                 policy="portfolio" if fixed else str(config.run_dir / "policy"),
-                prm=str(config.run_dir / "prm") if method == "mcts_prm" else None,
-                search=replace(SearchConfig(), sampling_seed=seed),
+                prm=str(config.run_dir / "prm") if valued else None,
+                search=replace(SearchConfig(), sampling_seed=seed, priority=priority),
                 budget=budget,
                 workers=len(servers),
                 progress=config.progress,

@@ -7,9 +7,12 @@ cache (`pipeline.proof_cache`, RUN/iterate/proofs.jsonl; `out_dir` moves the rou
 turns the verified search logs into SFT, PRM and (optionally) DPO rows (leancot.train.rows),
 retrains the policy and the PRM from the current ones and proves the test split again: with the
 full search, and (`model_only`) with the policy alone (best-first over its samples, no portfolio
-and no goal tactics, the same budget), the number that shows whether the model learned. Every
-step of a round is a resumable stage (`pipeline.stages.run_stage`). The search and budget are
-the run's unless given.
+and no goal tactics, the same budget), the number that shows whether the model learned; and
+evaluates on the named splits of `eval_splits` the same two ways (`pipeline.round_eval`; round 0
+is the run's models before any round, and a `teacher` is evaluated there too, on the same
+budget). Every step of a round is a resumable stage (`pipeline.stages.run_stage`); the report
+(`RUN/iterate/report/`) is rewritten after each round. The search and budget are the run's
+unless given.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from leancot.options import config_from_mapping
 from leancot.pipeline.config import IterateConfig, RunConfig
 from leancot.pipeline.proof_cache import PROOFS_FILE, ProofCache, first_unproved, sample_unproved
 from leancot.pipeline.prove import make_backend
+from leancot.pipeline.round_eval import evaluate, prove_with, write_report
 from leancot.pipeline.stages import (
     RUN_SUMMARY,
     LazyLean,
@@ -50,6 +54,7 @@ class RoundRow:
     dpo_pairs: int | None
     new_proofs: int | None = None  # statements this round proved first (the proof cache)
     model_only_proved: int | None = None  # test theorems the policy alone proved
+    evals: dict[str, dict[str, int | None]] | None = None  # round_eval.evaluate per split
 
 
 def verified_only(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -109,16 +114,31 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
             proved, total = _round0_full(
                 d, policy_dir, prm_dir, prev, config, run_cfg, lean, notify, st
             )
+        evals = evaluate(
+            "round 0: eval", d / "eval", policy_dir, prm_dir, prev, config, run_cfg, lean,
+            notify, st,
+        )  # fmt: skip
+        extra: dict[str, Any] = {}
+        if config.teacher is not None:  # the teacher on the same splits and budget
+            extra["teacher"] = {
+                "policy": config.teacher,
+                **evaluate(
+                    "teacher: eval", d / "eval_teacher", config.teacher, prm_dir, prev,
+                    config, run_cfg, lean, notify, st,
+                ),
+            }  # fmt: skip
         rows = [
             RoundRow(0, str(policy_dir), None, None, proved, total, None, None, None,
-                     None, model_only)
+                     None, model_only, evals)
         ]  # fmt: skip
+        write_report(config.iterate_dir, rows, extra)
         for r in range(1, config.rounds + 1):
             out = _round(
                 r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, cache, notify, st
             )
             row, policy_dir, prm_dir, prev = out
             rows.append(row)
+            write_report(config.iterate_dir, rows, extra)
             only = "" if row.model_only_proved is None else f" (model only {row.model_only_proved})"
             notify(
                 f"round {r}: test {row.test_proved}/{row.test_total}{only}, "
@@ -132,43 +152,6 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
 def _test_counts(manifest: dict[str, Any] | None) -> tuple[int, int]:
     outputs = (manifest or {}).get("outputs", {})
     return int(outputs.get("proved", 0)), int(outputs.get("total", 0))
-
-
-def _prove(
-    out: Path,
-    theorems: list[Any],
-    model_dir: str,
-    prm_path: Path | None,
-    config: IterateConfig,
-    run_cfg: Any,
-    lean: Any,
-    st: Any,
-) -> dict[str, Any]:
-    """Search `theorems` into the log `out` with the round's method, or with `prm_path` None with
-    the policy alone: best-first over its samples (`SampledPolicy`), no portfolio, no goal
-    tactics, no value, the same budget."""
-    from leancot.models.hf import HFPRM, HFPolicy
-    from leancot.prover.mixture import SampledPolicy, search_setup
-    from leancot.prover.workers import prove_theorems
-
-    s, b = config.search, config.budget
-    assert s is not None and b is not None  # resolved by `main`
-    model = HFPolicy(model_dir, device=run_cfg.device)
-    method = config.method
-    if prm_path is None:
-        method, value = "best_first", None
-        pol: Any = SampledPolicy(
-            model, max_tokens=s.max_tokens, temperature=s.temperature, seed=s.sampling_seed
-        )
-        kwargs: dict[str, Any] = {"num_candidates": s.num_samples, "priority": "logprob"}
-    else:
-        value_model = HFPRM(str(prm_path), device=run_cfg.device)
-        pol, value, kwargs = search_setup(method, s, model=model, prm=value_model)
-    prove_theorems(
-        theorems, [lean.get()], method=method, policy=pol, out_path=out, budget=b.budget(),
-        value=value, search_kwargs=kwargs, progress=config.progress,
-    )  # fmt: skip
-    return st.log_counts(out)
 
 
 def _test_set(config: IterateConfig, run_cfg: Any, lean: Any, st: Any) -> list[Any]:
@@ -198,7 +181,7 @@ def _round0_full(
     def prove_first(sd: Path) -> dict[str, Any]:
         thms = _test_set(config, run_cfg, lean, st)
         out = sd / "test.jsonl"
-        return _prove(out, thms, str(policy_dir), prm_dir, config, run_cfg, lean, st)
+        return prove_with(out, thms, str(policy_dir), prm_dir, config, run_cfg, lean, st)
 
     key = fingerprint([key, str(policy_dir), str(prm_dir), config.test_limit])
     done = run_stage("round 0: prove test", d / "prove_test", key, prove_first, notify)
@@ -220,7 +203,9 @@ def _model_only(
 
     def prove_alone(sd: Path) -> dict[str, Any]:
         thms = _test_set(config, run_cfg, lean, st)
-        return _prove(sd / "test.jsonl", thms, str(policy_path), None, config, run_cfg, lean, st)
+        return prove_with(
+            sd / "test.jsonl", thms, str(policy_path), None, config, run_cfg, lean, st
+        )
 
     key = fingerprint([key, str(policy_path), config.test_limit, "model_only"])
     name = f"round {r}: prove test, model only"
@@ -277,7 +262,9 @@ def _round(
     def prove_train(sd: Path) -> dict[str, Any]:
         theorems = round_theorems(config, r, cache.proved_before(r), lean, run_cfg, st)
         prover = config.teacher or str(policy_dir)
-        counts = _prove(sd / "train.jsonl", theorems, prover, prm_dir, config, run_cfg, lean, st)
+        counts = prove_with(
+            sd / "train.jsonl", theorems, prover, prm_dir, config, run_cfg, lean, st
+        )
         verified = verified_only(read_log(sd / "train.jsonl"))
         write_jsonl(sd / "train_verified.jsonl", verified)
         headers = {str(t["full_name"]): str(t["header"]) for t in theorems}
@@ -348,13 +335,17 @@ def _round(
     def prove_test(sd: Path) -> dict[str, Any]:
         thms = _test_set(config, run_cfg, lean, st)
         out = sd / "test.jsonl"
-        return _prove(out, thms, str(policy_path), new_prm.path, config, run_cfg, lean, st)
+        return prove_with(out, thms, str(policy_path), new_prm.path, config, run_cfg, lean, st)
 
     key = fingerprint([new_policy.key, new_prm.key, str(policy_path), config.test_limit])
     test = run_stage(f"round {r}: prove test", d / "prove_test", key, prove_test, notify)
     model_only = None
     if config.model_only:
         model_only = _model_only(r, d, policy_path, policy_key, config, run_cfg, lean, notify, st)
+    evals = evaluate(
+        f"round {r}: eval", d / "eval", policy_path, new_prm.path,
+        fingerprint([policy_key, new_prm.key]), config, run_cfg, lean, notify, st,
+    )  # fmt: skip
     row = RoundRow(
         round=r,
         policy=str(policy_path),
@@ -367,5 +358,6 @@ def _round(
         dpo_pairs=train.outputs["dpo_pairs"],
         new_proofs=train.outputs.get("new_proofs"),
         model_only_proved=model_only,
+        evals=evals,
     )
     return row, policy_path, new_prm.path, test.key

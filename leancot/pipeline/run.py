@@ -113,7 +113,11 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
         cot = stage("cot", {"up": extract.key}, lambda d: st.translate(d, extract.path))
         policy = stage(
             "policy",
-            {"up": cot.key, **_pick(config, "sft_steps", "batch_size", "learning_rate", "seed")},
+            {
+                "up": cot.key,
+                **_pick(config, "sft_steps", "batch_size", "learning_rate", "seed"),
+                **({} if config.tiny_size == "small" else {"tiny_size": config.tiny_size}),
+            },
             lambda d: st.train_policy(d, cot.path, config),
         )
         negatives = stage(

@@ -80,6 +80,7 @@ def _train_common(d: Path, config: RunConfig, steps: int) -> dict[str, Any]:
         "progress": config.progress,
         "use_cpu": config.device == "cpu",
         "report_to": config.report_to,
+        "tiny_size": config.tiny_size,
     }
 
 

@@ -3,7 +3,12 @@ re-checked from scratch by `leancot.lean.verify`.
 
 - `FileContextEnv`: a `LeanEnv` that elaborates each theorem's header (its file context) with the
   server's start-up budget before the search starts: set-up work, not a step of the search, so a
-  long header never hits the per-tactic timeout (which restarts Lean).
+  long header never hits the per-tactic timeout (which restarts Lean). For a restated core
+  lemma it is ban-aware: a tactic naming the lemma is refused without a Lean call, and a step
+  that closes the proof is checked at once by the same `forbid_source_lemmas` check the final
+  verdict uses; a closing the ban refuses becomes an error edge, so the search goes on to look
+  for an honest proof (`omega`, `decide`, `induction ...`) instead of stopping on one the
+  verifier will reject. The final verification is unchanged.
 - `WorkerServers`: binds one server to each prover thread and verifies on that thread's server.
 - `prove_theorems`: `runner.prove_all` over both; a restated core lemma's proof may not use the
   lemma itself (`core_lemmas.forbid_source_lemmas`).
@@ -19,23 +24,61 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leancot.lean.results import LeanError, ProofFinished, TacticResult, TacticState
 from leancot.lean.server import LeanServer
 from leancot.prover.benchmarks import Theorem
 from leancot.prover.budget import Budget
-from leancot.prover.core_lemmas import forbid_source_lemmas
+from leancot.prover.core_lemmas import banned_constant, forbid_source_lemmas, uses_constant
 from leancot.prover.lean_env import LeanEnv
-from leancot.prover.runner import prove_all
+from leancot.prover.runner import format_proof, prove_all
 from leancot.prover.search_log import RunSummary
 
 
 class FileContextEnv(LeanEnv):
     """A `LeanEnv` whose header (set by the runner's `use_header`) is elaborated before each
-    theorem without the per-tactic timeout; the search then reuses the cached environment."""
+    theorem without the per-tactic timeout; the search then reuses the cached environment.
+
+    `banned`: statement -> the constant its proof may not use (restated core lemmas); `check`:
+    `verify(statement, proof, header)` with that ban applied. On such a theorem a tactic naming
+    the constant is refused without a Lean call, and a step that closes the proof is checked by
+    `check` (one verification, not counted as a search step); a refused closing is an error."""
+
+    def __init__(
+        self,
+        server: LeanServer,
+        header: str = "",
+        *,
+        banned: Mapping[str, str] | None = None,
+        check: Callable[[str, str, str], object] | None = None,
+    ) -> None:
+        super().__init__(server, header)
+        self.banned = dict(banned or {})
+        self.check = check
+        self._theorem: tuple[str, str] | None = None  # (statement, its banned constant)
+        self.refused = 0  # closings the ban refused during the searches
 
     def start(self, statement: str, timeout: float | None = None) -> Any:
         if self.header.strip():
             self.server.header_env(self.header)
+        constant = self.banned.get(statement)
+        self._theorem = (statement, constant) if constant is not None else None
         return super().start(statement, timeout)
+
+    def step(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult:
+        if self._theorem is None:
+            return super().step(state, tactic, timeout)
+        statement, constant = self._theorem
+        if uses_constant(tactic, constant):
+            return LeanError(f"the tactic names {constant}, the lemma this theorem restates")
+        result = super().step(state, tactic, timeout)
+        if isinstance(result, ProofFinished) and self.check is not None:
+            proof = format_proof([*self._paths.get(state.pp, ()), tactic])
+            verdict = self.check(statement, proof, self.header)
+            if not bool(getattr(verdict, "ok", verdict)):
+                self.refused += 1
+                reasons = "; ".join(map(str, getattr(verdict, "reasons", ()))) or "refused"
+                return LeanError(f"the proof is refused: {reasons}", result.messages)
+        return result
 
 
 class WorkerServers:
@@ -47,8 +90,13 @@ class WorkerServers:
         servers: Sequence[LeanServer],
         verify_timeout: float | None,
         trust_header: bool = False,
+        *,
+        banned: Mapping[str, str] | None = None,
+        check: Callable[[str, str, str], object] | None = None,
     ) -> None:
         self.servers = list(servers)
+        self.banned = dict(banned or {})
+        self.check = check
         self.verify_timeout = verify_timeout
         self.trust_header = trust_header
         self._local = threading.local()
@@ -60,7 +108,7 @@ class WorkerServers:
             server = self.servers[self._next % len(self.servers)]
             self._next += 1
         self._local.server = server
-        return FileContextEnv(server)
+        return FileContextEnv(server, banned=self.banned, check=self.check)
 
     def verify(self, statement: str, proof: str, header: str = "") -> Any:
         """`leancot.lean.verify` from scratch: the header, then the theorem with its proof."""
@@ -89,19 +137,28 @@ def prove_theorems(
     search_kwargs: Mapping[str, Any] | None = None,
     progress: bool = True,
     trust_header: bool = False,
+    ban_aware: bool = True,
 ) -> RunSummary:
     """`prove_all` with one worker per server; every claimed proof re-checked by `verify`
     (the theorems' headers are untrusted text too unless `trust_header`), and refused when it
-    uses the core lemma its theorem restates."""
+    uses the core lemma its theorem restates. With `ban_aware` the searches of restated core
+    lemmas check each closing against that ban as they go (`FileContextEnv`); without it they
+    stop at the first closing and the final verdict alone applies the ban."""
     workers = WorkerServers(
         servers, verify_timeout=budget.theorem_wall_s, trust_header=trust_header
     )
+    checked = forbid_source_lemmas(workers.verify, theorems)
+    if ban_aware:
+        workers.banned = {
+            str(t["statement"]): c for t in theorems if (c := banned_constant(t)) is not None
+        }
+        workers.check = checked
     return prove_all(
         theorems,
         workers.make_env,
         method=method,
         policy=policy,
-        verify=forbid_source_lemmas(workers.verify, theorems),
+        verify=checked,
         out_path=out_path,
         value=value,
         budget=budget,

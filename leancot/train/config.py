@@ -13,6 +13,7 @@ from typing import Any
 from leancot.options import option
 
 REPORT_TO = ("none", "tensorboard", "wandb")
+TINY_SIZES = ("small", "large")  # leancot.train.model.TINY_SPECS
 
 
 @dataclass
@@ -28,6 +29,12 @@ class TrainConfig:
     )
     tokenizer: str | None = option(None, "tokenizer path or hub id (default: the model's)")
     vocab_size: int = option(4096, "vocabulary size of the locally trained tokenizer (tiny model)")
+    tiny_size: str = option(
+        "small",
+        "shape of the tiny model when no model is given: small (~1-3 M parameters) or large "
+        "(~4x: a teacher for `iterate --teacher`)",
+        choices=TINY_SIZES,
+    )
     split: str = option("train", "split of the input rows to train on")
     eval_split: str | None = option("val", "held-out split evaluated after training (none: skip)")
     eval_max_rows: int = option(64, "at most this many held-out rows are evaluated")

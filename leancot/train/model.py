@@ -37,6 +37,19 @@ class TinyModelSpec:
             raise ValueError("hidden_size must be a multiple of num_heads")
 
 
+TINY_SPECS = {
+    "small": TinyModelSpec(),  # the default: ~1-3 M parameters
+    "large": TinyModelSpec(hidden_size=256, num_layers=6, num_heads=8, intermediate_size=688),
+}  # "large" (~6-8 M parameters) is the embedded default's teacher (`iterate --teacher`)
+
+
+def tiny_spec(size: str) -> TinyModelSpec:
+    """The shape of the tiny model of `size` (a key of `TINY_SPECS`)."""
+    if size not in TINY_SPECS:
+        raise ValueError(f"tiny model size must be one of {sorted(TINY_SPECS)}, not {size!r}")
+    return TINY_SPECS[size]
+
+
 def train_tokenizer(
     texts: Iterable[str], out_dir: str | os.PathLike[str] | None = None, *, vocab_size: int = 4096
 ) -> Any:

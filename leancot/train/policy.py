@@ -43,9 +43,9 @@ def build_rows(
 def load_causal_lm(config: TrainConfig, tokenizer: Any) -> Any:
     """The tiny Llama, or `config.model` from its path / hub id."""
     if config.model is None:
-        from leancot.train.model import build_tiny_causal_lm
+        from leancot.train.model import build_tiny_causal_lm, tiny_spec
 
-        return build_tiny_causal_lm(tokenizer, seed=config.seed)
+        return build_tiny_causal_lm(tokenizer, tiny_spec(config.tiny_size), seed=config.seed)
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(config.model)

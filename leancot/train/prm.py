@@ -167,10 +167,10 @@ def _soft_trainer_class() -> type:
 
 def load_prm_model(config: TrainConfig, tokenizer: Any) -> Any:
     """The tiny token classifier, or `config.model` (e.g. an SFT policy) with a 2-label head."""
-    from leancot.train.model import build_tiny_token_classifier
+    from leancot.train.model import build_tiny_token_classifier, tiny_spec
 
     if config.model is None:
-        return build_tiny_token_classifier(tokenizer, seed=config.seed)
+        return build_tiny_token_classifier(tokenizer, tiny_spec(config.tiny_size), seed=config.seed)
     from transformers import AutoModelForTokenClassification
 
     model = AutoModelForTokenClassification.from_pretrained(

@@ -5,20 +5,25 @@ Inputs and rows are laid out in docs/FORMATS.md (#cot-corpora, #search-logs, #tr
 Pure functions over plain dicts, no torch. Three row kinds come out:
 
 * SFT `{"prompt", "completion"}`: prompt = `format_state_prompt(state)`, completion =
-  `format_step(thought, tactic)`.
+  `format_step(thought, tactic)`. From a search log (expert iteration) the rows follow the
+  verified proof path, and a step's thought is the one the policy wrote from the state before
+  the step, or for a step with none (the portfolio's, the goal-aware tactics') one rendered from
+  `state_before` and the tactic (`render_intent`): never text that depends on Lean's answer.
 * PRM, TRL's stepwise layout `{"prompt", "completions", "labels"}`: the prompt is the initial
   state, the completions are the steps of one attempt. First-error labelling: a step is bad when
   Lean rejects it (`error`/`timeout`) or it leads to a FAILED node (a dead end); the first bad
   step ends the row. Steps before it were accepted by Lean and are labelled good. With
-  `soft=True` a label is the Monte-Carlo value of the step's target node instead (share of
-  rollouts that reached PROVED), 1.0 on the proof path and 0.0 for a bad step.
+  `soft=True` a label is the Monte-Carlo value of the step instead (`SearchTree.soft_value`:
+  from the visit counts, the visit-weighted share of the step's subtree that is not a dead
+  end), 1.0 on the proof path and 0.0 for a bad step.
   A PRM step's text is `prm_step_text(state_before, tactic)`: a thought rendered from the state
   before the step and the tactic alone (`translate.templates.render_intent`), never the record's
   own thought, which for gold steps was rendered from Lean's reply ("... closes it. This
   completes the proof.") and for rejected ones was not: the outcome must not be in the text.
   `prm_candidates` flattens rows into one labelled step each, for evaluation.
 * DPO `{"prompt", "chosen", "rejected"}`: at each state on a proof path, the proof's edge against
-  a sibling edge from the same state that Lean rejected or that led to a FAILED node.
+  a sibling edge from the same state that Lean rejected or that led to a FAILED node (both
+  thoughts as for SFT rows).
 """
 
 from __future__ import annotations
@@ -84,6 +89,15 @@ def _step_text(step: Mapping[str, Any]) -> str:
     return format_step(step.get("thought") or "", step["tactic"])
 
 
+def _search_step_text(tree: SearchTree, edge: Mapping[str, Any]) -> str:
+    """A search edge's completion: the policy's thought (written from the state before the
+    step), or for an edge with none one rendered from that state and the tactic."""
+    thought = (
+        edge.get("thought") or render_intent(tree.state(int(edge["src"])), edge["tactic"]).thought
+    )
+    return format_step(thought, edge["tactic"])
+
+
 def prm_step_text(state_before: str, tactic: str) -> str:
     """The text a PRM reads for one step: a thought made from `state_before` and `tactic` alone,
     then the tactic. Whether Lean accepted the tactic cannot change it."""
@@ -132,7 +146,7 @@ def sft_rows_from_search_logs(
             rows.append(
                 {
                     "prompt": format_state_prompt(tree.state(edge["src"])),
-                    "completion": _step_text(edge),
+                    "completion": _search_step_text(tree, edge),
                 }
             )
     return dedupe(rows, ("prompt", "completion"))
@@ -287,8 +301,8 @@ def dpo_pairs_from_search_logs(
                 rows.append(
                     {
                         "prompt": format_state_prompt(tree.state(src)),
-                        "chosen": _step_text(chosen),
-                        "rejected": _step_text(rejected),
+                        "chosen": _search_step_text(tree, chosen),
+                        "rejected": _search_step_text(tree, rejected),
                     }
                 )
     return dedupe(rows, ("prompt", "chosen", "rejected"))

@@ -101,13 +101,43 @@ class SearchTree:
         return []
 
     def soft_value(self, edge: Mapping[str, Any]) -> float:
-        """Monte-Carlo value of the step: 0 if bad, 1 if it proves, else its node's value."""
+        """Monte-Carlo value of the step: 0 if bad, 1 if it proves, else its node's
+        `visit_value` (1.0 for a node the search never visited below: Lean accepted it)."""
         if self.is_bad(edge):
             return 0.0
         if edge.get("result") == "proved" or self.status(edge.get("dst")) == "PROVED":
             return 1.0
-        node = self.nodes.get(edge.get("dst"), {})
-        value = node.get("value")
-        if value is not None and (node.get("visits") or 0) > 0:
-            return min(1.0, max(0.0, float(value)))
-        return 1.0
+        value = self.visit_value(int(edge["dst"]))
+        return 1.0 if value is None else value
+
+    def visit_value(self, node: int, _seen: frozenset[int] = frozenset()) -> float | None:
+        """The share of the search's visits below `node` that did not end in a dead end: 1 for
+        PROVED, 0 for FAILED, else the visit-weighted mean over its visited child edges (a bad
+        edge 0, another its target's value; an unvisited or unknown subtree the node's own
+        backed-up `value` when it has visits). None: no visit count says anything."""
+        status = self.status(node)
+        if status == "PROVED":
+            return 1.0
+        if status == "FAILED":
+            return 0.0
+        total = weighted = 0.0
+        for edge in self.children.get(node, ()):
+            visits = float(edge.get("visits") or 0)
+            if visits <= 0 or edge.get("dst") in _seen:
+                continue
+            if self.is_bad(edge):
+                value: float | None = 0.0
+            elif edge.get("result") == "proved":
+                value = 1.0
+            else:
+                value = self.visit_value(int(edge["dst"]), _seen | {node})
+            if value is None:
+                continue
+            total += visits
+            weighted += visits * value
+        if total > 0:
+            return weighted / total
+        own = self.nodes.get(node, {})
+        if own.get("value") is not None and (own.get("visits") or 0) > 0:
+            return min(1.0, max(0.0, float(own["value"])))
+        return None

@@ -48,10 +48,18 @@ def test_prove_refuses_a_proof_that_cites_the_restated_lemma(lean_server, tmp_pa
     out = tmp_path / "core.jsonl"
     budget = BudgetConfig(lean_calls=4).budget()
     prove_theorems([thm], [lean_server], method="baseline", policy=policy, out_path=out,
-                   budget=budget, search_kwargs={"num_candidates": 1}, progress=False)  # fmt: skip
+                   budget=budget, search_kwargs={"num_candidates": 1}, progress=False,
+                   ban_aware=False)  # fmt: skip
     (record,) = read_log(out)
     assert record["proved"] and not record["verified"]
     assert "restates" in record["verify_error"]
+    # the ban-aware search refuses the step itself: no proof is claimed
+    aware = tmp_path / "aware.jsonl"
+    prove_theorems([thm], [lean_server], method="baseline", policy=policy, out_path=aware,
+                   budget=budget, search_kwargs={"num_candidates": 1}, progress=False)  # fmt: skip
+    (record,) = read_log(aware)
+    assert not record["proved"] and not record["verified"]
+    assert "restates" in record["edges"][0]["error"]
 
 
 def test_external_fixed_methods_on_two_benchmarks(lean_server, tmp_path):

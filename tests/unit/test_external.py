@@ -56,3 +56,35 @@ def test_external_config_validates():
         ExternalConfig(splits=("core",))
     with pytest.raises(ValueError, match="unknown methods"):
         ExternalConfig(methods=("oracle",))
+
+
+def test_best_first_with_and_without_value_are_separate_methods(tmp_path, monkeypatch):
+    """`best_first` ranks by the policy's log-probability (no PRM), `best_first_value` is the same
+    search ranked by the PRM, `mcts_prm` uses the PRM too; each has its own log."""
+    from leancot.pipeline import external, prove
+
+    for d in ("policy", "prm"):
+        (tmp_path / "run" / d).mkdir(parents=True)
+    asked = []
+
+    def fake_main(config, *, notify, servers):
+        asked.append((config.out.name, config.method, config.search.priority, config.prm))
+        config.out.write_text("")
+        return type("R", (), {"suite": {}})()
+
+    monkeypatch.setattr(prove, "main", fake_main)
+    config = ExternalConfig(
+        run_dir=tmp_path / "run", out_dir=tmp_path / "ext", splits=("bundled:test",),
+        methods=("heuristic", "best_first", "best_first_value", "mcts_prm"), seeds=(0,),
+    )  # fmt: skip
+    summary = external.main(config, servers=[object()])
+    prm = str(tmp_path / "run" / "prm")
+    assert asked == [
+        ("heuristic-seed0.jsonl", "heuristic", "logprob", None),
+        ("best_first-seed0.jsonl", "best_first", "logprob", None),
+        ("best_first_value-seed0.jsonl", "best_first", "value", prm),
+        ("mcts_prm-seed0.jsonl", "mcts_prm", "logprob", prm),
+    ]
+    assert list(summary["benchmarks"]["bundled:test"]["methods"]) == [
+        "heuristic", "best_first", "best_first_value", "mcts_prm"
+    ]  # fmt: skip

@@ -595,7 +595,7 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     trained, searched = _fake_iterate(monkeypatch)
     monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: [thm, thm])
 
-    config = IterateConfig(run_dir=run_dir, rounds=2, dpo=True, progress=False)
+    config = IterateConfig(run_dir=run_dir, rounds=2, dpo=True, progress=False, eval_limit=0)
     rows = iterate.main(config)
     assert [(r.round, r.test_proved, r.test_total) for r in rows] == [
         (0, 1, 2),
@@ -641,7 +641,7 @@ def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatc
     args = _parse(["iterate", "--run-dir", str(run_dir), "--rounds", "2", "--train-limit", "2",
                    "--train-benchmark", "core:train", "--seed", "3", "--no-model-only",
                    "--out-dir", str(tmp_path / "rounds"), "--test-limit", "1",
-                   "--no-progress"])  # fmt: skip
+                   "--eval-limit", "0", "--no-progress"])  # fmt: skip
     assert args.handler(args) == 0
     table = capsys.readouterr().out
     assert "| new proofs |" in table and "| 2 | 2/3 | 2 | 1/2 | 50.0% | – |" in table

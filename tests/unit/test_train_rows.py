@@ -21,6 +21,7 @@ from leancot.train.rows import (
     sft_rows,
     sft_rows_from_search_logs,
 )
+from leancot.translate.templates import render_intent
 
 ROOT = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q"
 
@@ -310,3 +311,80 @@ def test_synthetic_corpus_is_deterministic_and_loads(tmp_path):
     assert any(False in r["labels"] for r in prm) and any(all(r["labels"]) for r in prm)
     with pytest.raises(FileNotFoundError):
         load_inputs([tmp_path / "missing"])
+
+
+# --- search-tree rows: thoughts from state_before, visit-count values -----------------------------
+
+# what only Lean's answer could put there: the gold thoughts' ending, Lean's messages
+OUTCOME_WORDS = ("this completes the proof", "no goals", "tactic failed", "unsolved", "error")
+
+
+def test_search_rows_take_thoughts_from_the_state_before_never_from_the_outcome():
+    """SFT and DPO rows of a search log: a step the policy wrote keeps its thought (made from
+    the state before it); a portfolio step (no thought) gets one rendered from that state and
+    the tactic; Lean's answer (a proof, an error message) is in no completion or prompt."""
+    state = "n : Nat\n⊢ n * 1 = n"
+    log = {
+        "split": "train",
+        "proved": True,
+        "proof": ["simp"],
+        "root": 0,
+        "nodes": [_node(0, state, "PROVED")],
+        "edges": [
+            _edge(0, None, "omega", "error", thought="Use omega."),
+            {**_edge(0, None, "rfl", "error"), "thought": "", "error": "The rfl tactic failed"},
+            {**_edge(0, None, "simp", "proved"), "thought": ""},
+        ],
+    }
+    (sft,) = sft_rows_from_search_logs([log])
+    assert sft["completion"] == format_step(render_intent(state, "simp").thought, "simp")
+    pairs = dpo_pairs_from_search_logs([log])
+    assert {p["rejected"] for p in pairs} == {
+        format_step("Use omega.", "omega"),
+        format_step(render_intent(state, "rfl").thought, "rfl"),
+    }
+    prm = prm_rows_from_search_logs([log], include_accepted=True)
+    texts = [sft["prompt"], sft["completion"]]
+    texts += [t for p in pairs for t in (p["prompt"], p["chosen"], p["rejected"])]
+    texts += [t for r in prm for t in (r["prompt"], *r["completions"])]
+    for text in texts:
+        assert not any(word in text.lower() for word in OUTCOME_WORDS), text
+    # the same step read as a success or as a failure is the same text
+    flipped = {**log, "proved": False, "proof": None, "nodes": [_node(0, state, "FAILED")],
+               "edges": [{**_edge(0, None, "simp", "error"), "thought": ""}]}  # fmt: skip
+    bad = prm_rows_from_search_logs([flipped])
+    assert [r["completions"] for r in bad] == [[prm_step_text(state, "simp")]]
+    assert prm_step_text(state, "simp") in {c for r in prm for c in r["completions"]}
+
+
+def test_soft_labels_are_visit_weighted_shares_of_the_subtree():
+    """MCTS visit counts: from the root, `intro` was visited 3 times; below it one visit ended
+    in a proof and two in a rejected step, so its value is 1/3; a step into a FAILED node is 0."""
+    log = {
+        "split": "train",
+        "proved": False,
+        "proof": None,
+        "root": 0,
+        "nodes": [
+            {**_node(0, "⊢ A", "OPEN"), "visits": 4},
+            {**_node(1, "⊢ B", "OPEN"), "visits": 3},
+            {**_node(2, "⊢ C", "OPEN"), "visits": 1, "value": 0.9},
+            {**_node(3, "⊢ D", "FAILED"), "visits": 1},
+        ],
+        "edges": [
+            {**_edge(0, 1, "intro", "ok"), "visits": 3},
+            {**_edge(0, 3, "cases h", "ok"), "visits": 1},
+            {**_edge(1, None, "omega", "error"), "visits": 2},
+            {**_edge(1, 2, "simp", "ok"), "visits": 1},
+        ],
+    }
+    tree = SearchTree(log)
+    edges = {e["tactic"]: e for e in log["edges"]}
+    assert tree.visit_value(2) == pytest.approx(0.9)  # no visited child: its backed-up value
+    assert tree.soft_value(edges["simp"]) == pytest.approx(0.9)
+    assert tree.soft_value(edges["intro"]) == pytest.approx((2 * 0 + 1 * 0.9) / 3)
+    assert tree.soft_value(edges["cases h"]) == 0.0 and tree.soft_value(edges["omega"]) == 0.0
+    rows = prm_rows_from_search_logs([log], soft=True, include_open_leaves=True)
+    by_path = {tuple(r["completions"]): r["labels"] for r in rows}
+    intro_simp = (prm_step_text("⊢ A", "intro"), prm_step_text("⊢ B", "simp"))
+    assert by_path[intro_simp] == [pytest.approx(0.3), pytest.approx(0.9)]

@@ -1,0 +1,279 @@
+"""Per-round evaluation of `leancot iterate` on named splits (full search and policy alone), its
+report, the benchmark's JSON object, the resume of a killed round, and the ban-aware search env
+of restated core lemmas (no Lean: scripted environments)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from leancot.files import write_json
+from leancot.lean.results import LeanError, ProofFinished, TacticState
+from leancot.pipeline import iterate, round_eval, steps
+from leancot.pipeline.config import IterateConfig, RunConfig
+from leancot.prover import ScriptedEnv, ScriptedPolicy
+from leancot.prover.runner import prove_all
+from leancot.prover.workers import FileContextEnv
+
+ROOT = Path(__file__).resolve().parents[2]
+SPLITS = {
+    "core:val": ["V.a", "V.b", "V.c"],
+    "bundled:test": ["B.1", "B.2", "B.3"],
+}
+
+
+def _theorem(name: str, split: str = "test") -> dict[str, str]:
+    return {"full_name": name, "statement": f"theorem {name} : R", "split": split, "header": ""}
+
+
+def _fake_run_dir(tmp_path: Path) -> Path:
+    run_dir = tmp_path / "run"
+    for stage in ("extract", "cot", "policy", "negatives", "prm"):
+        write_json(run_dir / stage / "manifest.json", {"key": stage, "outputs": {}})
+    config = {**dataclasses.asdict(RunConfig(run_dir=run_dir)), "source": str(tmp_path)}
+    write_json(run_dir / "report/run.json", {"config": config}, default=str)
+    return run_dir
+
+
+class Interrupted(BaseException):
+    """Stands in for a kill: not an `Exception`, so the runner does not catch it."""
+
+
+def _fakes(monkeypatch, kill_at: str | None) -> list[tuple[str, str]]:
+    """Lean, the models and the trainers replaced; searches run `prove_all` on a scripted env:
+    the full search proves every theorem, the policy alone those of names ending in "a" or
+    "1". Returns (log path relative to the rounds, theorem) per search started; the first search
+    of `kill_at` raises `Interrupted` (once)."""
+    from leancot.models import hf
+    from leancot.train import policy, prm
+
+    started: list[tuple[str, str]] = []
+    killed: list[bool] = []
+
+    def fake_prove(theorems, servers, *, out_path, method, policy, **kw):
+        alone = type(policy).__name__ == "SampledPolicy"
+        rounds = out_path.parents[4] if out_path.name == "log.jsonl" else out_path.parents[2]
+
+        class Env(ScriptedEnv):
+            def start(self, statement, timeout=None):
+                name = statement.split()[1]
+                started.append((str(out_path.relative_to(rounds)), name))
+                if name == kill_at and not killed:
+                    killed.append(True)
+                    raise Interrupted
+                return super().start(statement, timeout)
+
+        starts = {t["statement"]: f"⊢ {t['full_name']}" for t in theorems}
+        table = {
+            f"⊢ {t['full_name']}": {"simp": "no goals"}
+            for t in theorems
+            if not alone or t["full_name"][-1] in "a1"
+        }
+        prove_all(
+            theorems, lambda: Env(table, starts), method="best_first",
+            policy=ScriptedPolicy({s: ["simp"] for s in starts.values()}),
+            verify=lambda s, p: True, out_path=out_path, progress=False,
+        )  # fmt: skip
+
+    def trainer(cfg):
+        return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
+
+    class Lazy:
+        def __init__(self, *a, **k):
+            pass
+
+        def get(self):
+            return object()
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(iterate, "LazyLean", Lazy)
+    monkeypatch.setattr(steps, "test_theorems", lambda *a: [])
+    monkeypatch.setattr(
+        round_eval, "eval_theorems", lambda pair, lean, limit: [_theorem(n) for n in SPLITS[pair]]
+    )
+    monkeypatch.setattr(
+        "leancot.prover.benchmarks.load_leandojo_split",
+        lambda *a, **k: [_theorem("T.x", "train"), _theorem("T.y", "train")],
+    )
+    monkeypatch.setattr("leancot.prover.workers.prove_theorems", fake_prove)
+    monkeypatch.setattr(hf, "HFPolicy", lambda *a, **k: object())
+    monkeypatch.setattr(hf, "HFPRM", lambda *a, **k: object())
+    monkeypatch.setattr(policy, "main", trainer)
+    monkeypatch.setattr(prm, "main", trainer)
+    monkeypatch.setattr("leancot.prover.mixture.PRMValue", lambda prm: object())
+    return started
+
+
+def test_split_keys_are_the_reports_names():
+    assert round_eval.split_key("core:val") == "core_val"
+    assert round_eval.split_key("minif2f-core:valid") == "minif2f_valid"
+    assert round_eval.split_key("bundled:test") == "bundled_test"
+    assert IterateConfig().eval_splits == ("core:val", "minif2f-core:valid", "bundled:test")
+    assert round_eval.split_key("core:val:10") == "core_val"
+    assert round_eval.parse_eval_split("minif2f-core:valid:5") == ("minif2f-core", "valid", 5)
+    assert round_eval.parse_eval_split("bundled:test") == ("bundled", "test", None)
+    with pytest.raises(ValueError, match="NAME:SPLIT"):
+        IterateConfig(eval_splits=("core",))
+    with pytest.raises(ValueError, match="positive integer"):
+        IterateConfig(eval_splits=("core:val:x",))
+    with pytest.raises(ValueError, match="eval_limit"):
+        IterateConfig(eval_limit=-1)
+
+
+def test_rounds_are_evaluated_on_named_splits_and_a_killed_round_resumes(tmp_path, monkeypatch):
+    run_dir = _fake_run_dir(tmp_path)
+    config = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=2, test_limit=0, progress=False,
+        eval_splits=tuple(SPLITS), eval_limit=3,
+    )  # fmt: skip
+    started = _fakes(monkeypatch, kill_at="B.2")
+    with pytest.raises(Interrupted):  # killed in round 0, in the middle of bundled:test (full)
+        iterate.main(config)
+    assert started[-1] == ("round0/eval/bundled_test/full/log.jsonl", "B.2")
+    done = set(started[:-1])
+    started.clear()
+    rows = iterate.main(config)
+    # the rerun proves nothing that was done: it starts at the theorem that was in flight
+    assert not done & set(started)
+    assert started[0] == ("round0/eval/bundled_test/full/log.jsonl", "B.2")
+    expected = {
+        "core_val": {"full": 3, "model_only": 1, "total": 3},
+        "bundled_test": {"full": 3, "model_only": 1, "total": 3},
+    }
+    assert rows[0].evals == expected and rows[1].evals == expected
+    assert rows[1].new_proofs == 2 and rows[1].sft_rows == 2
+    report = config.iterate_dir / "report"
+    saved = json.loads((report / "rounds.json").read_text())
+    assert [r["round"] for r in saved["rounds"]] == [0, 1]
+    assert saved["rounds"][1]["core_val"] == expected["core_val"]
+    assert (report / "round0.png").stat().st_size > 0 and (report / "round1.png").is_file()
+    assert "| 1 | 3 / 1 of 3 | 3 / 1 of 3 | 2 |" in (report / "rounds.md").read_text()
+    started.clear()
+    assert iterate.main(config) == rows and started == []  # finished: every stage skipped
+
+    spec = importlib.util.spec_from_file_location("bench_iterate", ROOT / "benchmarks/iterate.py")
+    bench = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(bench)
+    out = bench.summary(rows, config)
+    assert set(out) >= {"rounds", "retriever_recall10", "bm25_recall10", "minutes"}
+    assert out["rounds"][0] == {
+        "round": 0, **expected, "new_proofs": None, "sft_rows": None, "prm_rows": None
+    }  # fmt: skip
+    assert out["retriever_recall10"] is None and "not part of this build" in out["retrieval_note"]
+    assert out["minutes"] >= 0
+
+
+# --- ban-aware search env -------------------------------------------------------------------------
+
+
+class FakeServer:
+    """Enough of LeanServer: from ⊢ G, `simp` and `omega` close the goal, `intro` opens ⊢ H."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.tactics: list[str] = []
+        self.ids = itertools.count(1)
+
+    def maybe_recycle(self) -> bool:
+        return False
+
+    def start_proof(self, statement, env=None, timeout=None):
+        return TacticState("⊢ G", next(self.ids), ("⊢ G",))
+
+    def run_tac(self, state, tactic, timeout=None):
+        self.tactics.append(tactic)
+        if tactic in ("simp", "omega"):
+            return ProofFinished(next(self.ids))
+        if tactic == "intro":
+            return TacticState("⊢ H", next(self.ids), ("⊢ H",))
+        return LeanError("unknown tactic")
+
+
+def test_ban_aware_env_refuses_the_restated_lemma_and_keeps_searching():
+    server = FakeServer()
+    checked: list[str] = []
+
+    def check(statement, proof, header):  # the ban: a proof by `simp` used the lemma
+        checked.append(proof)
+        return "simp" not in proof
+
+    statement = "theorem leancot_core_Nat_add_zero (n : Nat) : n + 0 = n"
+    env = FileContextEnv(server, banned={statement: "Nat.add_zero"}, check=check)  # type: ignore[arg-type]
+    root = env.start(statement)
+    named = env.step(root, "exact Nat.add_zero n")
+    assert isinstance(named, LeanError) and "Nat.add_zero" in named.error
+    assert server.tactics == []  # refused without a Lean call
+    assert isinstance(env.step(root, "exact (add_zero n)"), LeanError)  # the last component too
+    refused = env.step(root, "simp")
+    assert isinstance(refused, LeanError) and "refused" in refused.error and env.refused == 1
+    inner = env.step(root, "intro")
+    assert isinstance(inner, TacticState)
+    assert isinstance(env.step(inner, "omega"), ProofFinished)
+    assert checked == ["by\n  simp", "by\n  intro\n  omega"]  # the whole path is checked
+    # another statement is not restricted
+    other = env.start("theorem t : True")
+    assert isinstance(env.step(other, "simp"), ProofFinished) and len(checked) == 2
+
+
+def test_a_teacher_proves_the_training_statements_and_is_evaluated_on_the_same_budget(
+    tmp_path, monkeypatch, capsys
+):
+    from leancot.models import hf
+
+    run_dir = _fake_run_dir(tmp_path)
+    config = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=2, test_limit=0, progress=False,
+        eval_splits=("bundled:test",), eval_limit=3, teacher="org/big-prover",
+    )  # fmt: skip
+    started = _fakes(monkeypatch, kill_at=None)
+    loaded: list[str] = []
+    monkeypatch.setattr(hf, "HFPolicy", lambda path, **k: loaded.append(str(path)) or object())
+    rows = iterate.main(config)
+    train = [name for log, name in started if log.startswith("round1/prove_train")]
+    assert sorted(train) == ["T.x", "T.y"]
+    assert "org/big-prover" in loaded
+    assert any(log.startswith("round0/eval_teacher/bundled_test/") for log, _ in started)
+    saved = json.loads((config.iterate_dir / "report" / "rounds.json").read_text())
+    assert saved["teacher"] == {
+        "policy": "org/big-prover",
+        "bundled_test": {"full": 3, "model_only": 1, "total": 3},
+    }
+    assert rows[1].new_proofs == 2  # the teacher's proofs went into the cache and the data
+    # the command prints the rounds and the teacher in one table
+    import argparse
+
+    from leancot.cli.pipeline_commands import register_pipeline
+
+    parser = argparse.ArgumentParser()
+    register_pipeline(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["iterate", "--run-dir", str(run_dir), "--rounds", "1", "--train-limit", "2",
+         "--test-limit", "0", "--eval-splits", "bundled:test", "--eval-limit", "3",
+         "--teacher", "org/big-prover", "--no-progress"]
+    )  # fmt: skip
+    assert args.handler(args) == 0
+    printed = capsys.readouterr().out
+    assert "bundled_test" in printed and "teacher org/big-prover" in printed
+    assert "3 / 1 of 3" in printed
+
+
+def test_the_large_tiny_model_is_a_larger_policy_for_a_teacher():
+    from leancot.train.model import build_tiny_causal_lm, count_parameters, tiny_spec
+
+    tokenizer = type(
+        "Tok", (), {"__len__": lambda self: 512, "bos_token_id": 1, "eos_token_id": 2,
+                    "pad_token_id": 0}
+    )()  # fmt: skip
+    small = count_parameters(build_tiny_causal_lm(tokenizer, tiny_spec("small")))
+    large = count_parameters(build_tiny_causal_lm(tokenizer, tiny_spec("large")))
+    assert 3 * small < large < 8 * small
+    with pytest.raises(ValueError, match="tiny model size"):
+        tiny_spec("huge")
