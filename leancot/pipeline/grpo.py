@@ -51,16 +51,16 @@ class GRPORunConfig(GRPOTrainConfig):
             raise ValueError("`limit` must be positive")
 
 
-def load_statements(config: GRPORunConfig, server: Any) -> list[Any]:
-    """The theorems of `config.split`: from the DATA folders, or from the named benchmark."""
+def load_statements(config: GRPORunConfig, server: Any, split: str) -> list[Any]:
+    """The theorems of `split`: from the DATA folders, or from the named benchmark."""
     from leancot.prover.benchmarks import load_bundled
     from leancot.prover.suites import load_suite
 
     if config.data:
-        theorems = [t for d in config.data for t in load_bundled(config.split, corpus_dir=d)]
+        theorems = [t for d in config.data for t in load_bundled(split, corpus_dir=d)]
         return theorems[: config.limit] if config.limit is not None else theorems
     theorems, _ = load_suite(
-        config.benchmark, config.split, server=server, path=config.minif2f, limit=config.limit
+        config.benchmark, split, server=server, path=config.minif2f, limit=config.limit
     )
     return theorems
 
@@ -126,8 +126,9 @@ def main(
             stack.enter_context(pool)
         else:
             pool = LeanPool.from_servers(servers)
-        theorems = load_statements(config, pool.servers[0])
-        prompts, dropped = initial_prompts(theorems, pool.servers[0], config.start_timeout)
+        server = pool.servers[0]
+        theorems = load_statements(config, server, config.split)
+        prompts, dropped = initial_prompts(theorems, server, config.start_timeout)
         source = ", ".join(config.data) if config.data else config.benchmark
         notify(
             f"grpo: {len(prompts)} of {len(theorems)} {config.split} statements of {source} "
@@ -135,12 +136,19 @@ def main(
         )
         if not prompts:
             raise ValueError(f"no statements to train on in split {config.split!r} of {source}")
+        held_out: list[Any] = []
+        eval_prompts: list[dict[str, str]] = []
+        if config.eval_split is not None:
+            held_out = load_statements(config, server, config.eval_split)[: config.eval_max_rows]
+            eval_prompts, _ = initial_prompts(held_out, server, config.start_timeout)
+            notify(f"grpo: {len(eval_prompts)} held-out {config.eval_split} statements")
         return grpo.main(
             config,
             prompts,
             pool,
-            check=guarded_check(theorems, config.verify_timeout),
+            check=guarded_check([*theorems, *held_out], config.verify_timeout),
             extra_metrics={"statements": len(theorems), "statements_not_started": dict(dropped)},
+            eval_prompts=eval_prompts,
         )
 
 

@@ -17,13 +17,14 @@ come from the caller: `leancot.pipeline.grpo` loads a benchmark's train split.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from leancot.files import sha256_hex, write_jsonl
+from leancot.files import sha256_hex, write_json, write_jsonl
 from leancot.options import option
 from leancot.train.config import TrainConfig
 from leancot.train.lean_reward import FormatReward, VerdictCache, VerifiedReward, lean_check
@@ -32,6 +33,7 @@ from leancot.train.runner import TrainResult
 LOG_NAME = "grpo_log.jsonl"
 CURVE_NAME = "reward_curve.png"
 CACHE_NAME = "verify_cache.jsonl"
+START_EVAL_NAME = "grpo_eval_start.json"
 PROMPT_COLUMNS = ("prompt", "statement", "header", "full_name")
 
 
@@ -45,7 +47,11 @@ class GRPOTrainConfig(TrainConfig):
     logging_steps: int = option(1, "log rewards and loss every this many steps")
     save_steps: int = option(25, "write a checkpoint every this many steps")
     num_train_epochs: float = option(1.0, "passes over the prompts when max_steps is -1")
-    eval_split: str | None = option(None, "unused by grpo (it trains on the train statements)")
+    eval_split: str | None = option(
+        "val", "held-out statements sampled before and after training (none: skip)"
+    )
+    eval_max_rows: int = option(64, "at most this many held-out statements are evaluated")
+    eval_n: int = option(8, "answers sampled per held-out statement")
     num_generations: int = option(8, "answers sampled per prompt (a GRPO group)")
     max_completion_length: int = option(64, "tokens generated per answer at most")
     temperature: float = option(1.0, "sampling temperature")
@@ -62,7 +68,8 @@ class GRPOTrainConfig(TrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.eval_split = None
+        if self.eval_n < 1:
+            raise ValueError("`eval_n` must be positive")
         if self.num_generations < 2:
             raise ValueError("`num_generations` must be at least 2 (GRPO compares a group)")
         if (self.batch_size * self.gradient_accumulation_steps) % self.num_generations:
@@ -153,11 +160,13 @@ def main(
     check: Any = None,
     callbacks: Sequence[Any] = (),
     extra_metrics: Mapping[str, Any] | None = None,
+    eval_prompts: Sequence[Mapping[str, Any]] = (),
 ) -> TrainResult:
     """GRPO on `prompts` (rows with `PROMPT_COLUMNS`), rewards verified on `pool`'s Lean servers
     by `check(server, statement, proof, header)` (default `lean_reward.lean_check`); resumes
     from the last checkpoint; writes the reward log and curve, then the metadata (with
-    `extra_metrics` among its metrics)."""
+    `extra_metrics` among its metrics). `eval_prompts` (held-out rows) are sampled and verified
+    with the starting policy and the trained one (`grpo_eval.held_out_eval`)."""
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
@@ -196,6 +205,26 @@ def main(
         disable_dropout=True,
         log_completions=False,
     )
+    held_out = [{k: str(p[k]) for k in PROMPT_COLUMNS} for p in eval_prompts]
+    held_out = held_out[: config.eval_max_rows]
+
+    def evaluate(policy_model: Any) -> dict[str, Any]:
+        from leancot.train.grpo_eval import held_out_eval
+
+        return held_out_eval(
+            policy_model, tokenizer, held_out, verified,
+            n=config.eval_n, max_tokens=config.max_completion_length,
+            temperature=config.temperature, top_p=config.top_p, seed=config.seed,
+        )  # fmt: skip
+
+    start_eval = None
+    if held_out:  # the starting policy, once: a resumed run reads what the first attempt wrote
+        start_path = out / START_EVAL_NAME
+        if start_path.is_file():
+            start_eval = json.loads(start_path.read_text(encoding="utf-8"))
+        elif runner.last_checkpoint(out) is None or not config.resume:
+            start_eval = evaluate(model)
+            write_json(start_path, start_eval)
     log_path = out / LOG_NAME
     trainer = GRPOTrainer(
         model=model,
@@ -207,7 +236,10 @@ def main(
         peft_config=runner.lora_config(config, "CAUSAL_LM"),
     )
     try:
-        metrics, resumed, _ = runner.train(trainer, config)
+        metrics, resumed, final = runner.train(trainer, config)
+        if held_out:
+            metrics["eval"] = {"split": config.eval_split, "start": start_eval,
+                               "final": evaluate(final)}  # fmt: skip
     finally:
         cache.close()
     history = log_rows(trainer.state.log_history)
@@ -229,7 +261,10 @@ def main(
         config,
         "grpo",
         inputs={"statements": digest},
-        rows={"train": runner.save_rows(config, "train", kept)},
+        rows={
+            "train": runner.save_rows(config, "train", kept),
+            "eval": runner.save_rows(config, "eval", held_out),
+        },
         metrics=metrics,
         resumed_from=resumed,
     )

@@ -1,5 +1,6 @@
 """GRPO's reward on the real WASM Lean: verified proofs score 1, others 0, verdicts cached on
-disk; and a few real GRPO steps of the tiny model on bundled train statements."""
+disk; and a few real GRPO steps of the tiny model on bundled train statements, with the held-out
+evaluation before and after."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def test_grpo_steps_on_bundled_train_statements(lean_server, tmp_path):
         max_completion_length=12,
         format_reward=0.5,
         vocab_size=512,
+        eval_max_rows=2,
+        eval_n=2,
         progress=False,
     )
     result = main(config, servers=[lean_server])
@@ -83,3 +86,11 @@ def test_grpo_steps_on_bundled_train_statements(lean_server, tmp_path):
     cached = (out / "verify_cache.jsonl").read_text().splitlines()
     assert len(cached) == checks == meta["metrics"]["cache_size"]
     assert any(out.glob("checkpoint-2/trainer_state.json"))
+    evaluation = meta["metrics"]["eval"]
+    assert evaluation["split"] == "val" and meta["rows"]["eval"]["rows"] == 2
+    for when in ("start", "final"):
+        assert (
+            evaluation[when]["statements"] == 2 and evaluation[when]["samples_per_statement"] == 2
+        )
+        assert 0.0 <= evaluation[when]["mean_reward"] <= evaluation[when]["pass_at_n"] <= 1.0
+    assert json.loads((out / "grpo_eval_start.json").read_text()) == evaluation["start"]
