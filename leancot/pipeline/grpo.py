@@ -66,16 +66,19 @@ def load_statements(config: GRPORunConfig, server: Any, split: str) -> list[Any]
 
 
 def initial_prompts(
-    theorems: Sequence[Any], server: Any, timeout: float
+    theorems: Sequence[Any], server: Any, timeout: float, notify: Notify = quiet
 ) -> tuple[list[dict[str, str]], Counter[str]]:
     """GRPO prompt rows (`train.grpo.PROMPT_COLUMNS`) of the theorems Lean can start, and why
-    the others were left out."""
+    the others were left out (each theorem's header is elaborated first: `notify` hears every
+    50 theorems)."""
     from leancot.lean.results import TacticState
     from leancot.models.prompts import format_state_prompt
     from leancot.prover.lean_env import LeanEnv
 
     rows, dropped = [], Counter[str]()
-    for theorem in theorems:
+    for i, theorem in enumerate(theorems, 1):
+        if i % 50 == 0:
+            notify(f"grpo: stating theorem {i} of {len(theorems)}")
         start = LeanEnv(server, theorem.header).start(theorem.statement, timeout)
         if not isinstance(start, TacticState):
             dropped[type(start).__name__] += 1
@@ -128,7 +131,7 @@ def main(
             pool = LeanPool.from_servers(servers)
         server = pool.servers[0]
         theorems = load_statements(config, server, config.split)
-        prompts, dropped = initial_prompts(theorems, server, config.start_timeout)
+        prompts, dropped = initial_prompts(theorems, server, config.start_timeout, notify)
         source = ", ".join(config.data) if config.data else config.benchmark
         notify(
             f"grpo: {len(prompts)} of {len(theorems)} {config.split} statements of {source} "

@@ -94,3 +94,15 @@ def test_grpo_steps_on_bundled_train_statements(lean_server, tmp_path):
         )
         assert 0.0 <= evaluation[when]["mean_reward"] <= evaluation[when]["pass_at_n"] <= 1.0
     assert json.loads((out / "grpo_eval_start.json").read_text()) == evaluation["start"]
+
+    # a longer run in the same folder resumes from the last checkpoint; the log covers it all
+    config.max_steps = 4
+    again = main(config, servers=[lean_server])
+    assert again.resumed_from == str(out / "checkpoint-3")
+    meta = json.loads((out / "leancot_train.json").read_text())
+    assert meta["metrics"]["global_step"] == 4 and meta["resumed_from"].endswith("checkpoint-3")
+    log = [json.loads(line) for line in (out / "grpo_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4]
+    assert meta["metrics"]["eval"]["start"] == evaluation["start"]  # not sampled again
+    cached_now = (out / "verify_cache.jsonl").read_text().splitlines()
+    assert cached_now[: len(cached)] == cached and meta["metrics"]["cache_size"] == len(cached_now)
