@@ -43,6 +43,7 @@ class GRPOTrainConfig(TrainConfig):
 
     requires_data: ClassVar[bool] = False
 
+    split: str = option("train", "split of the statements to train on")
     batch_size: int = option(8, "completions per device per step (a multiple of num_generations)")
     logging_steps: int = option(1, "log rewards and loss every this many steps")
     save_steps: int = option(25, "write a checkpoint every this many steps")
@@ -105,8 +106,18 @@ def log_rows(log_history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def moving_average(values: Sequence[float], window: int) -> list[float]:
+    """Mean of each value and the up to `window - 1` values before it."""
+    out = []
+    for i in range(len(values)):
+        part = values[max(0, i - window + 1) : i + 1]
+        out.append(sum(part) / len(part))
+    return out
+
+
 def plot_reward_curve(rows: Sequence[Mapping[str, Any]], path: Path, title: str) -> None:
-    """Mean reward (and each reward function's mean) per step, with a +-std band, as a PNG."""
+    """Mean reward per step (thin, with a +-std band clipped at 0), its moving average over 10
+    steps (thick), and each reward function's mean, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -118,17 +129,20 @@ def plot_reward_curve(rows: Sequence[Mapping[str, Any]], path: Path, title: str)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     mean = [r["reward"] for r in rows]
     std = [r.get("reward_std", 0.0) for r in rows]
-    ax.plot(steps, mean, label="reward (weighted sum)", color="black")
-    ax.fill_between(
-        steps, [m - s for m, s in zip(mean, std, strict=True)],
-        [m + s for m, s in zip(mean, std, strict=True)], color="grey", alpha=0.2,
-    )  # fmt: skip
-    for key in sorted({k for r in rows for k in r if k.startswith("rewards/") and "/mean" in k}):
-        ax.plot(steps, [r.get(key, math.nan) for r in rows], label=key.split("/")[1])
+    low = [max(0.0, m - s) for m, s in zip(mean, std, strict=True)]
+    ax.fill_between(steps, low, [m + s for m, s in zip(mean, std, strict=True)],
+                    color="grey", alpha=0.15)  # fmt: skip
+    ax.plot(steps, mean, color="black", linewidth=0.8, label="reward (weighted sum)")
+    ax.plot(steps, moving_average(mean, 10), color="black", linewidth=2.2,
+            label="reward, mean of the last 10 steps")  # fmt: skip
+    parts = sorted({k for r in rows for k in r if k.startswith("rewards/") and k.endswith("/mean")})
+    if len(parts) > 1:
+        for key in parts:
+            ax.plot(steps, [r.get(key, math.nan) for r in rows], label=key.split("/")[1])
     ax.set_xlabel("step")
     ax.set_ylabel("mean reward per completion")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
     with atomic_path(path, suffix=".tmp.png") as tmp:
         fig.savefig(tmp, dpi=120)
@@ -278,4 +292,4 @@ def _window_means(rows: Sequence[Mapping[str, Any]], key: str) -> tuple[float, f
     return sum(values[:k]) / k, sum(values[-k:]) / k
 
 
-__all__ = ["GRPOTrainConfig", "log_rows", "main", "plot_reward_curve"]
+__all__ = ["GRPOTrainConfig", "log_rows", "main", "moving_average", "plot_reward_curve"]

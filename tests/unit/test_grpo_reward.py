@@ -125,3 +125,18 @@ def test_cli_flags_fill_the_grpo_config():
     assert (config.format_reward, config.lean_workers, config.model) == (0.2, 2, "runs/policy")
     assert config.data == [] and config.split == "train" and config.logging_steps == 1
     assert config.cache_path.as_posix() == "o/verify_cache.jsonl"
+
+
+def test_reward_curve_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from leancot.train.grpo import moving_average, plot_reward_curve
+
+    assert moving_average([1.0, 2.0, 3.0, 4.0], 2) == [1.0, 1.5, 2.5, 3.5]
+    rows = [
+        {"step": i, "reward": r, "reward_std": 0.3, "rewards/verified/mean": r}
+        for i, r in enumerate([0.0, 0.25, 0.5, 0.125], 1)
+    ]
+    plot_reward_curve(rows, tmp_path / "curve.png", "test")
+    data = (tmp_path / "curve.png").read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 5000
+    assert not list(tmp_path.glob(".*tmp*"))  # written atomically, nothing left over
