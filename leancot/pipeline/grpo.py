@@ -37,7 +37,7 @@ class GRPORunConfig(GRPOTrainConfig):
         "bundled", "named benchmark whose --split gives the statements", choices=SUITES
     )
     minif2f: str | None = option(None, "with --benchmark minif2f-core: its jsonl file")
-    limit: int | None = option(None, "use at most this many statements")
+    limit: int | None = option(None, "train on at most this many statements (the first)")
     backend: str = option("wasm", "wasm (embedded Lean) or native (lake/lean on PATH)")
     start_timeout: float = option(60.0, "seconds Lean may take to state one theorem")
 
@@ -51,16 +51,16 @@ class GRPORunConfig(GRPOTrainConfig):
             raise ValueError("`limit` must be positive")
 
 
-def load_statements(config: GRPORunConfig, server: Any, split: str) -> list[Any]:
-    """The theorems of `split`: from the DATA folders, or from the named benchmark."""
+def load_statements(config: GRPORunConfig, server: Any, split: str, limit: int | None) -> list[Any]:
+    """The first `limit` theorems of `split`: from the DATA folders, or from the benchmark."""
     from leancot.prover.benchmarks import load_bundled
     from leancot.prover.suites import load_suite
 
     if config.data:
         theorems = [t for d in config.data for t in load_bundled(split, corpus_dir=d)]
-        return theorems[: config.limit] if config.limit is not None else theorems
+        return theorems[:limit] if limit is not None else theorems
     theorems, _ = load_suite(
-        config.benchmark, split, server=server, path=config.minif2f, limit=config.limit
+        config.benchmark, split, server=server, path=config.minif2f, limit=limit
     )
     return theorems
 
@@ -130,7 +130,7 @@ def main(
         else:
             pool = LeanPool.from_servers(servers)
         server = pool.servers[0]
-        theorems = load_statements(config, server, config.split)
+        theorems = load_statements(config, server, config.split, config.limit)
         prompts, dropped = initial_prompts(theorems, server, config.start_timeout, notify)
         source = ", ".join(config.data) if config.data else config.benchmark
         notify(
@@ -142,7 +142,7 @@ def main(
         held_out: list[Any] = []
         eval_prompts: list[dict[str, str]] = []
         if config.eval_split is not None:
-            held_out = load_statements(config, server, config.eval_split)[: config.eval_max_rows]
+            held_out = load_statements(config, server, config.eval_split, config.eval_max_rows)
             eval_prompts, _ = initial_prompts(held_out, server, config.start_timeout)
             notify(f"grpo: {len(eval_prompts)} held-out {config.eval_split} statements")
         return grpo.main(
