@@ -18,6 +18,7 @@ on the same statements asks Lean once.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from leancot.files import append_jsonl, open_jsonl_log, read_jsonl_log, sha256_hex
+from leancot.lean.results import LeanInfraError
 from leancot.models.prompts import STEP_SEPARATOR, parse_step
+
+logger = logging.getLogger(__name__)
 
 Check = Callable[[Any, str, str, str], Any]
 """`check(server, statement, proof, header)` -> a verdict (`.ok`, `.reasons`) or a bool."""
@@ -119,7 +123,8 @@ class VerifiedReward:
 
     `pool` has `map(fn(server, item), items)` (a `LeanPool`); `check` decides one proof (default
     `lean_check`); the dataset's `statement`, `header` and `full_name` columns say what to prove.
-    `calls` counts the checks that reached Lean, `hits` those answered by the cache.
+    `calls` counts the checks sent to Lean, `hits` the proofs answered without one (from the cache
+    or a repeat within the batch).
     """
 
     __name__ = "verified"
@@ -136,7 +141,8 @@ class VerifiedReward:
     ) -> list[CachedVerdict | None]:
         """Verdicts of (full_name, header, statement, proof) items, None where there is no proof;
         each distinct proof not in the cache is checked once, on the pool's servers in
-        parallel."""
+        parallel. A check Lean could not finish (the process failed to restart) is None too,
+        logged and not cached, so one infrastructure fault costs a reward, not the run."""
         keys = [None if p is None else verdict_key(h, s, p) for _, h, s, p in items]
         todo: dict[str, tuple[str, str, str, str]] = {}
         for key, (name, header, statement, proof) in zip(keys, items, strict=True):
@@ -147,9 +153,13 @@ class VerifiedReward:
             else:
                 todo[key] = (name, header, statement, proof or "")
 
-        def run(server: Any, item: tuple[str, tuple[str, str, str, str]]) -> CachedVerdict:
-            _, (_, header, statement, proof) = item
-            verdict = self.check(server, statement, proof, header)
+        def run(server: Any, item: tuple[str, tuple[str, str, str, str]]) -> CachedVerdict | None:
+            _, (name, header, statement, proof) = item
+            try:
+                verdict = self.check(server, statement, proof, header)
+            except LeanInfraError as e:
+                logger.warning("%s: no verdict (Lean failed: %s); reward 0, not cached", name, e)
+                return None
             ok = bool(getattr(verdict, "ok", verdict))
             return CachedVerdict(ok, tuple(map(str, getattr(verdict, "reasons", ()) or ())))
 
@@ -157,7 +167,8 @@ class VerifiedReward:
         for (key, (name, _, _, proof)), verdict in zip(
             pending, self.pool.map(run, pending), strict=True
         ):
-            self.cache.put(key, verdict, full_name=name, proof=proof)
+            if verdict is not None:
+                self.cache.put(key, verdict, full_name=name, proof=proof)
         self.calls += len(pending)
         return [None if k is None else self.cache.get(k) for k in keys]
 

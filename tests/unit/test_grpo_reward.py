@@ -140,3 +140,21 @@ def test_reward_curve_png(tmp_path):
     data = (tmp_path / "curve.png").read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 5000
     assert not list(tmp_path.glob(".*tmp*"))  # written atomically, nothing left over
+
+
+def test_a_lean_fault_costs_a_reward_not_the_run(tmp_path):
+    from leancot.lean.results import LeanInfraError
+
+    faults = []
+
+    def flaky(server, statement, proof, header):
+        if not faults:
+            faults.append(proof)
+            raise LeanInfraError("the REPL did not restart")
+        return _check(server, statement, proof, header)
+
+    cache = VerdictCache(tmp_path / "c.jsonl")
+    reward = VerifiedReward(ScriptedPool(), cache, flaky)
+    cols = {"statement": ["s"], "header": ["h"], "full_name": ["n"]}
+    assert reward([""], ["A.\nrfl"], **cols) == [0.0] and len(cache) == 0  # not cached
+    assert reward([""], ["A.\nrfl"], **cols) == [1.0] and reward.calls == 2  # asked again
