@@ -25,6 +25,9 @@ Train a model on the CoT corpora and search logs; `leancot train KIND --help` li
   policy  supervised fine-tuning of the tactic policy on (state -> thought, tactic) rows
   prm     the process reward model on stepwise rows {prompt, completions, labels}
   dpo     DPO of the policy on chosen/rejected sibling tactics from search logs
+  grpo    GRPO of the policy: answers to a benchmark's train statements, rewarded 1 when Lean
+          verifies the answer's tactic as the whole proof (--benchmark, or DATA = folders of
+          .lean files); writes grpo_log.jsonl, reward_curve.png and verify_cache.jsonl too
 
 input:  DATA..., files or folders of step_records.jsonl / lean_star.jsonl (`leancot translate`)
         and search logs (JSONL); rows are picked by their "split" field (--split, --eval-split).
@@ -48,6 +51,11 @@ TRAINERS = {
     "policy": ("leancot.train.policy", "PolicyConfig", "supervised fine-tuning of the policy"),
     "prm": ("leancot.train.prm", "PRMTrainConfig", "train the process reward model"),
     "dpo": ("leancot.train.dpo", "DPOTrainConfig", "DPO of the policy on search siblings"),
+    "grpo": (
+        "leancot.pipeline.grpo",
+        "GRPORunConfig",
+        "GRPO of the policy, rewarded by Lean's verdict on its proofs of benchmark statements",
+    ),
 }
 
 
@@ -78,8 +86,13 @@ def register_train(sub: Any) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     module, cls = _import_config(args.trainer)
     config = config_from_args(cls, args, positional=("data",))
-    result = module.main(config)
     out = make_console()
+    if args.trainer == "grpo":  # starts Lean and states the theorems first: say so
+        from leancot.cli.pipeline_commands import _notifier
+
+        result = module.main(config, notify=_notifier(out))
+    else:
+        result = module.main(config)
     m = result.metrics
     out.print(f"{result.kind} model saved in {result.model_dir}", markup=False)
     out.print(
@@ -88,6 +101,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"resumed from {result.resumed_from or '-'}",
         markup=False,
     )
+    if "reward_last_steps" in m:
+        out.print(
+            f"  reward first steps {m['reward_first_steps']:.3f}  last steps "
+            f"{m['reward_last_steps']:.3f}  Lean checks {m['lean_checks']}  "
+            f"cache hits {m['cache_hits']}",
+            markup=False,
+        )
     if m.get("eval"):
         out.print("  eval " + json.dumps(m["eval"]), markup=False)
     out.print(f"  metadata {result.metadata_path}", markup=False)

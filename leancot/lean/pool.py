@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -33,6 +33,21 @@ class LeanPool:
         self.servers = [LeanServer(backend, **server_kwargs) for _ in range(n)]
         self._free: queue.Queue[LeanServer] = queue.Queue()
         self._started = False
+
+    @classmethod
+    def from_servers(cls, servers: Sequence[LeanServer]) -> LeanPool:
+        """A pool over servers that are already running (closing the pool closes them)."""
+        if not servers:
+            raise ValueError("a pool needs at least one server")
+        pool = cls.__new__(cls)
+        pool.backend = servers[0].backend
+        pool.n = len(servers)
+        pool.servers = list(servers)
+        pool._free = queue.Queue()
+        for s in pool.servers:
+            pool._free.put(s)
+        pool._started = True
+        return pool
 
     def __enter__(self) -> LeanPool:
         self.start()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from leancot.options import option
 
@@ -18,7 +18,10 @@ TINY_SIZES = ("small", "large")  # leancot.train.model.TINY_SPECS
 
 @dataclass
 class TrainConfig:
-    """Fields common to the policy, PRM and DPO trainers."""
+    """Fields common to the policy, PRM, DPO and GRPO trainers."""
+
+    requires_data: ClassVar[bool] = True
+    """False for a trainer whose inputs are not `data` files (GRPO: a benchmark's statements)."""
 
     data: list[str] = option(
         [], "input files or folders: CoT step rows, Lean-STaR rows, search logs"
@@ -69,7 +72,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.data, str):
             self.data = [self.data]
-        if not self.data:
+        if self.requires_data and not self.data:
             raise ValueError("no training data: pass at least one file or folder in `data`")
         if not self.output_dir:
             raise ValueError("`output_dir` is required")

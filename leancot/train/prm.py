@@ -1,10 +1,15 @@
 """Process reward model: token classification with a label on each step's separator token.
 
-Rows are TRL stepwise rows (`rows.prm_rows_*`). Training uses TRL's
-`trl.experimental.prm.PRMTrainer` on rows tokenized here with `encode_prm`
-(leancot/models/prompts.py), the same function `HFPRM` uses at inference, so label positions
-match exactly. Soft (Monte-Carlo) labels train with a soft cross-entropy in a small PRMTrainer
-subclass.
+Rows are TRL's stepwise rows `{prompt, completions, labels}` (`rows.prm_rows_*`), read
+unchanged. They are tokenized here with `encode_prm` (leancot/models/prompts.py), the same
+function `HFPRM` uses at inference, so label positions match exactly: BOS (when the tokenizer has
+one), the prompt, then each step followed by `STEP_SEPARATOR`, its label on the separator's last
+token, everything else IGNORE; rows longer than `max_length` are cut at the end and lose the
+labels of the steps cut off (the layout of TRL's former PRMTrainer, so checkpoints are
+interchangeable). Training is a plain `transformers.Trainer` with `step_label_loss` as its
+`compute_loss_func`: cross-entropy on the label tokens (hard 0/1 labels) or a soft
+cross-entropy against P(good) (Monte-Carlo labels), normalised over every label token of the
+accumulated batch.
 
 Pitfall guarded here: `datasets.map` writing `labels` over a `list[bool]` column keeps the bool
 type, so -100 would silently become True. `tokenize_prm_dataset` always passes explicit int64 /
@@ -119,8 +124,8 @@ def build_rows(
 
 class RightPadCollator:
     """Pads on the right (positions start at 0, as in `HFPRM`), labels with IGNORE; labels are
-    int64, or float32 for soft labels. (TRL's default collator follows the tokenizer's padding
-    side, which is left for generation.)"""
+    int64, or float32 for soft labels. (A default collator follows the tokenizer's padding side,
+    which is left for generation.)"""
 
     def __init__(self, pad_id: int, soft: bool) -> None:
         self.pad_id = pad_id
@@ -144,25 +149,82 @@ class RightPadCollator:
         }
 
 
-def _soft_trainer_class() -> type:
+def step_label_loss(logits: Any, labels: Any, *, soft: bool, num_items_in_batch: Any = None) -> Any:
+    """Cross-entropy of the 2-way (bad, good) `logits` [batch, seq, 2] on the tokens whose label
+    is not IGNORE. Hard labels are 0/1 class ids; soft labels are targets P(good) in [0, 1]:
+    -(p log q_good + (1 - p) log q_bad). Summed, then divided by `num_items_in_batch` (the label
+    tokens of the whole accumulated batch, as the Trainer counts them) or, without it, by this
+    batch's label tokens. No label token gives a zero that still has a gradient."""
     from torch.nn import functional as F
-    from trl.experimental.prm import PRMTrainer
 
-    class SoftLabelPRMTrainer(PRMTrainer):
-        """PRMTrainer with a soft cross-entropy: target P(good) per label token."""
+    mask = labels != IGNORE
+    logp = F.log_softmax(logits.float(), dim=-1)[mask]
+    target = labels[mask]
+    if soft:
+        p = target.float().clamp(0.0, 1.0)
+        per_token = -(p * logp[:, 1] + (1 - p) * logp[:, 0])
+    else:
+        per_token = -logp.gather(1, target.long().unsqueeze(1)).squeeze(1)
+    if per_token.numel() == 0:
+        return logits.sum() * 0.0
+    denominator = num_items_in_batch if num_items_in_batch is not None else per_token.numel()
+    return per_token.sum() / denominator
 
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            labels = inputs.pop("labels")
-            outputs = model(**inputs)
-            logp = F.log_softmax(outputs.logits.float(), dim=-1)
-            mask = labels != IGNORE
-            target = labels[mask].clamp(0.0, 1.0)
-            picked = logp[mask]
-            loss = -(target * picked[:, 1] + (1 - target) * picked[:, 0])
-            loss = loss.sum() / mask.sum().clamp(min=1) if mask.any() else logp.sum() * 0.0
-            return (loss, outputs) if return_outputs else loss
 
-    return SoftLabelPRMTrainer
+class StepLabelLoss:
+    """`compute_loss_func` for `transformers.Trainer`: `step_label_loss` on the model's logits."""
+
+    def __init__(self, soft: bool) -> None:
+        self.soft = soft
+
+    def __call__(self, outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        return step_label_loss(
+            logits, labels, soft=self.soft, num_items_in_batch=num_items_in_batch
+        )
+
+
+def disable_dropout(model: Any) -> None:
+    """Set every dropout probability to 0 (labels are sparse; dropout only adds noise)."""
+    from torch import nn
+
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = 0.0
+
+
+def build_trainer(
+    config: PRMTrainConfig,
+    model: Any,
+    tokenizer: Any,
+    train_set: Any,
+    *,
+    callbacks: Sequence[Any] = (),
+) -> Any:
+    """A `transformers.Trainer` for the token classifier on a tokenized PRM dataset (LoRA
+    adapters added when `config.lora_r > 0`)."""
+    from transformers import Trainer, TrainingArguments
+
+    from leancot.train import runner
+
+    peft_config = runner.lora_config(config, "TOKEN_CLS")
+    if peft_config is not None:
+        from peft import get_peft_model
+
+        model = get_peft_model(model, peft_config)
+    disable_dropout(model)
+    args = TrainingArguments(
+        **config.trainer_kwargs(TrainingArguments), remove_unused_columns=False
+    )
+    return Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_set,
+        processing_class=tokenizer,
+        data_collator=RightPadCollator(tokenizer.pad_token_id, config.soft_labels),
+        callbacks=list(callbacks),
+        compute_loss_func=StepLabelLoss(config.soft_labels),
+    )
 
 
 def load_prm_model(config: TrainConfig, tokenizer: Any) -> Any:
@@ -183,8 +245,6 @@ def load_prm_model(config: TrainConfig, tokenizer: Any) -> Any:
 
 def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     """Build PRM rows, train (resuming if a checkpoint exists), save, evaluate, write metadata."""
-    from trl.experimental.prm import PRMConfig, PRMTrainer
-
     from leancot.train import runner
     from leancot.train.data import load_inputs
 
@@ -206,23 +266,7 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
         soft=config.soft_labels,
         last_only=config.train_on_last_step_only,
     )
-    args = PRMConfig(
-        **config.trainer_kwargs(PRMConfig),
-        max_length=config.max_length,
-        step_separator=STEP_SEPARATOR,
-        disable_dropout=True,
-        remove_unused_columns=False,
-    )
-    trainer_class = _soft_trainer_class() if config.soft_labels else PRMTrainer
-    trainer = trainer_class(
-        model=model,
-        args=args,
-        train_dataset=train_set,
-        processing_class=tokenizer,
-        data_collator=RightPadCollator(tokenizer.pad_token_id, config.soft_labels),
-        callbacks=list(callbacks),
-        peft_config=runner.lora_config(config, "TOKEN_CLS"),
-    )
+    trainer = build_trainer(config, model, tokenizer, train_set, callbacks=callbacks)
 
     def evaluate(final: Any) -> dict[str, Any]:
         from leancot.models.hf import HFPRM
@@ -244,4 +288,11 @@ def main(config: PRMTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResul
     )
 
 
-__all__ = ["PRMTrainConfig", "main", "tokenize_prm_dataset"]
+__all__ = [
+    "PRMTrainConfig",
+    "StepLabelLoss",
+    "build_trainer",
+    "main",
+    "step_label_loss",
+    "tokenize_prm_dataset",
+]

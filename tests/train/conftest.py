@@ -9,7 +9,6 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 pytest.importorskip("torch", reason="needs the train extra: pip install 'leancot[train]'")
 pytest.importorskip("trl", reason="needs the train extra: pip install 'leancot[train]'")

@@ -1,4 +1,4 @@
-"""PRM tokenization: int64 labels (the datasets bool pitfall) and TRL's label layout."""
+"""PRM tokenization: int64 labels (the datasets bool pitfall) and TRL's stepwise label layout."""
 
 from __future__ import annotations
 
@@ -63,17 +63,20 @@ def test_soft_labels_are_float32(tokenizer):
     assert [x for x in ds[0]["labels"] if x != IGNORE] == [0.75, 0.0]
 
 
-def test_layout_matches_trl_prm_trainer(tokenizer):
-    """encode_prm puts labels where TRL's PRMTrainer.tokenize_row does."""
-    from trl.experimental.prm import PRMTrainer
-
-    from leancot.train.prm import IGNORE
-
+def test_layout_is_trl_stepwise(tokenizer):
+    """TRL's stepwise layout: BOS, the prompt, each step followed by the separator, the label on
+    the separator's last token (spelled out here token by token)."""
+    separator = tokenizer(STEP_SEPARATOR, add_special_tokens=False)["input_ids"]
     for row in ROWS:
-        trl = PRMTrainer.tokenize_row(row, tokenizer, STEP_SEPARATOR, None, None, False, False)
         ids, positions = encode_prm(tokenizer, row["prompt"], row["completions"])
-        assert trl["input_ids"] == ids
-        assert [i for i, x in enumerate(trl["labels"]) if x != IGNORE] == positions
+        prompt = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
+        assert ids[: 1 + len(prompt)] == [tokenizer.bos_token_id, *prompt]
+        start = 1 + len(prompt)
+        for step, position in zip(row["completions"], positions, strict=True):
+            step_ids = tokenizer(step, add_special_tokens=False)["input_ids"]
+            assert ids[start : position + 1] == [*step_ids, *separator]
+            start = position + 1
+        assert start == len(ids)
 
 
 def test_truncation_drops_cut_steps(tokenizer):
