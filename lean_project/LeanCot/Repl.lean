@@ -1240,7 +1240,143 @@ def constantsRequest (st : IO.Ref State) (req : Json) : IO Json := do
   | .error e, _, _ | _, .error e, _ => return errorJson e
   | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
 
+/-! ### Premise locations (`"premises"` requests, for leancot/extract/premises.py)
+
+Self-contained: the extractor's premise annotation and its corpus of library files.
+
+  {"premises": "<file text>", "env": n?}
+    → {"identifiers": [{"name", "pos", "endPos", "binder", "module", "kind", "cmdPos", "cmdEndPos"}]}
+  {"premises": "", "modules": ["Init.Prelude", ...], "env": n?}
+    → {"modules": [{"name", "imports": [..], "declarations": [{"name", "kind", "signature"}]}]}
+
+The first elaborates the text as a `cmd` without an `env` does (its own imports; nothing is
+stored) and reports every identifier written in the text (canonical source positions only, not
+macro-made ones) that elaborated to a global constant, from the info trees: `binder` marks the
+name of a declaration being declared, `module` is the imported module declaring the constant
+(null: the text itself), `cmdPos`/`cmdEndPos` the span of the top-level command it stands in.
+The second lists, per imported module, its imports and its constants in declaration order with
+their signatures, skipping names with a `_`-prefixed component (private and auxiliary). This
+build's library .olean files carry no declaration ranges (`declRangeExt` has no entries in any
+shipped module), so positions of library constants are not asked for. -/
+
+/-- Whether some component of `n` starts with `_` (private names, auxiliary definitions). -/
+def hasHiddenPart : Name → Bool
+  | .str p s => (match s.toList with
+      | c :: _ => c == '_'
+      | [] => false) || hasHiddenPart p
+  | .num p _ => hasHiddenPart p
+  | .anonymous => false
+
+def moduleNameOf (env : Environment) (n : Name) : Json :=
+  match env.getModuleIdxFor? n with
+  | some i => match env.header.moduleNames[i.toNat]? with
+    | some m => Json.str (nameText m)
+    | none => Json.null
+  | none => Json.null
+
+/-- The identifiers of one command's info tree that name constants, as JSON objects. -/
+partial def premiseIdents (env : Environment) (fm : FileMap) (cmd : Json × Json) (t : InfoTree)
+    (acc : Array Json) : Array Json :=
+  match t with
+  | .context _ t => premiseIdents env fm cmd t acc
+  | .node info children =>
+    let acc := match info with
+      | .ofTermInfo ti =>
+        match ti.stx.isIdent, ti.expr.getAppFn, ti.stx.getPos? true, ti.stx.getTailPos? true with
+        | true, .const n _, some p, some e =>
+          let kind := match env.find? n with
+            | some ci => Json.str (kindText ci)
+            | none => Json.null
+          acc.push (Json.mkObj [("name", Json.str (nameSource n)), ("pos", posJson (fm.toPosition p)),
+            ("endPos", posJson (fm.toPosition e)), ("binder", Json.bool ti.isBinder),
+            ("module", moduleNameOf env n), ("kind", kind), ("cmdPos", cmd.1), ("cmdEndPos", cmd.2)])
+        | _, _, _, _ => acc
+      | _ => acc
+    paFold (fun acc c => premiseIdents env fm cmd c acc) children acc
+  | .hole _ => acc
+
+/-- The syntax of the outermost command of an info tree, if it has one. -/
+partial def commandStx? : InfoTree → Option Syntax
+  | .context _ t => commandStx? t
+  | .node (.ofCommandInfo ci) _ => some ci.stx
+  | _ => none
+
+def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) : IO Json := do
+  let s ← st.get
+  let base ← match env? with
+    | some i => match s.envs[i]? with
+      | some e => pure e
+      | none => return errorJson s!"unknown environment {i}"
+    | none => match s.envs[0]? with
+      | some e => pure e
+      | none => return errorJson "no base environment"
+  match ← elabInput base text env?.isNone s.headers s.envs none with
+  | .error e => return errorJson e
+  | .ok (fs, _) =>
+    let fm := FileMap.ofString text
+    let env := fs.cmdState.env
+    let found := arrFold (fun acc t =>
+      let cmd := match commandStx? t with
+        | some stx => match stx.getPos?, stx.getTailPos? with
+          | some p, some e => (posJson (fm.toPosition p), posJson (fm.toPosition e))
+          | _, _ => (Json.null, Json.null)
+        | none => (Json.null, Json.null)
+      premiseIdents env fm cmd t acc) fs.trees 0 #[]
+    return Json.mkObj [("identifiers", Json.arr found)]
+
+/-- `name : type` of the constants `names` from index `i`, pretty-printed (a `mapM` by hand). -/
+partial def signaturesAux (names : Array Name) (i : Nat) (acc : Array Json) : MetaM (Array Json) := do
+  if h : i < names.size then
+    let n := names[i]
+    let acc ← if hasHiddenPart n then pure acc else
+      match (← getEnv).find? n with
+      | some ci =>
+        let ty ← ppExpr ci.type
+        pure (acc.push (Json.mkObj [("name", Json.str (nameSource n)), ("kind", Json.str (kindText ci)),
+          ("signature", Json.str (nameSource n ++ " : " ++ toString ty))]))
+      | none => pure acc
+    signaturesAux names (i + 1) acc
+  else return acc
+
+def moduleIndex (names : Array Name) (key : String) : Option Nat :=
+  (arrFold (fun (acc : Nat × Option Nat) m =>
+    (acc.1 + 1, if acc.2.isNone && nameText m == key then some acc.1 else acc.2)) names 0 (0, none)).2
+
+def premiseModules (st : IO.Ref State) (mods : List String) (envId : Nat) : IO Json := do
+  let s ← st.get
+  let some cs := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let env := cs.env
+  let header := env.header
+  let rec go : List String → Array Json → IO (Except String (Array Json))
+    | [], acc => return .ok acc
+    | m :: rest, acc => do
+      match moduleIndex header.moduleNames m with
+      | none => return .error s!"module {m} is not imported in environment {envId}"
+      | some i => match header.moduleData[i]? with
+        | none => return .error s!"no data for module {m}"
+        | some d =>
+          let imports := arrFold (fun a (imp : Import) => a.push (Json.str (nameText imp.module)))
+            d.imports 0 #[]
+          match ← runMetaIn env {} baseOptions .anonymous [] 0 (signaturesAux d.constNames 0 #[]) with
+          | .error e => return .error s!"{m}: {e}"
+          | .ok (decls, _) =>
+            go rest (acc.push (Json.mkObj [("name", Json.str m), ("imports", Json.arr imports),
+              ("declarations", Json.arr decls)]))
+  match ← go mods #[] with
+  | .ok found => return Json.mkObj [("modules", Json.arr found)]
+  | .error e => return errorJson e
+
+def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := do
+  match stringsField req "modules", optionalField (α := Nat) req "env" with
+  | .ok (some mods), .ok env? => premiseModules st mods (env?.getD 0)
+  | .ok none, .ok env? => premiseIdentifiers st text env?
+  | .error e, _ => return errorJson e
+  | _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
+
+/-! ### End of premise locations -/
+
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
+  if let .ok text := req.getObjValAs? String "premises" then return ← premisesRequest st req text
   if (req.getObjVal? "constants").toOption.isSome then
     return ← constantsRequest st req
   if let .ok text := req.getObjValAs? String "verify" then
