@@ -4,6 +4,7 @@ leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
   {"cmd": "...", "env": n?, "maxHeartbeats": n?}               → {"env", "messages", "sorries"}
   {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
   {"constants": true, "roots": [..]?, "kinds": [..]?, "env": n?} → {"constants": [{"name", "kind", "module", "levels"}]}
+  {"premises": "...", "modules": [..]?, "env": n?}               → identifiers / library declarations (extractor)
 
 Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
 `@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
@@ -1246,8 +1247,9 @@ Self-contained: the extractor's premise annotation and its corpus of library fil
 
   {"premises": "<file text>", "env": n?}
     → {"identifiers": [{"name", "pos", "endPos", "binder", "module", "kind", "cmdPos", "cmdEndPos"}]}
-  {"premises": "", "modules": ["Init.Prelude", ...], "env": n?}
-    → {"modules": [{"name", "imports": [..], "declarations": [{"name", "kind", "signature"}]}]}
+  {"premises": "", "modules": ["Init.Prelude", ...], "keep": [names]?, "env": n?}
+    → {"modules": [{"name", "imports": [..], "declarations": [{"name", "kind", "signature"}]}],
+       "graph": [{"name", "imports": [..]}]}
 
 The first elaborates the text as a `cmd` without an `env` does (its own imports; nothing is
 stored) and reports every identifier written in the text (canonical source positions only, not
@@ -1255,7 +1257,9 @@ macro-made ones) that elaborated to a global constant, from the info trees: `bin
 name of a declaration being declared, `module` is the imported module declaring the constant
 (null: the text itself), `cmdPos`/`cmdEndPos` the span of the top-level command it stands in.
 The second lists, per imported module, its imports and its constants in declaration order with
-their signatures, skipping names with a `_`-prefixed component (private and auxiliary). This
+their signatures, skipping names with a `_`-prefixed component (private and auxiliary) and the
+declarations Lean generates (`isAuxName`), except those named in `keep` (unescaped, as `nameText`
+prints them); `graph` lists the direct imports of every module of the environment. This
 build's library .olean files carry no declaration ranges (`declRangeExt` has no entries in any
 shipped module), so positions of library constants are not asked for. -/
 
@@ -1266,6 +1270,29 @@ def hasHiddenPart : Name → Bool
       | [] => false) || hasHiddenPart p
   | .num p _ => hasHiddenPart p
   | .anonymous => false
+
+/-- The last components Lean generates for a declaration (recursors, `noConfusion`, injectivity,
+equation lemmas, `match_`/`proof_` auxiliaries): not declarations a person wrote. -/
+def auxSuffixes : List String :=
+  ["rec", "recOn", "casesOn", "below", "brecOn", "binductionOn", "ibelow", "noConfusion",
+   "noConfusionType", "ctorElim", "ctorElimType", "ctorIdx", "injEq", "inj", "sizeOf_spec",
+   "eq_def"]
+
+/-- `cs` is the characters `pre` followed by one or more digits (`eq_1`, `match_2`). -/
+def numbered : List Char → List Char → Bool
+  | [], [] => false
+  | [], cs => allDigits cs
+  | _, [] => false
+  | p :: ps, c :: cs => p == c && numbered ps cs
+where
+  allDigits : List Char → Bool
+    | [] => true
+    | c :: cs => c.isDigit && allDigits cs
+
+def isAuxName : Name → Bool
+  | .str _ s => memString s auxSuffixes || numbered "eq_".toList s.toList ||
+      numbered "match_".toList s.toList || numbered "proof_".toList s.toList
+  | _ => true
 
 def moduleNameOf (env : Environment) (n : Name) : Json :=
   match env.getModuleIdxFor? n with
@@ -1325,24 +1352,26 @@ def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) :
     return Json.mkObj [("identifiers", Json.arr found)]
 
 /-- `name : type` of the constants `names` from index `i`, pretty-printed (a `mapM` by hand). -/
-partial def signaturesAux (names : Array Name) (i : Nat) (acc : Array Json) : MetaM (Array Json) := do
+partial def signaturesAux (names : Array Name) (keep : List String) (i : Nat) (acc : Array Json) :
+    MetaM (Array Json) := do
   if h : i < names.size then
     let n := names[i]
-    let acc ← if hasHiddenPart n then pure acc else
+    let hidden := (hasHiddenPart n || isAuxName n) && !memString (nameText n) keep
+    let acc ← if hidden then pure acc else
       match (← getEnv).find? n with
       | some ci =>
         let ty ← ppExpr ci.type
         pure (acc.push (Json.mkObj [("name", Json.str (nameSource n)), ("kind", Json.str (kindText ci)),
           ("signature", Json.str (nameSource n ++ " : " ++ toString ty))]))
       | none => pure acc
-    signaturesAux names (i + 1) acc
+    signaturesAux names keep (i + 1) acc
   else return acc
 
 def moduleIndex (names : Array Name) (key : String) : Option Nat :=
   (arrFold (fun (acc : Nat × Option Nat) m =>
     (acc.1 + 1, if acc.2.isNone && nameText m == key then some acc.1 else acc.2)) names 0 (0, none)).2
 
-def premiseModules (st : IO.Ref State) (mods : List String) (envId : Nat) : IO Json := do
+def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Nat) : IO Json := do
   let s ← st.get
   let some cs := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
   let env := cs.env
@@ -1357,21 +1386,28 @@ def premiseModules (st : IO.Ref State) (mods : List String) (envId : Nat) : IO J
         | some d =>
           let imports := arrFold (fun a (imp : Import) => a.push (Json.str (nameText imp.module)))
             d.imports 0 #[]
-          match ← runMetaIn env {} baseOptions .anonymous [] 0 (signaturesAux d.constNames 0 #[]) with
+          match ← runMetaIn env {} baseOptions .anonymous [] 0 (signaturesAux d.constNames keep 0 #[]) with
           | .error e => return .error s!"{m}: {e}"
           | .ok (decls, _) =>
             go rest (acc.push (Json.mkObj [("name", Json.str m), ("imports", Json.arr imports),
               ("declarations", Json.arr decls)]))
+  let importsJson (d : ModuleData) : Json :=
+    Json.arr (arrFold (fun a (imp : Import) => a.push (Json.str (nameText imp.module))) d.imports 0 #[])
+  let graph := (arrFold (fun (acc : Nat × Array Json) m =>
+    let entry := match header.moduleData[acc.1]? with
+      | some d => #[Json.mkObj [("name", Json.str (nameText m)), ("imports", importsJson d)]]
+      | none => #[]
+    (acc.1 + 1, arrAppend acc.2 entry)) header.moduleNames 0 (0, #[])).2
   match ← go mods #[] with
-  | .ok found => return Json.mkObj [("modules", Json.arr found)]
+  | .ok found => return Json.mkObj [("modules", Json.arr found), ("graph", Json.arr graph)]
   | .error e => return errorJson e
 
 def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := do
-  match stringsField req "modules", optionalField (α := Nat) req "env" with
-  | .ok (some mods), .ok env? => premiseModules st mods (env?.getD 0)
-  | .ok none, .ok env? => premiseIdentifiers st text env?
-  | .error e, _ => return errorJson e
-  | _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
+  match stringsField req "modules", stringsField req "keep", optionalField (α := Nat) req "env" with
+  | .ok (some mods), .ok keep?, .ok env? => premiseModules st mods (keep?.getD []) (env?.getD 0)
+  | .ok none, _, .ok env? => premiseIdentifiers st text env?
+  | .error e, _, _ | _, .error e, _ => return errorJson e
+  | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
 
 /-! ### End of premise locations -/
 

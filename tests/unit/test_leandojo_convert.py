@@ -218,7 +218,9 @@ def test_duck_typed_conversion_with_dependencies_and_no_graph():
     by_name = {t["full_name"]: t for t in theorems}
     assert set(by_name) == {"Foo.add_zero'", "Foo.term_mode", "Nat.dep_lemma"}  # never Lean 4 core
     assert by_name["Nat.dep_lemma"]["file_path"] == ".lake/packages/batteries/Batteries/Nat.lean"
-    assert by_name["Nat.dep_lemma"]["url"] == STD.url
+    # named as LeanDojo's script names it: the traced repo, with the path inside it
+    assert by_name["Nat.dep_lemma"]["url"] == MAIN.url
+    assert by_name["Nat.dep_lemma"]["commit"] == MAIN.commit
     assert corpus[0]["imports"] == [".lake/packages/batteries/Batteries/Nat.lean"]
 
 
