@@ -132,6 +132,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         f"in {summary.seconds:.1f}s -> {summary.out_dir}",
         markup=False,
     )
+    _report_compatibility(out, summary.out_dir)
     if summary.files_failed:
         failed = len({failure.path for failure in summary.files_failed})
         out.print(f"{failed} file(s) failed; their theorems are not in the dataset", markup=False)
@@ -164,3 +165,19 @@ def _extract_leandojo(args: argparse.Namespace) -> int:
         markup=False,
     )
     return 0
+
+
+def _report_compatibility(out: Any, dataset: Path) -> None:
+    """Say how the folder fares against ReProver's loaders' invariants (docs/LEANDOJO.md)."""
+    from leancot.extract.compat import leandojo_problems
+    from leancot.extract.dataset import is_complete
+
+    if not is_complete(dataset):
+        return
+    problems = leandojo_problems(dataset)
+    if not problems:
+        out.print("ReProver's loader invariants: all hold (docs/LEANDOJO.md)", markup=False)
+        return
+    out.print(f"ReProver's loader invariants: {len(problems)} violation(s), e.g.:", markup=False)
+    for line in problems[:5]:
+        out.print(f"  {line}", markup=False)

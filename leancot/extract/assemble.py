@@ -30,7 +30,6 @@ from leancot.lean.screen import mask
 from leancot.lean.source_text import split_header
 
 if TYPE_CHECKING:
-    from leancot.extract.extractor import ExtractConfig
     from leancot.lean.server import LeanServer
 
 Record = tuple[Path, str, dict]  # (file, its text, the cache record)
@@ -82,8 +81,8 @@ def assemble(
     origin: Origin,
     server: LeanServer,
     cache: Path,
-    version: str,
-    config: ExtractConfig,
+    *,
+    keep_all_tactics: bool = False,
 ) -> tuple[list[dict], list[dict], dict[str, int]]:
     """(theorems, corpus files, premise statistics) of the traced files."""
     own = {module_name(path, origin.lake_root): rel for rel, (path, _, _) in records.items()}
@@ -121,7 +120,7 @@ def assemble(
                 step["annotated_tactic"], missing = annotate(
                     step["tactic"], (line, column - 1), near, index
                 )
-                if config.keep_all_tactics or keep_step(step):
+                if keep_all_tactics or keep_step(step):
                     steps.append(step)
                     found = len(step["annotated_tactic"][1])
                     stats["provenances"] += found

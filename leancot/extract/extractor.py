@@ -217,7 +217,9 @@ def main(
                 records[rel_path] = (path, text, record)
             if on_file is not None:
                 on_file(rel_path, _num_theorem_blocks(record), len(file_failures))
-        assembled = assemble(records, origin, server, cache_dir, version, config)
+        assembled = assemble(
+            records, origin, server, cache_dir, keep_all_tactics=config.keep_all_tactics
+        )
     finally:
         if own_server:
             server.close()
