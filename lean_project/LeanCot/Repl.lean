@@ -1245,14 +1245,17 @@ def constantsRequest (st : IO.Ref State) (req : Json) : IO Json := do
 
 Self-contained: the extractor's premise annotation and its corpus of library files.
 
-  {"premises": "<file text>", "env": n?}
-    → {"identifiers": [{"name", "pos", "endPos", "binder", "module", "kind", "cmdPos", "cmdEndPos"}]}
+  {"premises": "<file text>", "env": n?, "allTactics": b?}
+    → {"identifiers": [{"name", "pos", "endPos", "binder", "module", "kind", "cmdPos", "cmdEndPos"}],
+       "messages": [..], "tactics": [..]?}
   {"premises": "", "modules": ["Init.Prelude", ...], "keep": [names]?, "env": n?}
     → {"modules": [{"name", "imports": [..], "declarations": [{"name", "kind", "signature"}]}],
        "graph": [{"name", "imports": [..]}]}
 
-The first elaborates the text as a `cmd` without an `env` does (its own imports; nothing is
-stored) and reports every identifier written in the text (canonical source positions only, not
+The first elaborates the text as a `cmd` without an `env` does (its own imports; only a new
+header's environment is kept, as `cmd` keeps it), answers its messages, with `allTactics` its
+tactics as a `cmd` with `allTactics` does (so the extractor elaborates each file once), and
+reports every identifier written in the text (canonical source positions only, not
 macro-made ones) that elaborated to a global constant, from the info trees: `binder` marks the
 name of a declaration being declared, `module` is the imported module declaring the constant
 (null: the text itself), `cmdPos`/`cmdEndPos` the span of the top-level command it stands in.
@@ -1328,7 +1331,8 @@ partial def commandStx? : InfoTree → Option Syntax
   | .node (.ofCommandInfo ci) _ => some ci.stx
   | _ => none
 
-def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) : IO Json := do
+def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (allTactics : Bool) :
+    IO Json := do
   let s ← st.get
   let base ← match env? with
     | some i => match s.envs[i]? with
@@ -1339,7 +1343,10 @@ def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) :
       | none => return errorJson "no base environment"
   match ← elabInput base text env?.isNone s.headers s.envs none with
   | .error e => return errorJson e
-  | .ok (fs, _) =>
+  | .ok (fs, newHeader) =>
+    if let some (key, henv) := newHeader then
+      let s ← st.get
+      st.set { s with envs := s.envs.push henv, headers := (key, s.envs.size) :: s.headers }
     let fm := FileMap.ofString text
     let env := fs.cmdState.env
     let found := arrFold (fun acc t =>
@@ -1349,7 +1356,13 @@ def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) :
           | _, _ => (Json.null, Json.null)
         | none => (Json.null, Json.null)
       premiseIdents env fm cmd t acc) fs.trees 0 #[]
-    return Json.mkObj [("identifiers", Json.arr found)]
+    let messages ← messagesJson fs.messages
+    if allTactics then  -- the extractor's one elaboration of a file: its tactics too
+      let tactics := arrFold (fun acc t => collectTactics none t acc) fs.trees 0 #[]
+      let tacticJsons ← mapIO tacticJson tactics.toList #[]
+      return Json.mkObj [("identifiers", Json.arr found), ("messages", messages),
+        ("tactics", Json.arr tacticJsons)]
+    return Json.mkObj [("identifiers", Json.arr found), ("messages", messages)]
 
 /-- `name : type` of the constants `names` from index `i`, pretty-printed (a `mapM` by hand). -/
 partial def signaturesAux (names : Array Name) (keep : List String) (i : Nat) (acc : Array Json) :
@@ -1405,7 +1418,11 @@ def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Nat) :
 def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := do
   match stringsField req "modules", stringsField req "keep", optionalField (α := Nat) req "env" with
   | .ok (some mods), .ok keep?, .ok env? => premiseModules st mods (keep?.getD []) (env?.getD 0)
-  | .ok none, _, .ok env? => premiseIdentifiers st text env?
+  | .ok none, _, .ok env? =>
+    let allTactics := match optionalField (α := Bool) req "allTactics" with
+      | .ok (some b) => b
+      | _ => false
+    premiseIdentifiers st text env? allTactics
   | .error e, _, _ | _, .error e, _ => return errorJson e
   | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
 

@@ -1,7 +1,8 @@
 """Extract traced theorems from a Lean file or Lake project into LeanDojo Benchmark 4 layout.
 
-One Lean session serves the whole corpus: each file is one REPL command with
-`"allTactics": true` (see lean_project/LeanCot/Repl.lean). Per-file results are cached under
+One Lean session serves the whole corpus: each file is elaborated once, by our REPL's `premises`
+request with `"allTactics": true` (see lean_project/LeanCot/Repl.lean), which answers its
+tactics with their goals and the identifiers that name constants. Per-file results are cached under
 `<out_dir>.cache/` keyed by the file's content and the Lean version, so an interrupted run
 resumes where it stopped. Files that fail to elaborate are reported by name and line and skipped.
 """
@@ -23,6 +24,7 @@ from leancot.extract.origin import find_origin
 from leancot.extract.premises import LIBRARY_LAYOUT
 from leancot.extract.trace import tactic_node
 from leancot.files import atomic_write_text, sha256_hex
+from leancot.lean.protocol import error_text, parse_messages, parse_traced_tactic
 from leancot.lean.results import CommandResult, Crashed, LeanError, Timeout
 from leancot.lean.server import LeanServer
 from leancot.lean.source_text import read_lean_file
@@ -112,26 +114,37 @@ def extract_file(
     server: LeanServer, path: Path, rel_path: str, *, timeout: float
 ) -> dict[str, Any]:
     """What Lean reports about one file (its traced tactics and the identifiers naming
-    constants), or the reasons it could not be elaborated: the per-file cache record."""
+    constants), or the reasons it could not be elaborated: the per-file cache record. Our REPL
+    answers both from one elaboration (its `premises` request); the community REPL has no such
+    request, so there the file is a `cmd` with `allTactics` and no identifiers are known."""
     try:
         text = read_lean_file(path)
     except ValueError as exc:
         return _failed(FileFailure(rel_path, None, str(exc)))
-    result = server.run_cmd(text, None, timeout, all_tactics=True)
-    failure = _failure(result, rel_path)
-    if failure:
-        return _failed(*failure)
-    assert isinstance(result, CommandResult)
-    identifiers: list[dict] = []
-    if server.backend.framing == "marker":  # leancot's REPL; the community REPL has no request
-        raw = server.request({"premises": text}, timeout)
-        if not isinstance(raw, dict) or not isinstance(raw.get("identifiers"), list):
-            message = raw.get("message", raw) if isinstance(raw, dict) else raw
-            return _failed(FileFailure(rel_path, None, f"premise request failed: {message}"))
-        identifiers = raw["identifiers"]
+    if server.backend.framing != "marker":
+        result = server.run_cmd(text, None, timeout, all_tactics=True)
+        failure = _failure(result, rel_path)
+        if failure or not isinstance(result, CommandResult):
+            return _failed(*failure)
+        return {
+            "tactics": [tactic_node(t) for t in result.tactics],
+            "identifiers": [],
+            "failures": [],
+        }
+    server.maybe_recycle()
+    raw = server.request({"premises": text, "allTactics": True}, timeout)
+    if isinstance(raw, (Timeout, Crashed)):
+        return _failed(*_failure(raw, rel_path))
+    error = error_text(raw)
+    if error is not None or not isinstance(raw.get("identifiers"), list):
+        return _failed(FileFailure(rel_path, None, f"Lean failed: {error or raw}"))
+    errors = [m for m in parse_messages(raw) if m.is_error]
+    if errors:
+        return _failed(*(FileFailure(rel_path, m.line, m.text) for m in errors))
+    tactics = [parse_traced_tactic(t) for t in raw.get("tactics") or () if isinstance(t, Mapping)]
     return {
-        "tactics": [tactic_node(t) for t in result.tactics],
-        "identifiers": identifiers,
+        "tactics": [tactic_node(t) for t in tactics],
+        "identifiers": raw["identifiers"],
         "failures": [],
     }
 
