@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install -e '.[dev,train]'
+python -m pip install -e '.[dev,train,leandojo]'
 leancot setup
 leancot doctor
 python -m pytest -q "$@"

@@ -79,7 +79,7 @@ def test_ci_installs_nothing_itself() -> None:
 def test_test_script_installs_what_the_tests_need() -> None:
     lines = code_lines(TEST_SCRIPT)
     assert "set -euo pipefail" in lines
-    assert "python -m pip install -e '.[dev,train]'" in lines
+    assert "python -m pip install -e '.[dev,train,leandojo]'" in lines  # real lean_dojo classes
     assert "leancot setup" in lines
     assert lines[-1] == 'python -m pytest -q "$@"'
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
