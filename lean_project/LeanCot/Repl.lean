@@ -1312,7 +1312,9 @@ partial def premiseIdents (env : Environment) (fm : FileMap) (cmd : Json × Json
   | .node info children =>
     let acc := match info with
       | .ofTermInfo ti =>
-        match ti.stx.isIdent, ti.expr.getAppFn, ti.stx.getPos? true, ti.stx.getTailPos? true with
+        -- a declared name is an identifier, or (inductives, structures) its `declId`
+        let named := ti.stx.isIdent || (ti.isBinder && ti.stx.getKind == ``Lean.Parser.Command.declId)
+        match named, ti.expr.getAppFn, ti.stx.getPos? true, ti.stx.getTailPos? true with
         | true, .const n _, some p, some e =>
           let kind := match env.find? n with
             | some ci => Json.str (kindText ci)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from typing import Any
 
+from leancot.extract.trace import SourceText, Span
+
 LEAN4_SRC = ".lake/packages/lean4/src/lean"
 PACKAGES_DIR = ".lake/packages"
 CORE_ROOTS = frozenset({"Init", "Std", "Lean", "Lake"})
@@ -205,8 +207,6 @@ _ASSIGN = re.compile(r":=")
 def own_premises(path: str, text: str, idents: Iterable[Ident], masked: str) -> list[dict]:
     """The `corpus.jsonl` premises of a project file: one per declaration command, named by its
     first declared name, `code` its text (a theorem's up to `:=`), `start`/`end` its span."""
-    from leancot.extract.trace import SourceText, Span
-
     source = SourceText(text)
     seen: set[tuple[int, int]] = set()
     premises = []
