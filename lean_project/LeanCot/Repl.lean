@@ -40,7 +40,9 @@ Contents
   Traced tactics   `"allTactics": true`, for the extractor (leancot/extract/)
   Verification     `verify` requests: the allow-list, the environment inspection, the kernel
                    replay of what the text added, the reference statement
-  Request loop     `cmd`/`tactic`/`verify`/`constants` dispatch (`constants`: the constants the
+  Premise locations `premises` requests, for the extractor: identifiers naming constants, library
+                   modules' declarations (one self-contained section before the request loop)
+  Request loop     `cmd`/`tactic`/`verify`/`constants`/`premises` dispatch (`constants`: the constants the
                    imported modules declare, for the `core` benchmark), reading requests,
                    `mainIO`, `main`
 -/
