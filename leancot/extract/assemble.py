@@ -47,13 +47,17 @@ def imported_modules(text: str) -> list[str]:
 
 
 def _listing(
-    server: LeanServer, by_header: Mapping[str, set[str]], keep: set[str], cache: Path
+    server: LeanServer,
+    by_header: Mapping[str, set[str]],
+    keep: set[str],
+    cache: Path,
+    resume: bool,
 ) -> list[dict]:
     """The `premises` replies for the library modules each header's files use (cached)."""
     material = json.dumps([sorted((h, sorted(m)) for h, m in by_header.items()), sorted(keep)])
     key = sha256_hex(f"{server.version}\0{material}", 32)
     cached = cache / f"library-{key}.json"
-    if cached.is_file():
+    if resume and cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     replies = []
     done: set[str] = set()
@@ -83,6 +87,7 @@ def assemble(
     cache: Path,
     *,
     keep_all_tactics: bool = False,
+    resume: bool = True,
 ) -> tuple[list[dict], list[dict], dict[str, int]]:
     """(theorems, corpus files, premise statistics) of the traced files."""
     own = {module_name(path, origin.lake_root): rel for rel, (path, _, _) in records.items()}
@@ -100,7 +105,7 @@ def assemble(
                 by_header[header].add(ident.module)
                 keep.add(unescaped(ident.name))
     if by_header:
-        for reply in _listing(server, by_header, keep, cache):
+        for reply in _listing(server, by_header, keep, cache, resume):
             index.add_modules(reply)
 
     theorems: list[dict] = []

@@ -231,7 +231,12 @@ def main(
             if on_file is not None:
                 on_file(rel_path, _num_theorem_blocks(record), len(file_failures))
         assembled = assemble(
-            records, origin, server, cache_dir, keep_all_tactics=config.keep_all_tactics
+            records,
+            origin,
+            server,
+            cache_dir,
+            keep_all_tactics=config.keep_all_tactics,
+            resume=config.resume,
         )
     finally:
         if own_server:
