@@ -18,7 +18,7 @@ if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
     install_chromium || echo "scripts/test.sh: could not install chromium with apt" >&2
 fi
 
-python -m pip install -e '.[dev,train,distributed]'
+python -m pip install -e '.[dev,train,distributed,leandojo]'
 leancot setup
 leancot doctor
 python -m pytest -q "$@"

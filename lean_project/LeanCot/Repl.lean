@@ -4,6 +4,7 @@ leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
   {"cmd": "...", "env": n?, "maxHeartbeats": n?}               → {"env", "messages", "sorries"}
   {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
   {"constants": true, "roots": [..]?, "kinds": [..]?, "env": n?} → {"constants": [{"name", "kind", "module", "levels"}]}
+  {"premises": "...", "modules": [..]?, "env": n?}               → identifiers / library declarations (extractor)
 
 Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
 `@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
@@ -39,7 +40,9 @@ Contents
   Traced tactics   `"allTactics": true`, for the extractor (leancot/extract/)
   Verification     `verify` requests: the allow-list, the environment inspection, the kernel
                    replay of what the text added, the reference statement
-  Request loop     `cmd`/`tactic`/`verify`/`constants` dispatch (`constants`: the constants the
+  Premise locations `premises` requests, for the extractor: identifiers naming constants, library
+                   modules' declarations (one self-contained section before the request loop)
+  Request loop     `cmd`/`tactic`/`verify`/`constants`/`premises` dispatch (`constants`: the constants the
                    imported modules declare, for the `core` benchmark), reading requests,
                    `mainIO`, `main`
 -/
@@ -1240,7 +1243,197 @@ def constantsRequest (st : IO.Ref State) (req : Json) : IO Json := do
   | .error e, _, _ | _, .error e, _ => return errorJson e
   | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
 
+/-! ### Premise locations (`"premises"` requests, for leancot/extract/premises.py)
+
+Self-contained: the extractor's premise annotation and its corpus of library files.
+
+  {"premises": "<file text>", "env": n?, "allTactics": b?}
+    → {"identifiers": [{"name", "pos", "endPos", "binder", "module", "kind", "cmdPos", "cmdEndPos"}],
+       "messages": [..], "tactics": [..]?}
+  {"premises": "", "modules": ["Init.Prelude", ...], "keep": [names]?, "env": n?}
+    → {"modules": [{"name", "imports": [..], "declarations": [{"name", "kind", "signature"}]}],
+       "graph": [{"name", "imports": [..]}]}
+
+The first elaborates the text as a `cmd` without an `env` does (its own imports; only a new
+header's environment is kept, as `cmd` keeps it), answers its messages, with `allTactics` its
+tactics as a `cmd` with `allTactics` does (so the extractor elaborates each file once), and
+reports every identifier written in the text (canonical source positions only, not
+macro-made ones) that elaborated to a global constant, from the info trees: `binder` marks the
+name of a declaration being declared, `module` is the imported module declaring the constant
+(null: the text itself), `cmdPos`/`cmdEndPos` the span of the top-level command it stands in.
+The second lists, per imported module, its imports and its constants in declaration order with
+their signatures, skipping names with a `_`-prefixed component (private and auxiliary) and the
+declarations Lean generates (`isAuxName`), except those named in `keep` (unescaped, as `nameText`
+prints them); `graph` lists the direct imports of every module of the environment. This
+build's library .olean files carry no declaration ranges (`declRangeExt` has no entries in any
+shipped module), so positions of library constants are not asked for. -/
+
+/-- Whether some component of `n` starts with `_` (private names, auxiliary definitions). -/
+def hasHiddenPart : Name → Bool
+  | .str p s => (match s.toList with
+      | c :: _ => c == '_'
+      | [] => false) || hasHiddenPart p
+  | .num p _ => hasHiddenPart p
+  | .anonymous => false
+
+/-- The last components Lean generates for a declaration (recursors, `noConfusion`, injectivity,
+equation lemmas, `match_`/`proof_` auxiliaries): not declarations a person wrote. -/
+def auxSuffixes : List String :=
+  ["rec", "recOn", "casesOn", "below", "brecOn", "binductionOn", "ibelow", "noConfusion",
+   "noConfusionType", "ctorElim", "ctorElimType", "ctorIdx", "injEq", "inj", "sizeOf_spec",
+   "eq_def"]
+
+/-- `cs` is the characters `pre` followed by one or more digits (`eq_1`, `match_2`). -/
+def numbered : List Char → List Char → Bool
+  | [], [] => false
+  | [], cs => allDigits cs
+  | _, [] => false
+  | p :: ps, c :: cs => p == c && numbered ps cs
+where
+  allDigits : List Char → Bool
+    | [] => true
+    | c :: cs => c.isDigit && allDigits cs
+
+def isAuxName : Name → Bool
+  | .str _ s => memString s auxSuffixes || numbered "eq_".toList s.toList ||
+      numbered "match_".toList s.toList || numbered "proof_".toList s.toList
+  | _ => true
+
+def moduleNameOf (env : Environment) (n : Name) : Json :=
+  match env.getModuleIdxFor? n with
+  | some i => match env.header.moduleNames[i.toNat]? with
+    | some m => Json.str (nameText m)
+    | none => Json.null
+  | none => Json.null
+
+/-- The identifiers of one command's info tree that name constants, as JSON objects. -/
+partial def premiseIdents (env : Environment) (fm : FileMap) (cmd : Json × Json) (t : InfoTree)
+    (acc : Array Json) : Array Json :=
+  match t with
+  | .context _ t => premiseIdents env fm cmd t acc
+  | .node info children =>
+    let acc := match info with
+      | .ofTermInfo ti =>
+        -- a declared name is an identifier, or (inductives, structures) its `declId`
+        let named := ti.stx.isIdent || (ti.isBinder && ti.stx.getKind == ``Lean.Parser.Command.declId)
+        match named, ti.expr.getAppFn, ti.stx.getPos? true, ti.stx.getTailPos? true with
+        | true, .const n _, some p, some e =>
+          let kind := match env.find? n with
+            | some ci => Json.str (kindText ci)
+            | none => Json.null
+          acc.push (Json.mkObj [("name", Json.str (nameSource n)), ("pos", posJson (fm.toPosition p)),
+            ("endPos", posJson (fm.toPosition e)), ("binder", Json.bool ti.isBinder),
+            ("module", moduleNameOf env n), ("kind", kind), ("cmdPos", cmd.1), ("cmdEndPos", cmd.2)])
+        | _, _, _, _ => acc
+      | _ => acc
+    paFold (fun acc c => premiseIdents env fm cmd c acc) children acc
+  | .hole _ => acc
+
+/-- The syntax of the outermost command of an info tree, if it has one. -/
+partial def commandStx? : InfoTree → Option Syntax
+  | .context _ t => commandStx? t
+  | .node (.ofCommandInfo ci) _ => some ci.stx
+  | _ => none
+
+def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (allTactics : Bool) :
+    IO Json := do
+  let s ← st.get
+  let base ← match env? with
+    | some i => match s.envs[i]? with
+      | some e => pure e
+      | none => return errorJson s!"unknown environment {i}"
+    | none => match s.envs[0]? with
+      | some e => pure e
+      | none => return errorJson "no base environment"
+  match ← elabInput base text env?.isNone s.headers s.envs none with
+  | .error e => return errorJson e
+  | .ok (fs, newHeader) =>
+    if let some (key, henv) := newHeader then
+      let s ← st.get
+      st.set { s with envs := s.envs.push henv, headers := (key, s.envs.size) :: s.headers }
+    let fm := FileMap.ofString text
+    let env := fs.cmdState.env
+    let found := arrFold (fun acc t =>
+      let cmd := match commandStx? t with
+        | some stx => match stx.getPos?, stx.getTailPos? with
+          | some p, some e => (posJson (fm.toPosition p), posJson (fm.toPosition e))
+          | _, _ => (Json.null, Json.null)
+        | none => (Json.null, Json.null)
+      premiseIdents env fm cmd t acc) fs.trees 0 #[]
+    let messages ← messagesJson fs.messages
+    if allTactics then  -- the extractor's one elaboration of a file: its tactics too
+      let tactics := arrFold (fun acc t => collectTactics none t acc) fs.trees 0 #[]
+      let tacticJsons ← mapIO tacticJson tactics.toList #[]
+      return Json.mkObj [("identifiers", Json.arr found), ("messages", messages),
+        ("tactics", Json.arr tacticJsons)]
+    return Json.mkObj [("identifiers", Json.arr found), ("messages", messages)]
+
+/-- `name : type` of the constants `names` from index `i`, pretty-printed (a `mapM` by hand). -/
+partial def signaturesAux (names : Array Name) (keep : List String) (i : Nat) (acc : Array Json) :
+    MetaM (Array Json) := do
+  if h : i < names.size then
+    let n := names[i]
+    let hidden := (hasHiddenPart n || isAuxName n) && !memString (nameText n) keep
+    let acc ← if hidden then pure acc else
+      match (← getEnv).find? n with
+      | some ci =>
+        let ty ← ppExpr ci.type
+        pure (acc.push (Json.mkObj [("name", Json.str (nameSource n)), ("kind", Json.str (kindText ci)),
+          ("signature", Json.str (nameSource n ++ " : " ++ toString ty))]))
+      | none => pure acc
+    signaturesAux names keep (i + 1) acc
+  else return acc
+
+def moduleIndex (names : Array Name) (key : String) : Option Nat :=
+  (arrFold (fun (acc : Nat × Option Nat) m =>
+    (acc.1 + 1, if acc.2.isNone && nameText m == key then some acc.1 else acc.2)) names 0 (0, none)).2
+
+def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Nat) : IO Json := do
+  let s ← st.get
+  let some cs := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let env := cs.env
+  let header := env.header
+  let rec go : List String → Array Json → IO (Except String (Array Json))
+    | [], acc => return .ok acc
+    | m :: rest, acc => do
+      match moduleIndex header.moduleNames m with
+      | none => return .error s!"module {m} is not imported in environment {envId}"
+      | some i => match header.moduleData[i]? with
+        | none => return .error s!"no data for module {m}"
+        | some d =>
+          let imports := arrFold (fun a (imp : Import) => a.push (Json.str (nameText imp.module)))
+            d.imports 0 #[]
+          match ← runMetaIn env {} baseOptions .anonymous [] 0 (signaturesAux d.constNames keep 0 #[]) with
+          | .error e => return .error s!"{m}: {e}"
+          | .ok (decls, _) =>
+            go rest (acc.push (Json.mkObj [("name", Json.str m), ("imports", Json.arr imports),
+              ("declarations", Json.arr decls)]))
+  let importsJson (d : ModuleData) : Json :=
+    Json.arr (arrFold (fun a (imp : Import) => a.push (Json.str (nameText imp.module))) d.imports 0 #[])
+  let graph := (arrFold (fun (acc : Nat × Array Json) m =>
+    let entry := match header.moduleData[acc.1]? with
+      | some d => #[Json.mkObj [("name", Json.str (nameText m)), ("imports", importsJson d)]]
+      | none => #[]
+    (acc.1 + 1, arrAppend acc.2 entry)) header.moduleNames 0 (0, #[])).2
+  match ← go mods #[] with
+  | .ok found => return Json.mkObj [("modules", Json.arr found), ("graph", Json.arr graph)]
+  | .error e => return errorJson e
+
+def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := do
+  match stringsField req "modules", stringsField req "keep", optionalField (α := Nat) req "env" with
+  | .ok (some mods), .ok keep?, .ok env? => premiseModules st mods (keep?.getD []) (env?.getD 0)
+  | .ok none, _, .ok env? =>
+    let allTactics := match optionalField (α := Bool) req "allTactics" with
+      | .ok (some b) => b
+      | _ => false
+    premiseIdentifiers st text env? allTactics
+  | .error e, _, _ | _, .error e, _ => return errorJson e
+  | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
+
+/-! ### End of premise locations -/
+
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
+  if let .ok text := req.getObjValAs? String "premises" then return ← premisesRequest st req text
   if (req.getObjVal? "constants").toOption.isSome then
     return ← constantsRequest st req
   if let .ok text := req.getObjValAs? String "verify" then

@@ -19,7 +19,9 @@ input:  SOURCE, a .lean file or a Lake project folder (default: the corpus bundl
 output: OUT_DIR, a LeanDojo Benchmark 4 folder: random/{train,val,test}.json and
         novel_premises/{train,val,test}.json (JSON lists of traced theorems), corpus.jsonl (the
         premises of each file) and metadata.json (written last; marks the folder complete).
-        `leancot translate OUT_DIR` reads it; so does LeanDojo/ReProver code.
+        `leancot translate OUT_DIR` reads it; so do ReProver's loaders (docs/LEANDOJO.md).
+        `file_path`s are relative to the git checkout holding SOURCE, `url`/`commit` its remote
+        and HEAD; a checkout with uncommitted changes is refused unless --allow-dirty.
 
 Backends: wasm (default) runs the embedded Lean (`leancot setup`; core library only); native
 runs lean/lake from elan (needed for Mathlib); repl runs the leanprover-community/repl binary
@@ -49,12 +51,13 @@ def register_extract(sub: Any) -> None:
     p.add_argument(
         "--url",
         default=None,
-        help="repo URL recorded as the theorems' `url` (default: the git remote, else local:PATH)",
+        help="repo URL recorded as the theorems' `url` (default: the git remote `origin`, else "
+        "the checkout's file:// URL)",
     )
     p.add_argument(
         "--commit",
         default=None,
-        help="commit recorded as the theorems' `commit` (default: the git HEAD, else 'workdir'); "
+        help="commit recorded as the theorems' `commit` (default: the git HEAD); "
         "with --backend leandojo, the commit to trace (required)",
     )
     p.add_argument(
@@ -74,6 +77,18 @@ def register_extract(sub: Any) -> None:
         help="trace every file again instead of reusing the per-file results an earlier run "
         "cached in OUT_DIR.cache/",
     )
+    p.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="extract a checkout with uncommitted changes under the Lake project (refused by "
+        "default: the recorded commit would not hold the files traced); recorded as `dirty`",
+    )
+    p.add_argument(
+        "--keep-all-tactics",
+        action="store_true",
+        help="keep the steps LeanDojo's export drops (tactics containing `·`, steps on no goals)",
+    )
+    p.add_argument("--dataset-name", default=None, help="metadata.json's dataset_name")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     dojo = p.add_argument_group("leandojo backend")
     dojo.add_argument("--repo", default=None, help="git URL of the repo to trace with LeanDojo")
@@ -101,6 +116,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         "commit": args.commit,
         "timeout": args.timeout,
         "resume": args.resume,
+        "allow_dirty": args.allow_dirty,
+        "keep_all_tactics": args.keep_all_tactics,
+        "dataset_name": args.dataset_name,
     }
     if args.include:
         fields["include"] = tuple(args.include)
@@ -114,6 +132,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         f"in {summary.seconds:.1f}s -> {summary.out_dir}",
         markup=False,
     )
+    _report_compatibility(out, summary.out_dir)
     if summary.files_failed:
         failed = len({failure.path for failure in summary.files_failed})
         out.print(f"{failed} file(s) failed; their theorems are not in the dataset", markup=False)
@@ -146,3 +165,19 @@ def _extract_leandojo(args: argparse.Namespace) -> int:
         markup=False,
     )
     return 0
+
+
+def _report_compatibility(out: Any, dataset: Path) -> None:
+    """Say how the folder fares against ReProver's loaders' invariants (docs/LEANDOJO.md)."""
+    from leancot.extract.compat import leandojo_problems
+    from leancot.extract.dataset import is_complete
+
+    if not is_complete(dataset):
+        return
+    problems = leandojo_problems(dataset)
+    if not problems:
+        out.print("ReProver's loader invariants: all hold (docs/LEANDOJO.md)", markup=False)
+        return
+    out.print(f"ReProver's loader invariants: {len(problems)} violation(s), e.g.:", markup=False)
+    for line in problems[:5]:
+        out.print(f"  {line}", markup=False)

@@ -1,32 +1,38 @@
 """Extract traced theorems from a Lean file or Lake project into LeanDojo Benchmark 4 layout.
 
-One Lean session serves the whole corpus: each file is one REPL command with
-`"allTactics": true` (see lean_project/LeanCot/Repl.lean). Per-file results are cached under
+One Lean session serves the whole corpus: each file is elaborated once, by our REPL's `premises`
+request with `"allTactics": true` (see lean_project/LeanCot/Repl.lean), which answers its
+tactics with their goals and the identifiers that name constants. Per-file results are cached under
 `<out_dir>.cache/` keyed by the file's content and the Lean version, so an interrupted run
 resumes where it stopped. Files that fail to elaborate are reported by name and line and skipped.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from leancot.extract.assemble import assemble
 from leancot.extract.dataset import write_benchmark
-from leancot.extract.trace import tactic_node, traced_theorems
+from leancot.extract.origin import find_origin
+from leancot.extract.premises import LIBRARY_LAYOUT
+from leancot.extract.trace import tactic_node
 from leancot.files import atomic_write_text, sha256_hex
+from leancot.lean.protocol import error_text, parse_messages, parse_traced_tactic
 from leancot.lean.results import CommandResult, Crashed, LeanError, Timeout
 from leancot.lean.server import LeanServer
-from leancot.lean.source_text import read_lean_file, split_header
+from leancot.lean.source_text import read_lean_file
 
 EXCLUDED_PARTS = frozenset({".lake", "lake-packages", ".git", "build"})
 # lean_project/'s files that are not corpus: the Lake config, the REPL and its executable's root
 EXCLUDED_NAMES = frozenset({"lakefile.lean", "Repl.lean", "ReplMain.lean"})
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,11 @@ class ExtractConfig:
     out_dir: Path
     source: Path | None = None  # a .lean file or a Lake project; None: the bundled corpus
     backend: str = "wasm"  # wasm | native | repl
-    url: str | None = None  # recorded as LeanDojo's `url`; default: git remote or local path
-    commit: str | None = None  # default: the git HEAD of the source, or "workdir"
+    url: str | None = None  # recorded as LeanDojo's `url`; default: git remote or file:// URL
+    commit: str | None = None  # default: the git HEAD of the source's checkout
+    allow_dirty: bool = False  # extract a checkout with uncommitted changes (recorded)
+    keep_all_tactics: bool = False  # keep the steps LeanDojo's export drops (`·`, no goals)
+    dataset_name: str | None = None  # metadata.json's `dataset_name`
     include: tuple[str, ...] = ("**/*.lean",)
     timeout: float = 600.0  # seconds per file
     resume: bool = True
@@ -96,46 +105,63 @@ def lean_files(source: Path, include: tuple[str, ...]) -> list[Path]:
     return sorted(found)
 
 
-def git_origin(path: Path) -> tuple[str | None, str | None]:
-    """(remote url, HEAD commit) of the git checkout containing `path`, where there is one."""
-    cwd = path if path.is_dir() else path.parent
-
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip() or None
-
-    return git("remote", "get-url", "origin"), git("rev-parse", "HEAD")
-
-
 def _cache_key(text: str, rel_path: str, lean_version: str) -> str:
     material = f"{CACHE_VERSION}\0{lean_version}\0{rel_path}\0{text}"
     return sha256_hex(material, 32)
 
 
 def extract_file(
-    server: LeanServer, path: Path, rel_path: str, *, url: str, commit: str, timeout: float
-) -> tuple[list[dict], list[FileFailure]]:
-    """Traced theorems of one file, or the reasons it could not be elaborated."""
+    server: LeanServer, path: Path, rel_path: str, *, timeout: float
+) -> dict[str, Any]:
+    """What Lean reports about one file (its traced tactics and the identifiers naming
+    constants), or the reasons it could not be elaborated: the per-file cache record. Our REPL
+    answers both from one elaboration (its `premises` request); the community REPL has no such
+    request, so there the file is a `cmd` with `allTactics` and no identifiers are known."""
     try:
         text = read_lean_file(path)
     except ValueError as exc:
-        return [], [FileFailure(rel_path, None, str(exc))]
-    result = server.run_cmd(text, None, timeout, all_tactics=True)
+        return _failed(FileFailure(rel_path, None, str(exc)))
+    if server.backend.framing != "marker":
+        result = server.run_cmd(text, None, timeout, all_tactics=True)
+        failure = _failure(result, rel_path)
+        if failure or not isinstance(result, CommandResult):
+            return _failed(*failure)
+        return {
+            "tactics": [tactic_node(t) for t in result.tactics],
+            "identifiers": [],
+            "failures": [],
+        }
+    server.maybe_recycle()
+    raw = server.request({"premises": text, "allTactics": True}, timeout)
+    if isinstance(raw, (Timeout, Crashed)):
+        return _failed(*_failure(raw, rel_path))
+    error = error_text(raw)
+    if error is not None or not isinstance(raw.get("identifiers"), list):
+        return _failed(FileFailure(rel_path, None, f"Lean failed: {error or raw}"))
+    errors = [m for m in parse_messages(raw) if m.is_error]
+    if errors:
+        return _failed(*(FileFailure(rel_path, m.line, m.text) for m in errors))
+    tactics = [parse_traced_tactic(t) for t in raw.get("tactics") or () if isinstance(t, Mapping)]
+    return {
+        "tactics": [tactic_node(t) for t in tactics],
+        "identifiers": raw["identifiers"],
+        "failures": [],
+    }
+
+
+def _failed(*failures: FileFailure) -> dict[str, Any]:
+    return {"tactics": [], "identifiers": [], "failures": [f.__dict__ for f in failures]}
+
+
+def _failure(result: Any, rel_path: str) -> list[FileFailure]:
     if isinstance(result, Timeout):
-        return [], [FileFailure(rel_path, None, f"timed out after {result.seconds:g} s")]
+        return [FileFailure(rel_path, None, f"timed out after {result.seconds:g} s")]
     if isinstance(result, (Crashed, LeanError)):
         reason = result.reason if isinstance(result, Crashed) else result.error
-        return [], [FileFailure(rel_path, None, f"Lean failed: {reason}")]
-    assert isinstance(result, CommandResult)
-    if result.errors:
-        return [], [FileFailure(rel_path, m.line, m.text) for m in result.errors]
-    tactics = [tactic_node(t) for t in result.tactics]
-    return traced_theorems(text, tactics, file_path=rel_path, url=url, commit=commit), []
+        return [FileFailure(rel_path, None, f"Lean failed: {reason}")]
+    if isinstance(result, CommandResult) and result.errors:
+        return [FileFailure(rel_path, m.line, m.text) for m in result.errors]
+    return []
 
 
 def _iter_progress(items: list[Path], enabled: bool) -> Iterator[Path]:
@@ -172,84 +198,80 @@ def main(
     """Extract every file of `config.source` and write the benchmark folder `config.out_dir`."""
     start = time.monotonic()
     source = (config.source or bundled_corpus()).resolve()
-    root = source if source.is_dir() else source.parent
     files = lean_files(source, config.include)
     if not files:
         raise ValueError(f"{source}: no .lean files matched {list(config.include)}")
-    remote, head = git_origin(root)
-    url = config.url or remote or f"local:{root}"
-    commit = config.commit or head or "workdir"
+    origin = find_origin(
+        source, url=config.url, commit=config.commit, allow_dirty=config.allow_dirty
+    )
     cache_dir = config.out_dir.with_name(config.out_dir.name + ".cache")
     cache_dir.mkdir(parents=True, exist_ok=True)
 
-    theorems: list[dict] = []
+    records: dict[str, tuple[Path, str, dict]] = {}
     failures: list[FileFailure] = []
-    per_file: dict[str, int] = {}
     own_server = server is None
-    server = server or _make_server(config, root)
+    server = server or _make_server(config, origin.lake_root)
     try:
         if own_server:
             server.start()
         version = server.version or "unknown"
         for path in _iter_progress(files, progress):
-            rel_path = path.relative_to(root).as_posix()
+            rel_path = path.relative_to(origin.root).as_posix()
             text = path.read_bytes().decode("utf-8", errors="replace")
             cached = cache_dir / f"{_cache_key(text, rel_path, version)}.json"
             if config.resume and cached.is_file():
                 record = json.loads(cached.read_text(encoding="utf-8"))
             else:
-                entries, errors = extract_file(
-                    server, path, rel_path, url=url, commit=commit, timeout=config.timeout
-                )
-                record = {"theorems": entries, "failures": [e.__dict__ for e in errors]}
+                record = extract_file(server, path, rel_path, timeout=config.timeout)
                 atomic_write_text(cached, json.dumps(record, ensure_ascii=False))
             file_failures = [FileFailure(**f) for f in record["failures"]]
             failures.extend(file_failures)
             if not file_failures:
-                theorems.extend(record["theorems"])
-                per_file[rel_path] = len(record["theorems"])
+                records[rel_path] = (path, text, record)
             if on_file is not None:
-                on_file(rel_path, len(record["theorems"]), len(file_failures))
+                on_file(rel_path, _num_theorem_blocks(record), len(file_failures))
+        assembled = assemble(
+            records,
+            origin,
+            server,
+            cache_dir,
+            keep_all_tactics=config.keep_all_tactics,
+            resume=config.resume,
+        )
     finally:
         if own_server:
             server.close()
+    theorems, corpus, stats = assembled
     metadata = {
-        "from_repo": {"url": url, "commit": commit},
+        "dataset_name": config.dataset_name or f"leancot extraction of {source.name}",
+        "creation_time": str(datetime.datetime.now()),
+        "from_repo": {"url": origin.url, "commit": origin.commit},
+        "dirty": origin.dirty,
         "lean_version": version,
         "backend": config.backend,
+        "extractor": {"name": "leancot", "version": _version(), "backend": config.backend},
+        "export_rules": "all tactics" if config.keep_all_tactics else "leandojo",
+        "library_layout": LIBRARY_LAYOUT,
+        "premises": stats,
         "failed_files": [str(f) for f in failures],
     }
-    write_benchmark(config.out_dir, theorems, _corpus_files(files, root, theorems), metadata)
+    write_benchmark(config.out_dir, theorems, corpus, metadata)
     return ExtractSummary(
         out_dir=config.out_dir,
-        files_ok=len(per_file),
+        files_ok=len(records),
         files_failed=tuple(failures),
         theorems=len(theorems),
         tactics=sum(len(t["traced_tactics"]) for t in theorems),
         seconds=time.monotonic() - start,
-        per_file=per_file,
+        per_file={p: sum(t["file_path"] == p for t in theorems) for p in records},
     )
 
 
-def _corpus_files(files: list[Path], root: Path, theorems: list[dict]) -> list[dict]:
-    """`corpus.jsonl` lines: each file's imports and its theorems as premises."""
-    by_file: dict[str, list[dict]] = {}
-    for thm in theorems:
-        by_file.setdefault(thm["file_path"], []).append(
-            {
-                "full_name": thm["full_name"],
-                "code": thm["statement"],
-                "start": thm["start"],
-                "end": thm["end"],
-                "kind": "theorem",
-            }
-        )
-    corpus = []
-    for path in files:
-        rel = path.relative_to(root).as_posix()
-        header, _ = split_header(path.read_bytes().decode("utf-8", errors="replace"))
-        imports = [
-            line.split()[-1] for line in header.splitlines() if line.strip().startswith("import")
-        ]
-        corpus.append({"path": rel, "imports": imports, "premises": by_file.get(rel, [])})
-    return corpus
+def _version() -> str:
+    from leancot import __version__
+
+    return __version__
+
+
+def _num_theorem_blocks(record: Mapping[str, Any]) -> int:
+    return len({n["decl"] for n in record["tactics"] if n.get("decl")})

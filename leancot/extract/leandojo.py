@@ -13,6 +13,7 @@ Positions: LeanDojo's `Pos` has 1-based lines and 1-based columns, and so has ou
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import os
 import shutil
@@ -131,8 +132,11 @@ def trace_with_leandojo(
         ) from exc
     theorems, corpus = convert_traced_repo(traced_repo, include_dependencies=include_dependencies)
     metadata = {
+        "dataset_name": f"LeanDojo trace of {url}",
+        "creation_time": str(datetime.datetime.now()),
         "from_repo": {"url": repo.url, "commit": repo.commit},
         "lean_version": str(getattr(repo, "lean_version", "")).removeprefix("v"),
+        "leandojo_version": lean_dojo.__version__,
         "extractor": {"backend": "leandojo", "lean_dojo_version": lean_dojo.__version__},
     }
     return write_benchmark(out_dir, theorems, corpus, metadata)
@@ -196,8 +200,10 @@ def convert_traced_theorem(traced_repo: Any, thm: Any) -> dict[str, Any]:
         if t.state_before != NO_GOALS and "·" not in t.tactic
     ]
     record: dict[str, Any] = {
-        "url": thm.repo.url,
-        "commit": thm.repo.commit,
+        # the traced repo's, as LeanDojo's script writes them: a dependency's theorem is named
+        # by its path under .lake/packages/ inside the traced repo
+        "url": traced_repo.repo.url,
+        "commit": traced_repo.repo.commit,
         "file_path": _file_path(traced_repo, thm),
         "full_name": thm.theorem.full_name,
         "start": _pos(thm.start),

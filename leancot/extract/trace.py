@@ -43,7 +43,6 @@ STRUCTURAL_KINDS = frozenset(
         "Lean.Parser.Term.anonymousCtor",
     }
 )
-_IDENT_CHARS = r"[\w.'!?₀-₉ₐ-ₜ]"
 _WORDY = re.compile(r"[^\W\d]")  # a letter or underscore somewhere in the text
 
 
@@ -94,7 +93,6 @@ def tactic_node(t: TracedTactic) -> dict[str, Any]:
         "endPos": {"line": end_line, "column": end_column},
         "goalsBefore": list(t.goals_before),
         "goalsAfter": list(t.goals_after),
-        "constants": list(t.constants),
     }
 
 
@@ -102,31 +100,6 @@ def state_text(goals: Iterable[str]) -> str:
     """LeanDojo's state string: goals separated by blank lines, `no goals` when none remain."""
     goals = list(goals)
     return "\n\n".join(goals) if goals else NO_GOALS
-
-
-def annotate(tactic: str, constants: Iterable[str], known: Mapping[str, Mapping[str, Any]]) -> list:
-    """LeanDojo's `annotated_tactic`: the text with `<a>…</a>` around identifiers that name
-    premises, and the premises' provenance (`def_path` empty for library constants)."""
-    premises = []
-    text = tactic
-    for name in constants:
-        parts = name.split(".")
-        suffixes = [".".join(parts[i:]) for i in range(len(parts))]
-        pattern = "|".join(re.escape(s) for s in suffixes)
-        regex = re.compile(rf"(?<!{_IDENT_CHARS})(?:{pattern})(?!{_IDENT_CHARS})")
-        if not regex.search(re.sub(r"<a>.*?</a>", "", text)):
-            continue
-        text = regex.sub(lambda m: f"<a>{m.group(0)}</a>", text, count=1)
-        origin = known.get(name, {})
-        premises.append(
-            {
-                "full_name": name,
-                "def_path": origin.get("file_path", ""),
-                "def_pos": origin.get("start"),
-                "def_end_pos": origin.get("end"),
-            }
-        )
-    return [text, premises]
 
 
 def traced_steps(source: SourceText, nodes: list[Mapping[str, Any]], block: Span) -> list[dict]:
@@ -151,12 +124,17 @@ def traced_steps(source: SourceText, nodes: list[Mapping[str, Any]], block: Span
                 "state_after": state_text(node["goalsAfter"]),
                 "depth": depth,
                 "kind": node["kind"],
-                "constants": list(node.get("constants", ())),
                 "start": span.leandojo()[0],
                 "end": span.leandojo()[1],
             }
         )
     return steps
+
+
+def keep_step(step: Mapping[str, Any]) -> bool:
+    """LeanDojo's export rule: a step on `no goals`, or whose text contains a focusing dot `·`
+    (a compound step whose parts are traced as well), is not written."""
+    return step["state_before"] != NO_GOALS and "·" not in step["tactic"]
 
 
 def traced_theorems(
@@ -166,9 +144,9 @@ def traced_theorems(
     file_path: str,
     url: str,
     commit: str,
-    known: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict]:
-    """Theorem entries (LeanDojo Benchmark 4 fields plus `statement`, `proof`) of one file."""
+    """Theorem entries (LeanDojo Benchmark 4 fields plus `statement`, `proof`) of one file, each
+    step with its `start`/`end` but not yet annotated (`premises.annotate` does that)."""
     source = SourceText(text)
     by_decl: dict[str, list[Mapping[str, Any]]] = {}
     for node in tactics:
@@ -199,8 +177,4 @@ def traced_theorems(
                 "traced_tactics": traced_steps(source, nodes, block),
             }
         )
-    known = {**{e["full_name"]: e for e in entries}, **(known or {})}
-    for entry in entries:
-        for step in entry["traced_tactics"]:
-            step["annotated_tactic"] = annotate(step["tactic"], step.pop("constants"), known)
     return entries

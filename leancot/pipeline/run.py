@@ -59,9 +59,10 @@ def source_path(config: RunConfig) -> Path:
 
 
 def source_root(config: RunConfig) -> Path:
-    """The folder the extracted `file_path`s are relative to."""
-    source = source_path(config)
-    return source if source.is_dir() else source.parent
+    """The folder the extracted `file_path`s are relative to (the source's repository root)."""
+    from leancot.extract.origin import find_origin
+
+    return find_origin(source_path(config), allow_dirty=True).root
 
 
 def source_digest(source: Path) -> str:

@@ -35,7 +35,8 @@ def extract(d: Path, config: RunConfig, lean: LazyLean, notify: Notify) -> dict[
         notify(f"extract: {path}: {theorems} theorems{failed}")
 
     summary = extract_main(
-        ExtractConfig(out_dir=d / DATASET, source=config.source),
+        # a run on a developer's checkout with local edits still extracts; metadata says dirty
+        ExtractConfig(out_dir=d / DATASET, source=config.source, allow_dirty=True),
         server=lean.get(),
         progress=False,
         on_file=on_file,

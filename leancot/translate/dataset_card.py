@@ -130,7 +130,9 @@ The proofs come from <{source_repo}> at commit `{source_commit}`.
 
 1. Every theorem of the source was traced with {lean} by leancot {__version__}: the goal state
    before and after each tactic, the tactic text and the premises it uses (LeanDojo Benchmark 4
-   fields).
+   fields). Premises are located in LeanDojo's layout; the embedded Lean ships its library
+   without source or declaration ranges, so in the traced folder's `corpus.jsonl` a library
+   file is its declarations sorted by name, one a line, and a premise's `code` is its signature.
 2. Each step got a chain-of-thought explanation from a fixed template over the states and the
    tactic. {rewrite}
 3. Splits are deterministic: a theorem's split follows from a hash of its full name.

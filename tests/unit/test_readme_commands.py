@@ -79,7 +79,7 @@ def test_ci_installs_nothing_itself() -> None:
 def test_test_script_installs_what_the_tests_need() -> None:
     lines = code_lines(TEST_SCRIPT)
     assert "set -euo pipefail" in lines
-    assert "python -m pip install -e '.[dev,train,distributed]'" in lines
+    assert "python -m pip install -e '.[dev,train,distributed,leandojo]'" in lines
     assert any("apt-get install -y --no-install-recommends chromium" in line for line in lines)
     assert "leancot setup" in lines
     assert lines[-1] == 'python -m pytest -q "$@"'

@@ -9,7 +9,7 @@ from leancot.extract.trace import (
     NO_GOALS,
     SourceText,
     Span,
-    annotate,
+    keep_step,
     state_text,
     traced_steps,
     traced_theorems,
@@ -58,19 +58,11 @@ def test_structural_nodes_and_macro_pieces_are_not_steps(entries):
     assert [s["tactic"] for s in rw_steps] == ["rw [h, Nat.add_comm]"]  # not its `]`/`rfl`
 
 
-def test_premises_are_annotated(entries):
-    text, premises = entries["Demo.rw_demo"]["traced_tactics"][0]["annotated_tactic"]
-    assert text == "rw [h, <a>Nat.add_comm</a>]"
-    assert [p["full_name"] for p in premises] == ["Nat.add_comm"]
-
-
-def test_annotate_points_to_known_definitions():
-    known = {"Foo.bar": {"file_path": "Foo.lean", "start": [3, 1], "end": [4, 9]}}
-    text, premises = annotate("exact bar x", ["Foo.bar", "Nat.succ"], known)
-    assert text == "exact <a>bar</a> x"
-    assert premises == [
-        {"full_name": "Foo.bar", "def_path": "Foo.lean", "def_pos": [3, 1], "def_end_pos": [4, 9]}
-    ]
+def test_leandojo_export_rule_drops_focusing_dots_and_no_goals(entries):
+    steps = entries["Demo.and_swap"]["traced_tactics"]
+    assert all(keep_step(s) for s in steps)  # `· exact hq` is traced as `exact hq`
+    assert not keep_step({"tactic": "constructor <;> · exact hq", "state_before": "⊢ p"})
+    assert not keep_step({"tactic": "rfl", "state_before": NO_GOALS})
 
 
 def test_source_text_addresses_code_points():
