@@ -1,0 +1,71 @@
+"""Retrieval examples from an extracted dataset (LeanDojo Benchmark 4 layout, `leancot extract`):
+each traced tactic whose `annotated_tactic` names premises gives (state before, the premises),
+with its file and theorem so the candidates are the library plus that file's declarations
+before the theorem (`corpus.jsonl`), the theorem itself and later ones never among them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from leancot.models.premises import Premise, PremiseIndex, corpus_premises
+
+SPLIT_KIND = "random"  # the dataset's split family used for training and evaluation
+
+
+@dataclass(frozen=True)
+class RetrievalExample:
+    """One tactic's premises: the goal state it ran on, the premise names it used, and where."""
+
+    state: str
+    positives: tuple[str, ...]
+    path: str
+    theorem: str
+
+
+def split_file(dataset_dir: str | Path, split: str, kind: str = SPLIT_KIND) -> Path:
+    path = Path(dataset_dir) / kind / f"{split}.json"
+    if not path.is_file():
+        raise ValueError(
+            f"{path}: no such split file (is {dataset_dir} a `leancot extract` dataset?)"
+        )
+    return path
+
+
+def retrieval_examples(
+    dataset_dir: str | Path, split: str, kind: str = SPLIT_KIND
+) -> list[RetrievalExample]:
+    """The tactics of `split` that use at least one premise (a theorem never counts itself)."""
+    entries = json.loads(split_file(dataset_dir, split, kind).read_text(encoding="utf-8"))
+    out = []
+    for entry in entries:
+        for step in entry.get("traced_tactics", ()):
+            annotated = step.get("annotated_tactic") or ["", []]
+            names = [p["full_name"] for p in annotated[1] if p["full_name"] != entry["full_name"]]
+            if names:
+                out.append(
+                    RetrievalExample(
+                        step["state_before"],
+                        tuple(dict.fromkeys(names)),
+                        entry["file_path"],
+                        entry["full_name"],
+                    )
+                )
+    return out
+
+
+def dataset_index(dataset_dir: str | Path, library: list[Premise]) -> PremiseIndex:
+    """The premise index of a dataset: `library` and the in-file premises of its corpus."""
+    corpus = Path(dataset_dir) / "corpus.jsonl"
+    if not corpus.is_file():
+        raise ValueError(
+            f"{corpus}: missing (the dataset's premises, written by `leancot extract`)"
+        )
+    return PremiseIndex(library, corpus_premises(corpus))
+
+
+def candidates(index: PremiseIndex, example: RetrievalExample) -> list[Premise]:
+    """The premises `example`'s theorem may use: its file's before it, then the library."""
+    return index.allowed(path=example.path, before=example.theorem, banned=(example.theorem,))

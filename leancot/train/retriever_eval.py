@@ -1,0 +1,84 @@
+"""Recall of premise retrievers on held-out tactics (ReProver's R@k): for each tactic that names
+premises, the fraction of those premises (the ones among its theorem's candidates) that the
+retriever ranks in its top k, averaged over tactics.
+
+`retrieval_recalls` compares BM25 with a trained dense retriever on one split (the corpus
+`test` split by default, never trained or tuned on): `bm25_recall1`, `bm25_recall10`,
+`retriever_recall1`, `retriever_recall10` (benchmarks/retrieval.py prints them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from leancot.models.bm25 import BM25Retriever, Retriever
+from leancot.models.premises import Premise, PremiseIndex
+from leancot.train.retriever_data import (
+    RetrievalExample,
+    candidates,
+    dataset_index,
+    retrieval_examples,
+)
+
+KS = (1, 10)
+
+
+def recall_at(
+    retriever: Retriever,
+    index: PremiseIndex,
+    examples: Sequence[RetrievalExample],
+    ks: Sequence[int] = KS,
+) -> dict[str, Any]:
+    """`{"recall1": ..., "recall10": ..., "tactics": n, "skipped": m, "coverage": c}`: recall@k
+    averaged over the tactics with at least one positive among their candidates (`skipped`
+    have none; `coverage` is the share of all positives that are candidates at all)."""
+    sums = dict.fromkeys(ks, 0.0)
+    counted = skipped = found = total = 0
+    for ex in examples:
+        allowed = candidates(index, ex)
+        names = {p.name for p in allowed}
+        positives = {n for n in ex.positives if n in names}
+        total += len(ex.positives)
+        found += len(positives)
+        if not positives:
+            skipped += 1
+            continue
+        counted += 1
+        ranked = [p.name for p in retriever.rank(ex.state, allowed, max(ks))]
+        for k in ks:
+            sums[k] += len(positives & set(ranked[:k])) / len(positives)
+    out: dict[str, Any] = {f"recall{k}": (sums[k] / counted if counted else 0.0) for k in ks}
+    out.update(tactics=counted, skipped=skipped, coverage=found / total if total else 0.0)
+    return out
+
+
+def retrieval_recalls(
+    dataset_dir: str | Path,
+    library: Sequence[Premise],
+    retriever_dir: str | Path | None,
+    *,
+    split: str = "test",
+) -> dict[str, Any]:
+    """BM25's and (with `retriever_dir`) the dense retriever's recall@1/@10 on `split`."""
+    from leancot.train.retriever import DenseRetriever, index_premises
+
+    index = dataset_index(dataset_dir, list(library))
+    examples = retrieval_examples(dataset_dir, split)
+    if not examples:
+        raise ValueError(f"{dataset_dir}: no tactic of split {split!r} names a premise")
+    premises = index_premises(index)
+    bm25 = recall_at(BM25Retriever(premises), index, examples)
+    out: dict[str, Any] = {
+        "split": split,
+        "tactics": bm25["tactics"],
+        "coverage": bm25["coverage"],
+        "premises": len(premises),
+        "bm25_recall1": bm25["recall1"],
+        "bm25_recall10": bm25["recall10"],
+    }
+    if retriever_dir is not None:
+        dense = recall_at(DenseRetriever.load(retriever_dir, premises), index, examples)
+        out.update(retriever_recall1=dense["recall1"], retriever_recall10=dense["recall10"])
+    return out
