@@ -79,6 +79,7 @@ def main(
     running Lean servers to use instead of starting `config.workers` new ones."""
     from leancot.pipeline.steps import log_counts
     from leancot.prover.mixture import search_setup
+    from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
 
     model = policy_model(config)
@@ -87,7 +88,6 @@ def main(
         from leancot.models.hf import HFPRM
 
         prm = HFPRM(config.prm, device=config.device)
-    policy, value, kwargs = search_setup(config.method, config.search, model=model, prm=prm)
     timeout = max(600.0, config.budget.theorem_timeout)
     with contextlib.ExitStack() as stack:
         if servers is None:
@@ -100,6 +100,15 @@ def main(
             write_json(suite_report_path(Path(config.out)), suite)
             notify(f"prove: {config.benchmark}: {suite['kept']} of {suite['candidates']} kept, "
                    f"dropped {suite['dropped'] or 'none'}")  # fmt: skip
+        premises = None
+        if config.search.retriever is not None and config.method not in FIXED_METHODS:
+            notify(f"prove: premise retriever {config.search.retriever}")
+            premises = premise_source(
+                config.search.retriever, servers[0], theorems, config.search.retriever_k
+            )
+        policy, value, kwargs = search_setup(
+            config.method, config.search, model=model, prm=prm, premises=premises
+        )
         notify(f"prove: {len(theorems)} theorems, method {config.method}")
         summary = prove_theorems(
             theorems,

@@ -65,7 +65,7 @@ def default_premise_cache(version: str, roots: Sequence[str], kinds: Sequence[st
     return PremiseCache(cache_dir() / "retrieval" / f"premises-{tag}.jsonl")
 
 
-def _check_types(server: Any, names: Sequence[str], env: Any) -> dict[str, str]:
+def check_types(server: Any, names: Sequence[str], env: Any) -> dict[str, str]:
     """The types `#check @NAME` prints for `names`, in one request (names it fails on absent)."""
     result = server.run_cmd("\n".join(f"#check @{n}" for n in names), env)
     found: dict[str, str] = {}
@@ -105,7 +105,7 @@ def library_premises(
     todo = [c for c in constants if c["name"] not in cache.entries]
     for start in range(0, len(todo), CHECK_BATCH):
         batch = todo[start : start + CHECK_BATCH]
-        types = _check_types(server, [c["name"] for c in batch], env)
+        types = check_types(server, [c["name"] for c in batch], env)
         cache.add(
             {"name": c["name"], "kind": c["kind"], "module": c["module"],
              "type": types.get(c["name"])}

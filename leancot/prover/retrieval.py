@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from leancot.models.bm25 import BM25Retriever, Retriever
-from leancot.models.premises import Premise, PremiseIndex
+from leancot.models.premises import Premise, PremiseIndex, header_premises
 from leancot.prover.policies import Candidate, bind_theorem
 from leancot.prover.premises import banned_names
 
@@ -31,6 +31,7 @@ __all__ = [
     "TheoremPremises",
     "bind_theorem",
     "load_retriever",
+    "premise_source",
 ]
 
 PREMISE_TACTICS = ("exact {p}", "apply {p}", "rw [{p}]", "simp [{p}]", "simp_all [{p}]")
@@ -112,3 +113,21 @@ class PremiseTactics:
                 ]
             )
         return out
+
+
+def premise_source(
+    retriever: str | None, server: Any, theorems: Sequence[Mapping[str, Any]], k: int = 8
+) -> PremiseSource | None:
+    """The `PremiseSource` of a run (None without a retriever): the library premises read
+    through `server` (cached on disk, `library_premises`), the theorems' in-file premises, and
+    the retriever `load_retriever(retriever, ...)` over all of them."""
+    if retriever is None:
+        return None
+    from leancot.prover.premises import library_premises
+
+    library = library_premises(server)
+    local = {
+        (p.name, p.text): p for t in theorems for p in header_premises(str(t.get("header") or ""))
+    }
+    docs = [*library, *local.values()]
+    return PremiseSource(load_retriever(retriever, docs), PremiseIndex(library), k=k)

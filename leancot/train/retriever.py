@@ -42,7 +42,9 @@ class RetrieverConfig(TrainConfig):
     in_file_negatives: int = option(3, "negatives per row from the theorem's own file")
     random_negatives: int = option(4, "negatives per row drawn from all candidate premises")
     temperature: float = option(0.05, "softmax temperature of the contrastive loss")
-    max_length: int = option(256, "truncate states and premises to this many tokens")
+    encoder_hidden: int = option(64, "hidden size of the tiny encoder (no --model)")
+    encoder_layers: int = option(2, "layers of the tiny encoder (no --model)")
+    max_length: int = option(128, "truncate states and premises to this many tokens")
     num_train_epochs: float = option(20.0, "epochs when max_steps is -1")
     batch_size: int = option(16, "rows per batch (the in-batch negatives)")
     eval_split: str | None = option("val", "split whose recall is reported after training")
@@ -99,22 +101,28 @@ def _dual_encoder_class() -> type:
 
 
 def embed_texts(model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch=64):
-    """The L2-normalised embeddings of `texts` (a float tensor, one row each), no gradients."""
+    """The L2-normalised embeddings of `texts` (a float tensor, one row each, in order), no
+    gradients; batches of similar lengths (little padding)."""
     import torch
 
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = []
     device = next(model.parameters()).device
     with torch.no_grad():
-        for i in range(0, len(texts), batch):
+        for i in range(0, len(order), batch):
             enc = tokenizer(
-                list(texts[i : i + batch]),
+                [texts[j] for j in order[i : i + batch]],
                 padding=True,
                 truncation=True,
                 max_length=max_length,
                 return_tensors="pt",
             ).to(device)
             out.append(model(enc["input_ids"], enc["attention_mask"]).float().cpu())
-    return torch.cat(out) if out else torch.zeros((0, 1))
+    if not out:
+        return torch.zeros((0, 1))
+    matrix = torch.empty((len(texts), out[0].shape[1]))
+    matrix[torch.tensor(order)] = torch.cat(out)
+    return matrix
 
 
 class ContrastiveRows:
@@ -213,7 +221,14 @@ def _trainer_class(temperature: float) -> type:
 
 def load_encoder(config: RetrieverConfig, tokenizer: Any) -> Any:
     if config.model is None:
-        return build_tiny_encoder(tokenizer, seed=config.seed)
+        spec = TinyModelSpec(
+            hidden_size=config.encoder_hidden,
+            num_layers=config.encoder_layers,
+            num_heads=4 if config.encoder_hidden % 4 == 0 else 1,
+            intermediate_size=4 * config.encoder_hidden,
+            max_position_embeddings=max(config.max_length, 128),
+        )
+        return build_tiny_encoder(tokenizer, spec, seed=config.seed)
     from transformers import AutoModel
 
     return AutoModel.from_pretrained(config.model)
@@ -260,8 +275,11 @@ def main(config: RetrieverConfig, *, library: Sequence[Premise]) -> Any:
     eval_examples = retrieval_examples(dataset, config.eval_split) if config.eval_split else []
     meta = {"kind": "dense", "pooling": "mean", "max_length": config.max_length}
 
+    Path(config.output_dir).mkdir(parents=True, exist_ok=True)
+    write_json(Path(config.output_dir) / RETRIEVER_META, meta)  # the run's leancot_train.json,
+    # written last, marks it complete
+
     def evaluate(final: Any) -> dict[str, Any]:
-        write_json(Path(config.output_dir) / RETRIEVER_META, meta)
         dense = DenseRetriever(final, tokenizer, config.max_length, index_premises(index))
         return recall_at(dense, index, eval_examples)
 

@@ -82,3 +82,50 @@ def retrieval_recalls(
         dense = recall_at(DenseRetriever.load(retriever_dir, premises), index, examples)
         out.update(retriever_recall1=dense["recall1"], retriever_recall10=dense["recall10"])
     return out
+
+
+def measure_retrievers(
+    dataset_dir: str | Path,
+    library: Sequence[Premise],
+    work_dir: str | Path,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    split: str = "test",
+    progress: bool = False,
+    **train: Any,
+) -> dict[str, Any]:
+    """Train a dense retriever per seed on `dataset_dir`'s train split (`work_dir/seed-N`,
+    resumed if there; `train`: more `RetrieverConfig` fields) and compare it with BM25 on
+    `split`: `bm25_recall1/10`, `retriever_recall1/10` (means over the seeds), `per_seed`."""
+    from leancot.train.retriever import RetrieverConfig
+    from leancot.train.retriever import main as train_retriever
+
+    runs = []
+    for seed in seeds:
+        out = Path(work_dir) / f"seed-{seed}"
+        fields = {"eval_split": None, **train}  # `split` is measured below, once
+        config = RetrieverConfig(
+            data=[str(dataset_dir)], output_dir=str(out), seed=seed, progress=progress, **fields
+        )
+        result = train_retriever(config, library=library)
+        recalls = retrieval_recalls(dataset_dir, library, out, split=split)
+        runs.append({"seed": seed, "steps": result.metrics.get("global_step"), **recalls})
+    mean = {
+        key: sum(r[key] for r in runs) / len(runs)
+        for key in ("retriever_recall1", "retriever_recall10")
+    }
+    first = runs[0]
+    return {
+        "split": split,
+        "tactics": first["tactics"],
+        "coverage": first["coverage"],
+        "premises": first["premises"],
+        "bm25_recall1": first["bm25_recall1"],
+        "bm25_recall10": first["bm25_recall10"],
+        **mean,
+        "seeds": list(seeds),
+        "per_seed": [
+            {k: r[k] for k in ("seed", "steps", "retriever_recall1", "retriever_recall10")}
+            for r in runs
+        ],
+    }

@@ -157,3 +157,23 @@ def test_library_filters_and_cache_round_trip(tmp_path):
     with (tmp_path / "p.jsonl").open("a") as f:
         f.write('{"name": "c", "ty')  # an interrupted append
     assert read_library(tmp_path / "p.jsonl") == [Premise("a", "a : True", "theorem", "", "Init")]
+
+
+def test_evaluate_retriever_from_the_command_line(tmp_path, capsys):
+    import json
+
+    from leancot import cli
+    from leancot.prover.premises import PremiseCache
+
+    dataset = write_dataset(tmp_path)
+    cache = PremiseCache(tmp_path / "library.jsonl")
+    cache.add({"name": p.name, "kind": p.kind, "module": "", "type": p.text.split(" : ", 1)[1]}
+              for p in LIBRARY)  # fmt: skip
+    report = tmp_path / "report.json"
+    argv = ["evaluate", str(dataset), "--retriever", "bm25", "--library", str(cache.path),
+            "--split", "test", "--output", str(report)]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert "bm25 recall@1=" in capsys.readouterr().out
+    got = json.loads(report.read_text())["retrieval"]
+    assert got["tactics"] == 3 and got["premises"] == len(LIBRARY) + 6
+    assert got["bm25_recall10"] == 1.0  # every positive among the top 10 of 12-16 candidates
