@@ -240,8 +240,7 @@ def main(config: RetrieverConfig, *, library: Sequence[Premise]) -> Any:
     from transformers import TrainingArguments
 
     from leancot.train import runner
-    from leancot.train.retriever_data import retrieval_examples
-    from leancot.train.retriever_eval import recall_at
+    from leancot.train.retriever_data import recall_at, retrieval_examples
 
     dataset = config.data[0]
     index = dataset_index(dataset, list(library))

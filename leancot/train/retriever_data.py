@@ -2,16 +2,21 @@
 each traced tactic whose `annotated_tactic` names premises gives (state before, the premises),
 with its file and theorem so the candidates are the library plus that file's declarations
 before the theorem (`corpus.jsonl`), the theorem itself and later ones never among them.
+`recall_at` is the recall of a retriever on such examples (ReProver's R@k).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from leancot.models.bm25 import Retriever
 from leancot.models.premises import Premise, PremiseIndex, corpus_premises
 
+KS = (1, 10)
 SPLIT_KIND = "random"  # the dataset's split family used for training and evaluation
 
 
@@ -69,3 +74,32 @@ def dataset_index(dataset_dir: str | Path, library: list[Premise]) -> PremiseInd
 def candidates(index: PremiseIndex, example: RetrievalExample) -> list[Premise]:
     """The premises `example`'s theorem may use: its file's before it, then the library."""
     return index.allowed(path=example.path, before=example.theorem, banned=(example.theorem,))
+
+
+def recall_at(
+    retriever: Retriever,
+    index: PremiseIndex,
+    examples: Sequence[RetrievalExample],
+    ks: Sequence[int] = KS,
+) -> dict[str, Any]:
+    """`{"recall1": ..., "recall10": ..., "tactics": n, "skipped": m, "coverage": c}`: recall@k
+    averaged over the tactics with at least one positive among their candidates (`skipped`
+    have none; `coverage` is the share of all positives that are candidates at all)."""
+    sums = dict.fromkeys(ks, 0.0)
+    counted = skipped = found = total = 0
+    for ex in examples:
+        allowed = candidates(index, ex)
+        names = {p.name for p in allowed}
+        positives = {n for n in ex.positives if n in names}
+        total += len(ex.positives)
+        found += len(positives)
+        if not positives:
+            skipped += 1
+            continue
+        counted += 1
+        ranked = [p.name for p in retriever.rank(ex.state, allowed, max(ks))]
+        for k in ks:
+            sums[k] += len(positives & set(ranked[:k])) / len(positives)
+    out: dict[str, Any] = {f"recall{k}": (sums[k] / counted if counted else 0.0) for k in ks}
+    out.update(tactics=counted, skipped=skipped, coverage=found / total if total else 0.0)
+    return out

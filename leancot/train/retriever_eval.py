@@ -13,45 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from leancot.models.bm25 import BM25Retriever, Retriever
-from leancot.models.premises import Premise, PremiseIndex
-from leancot.train.retriever_data import (
-    RetrievalExample,
-    candidates,
-    dataset_index,
-    retrieval_examples,
-)
+from leancot.models.bm25 import BM25Retriever
+from leancot.models.premises import Premise
+from leancot.train.retriever_data import dataset_index, recall_at, retrieval_examples
 
-KS = (1, 10)
-
-
-def recall_at(
-    retriever: Retriever,
-    index: PremiseIndex,
-    examples: Sequence[RetrievalExample],
-    ks: Sequence[int] = KS,
-) -> dict[str, Any]:
-    """`{"recall1": ..., "recall10": ..., "tactics": n, "skipped": m, "coverage": c}`: recall@k
-    averaged over the tactics with at least one positive among their candidates (`skipped`
-    have none; `coverage` is the share of all positives that are candidates at all)."""
-    sums = dict.fromkeys(ks, 0.0)
-    counted = skipped = found = total = 0
-    for ex in examples:
-        allowed = candidates(index, ex)
-        names = {p.name for p in allowed}
-        positives = {n for n in ex.positives if n in names}
-        total += len(ex.positives)
-        found += len(positives)
-        if not positives:
-            skipped += 1
-            continue
-        counted += 1
-        ranked = [p.name for p in retriever.rank(ex.state, allowed, max(ks))]
-        for k in ks:
-            sums[k] += len(positives & set(ranked[:k])) / len(positives)
-    out: dict[str, Any] = {f"recall{k}": (sums[k] / counted if counted else 0.0) for k in ks}
-    out.update(tactics=counted, skipped=skipped, coverage=found / total if total else 0.0)
-    return out
+__all__ = ["measure_retrievers", "recall_at", "retrieval_recalls"]
 
 
 def retrieval_recalls(

@@ -81,5 +81,9 @@ def test_search_proves_with_a_retrieved_premise_and_respects_the_ban(lean_server
     mine = records["my_le_refl"]
     assert mine["verified"] and any("Nat.le_refl" in t for t in mine["proof"])
     banned = records["leancot_core_Nat_le_refl"]
-    assert not banned["verified"]
-    assert "Nat.le_refl" not in str(banned)  # never tried: the ban holds inside the search
+    tried = [e["tactic"] for e in banned["edges"]]
+    assert tried and not any("Nat.le_refl" in t for t in tried)  # never offered
+    # `simp [Nat.lt_irrefl]` may still close it through simp's own use of the lemma: the
+    # verifier's axiom check refuses that proof
+    if banned["proved"]:
+        assert not banned["verified"] and "Nat.le_refl" in banned["verify_error"]
