@@ -22,6 +22,7 @@ import json
 import sys
 import tempfile
 import time
+from contextlib import redirect_stdout
 from pathlib import Path
 
 
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     library = load_library(args.library)
-    with tempfile.TemporaryDirectory() as tmp:
+    # the trainer's log lines go to stderr: stdout holds the table or the one JSON object
+    with tempfile.TemporaryDirectory() as tmp, redirect_stdout(sys.stderr):
         work = args.work_dir or Path(tmp)
         report = measure_retrievers(
             args.dataset, library, work, seeds=args.seeds, split=args.split,
