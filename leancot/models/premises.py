@@ -73,11 +73,11 @@ def corpus_premises(corpus_jsonl: str | Path) -> dict[str, list[Premise]]:
 
 
 def is_banned(name: str, banned: Iterable[str]) -> bool:
-    """Whether `name` is a banned name or its last components (`foo` for `A.foo`, in a file)."""
-    for b in banned:
-        if name == b or b.endswith("." + name) or name.endswith("." + b):
-            return True
-    return False
+    """Whether `name` shares its last component with a banned name (`A.foo` and `foo` for
+    `Nat.foo`): the verifier refuses a restated core lemma's proof that names the lemma's last
+    component (`prover.core_lemmas.uses_constant`), so such premises would only waste calls."""
+    last = name.rsplit(".", 1)[-1]
+    return any(last == b.rsplit(".", 1)[-1] for b in banned)
 
 
 @dataclass

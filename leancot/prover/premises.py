@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from leancot.files import sha256_hex
+from leancot.lean.results import CommandResult, LeanProtocolError
 from leancot.models.premises import Premise
 from leancot.prover.core_lemmas import banned_constant, parse_check_type
 from leancot.prover.core_suite import GENERATED, IDENT, LEAN_AXIOMS
@@ -66,8 +67,11 @@ def default_premise_cache(version: str, roots: Sequence[str], kinds: Sequence[st
 
 
 def check_types(server: Any, names: Sequence[str], env: Any) -> dict[str, str]:
-    """The types `#check @NAME` prints for `names`, in one request (names it fails on absent)."""
+    """The types `#check @NAME` prints for `names`, in one request (names whose type does not
+    print are absent). A timeout or crash raises: nothing is cached from a failed request."""
     result = server.run_cmd("\n".join(f"#check @{n}" for n in names), env)
+    if not isinstance(result, CommandResult):
+        raise LeanProtocolError(f"typing premises {names[0]}..{names[-1]} failed: {result}")
     found: dict[str, str] = {}
     by_line = {i + 1: n for i, n in enumerate(names)}
     for msg in getattr(result, "messages", ()):
@@ -96,7 +100,7 @@ def library_premises(
     total)` is called after each request. Constants whose type does not print are left out.
     """
     env = server.header_env(header)
-    if not getattr(env, "ok", True):
+    if not isinstance(env, CommandResult) or not env.ok:
         raise ValueError(f"the premise index needs the header {header!r} to elaborate: {env}")
     constants = [c for c in server.library_constants(roots, kinds, env) if usable_constant(c)]
     constants = list({c["name"]: c for c in constants}.values())[:limit]

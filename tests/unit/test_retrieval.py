@@ -177,3 +177,15 @@ def test_evaluate_retriever_from_the_command_line(tmp_path, capsys):
     got = json.loads(report.read_text())["retrieval"]
     assert got["tactics"] == 3 and got["premises"] == len(LIBRARY) + 6
     assert got["bm25_recall10"] == 1.0  # every positive among the top 10 of 12-16 candidates
+
+
+def test_a_premise_sharing_the_banned_lemmas_last_component_is_not_offered():
+    from leancot.models.premises import is_banned
+
+    index = PremiseIndex(
+        [*LIBRARY, Premise("Int.add_comm", "Int.add_comm : ∀ (a b : Int), a + b = b + a")]
+    )
+    allowed = {p.name for p in index.allowed(header="", banned=banned_names(core_theorem()))}
+    assert "Nat.add_comm" not in allowed and "Int.add_comm" not in allowed  # the verifier's rule
+    assert "Nat.mul_comm" in allowed
+    assert is_banned("add_comm", ["Nat.add_comm"]) and not is_banned("add_comm'", ["Nat.add_comm"])
