@@ -74,7 +74,7 @@ def build_tiny_encoder(tokenizer: Any, spec: TinyModelSpec | None = None, seed: 
         max_position_embeddings=spec.max_position_embeddings,
         pad_token_id=tokenizer.pad_token_id,
     )
-    return BertModel(config, add_pooling_layer=False)
+    return BertModel(config)  # its pooler is unused (mean pooling), kept so loading is exact
 
 
 def _dual_encoder_class() -> type:
