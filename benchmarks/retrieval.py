@@ -10,7 +10,9 @@ premises (read from the embedded Lean and cached, or --library, a premise cache 
 declarations of its file before its theorem. The dense retriever (the tiny encoder) trains on
 the train split, one run per seed (resumed from --work-dir); both are measured on --split
 (test: never trained or tuned on). `--json` prints one object: `bm25_recall1`,
-`bm25_recall10`, `retriever_recall1`, `retriever_recall10` (means over the seeds), `per_seed`,
+`bm25_recall10`, `frequency_recall1`, `frequency_recall10` (the popularity baseline: premises
+ranked by how many train tactics name them, then BM25), `retriever_recall1`,
+`retriever_recall10` (means over the seeds), `per_seed`,
 `tactics`, `premises`, `coverage` (the share of annotated premises that are candidates at all),
 `minutes`. Run with OMP_NUM_THREADS=1.
 """
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
           f"coverage {report['coverage']:.2f}")  # fmt: skip
     print(f"{'retriever':<22}{'recall@1':>10}{'recall@10':>11}")
     print(f"{'bm25':<22}{report['bm25_recall1']:>10.3f}{report['bm25_recall10']:>11.3f}")
+    freq = (report["frequency_recall1"], report["frequency_recall10"])
+    print(f"{'train frequency + bm25':<22}{freq[0]:>10.3f}{freq[1]:>11.3f}")
     for run in report["per_seed"]:
         name = f"dense seed {run['seed']}"
         print(f"{name:<22}{run['retriever_recall1']:>10.3f}{run['retriever_recall10']:>11.3f}")

@@ -4,11 +4,13 @@ retriever ranks in its top k, averaged over tactics.
 
 `retrieval_recalls` compares BM25 with a trained dense retriever on one split (the corpus
 `test` split by default, never trained or tuned on): `bm25_recall1`, `bm25_recall10`,
-`retriever_recall1`, `retriever_recall10` (benchmarks/retrieval.py prints them).
+`retriever_recall1`, `retriever_recall10` (benchmarks/retrieval.py prints them), and the
+popularity baseline's `frequency_recall1`, `frequency_recall10` (`FrequencyRetriever`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,27 @@ from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import Premise
 from leancot.train.retriever_data import dataset_index, recall_at, retrieval_examples
 
-__all__ = ["measure_retrievers", "recall_at", "retrieval_recalls"]
+__all__ = ["FrequencyRetriever", "measure_retrievers", "recall_at", "retrieval_recalls"]
+
+
+class FrequencyRetriever:
+    """The popularity baseline: premises ranked by how many train tactics name them, then by
+    BM25 (what a learned retriever must beat besides BM25: much of what it learns is which
+    premises are common)."""
+
+    name = "frequency"
+
+    def __init__(self, train: Sequence[Any], bm25: BM25Retriever) -> None:
+        self.counts = Counter(n for ex in train for n in ex.positives)
+        self.bm25 = bm25
+
+    def rank(self, state: str, allowed: Sequence[Premise], k: int) -> list[Premise]:
+        allowed = [p for p in allowed if (p.name, p.text) in self.bm25.ids]
+        lexical = self.bm25.scores(state, allowed)
+        order = sorted(
+            range(len(allowed)), key=lambda i: (-self.counts[allowed[i].name], -lexical[i])
+        )
+        return [allowed[i] for i in order[:k]]
 
 
 def retrieval_recalls(
@@ -35,7 +57,10 @@ def retrieval_recalls(
     if not examples:
         raise ValueError(f"{dataset_dir}: no tactic of split {split!r} names a premise")
     premises = index_premises(index)
-    bm25 = recall_at(BM25Retriever(premises), index, examples)
+    lexical = BM25Retriever(premises)
+    bm25 = recall_at(lexical, index, examples)
+    train = retrieval_examples(dataset_dir, "train")
+    frequency = recall_at(FrequencyRetriever(train, lexical), index, examples)
     out: dict[str, Any] = {
         "split": split,
         "tactics": bm25["tactics"],
@@ -43,6 +68,8 @@ def retrieval_recalls(
         "premises": len(premises),
         "bm25_recall1": bm25["recall1"],
         "bm25_recall10": bm25["recall10"],
+        "frequency_recall1": frequency["recall1"],
+        "frequency_recall10": frequency["recall10"],
     }
     if retriever_dir is not None:
         dense = recall_at(DenseRetriever.load(retriever_dir, premises), index, examples)
@@ -88,6 +115,8 @@ def measure_retrievers(
         "premises": first["premises"],
         "bm25_recall1": first["bm25_recall1"],
         "bm25_recall10": first["bm25_recall10"],
+        "frequency_recall1": first["frequency_recall1"],
+        "frequency_recall10": first["frequency_recall10"],
         **mean,
         "seeds": list(seeds),
         "per_seed": [

@@ -189,3 +189,16 @@ def test_a_premise_sharing_the_banned_lemmas_last_component_is_not_offered():
     assert "Nat.add_comm" not in allowed and "Int.add_comm" not in allowed  # the verifier's rule
     assert "Nat.mul_comm" in allowed
     assert is_banned("add_comm", ["Nat.add_comm"]) and not is_banned("add_comm'", ["Nat.add_comm"])
+
+
+def test_frequency_baseline_ranks_train_premises_first_then_bm25(tmp_path):
+    from leancot.train.retriever_eval import FrequencyRetriever
+
+    index = dataset_index(write_dataset(tmp_path), LIBRARY)
+    premises = [*index.library, *(p for ps in index.files.values() for p in ps)]
+    baseline = FrequencyRetriever(retrieval_examples(tmp_path, "train"), BM25Retriever(premises))
+    ex = {e.theorem: e for e in retrieval_examples(tmp_path, "test")}["Arith.m1"]
+    ranked = [p.name for p in baseline.rank(ex.state, candidates(index, ex), 4)]
+    # named once each in train (Lists.twice is another file's): those three, then BM25's best
+    assert set(ranked[:3]) == {"Arith.double", "Nat.add_comm", "List.length_append"}
+    assert ranked[3] == "Nat.mul_one"
