@@ -10,6 +10,7 @@ may not cite, never offered as premises.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,23 @@ def check_types(server: Any, names: Sequence[str], env: Any) -> dict[str, str]:
         name = by_line.get(getattr(msg, "line", None) or 0)
         if msg.severity != "info" or name is None:
             continue
-        typ = parse_check_type(name, msg.text)
+        typ = printed_type(name, msg.text)
         if typ is not None:
             found[name] = " ".join(typ.split())
     return found
+
+
+def printed_type(name: str, text: str) -> str | None:
+    """The type in a `#check @NAME` message. Lean may print the name shorter than `name`
+    (`true : Bool` for `Bool.true`, `some : ...` for `Option.some`: exported or namespaced
+    names), so a trailing part of `name` is accepted too."""
+    typ = parse_check_type(name, text)
+    if typ is not None:
+        return typ
+    m = re.match(r"@?([^\s:]+)\s*:\s*(.+)", text.strip(), re.S)
+    if m and name.endswith("." + m.group(1)):
+        return m.group(2).strip()
+    return None
 
 
 def library_premises(
@@ -106,7 +120,8 @@ def library_premises(
     constants = list({c["name"]: c for c in constants}.values())[:limit]
     if cache is None:
         cache = default_premise_cache(str(getattr(server, "version", "") or ""), roots, kinds)
-    todo = [c for c in constants if c["name"] not in cache.entries]
+    # untyped entries are retried (a parser fix or a newer Lean may type them)
+    todo = [c for c in constants if not cache.entries.get(c["name"], {}).get("type")]
     for start in range(0, len(todo), CHECK_BATCH):
         batch = todo[start : start + CHECK_BATCH]
         types = check_types(server, [c["name"] for c in batch], env)

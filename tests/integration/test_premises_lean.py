@@ -51,7 +51,9 @@ def test_library_premises_are_typed_by_lean_and_cached(lean_server, tmp_path):
     assert not [m for m in check.messages if m.severity == "error"], check.messages
     counting = CountingServer(lean_server)
     again = library_premises(counting, cache=PremiseCache(cache.path), limit=40)
-    assert again == premises and counting.commands == 0  # from the cache, no #check
+    untyped = [n for n, e in cache.entries.items() if not e.get("type")]
+    # from the cache: no #check, except one request retrying the untyped ones (if any)
+    assert again == premises and counting.commands == (1 if untyped else 0)
 
 
 def test_search_proves_with_a_retrieved_premise_and_respects_the_ban(lean_server, tmp_path):

@@ -202,3 +202,15 @@ def test_frequency_baseline_ranks_train_premises_first_then_bm25(tmp_path):
     # named once each in train (Lists.twice is another file's): those three, then BM25's best
     assert set(ranked[:3]) == {"Arith.double", "Nat.add_comm", "List.length_append"}
     assert ranked[3] == "Nat.mul_one"
+
+
+def test_printed_types_accept_the_shorter_names_lean_prints():
+    from leancot.prover.premises import printed_type
+
+    assert printed_type("Nat.add_comm", "Nat.add_comm : ∀ (n m : Nat), n + m = m + n").startswith(
+        "∀"
+    )
+    assert printed_type("Bool.true", "true : Bool") == "Bool"  # an exported constructor
+    assert printed_type("Option.some", "@some : {α : Type u_1} → α → Option α").endswith("Option α")
+    assert printed_type("Bool.true", "false : Bool") is None
+    assert printed_type("Bool.true", "Bool.true : Bool\nsome other text") is not None
