@@ -1,4 +1,4 @@
-"""`leancot train policy|prm|dpo` and `leancot evaluate`: registrars and handlers.
+"""`leancot train policy|prm|dpo|retriever` and `leancot evaluate`: registrars and handlers.
 
 Flags come from the trainers' config dataclasses (`config_args`, help texts included);
 `--config FILE.yaml` fills the same fields, flags given on the command line win. `evaluate
@@ -28,6 +28,9 @@ Train a model on the CoT corpora and search logs; `leancot train KIND --help` li
   grpo    GRPO of the policy: answers to a benchmark's train statements, rewarded 1 when Lean
           verifies the answer's tactic as the whole proof (--benchmark, or DATA = folders of
           .lean files); writes grpo_log.jsonl, reward_curve.png and verify_cache.jsonl too
+  retriever  the dense premise retriever, contrastive on the premises the tactics of a
+          `leancot extract` dataset name (DATA: that dataset folder; the library premises
+          come from the embedded Lean, cached, or --library FILE)
 
 input:  DATA..., files or folders of step_records.jsonl / lean_star.jsonl (`leancot translate`)
         and search logs (JSONL); rows are picked by their "split" field (--split, --eval-split).
@@ -38,12 +41,14 @@ Needs the train extra: pip install 'leancot[train]'.
 """
 
 EVALUATE_DESCRIPTION = """\
-Held-out metrics of a trained policy and/or PRM.
+Held-out metrics of a trained policy, PRM and/or premise retriever.
 
 input:  DATA..., files or folders of CoT step rows / search logs (rows of --split, default
         test); --policy and/or --prm, trained model folders (`leancot train`) or hub ids.
 output: the report on stdout (policy: exact match, top-n match; PRM: AUROC and first-error
-        accuracy, against constant and length baselines), and as JSON at --output if given.
+        accuracy, against constant and length baselines; --retriever DIR|bm25: recall@1 and
+        @10 of the split's tactics' premises, against BM25, DATA being the extracted dataset
+        folder), and as JSON at --output if given.
 """
 
 
@@ -55,6 +60,11 @@ TRAINERS = {
         "leancot.pipeline.grpo",
         "GRPORunConfig",
         "GRPO of the policy, rewarded by Lean's verdict on its proofs of benchmark statements",
+    ),
+    "retriever": (
+        "leancot.train.retriever",
+        "RetrieverConfig",
+        "the dense premise retriever on an extracted dataset's premise annotations",
     ),
 }
 
@@ -91,6 +101,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from leancot.cli.pipeline_commands import _notifier
 
         result = module.main(config, notify=_notifier(out))
+    elif args.trainer == "retriever":
+        result = module.main(config, library=_library(config.library, out))
     else:
         result = module.main(config)
     m = result.metrics
@@ -142,13 +154,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     config = config_from_args(evaluate.EvalConfig, args, positional=("data",))
     context = lean_checker(args) if getattr(args, "lean_check", False) else nullcontext(None)
+    library = _library(config.library, make_console()) if config.retriever else None
     with context as check:
-        report = evaluate.main(config, check=check)
+        report = evaluate.main(config, check=check, library=library)
     out = make_console()
     out.print(evaluate.format_report(report), markup=False)
     if config.output:
         out.print(f"report written to {config.output}", markup=False)
     return 0
+
+
+def _library(path: str | None, out: Any) -> list[Any]:
+    """The library premises: a premise cache file, or read from the embedded Lean (cached)."""
+    from leancot.prover.premises import load_library
+
+    if path is None:
+        out.print("reading the core library's premises from the embedded Lean (cached)")
+    return load_library(path)
 
 
 @contextlib.contextmanager

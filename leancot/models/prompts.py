@@ -1,6 +1,7 @@
 """Formats shared by training and inference: the state prompt, one proof step, the PRM encoding.
 
-A policy sees `format_state_prompt(state)` and answers `format_step(thought, tactic)`, i.e. one
+A policy sees `format_state_prompt(state)` (with a retriever, the retrieved premises' lines
+first) and answers `format_step(thought, tactic)`, i.e. one
 line of thought, a newline, then the tactic (which may span several lines). The PRM sees the
 initial state as its prompt and the steps of a proof attempt, each followed by `STEP_SEPARATOR`;
 its label for a step sits on the last token of that separator (TRL's stepwise PRM layout).
@@ -16,9 +17,18 @@ STEP_SEPARATOR = "\n\n"
 """Ends every step in a PRM input; the step's label is predicted on its last token."""
 
 
-def format_state_prompt(state: str) -> str:
-    """The prompt for a goal state: the pretty-printed goals followed by one newline."""
-    return state.strip("\n") + "\n"
+PREMISE_LINE = "-- premise: "
+"""Starts each retrieved premise's line above the state in a retrieval prompt."""
+
+
+def format_state_prompt(state: str, premises: Sequence[str] = ()) -> str:
+    """The prompt for a goal state: the pretty-printed goals followed by one newline.
+
+    With retrieved `premises` (each `name : type` or a statement), one `-- premise: ...` line
+    each comes first; without, the prompt is the state alone (what older checkpoints learned).
+    """
+    head = "".join(f"{PREMISE_LINE}{_one_line(p)}\n" for p in premises)
+    return head + state.strip("\n") + "\n"
 
 
 def _one_line(text: str) -> str:

@@ -104,9 +104,11 @@ def propose(
     max_tokens: int = 128,
     top_p: float = 1.0,
     seed: int | None = None,
+    premises: Sequence[Sequence[str]] | None = None,
 ) -> list[list[Proposal]]:
     """Sample `n` steps per goal state; per state, unique tactics best log-probability first
-    (empty tactics dropped, so a list may be shorter than `n`)."""
+    (empty tactics dropped, so a list may be shorter than `n`). `premises`, one list per state,
+    go into the prompts (`format_state_prompt`)."""
     params = SamplingParams(
         n=n,
         temperature=temperature,
@@ -115,7 +117,11 @@ def propose(
         seed=seed,
         stop=(STEP_SEPARATOR,),
     )
-    outputs = policy.generate([format_state_prompt(s) for s in states], params)
+    if premises is not None and len(premises) != len(states):
+        raise ValueError(f"{len(premises)} premise lists for {len(states)} states")
+    shown = premises if premises is not None else [()] * len(states)
+    prompts = [format_state_prompt(s, ps) for s, ps in zip(states, shown, strict=True)]
+    outputs = policy.generate(prompts, params)
     result = []
     for completions in outputs:
         best: dict[str, Proposal] = {}

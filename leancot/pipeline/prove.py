@@ -60,8 +60,10 @@ def make_backend(name: str) -> Any:
 
 
 def needs_lean_to_load(config: ProveConfig) -> bool:
-    """Whether loading the theorems asks Lean (the named suites that filter by elaborating)."""
-    return config.benchmark in ("minif2f-core", "core")
+    """Whether loading the theorems asks Lean (the named suites that filter by elaborating, or
+    the library premises of a retriever)."""
+    retrieves = config.search.retriever is not None and config.method not in FIXED_METHODS
+    return retrieves or config.benchmark in ("minif2f-core", "core")
 
 
 def policy_model(config: ProveConfig) -> Any:
@@ -86,6 +88,7 @@ def main(
     running Lean servers to use instead of starting `config.workers` new ones."""
     from leancot.pipeline.steps import log_counts
     from leancot.prover.mixture import search_setup
+    from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems, prove_theorems_ray
 
     model = policy_model(config)
@@ -94,7 +97,6 @@ def main(
         from leancot.models.hf import HFPRM
 
         prm = HFPRM(config.prm, device=config.device)
-    policy, value, kwargs = search_setup(config.method, config.search, model=model, prm=prm)
     timeout = max(600.0, config.budget.theorem_timeout)
     with contextlib.ExitStack() as stack:
         if servers is None and (config.ray is None or needs_lean_to_load(config)):
@@ -108,6 +110,15 @@ def main(
             write_json(suite_report_path(Path(config.out)), suite)
             notify(f"prove: {config.benchmark}: {suite['kept']} of {suite['candidates']} kept, "
                    f"dropped {suite['dropped'] or 'none'}")  # fmt: skip
+        premises = None
+        if config.search.retriever is not None and config.method not in FIXED_METHODS:
+            notify(f"prove: premise retriever {config.search.retriever}")
+            premises = premise_source(
+                config.search.retriever, servers[0], theorems, config.search.retriever_k
+            )
+        policy, value, kwargs = search_setup(
+            config.method, config.search, model=model, prm=prm, premises=premises
+        )
         notify(f"prove: {len(theorems)} theorems, method {config.method}")
         common = {
             "method": config.method,

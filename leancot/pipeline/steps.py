@@ -226,6 +226,7 @@ def prove(
 ) -> dict[str, Any]:
     """Prove the test split with one method; `d/results.jsonl` is the resumable search log."""
     from leancot.prover.mixture import search_setup
+    from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
 
     if config.benchmark is None:
@@ -234,7 +235,13 @@ def prove(
         theorems = benchmark_theorems(config.benchmark, lean.get(), config.test_limit)
     model = None if method in FIXED_METHODS else models.policy()
     prm = models.prm() if method == "mcts_prm" else None
-    policy, value, kwargs = search_setup(method, config.search, model=model, prm=prm)
+    premises = None
+    if model is not None:
+        k = config.search.retriever_k
+        premises = premise_source(config.search.retriever, lean.get(), theorems, k)
+    policy, value, kwargs = search_setup(
+        method, config.search, model=model, prm=prm, premises=premises
+    )
     out = d / RESULTS_NAME
     prove_theorems(
         theorems,

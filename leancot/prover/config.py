@@ -33,6 +33,13 @@ class SearchConfig:
     goal_tactics: bool = option(
         True, "learned searches also try the goal-aware unfolding tactics (as `heuristic` does)"
     )
+    retriever: str | None = option(
+        None,
+        "premise retriever of the learned searches: a `leancot train retriever` folder or bm25; "
+        "retrieved premises go into the policy's prompt and into candidate tactics (`exact p`, "
+        "`rw [p]`, `simp [p]`, ...); none: no retrieval",
+    )
+    retriever_k: int = option(8, "premises retrieved per goal state (with a retriever)")
     sampling_seed: int | None = option(
         None,
         "sampling seed of the policy (none: the model's own random stream); each state's "
@@ -40,7 +47,7 @@ class SearchConfig:
     )
 
     def __post_init__(self) -> None:
-        for name in ("num_samples", "portfolio_n", "baseline_n", "max_tokens"):
+        for name in ("num_samples", "portfolio_n", "baseline_n", "max_tokens", "retriever_k"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.temperature < 0:

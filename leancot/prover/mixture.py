@@ -10,15 +10,16 @@ policy, value and search arguments.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from leancot.prover.config import METHODS, SearchConfig
-from leancot.prover.policies import Candidate, MixedPolicy, PortfolioPolicy
+from leancot.prover.policies import Candidate, MixedPolicy, PortfolioPolicy, bind_theorem
 from leancot.prover.prm_value import PRMValue
 from leancot.prover.unfolding import UnfoldingPolicy
 
@@ -41,6 +42,7 @@ class SampledPolicy:
         weight: float = 1.0,
         length_norm: float = 1.0,
         seed: int | None = None,
+        premises: Any = None,
     ) -> None:
         if not 0 < weight <= 1:
             raise ValueError(f"weight must be in (0, 1], got {weight}")
@@ -50,8 +52,18 @@ class SampledPolicy:
         self.log_weight = math.log(weight)
         self.length_norm = length_norm
         self.seed = seed
+        self.premises = premises  # a PremiseSource, or (bound) one theorem's TheoremPremises
         self._expansions: Counter[str] = Counter()
         self._lock = threading.Lock()  # one generate at a time (torch on a shared device)
+
+    def for_theorem(self, theorem: Mapping[str, Any]) -> SampledPolicy:
+        """The same model (lock and seed stream shared) whose prompts show the premises
+        retrieved for `theorem`; itself when there is no retriever."""
+        if self.premises is None or not hasattr(self.premises, "for_theorem"):
+            return self
+        bound = copy.copy(self)
+        bound.premises = self.premises.for_theorem(theorem)
+        return bound
 
     def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
         with self._lock:
@@ -61,6 +73,8 @@ class SampledPolicy:
             }
             if self.seed is not None:
                 sampling["seed"] = self._call_seed(states)
+            if self.premises is not None and hasattr(self.premises, "top"):
+                sampling["premises"] = [[p.text for p in self.premises.top(s)] for s in states]
             out = self.model.propose(states, n, **sampling)
         return [normalized(cands, self.log_weight, self.length_norm) for cands in out]
 
@@ -83,6 +97,11 @@ class WeightedPolicy:
 
     def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
         return [normalized(c, self.log_weight) for c in self.policy.propose(states, n)]
+
+    def for_theorem(self, theorem: Mapping[str, Any]) -> WeightedPolicy:
+        bound = copy.copy(self)
+        bound.policy = bind_theorem(self.policy, theorem)
+        return bound
 
 
 def normalized(
@@ -113,17 +132,29 @@ def mixture(
     model_weight: float = 0.5,
     portfolio_n: int = 16,
     goal_tactics: bool = True,
+    premises: Any = None,
     **sampling: Any,
 ) -> MixedPolicy:
     """The model's samples (weight `model_weight`), then with `goal_tactics` the goal-aware
-    tactics and the portfolio's (`goal_aware`), else the portfolio's alone."""
-    sampled = SampledPolicy(model, weight=model_weight, **sampling)
+    tactics and the portfolio's (`goal_aware`), else the portfolio's alone.
+
+    With `premises` (a `retrieval.PremiseSource`) the model's prompts show each state's
+    retrieved premises and the tactics using them (`PremiseTactics`) come before the fixed ones,
+    sharing their weight equally."""
+    sampled = SampledPolicy(model, weight=model_weight, premises=premises, **sampling)
     rest = 1.0 - model_weight
-    if not goal_tactics:
-        return MixedPolicy(
-            sampled, WeightedPolicy(PortfolioPolicy(), rest), portfolio_n=portfolio_n
-        )
-    return MixedPolicy(sampled, goal_aware(rest, portfolio_n), portfolio_n=portfolio_n)
+    share = rest / 2 if premises is not None else rest
+    fixed: Any
+    if goal_tactics:
+        fixed = goal_aware(share, portfolio_n)
+    else:
+        fixed = WeightedPolicy(PortfolioPolicy(), share)
+    if premises is not None:
+        from leancot.prover.retrieval import PremiseTactics
+
+        tactics = WeightedPolicy(PremiseTactics(premises), share)
+        fixed = MixedPolicy(tactics, fixed, portfolio_n=portfolio_n)
+    return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
 
 
 def search_setup(
@@ -132,6 +163,7 @@ def search_setup(
     *,
     model: Any = None,
     prm: Any = None,
+    premises: Any = None,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """(policy, value, search kwargs) of a method.
 
@@ -141,7 +173,8 @@ def search_setup(
     with the portfolio, cumulative log-probability priority (or `search.priority` "value"/"mix"
     with a PRM); mcts_prm: the same mixture under MCTS with the PRM as value. `goal_tactics`
     adds the goal-aware unfolding tactics to the searches' mixture (never to the baseline).
-    Without a model, best_first is the baseline.
+    Without a model, best_first is the baseline. `premises` (a `retrieval.PremiseSource`, from
+    `search.retriever`) adds retrieved premises to the learned searches' prompts and tactics.
     """
     s = search or SearchConfig()
     if method not in METHODS:
@@ -164,6 +197,7 @@ def search_setup(
         max_tokens=s.max_tokens,
         temperature=s.temperature,
         seed=s.sampling_seed,
+        premises=premises,
     )
     if method == "mcts_prm":
         return policy, PRMValue(prm), {"num_candidates": s.num_samples}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from leancot.translate.goals import parse_goal_state
 
@@ -185,6 +185,13 @@ class PortfolioPolicy:
         return out
 
 
+def bind_theorem(policy: Any, theorem: Mapping[str, Any]) -> Any:
+    """`policy.for_theorem(theorem)` where the policy has it (one that retrieves premises for
+    the theorem it searches), else the policy itself."""
+    bind = getattr(policy, "for_theorem", None)
+    return bind(theorem) if callable(bind) else policy
+
+
 class MixedPolicy:
     """A model's candidates first, then the portfolio's that the model did not propose.
 
@@ -202,6 +209,14 @@ class MixedPolicy:
         self.model = model
         self.portfolio = portfolio
         self.portfolio_n = portfolio_n
+
+    def for_theorem(self, theorem: Mapping[str, Any]) -> MixedPolicy:
+        """Both parts bound to `theorem` (`bind_theorem`)."""
+        return MixedPolicy(
+            bind_theorem(self.model, theorem),
+            bind_theorem(self.portfolio, theorem),
+            portfolio_n=self.portfolio_n,
+        )
 
     def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
         model = normalize(states, propose_fn(self.model)(states, n))

@@ -22,7 +22,7 @@ from leancot.prover.best_first import best_first_search
 from leancot.prover.budget import DEFAULT_BUDGET, Budget, Env, SearchResult
 from leancot.prover.lean_env import LeanEnv
 from leancot.prover.mcts import mcts_search
-from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn
+from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn, bind_theorem
 from leancot.prover.search_log import (
     Record,
     RunSummary,
@@ -87,6 +87,10 @@ def attempt(
     header = theorem.get("header") or ""
     if header and hasattr(env, "use_header"):
         env.use_header(header)
+    policy = search_kwargs.get("policy")
+    bound = bind_theorem(policy, theorem)  # a retrieval-aware policy learns the theorem here
+    if bound is not policy:
+        search_kwargs = {**search_kwargs, "policy": bound}
     result = SEARCHES[method](env, theorem["statement"], **search_kwargs)
     verified, why = False, None
     if result.proved:

@@ -184,14 +184,22 @@ class EvalConfig:
     max_tokens: int = option(128, "generation budget per proposal")
     output: str | None = option(None, "write the report JSON here")
     extra: dict[str, Any] = option({}, "backend options")
+    retriever: str | None = option(
+        None,
+        "premise retriever to evaluate (a `leancot train retriever` folder, or bm25): recall@1/10 "
+        "on the split's tactics against BM25; DATA is then the `leancot extract` dataset folder",
+    )
+    library: str | None = option(
+        None, "with --retriever: the library premise cache (unset: read from the embedded Lean)"
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.data, str):
             self.data = [self.data]
         if not self.data:
             raise ValueError("no evaluation data: pass at least one file or folder in `data`")
-        if self.policy is None and self.prm is None:
-            raise ValueError("nothing to evaluate: pass a policy and/or a PRM")
+        if self.policy is None and self.prm is None and self.retriever is None:
+            raise ValueError("nothing to evaluate: pass a policy, a PRM and/or a retriever")
         if self.backend == "http" and not self.url:
             raise ValueError("backend http needs `url`")
         if self.n < 1 or self.max_rows < 1:
@@ -203,12 +211,14 @@ class EvalReport:
     split: str
     policy: PolicyEval | None
     prm: PRMEval | None
+    retrieval: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "split": self.split,
             "policy": self.policy.to_dict() if self.policy else None,
             "prm": self.prm.to_dict() if self.prm else None,
+            "retrieval": self.retrieval,
         }
 
 
@@ -222,13 +232,17 @@ def load_policy(config: EvalConfig) -> Any:
     return hf.HFPolicy(config.policy, **config.extra)
 
 
-def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
+def main(
+    config: EvalConfig, *, check: Check | None = None, library: Sequence[Any] | None = None
+) -> EvalReport:
     """Evaluate on the held-out split; write the JSON report if `config.output` is set.
 
     PRM candidates are the edges of the split's search logs whose path from the root Lean
     accepted (give logs of one method, so the candidates share a source); step records, all
     accepted gold steps, are not candidates. The baseline is fitted on the train split's PRM
-    rows (search logs and step records), the rows `leancot train prm` trains on.
+    rows (search logs and step records), the rows `leancot train prm` trains on. With a
+    retriever, `library` holds the library premises (`leancot.prover.premises.read_library`)
+    and `data[0]` is the extracted dataset (`train.retriever_eval.retrieval_recalls`).
     """
     from leancot.train.data import load_inputs
     from leancot.train.rows import (
@@ -239,9 +253,17 @@ def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
         sft_rows_from_search_logs,
     )
 
-    inputs = load_inputs(config.data)
+    retrieval = None
+    if config.retriever is not None:
+        from leancot.train.retriever_eval import retrieval_recalls
+
+        dense = None if config.retriever == "bm25" else config.retriever
+        retrieval = retrieval_recalls(config.data[0], library or [], dense, split=config.split)
     policy_eval = prm_eval = None
+    needs_rows = config.policy is not None or config.prm is not None
+    inputs = load_inputs(config.data) if needs_rows else None
     if config.policy is not None:
+        assert inputs is not None
         rows = sft_rows(inputs.steps, split=config.split)
         rows = rows or sft_rows_from_search_logs(inputs.search_logs, split=config.split)
         policy_eval = evaluate_policy(
@@ -254,6 +276,7 @@ def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
     if config.prm is not None:
         from leancot.models.hf import HFPRM
 
+        assert inputs is not None
         held_out = prm_candidates(
             prm_rows_from_search_logs(inputs.search_logs, split=config.split, include_accepted=True)
         )
@@ -267,7 +290,7 @@ def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
             train=train,
             seed=config.seed,
         )
-    report = EvalReport(config.split, policy_eval, prm_eval)
+    report = EvalReport(config.split, policy_eval, prm_eval, retrieval)
     if config.output:
         from leancot.train.data import atomic_write_text
 
@@ -278,6 +301,17 @@ def main(config: EvalConfig, *, check: Check | None = None) -> EvalReport:
 def format_report(report: EvalReport) -> str:
     """A small plain-text table of the report."""
     lines = [f"split: {report.split}"]
+    if report.retrieval:
+        r = report.retrieval
+        lines.append(
+            f"retrieval  tactics={r['tactics']}  bm25 recall@1={r['bm25_recall1']:.3f} "
+            f"recall@10={r['bm25_recall10']:.3f}"
+        )
+        if "retriever_recall1" in r:
+            lines.append(
+                f"  retriever recall@1={r['retriever_recall1']:.3f} "
+                f"recall@10={r['retriever_recall10']:.3f}"
+            )
     if report.policy:
         p = report.policy
         valid = "n/a" if p.lean_valid_frac is None else f"{p.lean_valid_frac:.3f}"

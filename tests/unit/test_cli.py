@@ -23,7 +23,7 @@ SUBCOMMANDS = [
     ["train"],
     ["evaluate"],
 ]
-TRAINERS = ["policy", "prm", "dpo"]
+TRAINERS = ["policy", "prm", "dpo", "retriever"]
 
 
 def run(capsys, argv: list[str]) -> tuple[int, str, str]:

@@ -1,0 +1,216 @@
+"""Premise retrieval without Lean: the index's candidates, BM25, recall on a fixture with known
+answers, the retrieval prompt, and premise tactics that never offer a banned name."""
+
+from __future__ import annotations
+
+from retrieval_corpus import LIBRARY, write_dataset
+
+from leancot.models.bm25 import BM25Retriever
+from leancot.models.premises import Premise, PremiseIndex, header_premises, premise_words
+from leancot.models.prompts import format_state_prompt
+from leancot.models.scoring import Completion, PolicyBase
+from leancot.prover.mixture import mixture
+from leancot.prover.policies import bind_theorem
+from leancot.prover.premises import banned_names, read_library, usable_constant
+from leancot.prover.retrieval import PremiseSource, PremiseTactics
+from leancot.train.retriever_data import candidates, dataset_index, retrieval_examples
+from leancot.train.retriever_eval import recall_at
+
+
+class TableRetriever:
+    """Ranks by a fixed table `state -> names`, keeping only allowed premises (as real
+    retrievers do)."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def rank(self, state, allowed, k):
+        by_name = {p.name: p for p in allowed}
+        return [by_name[n] for n in self.table.get(state, []) if n in by_name][:k]
+
+
+def test_candidates_are_the_library_and_earlier_declarations_without_the_theorem(tmp_path):
+    index = dataset_index(write_dataset(tmp_path), LIBRARY)
+    examples = {e.theorem: e for e in retrieval_examples(tmp_path, "train")}
+    names = [p.name for p in candidates(index, examples["Arith.double_add"])]
+    assert names[:2] == ["Arith.double", "Arith.double_zero"]  # before double_add, in order
+    assert "Arith.double_add" not in names and "Arith.triple" not in names  # itself, later
+    assert set(names[2:]) == {p.name for p in LIBRARY}
+
+
+def test_recall_on_a_fixture_with_known_answers(tmp_path):
+    index = dataset_index(write_dataset(tmp_path), LIBRARY)
+    examples = retrieval_examples(tmp_path, "test")
+    table = {
+        # the theorem itself first: not a candidate, so Nat.add_zero is the top premise
+        "⊢ double 0 = 0": ["Arith.double_zero", "Nat.add_zero", "Nat.le_refl"],
+        "l : List Nat\n⊢ l.reverse.reverse = l": ["Nat.le_refl", "List.reverse_reverse"],
+        "n : Nat\n⊢ n * 1 = n": ["Nat.mul_one"],
+    }
+    got = recall_at(TableRetriever(table), index, examples, ks=(1, 10))
+    # double_zero: 1 of 2 positives at top 1 and top 10; rev_rev: 0 then 1; m1: 1 and 1
+    assert got["recall1"] == (0.5 + 0 + 1) / 3
+    assert got["recall10"] == (0.5 + 1 + 1) / 3
+    assert got["tactics"] == 3 and got["skipped"] == 0
+    assert got["coverage"] == 4 / 5  # "Not.in_index" is no candidate
+
+
+def test_bm25_ranks_the_premise_sharing_the_goals_words_first(tmp_path):
+    index = dataset_index(write_dataset(tmp_path), LIBRARY)
+    premises = [*index.library, *(p for ps in index.files.values() for p in ps)]
+    bm25 = BM25Retriever(premises)
+    ex = {e.theorem: e for e in retrieval_examples(tmp_path, "test")}
+    allowed = candidates(index, ex["Lists.rev_rev"])
+    ranked = bm25.rank("l : List Nat\n⊢ l.reverse.reverse = l", allowed, 3)
+    assert ranked[0].name == "List.reverse_reverse"
+    allowed = candidates(index, ex["Arith.double_zero"])
+    top = [p.name for p in bm25.rank("⊢ double 0 = 0", allowed, 100)]
+    assert set(top[:2]) == {"Arith.double", "Nat.add_zero"}  # both positives first
+    assert "Arith.double_zero" not in top and len(top) == len(allowed)
+    assert recall_at(bm25, index, list(ex.values()))["recall10"] > 0
+
+
+def test_premise_words_split_names_and_keep_symbols():
+    words = premise_words("List.length_append : (as ++ bs).length = as.length")
+    assert {"list.length_append", "list", "length", "append", "=", "+"} <= set(words)
+
+
+def test_header_premises_are_the_files_declarations_before_the_theorem():
+    header = (
+        "namespace A\n\ndef twice (n : Nat) : Nat := 2 * n\n\n"
+        "theorem twice_zero : twice 0 = 0 := by\n  simp [twice]\n\nend A\n"
+    )
+    got = header_premises(header)
+    assert [p.name for p in got] == ["A.twice", "A.twice_zero"]
+    assert got[1].text == "theorem twice_zero : twice 0 = 0"
+
+
+def core_theorem():
+    return {
+        "full_name": "leancot_core_Nat_add_comm",
+        "statement": "theorem leancot_core_Nat_add_comm : ∀ (n m : Nat), n + m = m + n",
+        "header": "namespace A\ntheorem add_comm' (n m : Nat) : n + m = m + n := by omega\nend A\n",
+        "split": "test",
+        "source": "core:Nat.add_comm",
+    }
+
+
+def source_for(theorem, k=20):
+    index = PremiseIndex(list(LIBRARY))
+    docs = [*LIBRARY, *header_premises(theorem["header"])]
+    return PremiseSource(BM25Retriever(docs), index, k=k)
+
+
+def test_premise_tactics_never_offer_a_banned_name():
+    theorem = core_theorem()
+    assert banned_names(theorem) == {"leancot_core_Nat_add_comm", "Nat.add_comm"}
+    tactics = bind_theorem(PremiseTactics(source_for(theorem)), theorem)
+    state = "n m : Nat\n⊢ n + m = m + n"
+    proposed = [c.tactic for c in tactics.propose([state], 200)[0]]
+    assert not any("Nat.add_comm" in t for t in proposed)
+    assert {"exact A.add_comm'", "rw [A.add_comm']", "simp [A.add_comm']"} <= set(proposed)
+    assert {"apply Nat.mul_comm", "simp_all [Nat.mul_comm]"} <= set(proposed)
+    # the header's own theorem, when it is the theorem searched, is not offered either
+    own = {**theorem, "full_name": "A.add_comm'", "source": "bundled"}
+    bound = bind_theorem(PremiseTactics(source_for(own)), own)
+    proposed = [c.tactic for c in bound.propose([state], 200)[0]]
+    assert not any("add_comm'" in t for t in proposed) and "exact Nat.add_comm" in proposed
+    assert PremiseTactics(source_for(own)).propose([state], 10) == [[]]  # unbound: nothing
+
+
+class RecordingPolicy(PolicyBase):
+    def __init__(self):
+        self.prompts = []
+
+    def generate(self, prompts, params):
+        self.prompts += prompts
+        return [[Completion("think\nsimp", -1.0)] for _ in prompts]
+
+
+def test_retrieved_premises_reach_the_prompt_and_the_old_prompt_stays_without():
+    assert format_state_prompt("⊢ p") == "⊢ p\n"
+    assert format_state_prompt("⊢ p", ["a : b\n c"]) == "-- premise: a : b c\n⊢ p\n"
+    theorem = core_theorem()
+    model = RecordingPolicy()
+    policy = mixture(model, premises=source_for(theorem, k=2), goal_tactics=False)
+    bound = bind_theorem(policy, theorem)
+    cands = bound.propose(["n m : Nat\n⊢ n + m = m + n"], 2)[0]
+    prompt = model.prompts[-1]
+    assert prompt.count("-- premise: ") == 2 and "Nat.add_comm :" not in prompt
+    assert prompt.endswith("n m : Nat\n⊢ n + m = m + n\n")
+    assert any(c.tactic.startswith("exact ") for c in cands)  # premise tactics in the mixture
+    plain = RecordingPolicy()
+    mixture(plain, goal_tactics=False).propose(["⊢ p"], 1)
+    assert plain.prompts == ["⊢ p\n"]
+
+
+def test_library_filters_and_cache_round_trip(tmp_path):
+    from leancot.prover.premises import PremiseCache
+
+    assert usable_constant({"name": "Nat.add_comm"})
+    assert not usable_constant({"name": "Nat.add_comm.eq_1"})
+    assert not usable_constant({"name": "_private.Init.x"})
+    assert not usable_constant({"name": "propext"})
+    cache = PremiseCache(tmp_path / "p.jsonl")
+    cache.add([{"name": "a", "kind": "theorem", "module": "Init", "type": "True"},
+               {"name": "b", "kind": "theorem", "module": "Init", "type": None}])  # fmt: skip
+    with (tmp_path / "p.jsonl").open("a") as f:
+        f.write('{"name": "c", "ty')  # an interrupted append
+    assert read_library(tmp_path / "p.jsonl") == [Premise("a", "a : True", "theorem", "", "Init")]
+
+
+def test_evaluate_retriever_from_the_command_line(tmp_path, capsys):
+    import json
+
+    from leancot import cli
+    from leancot.prover.premises import PremiseCache
+
+    dataset = write_dataset(tmp_path)
+    cache = PremiseCache(tmp_path / "library.jsonl")
+    cache.add({"name": p.name, "kind": p.kind, "module": "", "type": p.text.split(" : ", 1)[1]}
+              for p in LIBRARY)  # fmt: skip
+    report = tmp_path / "report.json"
+    argv = ["evaluate", str(dataset), "--retriever", "bm25", "--library", str(cache.path),
+            "--split", "test", "--output", str(report)]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert "bm25 recall@1=" in capsys.readouterr().out
+    got = json.loads(report.read_text())["retrieval"]
+    assert got["tactics"] == 3 and got["premises"] == len(LIBRARY) + 6
+    assert got["bm25_recall10"] == 1.0  # every positive among the top 10 of 12-16 candidates
+
+
+def test_a_premise_sharing_the_banned_lemmas_last_component_is_not_offered():
+    from leancot.models.premises import is_banned
+
+    index = PremiseIndex(
+        [*LIBRARY, Premise("Int.add_comm", "Int.add_comm : ∀ (a b : Int), a + b = b + a")]
+    )
+    allowed = {p.name for p in index.allowed(header="", banned=banned_names(core_theorem()))}
+    assert "Nat.add_comm" not in allowed and "Int.add_comm" not in allowed  # the verifier's rule
+    assert "Nat.mul_comm" in allowed
+    assert is_banned("add_comm", ["Nat.add_comm"]) and not is_banned("add_comm'", ["Nat.add_comm"])
+
+
+def test_frequency_baseline_ranks_train_premises_first_then_bm25(tmp_path):
+    from leancot.train.retriever_eval import FrequencyRetriever
+
+    index = dataset_index(write_dataset(tmp_path), LIBRARY)
+    premises = [*index.library, *(p for ps in index.files.values() for p in ps)]
+    baseline = FrequencyRetriever(retrieval_examples(tmp_path, "train"), BM25Retriever(premises))
+    ex = {e.theorem: e for e in retrieval_examples(tmp_path, "test")}["Arith.m1"]
+    ranked = [p.name for p in baseline.rank(ex.state, candidates(index, ex), 4)]
+    # named once each in train (Lists.twice is another file's): those three, then BM25's best
+    assert set(ranked[:3]) == {"Arith.double", "Nat.add_comm", "List.length_append"}
+    assert ranked[3] == "Nat.mul_one"
+
+
+def test_printed_types_accept_the_shorter_names_lean_prints():
+    from leancot.prover.premises import printed_type
+
+    assert printed_type("Nat.add_comm", "Nat.add_comm : ∀ (n m : Nat), n + m = m + n").startswith(
+        "∀"
+    )
+    assert printed_type("Bool.true", "true : Bool") == "Bool"  # an exported constructor
+    assert printed_type("Option.some", "@some : {α : Type u_1} → α → Option α").endswith("Option α")
+    assert printed_type("Bool.true", "false : Bool") is None
+    assert printed_type("Bool.true", "Bool.true : Bool\nsome other text") is not None
