@@ -73,6 +73,7 @@ def prove_with(
     tactics, no value, the same budget."""
     from leancot.models.hf import HFPRM, HFPolicy
     from leancot.prover.mixture import SampledPolicy, search_setup
+    from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
 
     s, b = config.search, config.budget
@@ -87,7 +88,10 @@ def prove_with(
         kwargs: dict[str, Any] = {"num_candidates": s.num_samples, "priority": "logprob"}
     else:
         value_model = HFPRM(str(prm_path), device=run_cfg.device)
-        pol, value, kwargs = search_setup(method, s, model=model, prm=value_model)
+        premises = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
+        pol, value, kwargs = search_setup(
+            method, s, model=model, prm=value_model, premises=premises
+        )
     prove_theorems(
         theorems, [lean.get()], method=method, policy=pol, out_path=out, budget=b.budget(),
         value=value, search_kwargs=kwargs, progress=config.progress,
