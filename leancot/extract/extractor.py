@@ -125,7 +125,8 @@ def extract_file(
         text = read_lean_file(path)
     except ValueError as exc:
         return [], [FileFailure(rel_path, None, str(exc))]
-    result = server.run_cmd(text, None, timeout, all_tactics=True)
+    with server.handle_scope():  # nothing of the file is used in Lean afterwards: free it there
+        result = server.run_cmd(text, None, timeout, all_tactics=True)
     if isinstance(result, Timeout):
         return [], [FileFailure(rel_path, None, f"timed out after {result.seconds:g} s")]
     if isinstance(result, (Crashed, LeanError)):

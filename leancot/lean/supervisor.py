@@ -22,12 +22,12 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
 from leancot.lean.backends import Backend
+from leancot.lean.freeing import HandleFreeing
 from leancot.lean.handles import DEFAULT_CACHED_ENVS, HEADER_PREFIX, EnvHandles
 from leancot.lean.limits import (
     HARD_GRACE_S,
@@ -39,7 +39,7 @@ from leancot.lean.limits import (
     with_heartbeats,
 )
 from leancot.lean.process import END_OF_OUTPUT, GIB, ReplProcess
-from leancot.lean.protocol import encode_request, error_text, is_ready, parse_command_response
+from leancot.lean.protocol import encode_request, is_ready, parse_command_response
 from leancot.lean.results import (
     CommandResult,
     Crashed,
@@ -81,7 +81,7 @@ class ServerStats:
         return self.peak_rss / GIB
 
 
-class ReplSupervisor:
+class ReplSupervisor(HandleFreeing):
     """Owns one Lean REPL process; use as a context manager (the process tree dies on exit).
 
     `request_timeout` is the per-request wall-clock budget in seconds; each command and tactic
@@ -161,6 +161,17 @@ class ReplSupervisor:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    @property
+    def standby_ready(self) -> bool:
+        """Whether a standby process is started and ready to take over."""
+        standby = self._standby
+        return standby is not None and standby.ready
+
+    def current_rss(self) -> int:
+        """Resident memory of the current process tree in bytes, sampled now (0 if none runs)."""
+        proc = self._proc
+        return proc.sample_rss() if proc is not None else 0
+
     def start(self) -> None:
         """Start the process and wait until it is ready (no-op if it runs)."""
         with self._lock:
@@ -209,6 +220,12 @@ class ReplSupervisor:
         for key in self.env_handles.keys():
             if key.startswith(HEADER_PREFIX):
                 self._standby.replay(key, key.removeprefix(HEADER_PREFIX))
+
+    def replay_on_standby(self, key: str, header: str) -> None:
+        """Have the standby process (if any) elaborate `header` too, cached under `key`."""
+        standby = self._standby
+        if standby is not None:
+            standby.replay(key, header)
 
     def _retire(self, proc: ReplProcess, background: bool = False) -> None:
         self._old_peaks.append(proc.peak_rss)
@@ -370,69 +387,8 @@ class ReplSupervisor:
                     self._lean_timeouts += 1
                     self._forget(envs, states)  # the caller never sees these handles
                     return Timeout(budget)
-                if self._scopes:
-                    self._scopes[-1].extend([(0, e) for e in envs] + [(1, p) for p in states])
+                self._note_issued(envs, states)
                 return item
-
-    # --- freeing handles ---------------------------------------------------------------------
-
-    def forget(self, envs: Sequence[int] = (), proof_states: Sequence[int] = ()) -> int:
-        """Free environments and proof states of the current process in Lean (our REPL's
-        `forget` request); a later use of one raises StaleHandleError. The number freed."""
-        with self._lock:
-            return self._forget(list(envs), list(proof_states))
-
-    def _forget(self, envs: list[int], states: list[int]) -> int:
-        pinned = self.env_handles.pinned()
-        envs = sorted({e for e in envs if e not in pinned and e != 0})
-        states = sorted(set(states))
-        if not (envs or states) or not self._can_forget or self._proc is None:
-            return 0
-        reply = self.request({"forget": {"envs": envs, "proofStates": states}}, 30.0)
-        if not isinstance(reply, dict):
-            return 0
-        if error_text(reply) is not None:
-            logger.warning("this REPL cannot free handles: %s", error_text(reply))
-            self._can_forget = False
-            return 0
-        self.env_handles.mark_forgotten(envs, states)
-        self._forgotten += len(envs) + len(states)
-        return len(envs) + len(states)
-
-    def _forget_evicted(self) -> None:
-        evicted = self.env_handles.take_evicted()
-        if evicted:
-            self._forget(evicted, [])
-
-    @contextmanager
-    def handle_scope(self) -> Iterator[None]:
-        """Free, on exit, every handle issued inside (except cached environments): wrap the work
-        of one theorem or file in it so that Lean's memory stays flat over a long run."""
-        mark = self.open_scope()
-        try:
-            yield
-        finally:
-            self.close_scope(mark)
-
-    def open_scope(self) -> int:
-        """Start collecting issued handles; the scope's depth, for `close_scope`."""
-        with self._lock:
-            self._scopes.append([])
-            return len(self._scopes)
-
-    def close_scope(self, depth: int) -> int:
-        """Free the handles issued since `open_scope` returned `depth` (and close inner scopes)."""
-        with self._lock:
-            issued: list[tuple[int, int]] = []
-            while len(self._scopes) >= depth and self._scopes:
-                issued.extend(self._scopes.pop())
-            if self._closed or self._proc is None:
-                return 0
-            envs = [h for kind, h in issued if kind == 0]
-            states = [h for kind, h in issued if kind == 1]
-            freed = self._forget(envs, states)
-            self._forget_evicted()
-            return freed
 
     def _crash(self, proc: ReplProcess, reason: str | None, kill_first: bool = False) -> Crashed:
         if kill_first:
