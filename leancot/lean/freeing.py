@@ -53,7 +53,7 @@ class HandleFreeing:
 
     def _forget(self, envs: list[int], states: list[int]) -> int:
         pinned = self.env_handles.pinned()
-        envs = sorted({e for e in envs if e not in pinned and e != 0})
+        envs = sorted({e for e in envs if e not in pinned})
         states = sorted(set(states))
         if not (envs or states) or not self._can_forget or self._proc is None:
             return 0
