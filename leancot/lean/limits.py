@@ -19,8 +19,8 @@ from typing import Any
 # wall clock. Measured with the embedded WASM Lean on a loaded 2-core machine: `decide` unfolding
 # in whnf ~840/s, `exact?` ~120/s (its first call builds an index mostly without heartbeats);
 # the rate is set below the fast end so that a runaway whnf/simp/decide stops before its deadline.
-# Native Lean is several times faster than the WASM build. A request's limit is its budget times
-# this rate.
+# Native Lean is several times faster than the WASM build (its rate is a guess, not measured
+# here). A request's limit is its budget times this rate.
 HEARTBEATS_PER_S: Mapping[str, float] = {"wasm": 600.0, "native": 4_000.0}
 MIN_HEARTBEATS = 1_000  # thousands: never below this (Lean's default limit is 200_000)
 HARD_GRACE_S = 2.0  # the least time after its deadline a request may still answer before the kill
