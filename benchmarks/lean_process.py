@@ -166,7 +166,11 @@ def rss_long_run(
     tactics: int = 5000,
 ) -> dict[str, Any]:
     """`rss_after_5000_tactics_gb`: theorems proved tactic by tactic, each in a handle scope."""
-    with LeanServer(backend, max_rss_gb=100.0) as server:  # no recycling
+    server = LeanServer(backend, max_rss_gb=100.0)  # no recycling
+    started = time.perf_counter()
+    with server:
+        ready_s = time.perf_counter() - started
+        log(f"ready in {ready_s:.1f} s; replaying the corpus ...")
         items = replay(server)
         done, rounds, started = 0, 0, time.perf_counter()
         while done < tactics:
@@ -185,6 +189,7 @@ def rss_long_run(
             f"restarts {rss.restarts}, freed {rss.forgotten} handles"
         )
         return {
+            "ready_s": round(ready_s, 2),
             "rss_after_5000_tactics_gb": round(current / 2**30, 3),
             "rss_long_run_peak_gb": round(rss.peak_rss_gb, 3),
             "long_run_restarts": rss.restarts,
