@@ -376,9 +376,15 @@ def run(
     return numbers, notes
 
 
-def run_process(*, log=print) -> tuple[dict[str, float | int], dict[str, object]]:
-    """The process layer's numbers (lean_process.py), plus ready_s and tactic_median_ms of the
-    long run's server."""
+PROCESS_PARTS = ("memory", "recovery", "standby", "routing")
+
+
+def run_process(
+    *, parts: Sequence[str] = PROCESS_PARTS, tactics: int = 5000, free: bool = True, log=print
+) -> tuple[dict[str, float | int], dict[str, object]]:
+    """The process layer's numbers (lean_process.py) of `parts`; the memory part also gives
+    ready_s and tactic_median_ms of its server. `free=False`: the long run frees no handles (the
+    baseline it is compared with)."""
     project = project_dir()
     corpus = load_corpus(project)
     backend = wasm_backend(project_dir=project)
@@ -397,21 +403,28 @@ def run_process(*, log=print) -> tuple[dict[str, float | int], dict[str, object]
         tactic_s.extend(times)
         return times, why
 
-    log("5000 tactics on one server, handles freed per theorem ...")
-    long_run = rss_long_run(backend, timed, replay, log)
-    numbers["ready_s"] = long_run.pop("ready_s")
-    numbers["tactic_median_ms"] = round(1000 * statistics.median(tactic_s), 2)
-    log("a runaway tactic ...")
-    recovery = timeout_recovery(backend, log)
-    log("a hard kill with a standby process ...")
-    standby = standby_handover(backend, log)
-    log("routing by header on a pool of two ...")
-    routing = header_routing(backend, log)
-    numbers["timeout_recovery_s"] = recovery.pop("timeout_recovery_s")
-    numbers["restart_visible_s"] = standby.pop("restart_visible_s")
-    numbers["header_hit_rate"] = routing.pop("header_hit_rate")
-    numbers["rss_after_5000_tactics_gb"] = long_run.pop("rss_after_5000_tactics_gb")
-    notes.update(recovery=recovery, standby=standby, routing=routing, long_run=long_run)
+    if "memory" in parts:
+        log(f"{tactics} tactics on one server, handles freed per theorem: {free} ...")
+        long_run = rss_long_run(backend, timed, replay, log, tactics=tactics, free=free)
+        numbers["ready_s"] = long_run.pop("ready_s")
+        numbers["tactic_median_ms"] = round(1000 * statistics.median(tactic_s), 2)
+        numbers["rss_after_5000_tactics_gb"] = long_run.pop("rss_after_5000_tactics_gb")
+        notes["long_run"] = long_run
+    if "recovery" in parts:
+        log("a runaway tactic ...")
+        recovery = timeout_recovery(backend, log)
+        numbers["timeout_recovery_s"] = recovery.pop("timeout_recovery_s")
+        notes["recovery"] = recovery
+    if "standby" in parts:
+        log("a hard kill with a standby process ...")
+        standby = standby_handover(backend, log)
+        numbers["restart_visible_s"] = standby.pop("restart_visible_s")
+        notes["standby"] = standby
+    if "routing" in parts:
+        log("routing by header on a pool of two ...")
+        routing = header_routing(backend, log)
+        numbers["header_hit_rate"] = routing.pop("header_hit_rate")
+        notes["routing"] = routing
     return numbers, notes
 
 
@@ -487,7 +500,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help="latency: the REPL's latencies; process: timeouts, standby, routing, memory",
     )
+    parser.add_argument(
+        "--process-parts",
+        default=",".join(PROCESS_PARTS),
+        help=f"comma-separated parts of the process run ({','.join(PROCESS_PARTS)})",
+    )
+    parser.add_argument("--tactics", type=int, default=5000, help="tactics of the long run")
+    parser.add_argument(
+        "--no-free", action="store_true", help="the long run frees no handles (baseline)"
+    )
     args = parser.parse_args(argv)
+    parts = [p for p in args.process_parts.split(",") if p]
+    unknown = sorted(set(parts) - set(PROCESS_PARTS))
+    if unknown:
+        parser.error(f"unknown --process-parts {unknown}; choose from {PROCESS_PARTS}")
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -499,7 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             one_shot_samples=args.one_shot_samples, max_theorems=args.max_theorems, log=log
         )
     if args.only in ("all", "process"):
-        extra, extra_notes = run_process(log=log)
+        extra, extra_notes = run_process(
+            parts=parts, tactics=args.tactics, free=not args.no_free, log=log
+        )
         if args.only == "all":  # the latency run's own ready_s and tactic median stand
             extra = {k: v for k, v in extra.items() if k not in numbers}
         numbers.update(extra)

@@ -15,6 +15,7 @@ header routing, memory over a long run (see leancot/lean/supervisor.py, standby.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +33,8 @@ from leancot.lean import (
 from leancot.lean.limits import hard_deadline_s
 
 RUNAWAY_BUDGET_S = 3.0
-DECIDE_STATEMENT = "theorem runaway_decide : ∀ a < 400, ∀ b < 400, a * b ≠ 160001"
+# needs > 4M heartbeats of whnf (~5 s here); with 400 instead of 80 it fails at once on maxRecDepth
+DECIDE_STATEMENT = "theorem runaway_decide : ∀ a < 80, ∀ b < 80, a * b ≠ 6401"
 # (name, command) of runaway work, each with the budget above; the last needs the hard kill
 RUNAWAYS = (
     ("decide (whnf)", f"{DECIDE_STATEMENT} := by decide"),
@@ -164,23 +166,29 @@ def rss_long_run(
     replay: Callable[[LeanServer], list[tuple[Any, CommandResult]]],
     log: Callable[[str], None],
     tactics: int = 5000,
+    free: bool = True,
 ) -> dict[str, Any]:
-    """`rss_after_5000_tactics_gb`: theorems proved tactic by tactic, each in a handle scope."""
+    """`rss_after_5000_tactics_gb`: theorems proved tactic by tactic, each in a handle scope
+    (`free`), after the corpus is replayed on the server (its environments are kept)."""
     server = LeanServer(backend, max_rss_gb=100.0)  # no recycling
     started = time.perf_counter()
     with server:
         ready_s = time.perf_counter() - started
         log(f"ready in {ready_s:.1f} s; replaying the corpus ...")
         items = replay(server)
+        after_replay = server.current_rss()
+        log(f"RSS after the replay {after_replay / 2**30:.2f} GiB")
+        samples = []
         done, rounds, started = 0, 0, time.perf_counter()
         while done < tactics:
             rounds += 1
             for chunk, env in items:
-                with server.handle_scope():
+                with server.handle_scope() if free else contextlib.nullcontext():
                     times, _ = prove_stepwise(server, chunk, env)
                 done += len(times)
                 if done >= tactics:
                     break
+            samples.append(round(server.current_rss() / 2**30, 3))
         rss = server.stats
         current = server.current_rss()
         log(
@@ -192,6 +200,10 @@ def rss_long_run(
             "ready_s": round(ready_s, 2),
             "rss_after_5000_tactics_gb": round(current / 2**30, 3),
             "rss_long_run_peak_gb": round(rss.peak_rss_gb, 3),
+            "rss_after_replay_gb": round(after_replay / 2**30, 3),
+            "rss_per_round_gb": samples,
+            "tactics": done,
+            "freed_per_theorem": free,
             "long_run_restarts": rss.restarts,
             "handles_freed": rss.forgotten,
         }

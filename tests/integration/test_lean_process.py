@@ -23,7 +23,7 @@ from leancot.lean.limits import hard_deadline_s
 
 pytestmark = [pytest.mark.slow, pytest.mark.lean, pytest.mark.timeout(900)]
 
-RUNAWAY = "theorem runaway_decide : ∀ a < 400, ∀ b < 400, a * b ≠ 160001"
+RUNAWAY = "theorem runaway_decide : ∀ a < 80, ∀ b < 80, a * b ≠ 6401"  # > 4M heartbeats
 SPIN = "partial def spin (n : Nat) : Nat := spin (n + 1)\n#eval spin 0"
 
 
