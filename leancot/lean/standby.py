@@ -82,6 +82,21 @@ class Standby:
     def ready(self) -> bool:
         return self._ready.is_set() and self._proc is not None and self._proc.alive()
 
+    @property
+    def healthy(self) -> bool:
+        """Starting or ready (not failed, not dead, not taken)."""
+        if self.error is not None or self._taken:
+            return False
+        return not self._ready.is_set() or self.ready
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the standby to be ready; whether it is."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.2):
+            if self.error is not None or time.monotonic() >= deadline:
+                return False
+        return self.ready
+
     def replay(self, key: str, header: str) -> None:
         """Elaborate `header` on the standby too (its environment is cached under `key`)."""
         with self._lock:

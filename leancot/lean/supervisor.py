@@ -213,8 +213,10 @@ class ReplSupervisor(HandleFreeing):
         """Start a standby process in the background if there should be one and none is alive."""
         if not self.use_standby or self._closed:
             return
-        if self._standby is not None and self._standby.error is None:
+        if self._standby is not None and self._standby.healthy:
             return
+        if self._standby is not None:
+            self._standby.close()
         budget = max(self.request_timeout, self.startup_timeout)
         self._standby = Standby(self.backend, self.startup_timeout, budget)
         for key in self.env_handles.keys():
@@ -235,8 +237,12 @@ class ReplSupervisor(HandleFreeing):
             proc.kill()
 
     def _handover(self) -> bool:
-        """Make the standby process the current one (a new generation); False if none is ready."""
-        taken = self._standby.take() if self._standby is not None else None
+        """Make the standby process the current one (a new generation); False if there is none.
+        A standby still starting is waited for: it started before any fresh process could."""
+        standby = self._standby
+        if standby is None or not standby.healthy or not standby.wait(self.startup_timeout):
+            return False
+        taken = standby.take()
         if taken is None:
             return False
         self._standby = None

@@ -16,7 +16,8 @@ contains "sorry", Lean.ofReduceBool when it contains "native").
 `heartbeats` answers with an info message giving the request's `maxHeartbeats`.
 `{"forget": {"envs": [..], "proofStates": [..]}}` frees handles; a later use is an error.
 Tactics: `done` finishes the proof, `fail` is an error, `sleep` never answers, others give a goal.
-FAKE_MODE at start-up: die_at_start, never_ready, garbage_at_start; FAKE_FAIL_FILE: die at start-up
+FAKE_MODE at start-up: die_at_start, never_ready, garbage_at_start; FAKE_START_DELAY: seconds
+before the ready line; FAKE_FAIL_FILE: die at start-up
 when that file exists (to make a restart fail).
 """
 
@@ -62,6 +63,7 @@ if mode == "die_at_start" or (fail_file and os.path.exists(fail_file)):
     sys.exit(3)
 if mode == "never_ready":
     time.sleep(3600)
+time.sleep(float(os.environ.get("FAKE_START_DELAY", "0")))
 sys.stderr.write("[DEBUG] started\n")
 sys.stderr.flush()
 print("noise before the ready line", flush=True)

@@ -222,3 +222,13 @@ def test_a_crash_without_a_ready_standby_restarts_the_slow_way(tmp_path):
         result = server.run_cmd("crash_now")
         assert not isinstance(result, (CommandResult, LeanError))
         assert server.stats.handovers == 0 and server.stats.generation == 1
+
+
+def test_a_crash_while_the_standby_starts_waits_for_it(tmp_path):
+    backend = fake_backend(tmp_path, FAKE_START_DELAY="1.0")
+    with LeanServer(backend, request_timeout=5.0, standby=True) as server:
+        assert not server.standby_ready  # started just now, one second to go
+        result = server.run_cmd("crash_now")
+        assert not isinstance(result, (CommandResult, LeanError))
+        assert server.stats.handovers == 1 and server.stats.generation == 1
+        assert isinstance(server.run_cmd("#check x"), CommandResult)
