@@ -98,6 +98,9 @@ class ProveConfig:
     search: SearchConfig = option(SearchConfig(), "how the search proposes tactics")
     budget: BudgetConfig = option(BudgetConfig(), "what the search may spend per theorem")
     workers: int = option(1, "parallel searches, one Lean process each")
+    standby: bool = option(
+        False, "keep a standby Lean process per worker: a restart is a handover (twice the memory)"
+    )
     backend: str = option("wasm", "wasm (embedded Lean) or native (lake/lean on PATH)")
     device: str | None = option(None, "torch device of HF models")
     progress: bool = option(True, "progress bar")

@@ -92,7 +92,9 @@ def main(
     with contextlib.ExitStack() as stack:
         if servers is None:
             notify(f"prove: starting {config.workers} Lean process(es) ({config.backend})")
-            servers = start_servers(stack, config.backend, config.workers, timeout)
+            servers = start_servers(
+                stack, config.backend, config.workers, timeout, standby=config.standby
+            )
         theorems, suite = load_theorems(config, servers[0])
         if not theorems:
             raise ValueError("no theorems to prove (check the split and --limit)")
@@ -118,12 +120,18 @@ def main(
 
 
 def start_servers(
-    stack: contextlib.ExitStack, backend: str, workers: int, timeout: float
+    stack: contextlib.ExitStack,
+    backend: str,
+    workers: int,
+    timeout: float,
+    *,
+    standby: bool = False,
 ) -> Sequence[Any]:
-    """`workers` Lean servers of `backend`, closed when `stack` closes."""
+    """`workers` Lean servers of `backend` (each with a standby process if `standby`), closed
+    when `stack` closes."""
     from leancot.lean.pool import LeanPool
 
-    pool = LeanPool(make_backend(backend), workers, request_timeout=timeout)
+    pool = LeanPool(make_backend(backend), workers, request_timeout=timeout, standby=standby)
     return stack.enter_context(pool).servers
 
 
