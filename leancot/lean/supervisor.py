@@ -23,7 +23,6 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Self
 
 from leancot.lean.backends import Backend
@@ -50,35 +49,12 @@ from leancot.lean.results import (
     Timeout,
 )
 from leancot.lean.standby import Standby
+from leancot.lean.stats import ServerStats
 
 logger = logging.getLogger(__name__)
 
 WASM_RECYCLE_GB = 2.8  # default recycle threshold of embedded-Lean processes (RSS, whole tree)
 WASM_HARD_RSS_GB = 3.5  # default kill threshold of embedded-Lean processes (RSS, whole tree)
-
-
-@dataclass(frozen=True)
-class ServerStats:
-    """Counters of one LeanServer; RSS in bytes over the whole process tree."""
-
-    requests: int
-    restarts: int
-    recycles: int
-    timeouts: int
-    crashes: int
-    generation: int
-    peak_rss: int
-    process_peak_rss: tuple[int, ...]
-    forged_replies: int = 0  # reply lines without the request's nonce (printed by checked code)
-    lean_timeouts: int = 0  # timeouts that Lean ended itself (heartbeats): no restart
-    handovers: int = 0  # restarts served by the standby process
-    header_hits: int = 0  # cached-environment lookups that found one
-    header_misses: int = 0
-    forgotten: int = 0  # handles freed with `forget`
-
-    @property
-    def peak_rss_gb(self) -> float:
-        return self.peak_rss / GIB
 
 
 class ReplSupervisor(HandleFreeing):
