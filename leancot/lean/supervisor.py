@@ -199,6 +199,16 @@ class ReplSupervisor(HandleFreeing):
             if key.startswith(HEADER_PREFIX):
                 self._standby.replay(key, key.removeprefix(HEADER_PREFIX))
 
+    def set_standby(self, on: bool) -> None:
+        """Keep a standby process from now on (started in the background), or stop keeping one."""
+        with self._lock:
+            self.use_standby = on
+            if on and self._proc is not None:
+                self._ensure_standby()
+            elif not on and self._standby is not None:
+                self._standby.close()
+                self._standby = None
+
     def replay_on_standby(self, key: str, header: str) -> None:
         """Have the standby process (if any) elaborate `header` too, cached under `key`."""
         standby = self._standby

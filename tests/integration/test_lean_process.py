@@ -1,8 +1,8 @@
 """The process layer on the real WASM Lean: a runaway tactic ends as a Timeout inside Lean and the
 same process answers next; `forget` frees handles; a hard kill hands over to a standby process.
 
-The first tests use the session's server. The standby test starts its own server with a standby
-(two Lean processes at once, about 1 min on a loaded machine).
+All use the session's server; the standby test gives it a standby process for its duration (two
+Lean processes at once, 1-2 min on a loaded machine).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 
 from leancot.lean import (
     CommandResult,
-    LeanServer,
     ProofFinished,
     StaleHandleError,
     TacticState,
@@ -68,14 +67,14 @@ def test_forget_frees_proof_states_and_environments(lean_server):
     assert isinstance(refused, dict) and "freed" in refused.get("message", ""), refused
 
 
-def test_a_hard_kill_hands_over_to_the_standby_with_the_header_replayed(wasm_install):
-    from leancot.lean.backends import wasm_backend
-    from leancot.lean.paths import project_dir
-
+def test_a_hard_kill_hands_over_to_the_standby_with_the_header_replayed(lean_server):
     header = "def standbyHeader : Nat := 41\ntheorem standbyHeader_eq : standbyHeader = 41 := rfl"
-    with LeanServer(wasm_backend(wasm_install, project_dir()), standby=True) as server:
-        env = server.header_env(header)
-        assert isinstance(env, CommandResult) and env.ok, env
+    server = lean_server
+    env = server.header_env(header)
+    assert isinstance(env, CommandResult) and env.ok, env
+    before = server.stats
+    server.set_standby(True)  # two Lean processes from here to the end of the test
+    try:
         deadline = time.monotonic() + 600
         while not server.standby_ready and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -87,8 +86,11 @@ def test_a_hard_kill_hands_over_to_the_standby_with_the_header_replayed(wasm_ins
         replayed = server.header_env(header)
         check = server.run_cmd("#check standbyHeader_eq", env=replayed)
         visible = time.monotonic() - sent - hard_deadline_s(2.0)
-        assert isinstance(check, CommandResult) and check.ok, check
-        stats = server.stats
-        assert stats.handovers == 1 and stats.generation == 1
-        assert stats.header_hits >= 1  # the header came from the standby, not elaborated again
-        assert visible < 5.0, visible  # a handover, not a 30-100 s start-up
+    finally:
+        server.set_standby(False)
+    assert isinstance(check, CommandResult) and check.ok, check
+    stats = server.stats
+    assert stats.handovers == before.handovers + 1
+    assert stats.generation == before.generation + 1
+    assert stats.header_hits > before.header_hits  # from the standby, not elaborated again
+    assert visible < 5.0, visible  # a handover, not a 30-100 s start-up

@@ -232,3 +232,17 @@ def test_a_crash_while_the_standby_starts_waits_for_it(tmp_path):
         assert not isinstance(result, (CommandResult, LeanError))
         assert server.stats.handovers == 1 and server.stats.generation == 1
         assert isinstance(server.run_cmd("#check x"), CommandResult)
+
+
+def test_a_standby_can_be_switched_on_and_off(tmp_path):
+    with LeanServer(fake_backend(tmp_path), request_timeout=5.0) as server:
+        assert not server.standby_ready
+        server.set_standby(True)
+        deadline = time.monotonic() + 10
+        while not server.standby_ready and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.standby_ready
+        server.set_standby(False)
+        assert not server.standby_ready
+        assert server.run_cmd("crash_now") is not None
+        assert server.stats.handovers == 0  # restarted the slow way
