@@ -9,10 +9,17 @@ tactic workload then runs on a LeanPool of two servers (`pool2_speedup`: through
 one; it cannot exceed the cores that are free). `one_shot_s` is the median time of checking one of
 the same proofs with a fresh `node lean.js FILE.lean` process per file.
 
+Then the process layer (benchmarks/lean_process.py): `timeout_recovery_s` (a runaway tactic
+stopped by its heartbeat limit, to the next answer), `restart_visible_s` (a hard kill handed over
+to the standby process), `header_hit_rate` (a pool of two routing theorems by header) and
+`rss_after_5000_tactics_gb` (5000 tactics, each theorem's handles freed, no recycling).
+`--only process` runs just those (and `ready_s`, `tactic_median_ms` from the long run).
+
 With --json, stdout is exactly one JSON object (ready_s, cmd_median_ms, tactic_median_ms,
 tactic_p90_ms, theorems, tactics, pool2_speedup, one_shot_s, one_shot_ratio, rss_gb,
-verify_median_ms, textual_check_median_ms, verify_overhead); notes go to
-stderr. At most two Lean processes run at a time.
+verify_median_ms, textual_check_median_ms, verify_overhead, timeout_recovery_s, restart_visible_s,
+header_hit_rate, rss_after_5000_tactics_gb); notes go to stderr. At most two Lean processes run at
+a time.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lean_process import header_routing, rss_long_run, standby_handover, timeout_recovery
 
 from leancot.lean import (
     Backend,
@@ -367,12 +376,67 @@ def run(
     return numbers, notes
 
 
+PROCESS_PARTS = ("memory", "recovery", "standby", "routing")
+
+
+def run_process(
+    *, parts: Sequence[str] = PROCESS_PARTS, tactics: int = 5000, free: bool = True, log=print
+) -> tuple[dict[str, float | int], dict[str, object]]:
+    """The process layer's numbers (lean_process.py) of `parts`; the memory part also gives
+    ready_s and tactic_median_ms of its server. `free=False`: the long run frees no handles (the
+    baseline it is compared with)."""
+    project = project_dir()
+    corpus = load_corpus(project)
+    backend = wasm_backend(project_dir=project)
+    notes: dict[str, object] = {}
+    numbers: dict[str, float | int] = {}
+    tactic_s: list[float] = []
+
+    def replay(server: LeanServer) -> list[tuple[Chunk, CommandResult]]:
+        built = Replay()
+        for name, chunks in corpus.items():
+            replay_file(server, name, chunks, built)
+        return [(chunk, env) for _, chunk, env in built.items]
+
+    def timed(server: LeanServer, chunk: Chunk, env: CommandResult):
+        times, why = prove_stepwise(server, chunk, env)
+        tactic_s.extend(times)
+        return times, why
+
+    if "memory" in parts:
+        log(f"{tactics} tactics on one server, handles freed per theorem: {free} ...")
+        long_run = rss_long_run(backend, timed, replay, log, tactics=tactics, free=free)
+        numbers["ready_s"] = long_run.pop("ready_s")
+        numbers["tactic_median_ms"] = round(1000 * statistics.median(tactic_s), 2)
+        numbers["rss_after_5000_tactics_gb"] = long_run.pop("rss_after_5000_tactics_gb")
+        notes["long_run"] = long_run
+    if "recovery" in parts:
+        log("a runaway tactic ...")
+        recovery = timeout_recovery(backend, log)
+        numbers["timeout_recovery_s"] = recovery.pop("timeout_recovery_s")
+        notes["recovery"] = recovery
+    if "standby" in parts:
+        log("a hard kill with a standby process ...")
+        standby = standby_handover(backend, log)
+        numbers["restart_visible_s"] = standby.pop("restart_visible_s")
+        notes["standby"] = standby
+    if "routing" in parts:
+        log("routing by header on a pool of two ...")
+        routing = header_routing(backend, log)
+        numbers["header_hit_rate"] = routing.pop("header_hit_rate")
+        notes["routing"] = routing
+    return numbers, notes
+
+
 TARGETS = {
     "ready_s": ("<=", 20),
     "tactic_median_ms": ("<=", 15),
     "one_shot_ratio": (">=", 200),
     "rss_gb": ("<=", 2.5),
     "verify_overhead": ("<=", 1.5),
+    "timeout_recovery_s": ("<=", 1),
+    "restart_visible_s": ("<=", 2),
+    "rss_after_5000_tactics_gb": ("<=", 1.6),
 }
 UNITS = {
     "ready_s": "s, process start to the first answer",
@@ -388,6 +452,10 @@ UNITS = {
     "verify_median_ms": "ms, `verify` of one proof with its file as header",
     "textual_check_median_ms": "ms, the same as one command + `#print axioms`",
     "verify_overhead": "verify over the textual check it replaced",
+    "timeout_recovery_s": "s, runaway tactic's deadline to the next answer",
+    "restart_visible_s": "s, hard kill's deadline to the next answer (standby)",
+    "header_hit_rate": "theorems lent a server holding their header",
+    "rss_after_5000_tactics_gb": "GiB, one server after 5000 tactics, no recycle",
 }
 
 
@@ -426,14 +494,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--max-theorems", type=int, default=None, help="prove only the first N theorems"
     )
+    parser.add_argument(
+        "--only",
+        choices=("all", "latency", "process"),
+        default="all",
+        help="latency: the REPL's latencies; process: timeouts, standby, routing, memory",
+    )
+    parser.add_argument(
+        "--process-parts",
+        default=",".join(PROCESS_PARTS),
+        help=f"comma-separated parts of the process run ({','.join(PROCESS_PARTS)})",
+    )
+    parser.add_argument("--tactics", type=int, default=5000, help="tactics of the long run")
+    parser.add_argument(
+        "--no-free", action="store_true", help="the long run frees no handles (baseline)"
+    )
     args = parser.parse_args(argv)
+    parts = [p for p in args.process_parts.split(",") if p]
+    unknown = sorted(set(parts) - set(PROCESS_PARTS))
+    if unknown:
+        parser.error(f"unknown --process-parts {unknown}; choose from {PROCESS_PARTS}")
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    numbers, notes = run(
-        one_shot_samples=args.one_shot_samples, max_theorems=args.max_theorems, log=log
-    )
+    numbers: dict[str, float | int] = {}
+    notes: dict[str, object] = {}
+    if args.only in ("all", "latency"):
+        numbers, notes = run(
+            one_shot_samples=args.one_shot_samples, max_theorems=args.max_theorems, log=log
+        )
+    if args.only in ("all", "process"):
+        extra, extra_notes = run_process(
+            parts=parts, tactics=args.tactics, free=not args.no_free, log=log
+        )
+        if args.only == "all":  # the latency run's own ready_s and tactic median stand
+            extra = {k: v for k, v in extra.items() if k not in numbers}
+        numbers.update(extra)
+        notes.update(extra_notes)
     if args.json:
         print(json.dumps(numbers))
         log(json.dumps(notes))

@@ -5,6 +5,7 @@ leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
   {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
   {"constants": true, "roots": [..]?, "kinds": [..]?, "env": n?} → {"constants": [{"name", "kind", "module", "levels"}]}
   {"premises": "...", "modules": [..]?, "env": n?}               → identifiers / library declarations (extractor)
+  {"forget": {"envs": [..]?, "proofStates": [..]?}}              → {"forgotten": {"envs": k, "proofStates": m}}
 
 Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
 `@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
@@ -1432,7 +1433,104 @@ def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json :
 
 /-! ### End of premise locations -/
 
+/-! ## Freeing handles (`"forget"` requests): the process layer's section (leancot/lean/supervisor.py)
+
+  {"forget": {"envs": [n, ...]?, "proofStates": [n, ...]?}}  → {"forgotten": {"envs": k, "proofStates": m}}
+
+Handles are positions in the state's arrays, so a freed entry is replaced by a tombstone that holds
+nothing of its own (the base environment, an empty metavariable context) and the memory of what it
+held can be reused. A later request naming a freed handle gets an error (`forgetDispatch`, called
+first by `handle`). Environment 0 (the base) is never freed; a freed header environment leaves the
+header cache. Unknown or already freed handles are skipped. -/
+
+def forgottenTag : String := "«leancot: freed»"
+
+def forgottenName : Name := `_leancot_freed
+
+def envForgotten (cs : Command.State) : Bool :=
+  match cs.scopes with
+  | s :: _ => s.header == forgottenTag
+  | [] => false
+
+def proofForgotten (p : ProofSnap) : Bool := p.currNamespace == forgottenName
+
+/-- A list of natural numbers from a JSON array field (`fromJson?` of arrays is a specialised
+helper); absent or `null` is empty. -/
+def natsField (spec : Json) (key : String) : Except String (List Nat) :=
+  match spec.getObjVal? key with
+  | .error _ | .ok Json.null => .ok []
+  | .ok (Json.arr xs) =>
+    arrFold (fun acc (x : Json) => match acc, (fromJson? x : Except String Nat) with
+      | .ok l, .ok n => .ok (n :: l)
+      | .ok _, .error _ => .error s!"\"{key}\" must be a list of natural numbers"
+      | e, _ => e) xs 0 (Except.ok [])
+  | .ok _ => .error s!"\"{key}\" must be a list of natural numbers"
+
+def memNat (x : Nat) : List Nat → Bool
+  | [] => false
+  | y :: ys => x == y || memNat x ys
+
+/-- `headers.filter` by hand: the entries whose environment is not in `freed`. -/
+def keptHeaders (freed : List Nat) : List (String × Nat) → List (String × Nat)
+  | [] => []
+  | (k, i) :: rest =>
+    if memNat i freed then keptHeaders freed rest else (k, i) :: keptHeaders freed rest
+
+/-- Tombstone the environments `ids` (not 0, not already freed); how many were freed. -/
+def freeEnvs (base : Command.State) : List Nat → Array Command.State → Nat → Array Command.State × Nat
+  | [], envs, n => (envs, n)
+  | i :: rest, envs, n =>
+    match envs[i]? with
+    | some cs =>
+      if i == 0 || envForgotten cs then freeEnvs base rest envs n
+      else freeEnvs base rest (envs.set! i { base with scopes := [{ header := forgottenTag }] }) (n + 1)
+    | none => freeEnvs base rest envs n
+
+/-- Tombstone the proof states `ids` (unknown or already freed ones are skipped). -/
+def freeProofs (env : Environment) : List Nat → Array ProofSnap → Nat → Array ProofSnap × Nat
+  | [], ps, n => (ps, n)
+  | i :: rest, ps, n =>
+    match ps[i]? with
+    | some p =>
+      if proofForgotten p then freeProofs env rest ps n
+      else
+        let dead : ProofSnap := { p with
+          env := env, mctx := {}, goals := [], options := {}, currNamespace := forgottenName,
+          openDecls := [] }
+        freeProofs env rest (ps.set! i dead) (n + 1)
+    | none => freeProofs env rest ps n
+
+def handleForget (st : IO.Ref State) (spec : Json) : IO Json := do
+  match natsField spec "envs", natsField spec "proofStates" with
+  | .ok envIds, .ok proofIds =>
+    let s ← st.get
+    let some base := s.envs[0]? | return errorJson "internal error: no base environment"
+    let (envs, ne) := freeEnvs base envIds s.envs 0
+    let (proofs, np) := freeProofs base.env proofIds s.proofs 0
+    st.set { s with envs, proofs, headers := keptHeaders envIds s.headers }
+    return Json.mkObj [("forgotten", Json.mkObj [("envs", toJson ne), ("proofStates", toJson np)])]
+  | .error e, _ | _, .error e => return errorJson e
+
+/-- A `forget` request's reply, or an error for a request that names a freed handle; `none`: not
+this section's business. -/
+def forgetDispatch (st : IO.Ref State) (req : Json) : IO (Option Json) := do
+  if let .ok spec := req.getObjVal? "forget" then
+    return some (← handleForget st spec)
+  let s ← st.get
+  if let .ok (some i) := optionalField (α := Nat) req "env" then
+    if let some cs := s.envs[i]? then
+      if envForgotten cs then
+        return some (errorJson s!"environment {i} was freed by a \"forget\" request")
+  if let .ok (some i) := optionalField (α := Nat) req "proofState" then
+    if let some p := s.proofs[i]? then
+      if proofForgotten p then
+        return some (errorJson s!"proof state {i} was freed by a \"forget\" request")
+  return none
+
+/-! (end of the section on freeing handles) -/
+
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
+  if let some r ← forgetDispatch st req then return r
   if let .ok text := req.getObjValAs? String "premises" then return ← premisesRequest st req text
   if (req.getObjVal? "constants").toOption.isSome then
     return ← constantsRequest st req

@@ -122,7 +122,8 @@ def extract_file(
     except ValueError as exc:
         return _failed(FileFailure(rel_path, None, str(exc)))
     if server.backend.framing != "marker":
-        result = server.run_cmd(text, None, timeout, all_tactics=True)
+        with server.handle_scope():  # nothing of the file is used in Lean afterwards: free it
+            result = server.run_cmd(text, None, timeout, all_tactics=True)
         failure = _failure(result, rel_path)
         if failure or not isinstance(result, CommandResult):
             return _failed(*failure)

@@ -139,7 +139,9 @@ class LeanError:
 
 @dataclass(frozen=True)
 class Timeout:
-    """The request ran past its wall-clock budget; the process was killed and restarted."""
+    """The request ran past its budget: Lean stopped it at the heartbeat limit derived from the
+    budget (the process and its handles live on), or it was killed at the hard deadline and the
+    process replaced (`ServerStats.lean_timeouts` / `generation` tell which)."""
 
     seconds: float
 

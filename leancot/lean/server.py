@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from leancot.lean.handles import header_key
 from leancot.lean.protocol import (
     command_request,
     parse_command_response,
@@ -69,7 +70,11 @@ class LeanServer(ReplSupervisor):
         """
         self.maybe_recycle()
         budget = max(self.request_timeout, self.startup_timeout) if timeout is None else timeout
-        return self.memo_env(f"imports\n{header}", lambda: self.run_cmd(header, None, budget))
+        key = header_key(header)
+        result = self.memo_env(key, lambda: self.run_cmd(header, None, budget))
+        if isinstance(result, CommandResult) and result.ok:
+            self.replay_on_standby(key, header)
+        return result
 
     def memo_env(self, key: str, make: Callable[[], CommandOutcome]) -> CommandOutcome:
         """`make()`'s environment, cached under `key` while the process lives (if it is ok)."""

@@ -1,11 +1,18 @@
-"""Supervision of one Lean REPL process: timeouts, crashes, memory limits, recycling, stats.
+"""Supervision of one Lean REPL process: timeouts, crashes, memory limits, recycling, standby,
+freeing handles, stats.
 
-`ReplSupervisor` owns a `ReplProcess` (process.py) and sends raw requests one at a time. A
-request that times out, kills the process, runs out of memory or gets a garbled reply is answered
-with a `Timeout`/`Crashed` value and the process is restarted; every restart bumps `generation`,
-and a handle from an older generation raises `StaleHandleError` instead of silently meaning
-something else in the new process (`env_handles`, handles.py). The Lean requests themselves
-(commands, tactics, verification) are `LeanServer`'s, in server.py.
+`ReplSupervisor` owns a `ReplProcess` (process.py) and sends raw requests one at a time. Each
+command and tactic carries a heartbeat limit derived from its wall-clock budget (limits.py), so a
+runaway tactic ends inside Lean and the same process serves the next request: that reply is
+answered with a `Timeout` value and nothing restarts. A request that Lean does not answer by its
+hard deadline (the budget plus a grace), that kills the process, runs out of memory or gets a
+garbled reply is answered with `Timeout`/`Crashed` and the process is replaced: by the standby
+process when there is one (standby.py: a handover, with the cached header environments replayed)
+or by a fresh start. Every replacement bumps `generation`, and a handle from an older generation
+raises `StaleHandleError` instead of silently meaning something else in the new process
+(`env_handles`, handles.py); so does a handle freed by `forget` (a `handle_scope` frees what a
+theorem made). The Lean requests themselves (commands, tactics, verification) are `LeanServer`'s,
+in server.py.
 """
 
 from __future__ import annotations
@@ -16,14 +23,24 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Self
 
 from leancot.lean.backends import Backend
-from leancot.lean.handles import EnvHandles
+from leancot.lean.freeing import HandleFreeing
+from leancot.lean.handles import DEFAULT_CACHED_ENVS, HEADER_PREFIX, EnvHandles
+from leancot.lean.limits import (
+    HARD_GRACE_S,
+    default_heartbeat_rate,
+    hard_deadline_s,
+    heartbeat_limit,
+    hit_heartbeat_limit,
+    reply_handles,
+    with_heartbeats,
+)
 from leancot.lean.process import END_OF_OUTPUT, GIB, ReplProcess
-from leancot.lean.protocol import encode_request, is_ready
+from leancot.lean.protocol import encode_request, is_ready, parse_command_response
 from leancot.lean.results import (
+    CommandResult,
     Crashed,
     LeanCrashed,
     LeanProtocolError,
@@ -31,37 +48,25 @@ from leancot.lean.results import (
     StaleHandleError,
     Timeout,
 )
+from leancot.lean.standby import Standby
+from leancot.lean.stats import ServerStats
 
 logger = logging.getLogger(__name__)
 
 WASM_RECYCLE_GB = 2.8  # default recycle threshold of embedded-Lean processes (RSS, whole tree)
+WASM_HARD_RSS_GB = 3.5  # default kill threshold of embedded-Lean processes (RSS, whole tree)
 
 
-@dataclass(frozen=True)
-class ServerStats:
-    """Counters of one LeanServer; RSS in bytes over the whole process tree."""
-
-    requests: int
-    restarts: int
-    recycles: int
-    timeouts: int
-    crashes: int
-    generation: int
-    peak_rss: int
-    process_peak_rss: tuple[int, ...]
-    forged_replies: int = 0  # reply lines without the request's nonce (printed by checked code)
-
-    @property
-    def peak_rss_gb(self) -> float:
-        return self.peak_rss / GIB
-
-
-class ReplSupervisor:
+class ReplSupervisor(HandleFreeing):
     """Owns one Lean REPL process; use as a context manager (the process tree dies on exit).
 
-    `request_timeout` is the per-request wall-clock budget in seconds. The process restarts after
-    `max_requests` requests or above `max_rss_gb` GiB at the next safe point (`maybe_recycle`),
-    and is killed at once above `hard_rss_gb` GiB during a request (reported as `Crashed`).
+    `request_timeout` is the per-request wall-clock budget in seconds; each command and tactic
+    runs under `heartbeats_per_s` times its budget heartbeats (None: the backend's default rate,
+    limits.py; 0: no heartbeat limit), and an unanswered request is killed `hard_grace_s` after
+    its budget. The process restarts after `max_requests` requests or above `max_rss_gb` GiB at
+    the next safe point (`maybe_recycle`), and is killed at once above `hard_rss_gb` GiB during a
+    request (reported as `Crashed`). With `standby`, a second process is kept started in the
+    background and takes over on any restart. At most `cached_envs` environments are cached.
     """
 
     def __init__(
@@ -74,6 +79,10 @@ class ReplSupervisor:
         max_rss_gb: float | None = None,
         hard_rss_gb: float | None = None,
         poll_interval: float = 0.1,
+        standby: bool = False,
+        heartbeats_per_s: float | None = None,
+        hard_grace_s: float = HARD_GRACE_S,
+        cached_envs: int = DEFAULT_CACHED_ENVS,
     ) -> None:
         if request_timeout <= 0:
             raise ValueError(f"request_timeout must be positive, got {request_timeout}")
@@ -85,20 +94,29 @@ class ReplSupervisor:
             backend.startup_timeout if startup_timeout is None else startup_timeout
         )
         self.max_requests = max_requests
-        if max_rss_gb is None and backend.name == "wasm":
-            max_rss_gb = WASM_RECYCLE_GB  # the wasm32 heap caps Lean at 2 GiB
+        if backend.name == "wasm":  # the wasm32 heap caps Lean at 2 GiB: police the RSS
+            max_rss_gb = WASM_RECYCLE_GB if max_rss_gb is None else max_rss_gb
+            hard_rss_gb = WASM_HARD_RSS_GB if hard_rss_gb is None else hard_rss_gb
         self.max_rss = None if max_rss_gb is None else int(max_rss_gb * GIB)
         self.hard_rss = None if hard_rss_gb is None else int(hard_rss_gb * GIB)
         self.poll_interval = poll_interval
+        if heartbeats_per_s is None:
+            heartbeats_per_s = default_heartbeat_rate(backend.name, backend.framing)
+        self.heartbeats_per_s = heartbeats_per_s or None
+        self.hard_grace_s = hard_grace_s
+        self.use_standby = standby
         self.generation = 0
         self.version: str | None = None
-        self.env_handles = EnvHandles()
+        self.env_handles = EnvHandles(cached_envs)
+        self._standby: Standby | None = None
+        self._scopes: list[list[tuple[int, int]]] = []  # per open scope: (kind, handle) issued
+        self._can_forget = backend.framing == "marker"
         self._proc: ReplProcess | None = None
         self._lock = threading.RLock()
         self._closed = False
         self._started_once = False
         self._requests = self._restarts = self._recycles = self._timeouts = self._crashes = 0
-        self._forged = 0
+        self._forged = self._lean_timeouts = self._handovers = self._forgotten = 0
         self._old_peaks: list[int] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -119,6 +137,17 @@ class ReplSupervisor:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    @property
+    def standby_ready(self) -> bool:
+        """Whether a standby process is started and ready to take over."""
+        standby = self._standby
+        return standby is not None and standby.ready
+
+    def current_rss(self) -> int:
+        """Resident memory of the current process tree in bytes, sampled now (0 if none runs)."""
+        proc = self._proc
+        return proc.sample_rss() if proc is not None else 0
+
     def start(self) -> None:
         """Start the process and wait until it is ready (no-op if it runs)."""
         with self._lock:
@@ -129,7 +158,9 @@ class ReplSupervisor:
     def close(self) -> None:
         """Kill the process tree. Safe to call twice, and from another thread mid-request."""
         self._closed = True
-        proc = self._proc
+        proc, standby = self._proc, self._standby
+        if standby is not None:
+            standby.close()
         if proc is not None:
             proc.kill()
         with self._lock:
@@ -152,20 +183,83 @@ class ReplSupervisor:
             self.generation += 1
         self._started_once = True
         self._proc = proc
+        self._ensure_standby()
 
-    def _retire(self, proc: ReplProcess) -> None:
-        proc.kill()
+    def _ensure_standby(self) -> None:
+        """Start a standby process in the background if there should be one and none is alive."""
+        if not self.use_standby or self._closed:
+            return
+        if self._standby is not None and self._standby.healthy:
+            return
+        if self._standby is not None:
+            self._standby.close()
+        budget = max(self.request_timeout, self.startup_timeout)
+        self._standby = Standby(self.backend, self.startup_timeout, budget)
+        for key in self.env_handles.keys():
+            if key.startswith(HEADER_PREFIX):
+                self._standby.replay(key, key.removeprefix(HEADER_PREFIX))
+
+    def set_standby(self, on: bool) -> None:
+        """Keep a standby process from now on (started in the background), or stop keeping one."""
+        with self._lock:
+            self.use_standby = on
+            if on and self._proc is not None:
+                self._ensure_standby()
+            elif not on and self._standby is not None:
+                self._standby.close()
+                self._standby = None
+
+    def replay_on_standby(self, key: str, header: str) -> None:
+        """Have the standby process (if any) elaborate `header` too, cached under `key`."""
+        standby = self._standby
+        if standby is not None:
+            standby.replay(key, header)
+
+    def _retire(self, proc: ReplProcess, background: bool = False) -> None:
         self._old_peaks.append(proc.peak_rss)
+        if background:  # a handover: the caller should not wait for the old tree to be reaped
+            threading.Thread(target=proc.kill, name="lean-retire", daemon=True).start()
+        else:
+            proc.kill()
+
+    def _handover(self) -> bool:
+        """Make the standby process the current one (a new generation); False if there is none.
+        A standby still starting is waited for: it started before any fresh process could."""
+        standby = self._standby
+        if standby is None or not standby.healthy or not standby.wait(self.startup_timeout):
+            return False
+        taken = standby.take()
+        if taken is None:
+            return False
+        self._standby = None
+        proc, version, replies = taken
+        self.generation += 1
+        self._proc, self.version = proc, version
+        envs: dict[str, CommandResult] = {}
+        for key, reply in replies.items():
+            result = parse_command_response(reply, self.generation)
+            if isinstance(result, CommandResult) and result.ok:
+                envs[key] = result
+        self.env_handles.install(envs, self.generation)
+        self._handovers += 1
+        self._ensure_standby()
+        return True
 
     def _restart(self, why: str) -> None:
-        """Kill the current process and start a new one (a new generation)."""
+        """Replace the current process: the standby's handover, else a fresh start (a new
+        generation either way)."""
         old, self._proc = self._proc, None
-        if old is not None:
-            self._retire(old)
-        self.env_handles.clear_cache()
+        self._scopes = [[] for _ in self._scopes]  # their handles died with the process
         self._check_open()
         self._restarts += 1
         logger.info("restarting the Lean process: %s", why)
+        if self._handover():
+            if old is not None:
+                self._retire(old, background=True)
+            return
+        if old is not None:
+            self._retire(old)
+        self.env_handles.clear_cache()
         try:
             self._spawn()
         except LeanStartupError as e:
@@ -186,6 +280,7 @@ class ReplSupervisor:
                 if rss > self.max_rss:
                     why = f"RSS {rss / GIB:.2f} GiB above {self.max_rss / GIB:.2f} GiB"
             if why is None:
+                self._forget_evicted()
                 return False
             self._recycles += 1
             self._restart(f"recycling ({why})")
@@ -200,14 +295,21 @@ class ReplSupervisor:
         *,
         handle_generation: int | None = None,
     ) -> dict[str, Any] | Timeout | Crashed:
-        """Send one raw request; the raw JSON reply, or Timeout/Crashed (the process restarted).
+        """Send one raw request; the raw JSON reply, or Timeout/Crashed.
 
+        A command or tactic gets a heartbeat limit from its budget (unless it sets its own): a
+        reply saying that limit was reached is a `Timeout` and the process lives on. Unanswered at
+        the hard deadline, the process is replaced and the answer is `Timeout` too.
         `handle_generation` is the generation that issued a handle the request uses: if the
-        process restarted since, StaleHandleError is raised and nothing is sent.
+        process restarted since, StaleHandleError is raised and nothing is sent; so it is for a
+        handle freed by `forget`.
         """
         budget = self.request_timeout if timeout is None else timeout
         if budget <= 0:
             raise ValueError(f"timeout must be positive, got {budget}")
+        limit = None
+        if self.heartbeats_per_s is not None:
+            obj, limit = with_heartbeats(obj, heartbeat_limit(budget, self.heartbeats_per_s))
         nonce = None
         if self.backend.framing == "marker":
             # our REPL echoes it: a reply line printed by checked code cannot know it
@@ -226,6 +328,10 @@ class ReplSupervisor:
                     f"restarted since (now generation {self.generation}); start again from a "
                     "fresh command"
                 )
+            env, state = obj.get("env"), obj.get("proofState")
+            self.env_handles.check_live(
+                env if isinstance(env, int) else None, state if isinstance(state, int) else None
+            )
             proc = self._proc
             assert proc is not None
             while not proc.responses.empty():  # nothing should be pending; drop strays
@@ -234,7 +340,7 @@ class ReplSupervisor:
             self._requests += 1
             proc.requests += 1
             proc.send(data)
-            deadline = time.monotonic() + budget
+            deadline = time.monotonic() + hard_deadline_s(budget, self.hard_grace_s)
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -267,6 +373,13 @@ class ReplSupervisor:
                         continue
                     item = {k: v for k, v in item.items() if k != "nonce"}
                 proc.sample_rss(max_age=1.0)
+                envs, states = reply_handles(item)
+                if limit is not None and hit_heartbeat_limit(item, limit):
+                    self._timeouts += 1
+                    self._lean_timeouts += 1
+                    self._forget(envs, states)  # the caller never sees these handles
+                    return Timeout(budget)
+                self._note_issued(envs, states)
                 return item
 
     def _crash(self, proc: ReplProcess, reason: str | None, kill_first: bool = False) -> Crashed:
@@ -296,4 +409,9 @@ class ReplSupervisor:
                 peak_rss=max(peaks, default=0),
                 process_peak_rss=tuple(peaks),
                 forged_replies=self._forged,
+                lean_timeouts=self._lean_timeouts,
+                handovers=self._handovers,
+                header_hits=self.env_handles.hits,
+                header_misses=self.env_handles.misses,
+                forgotten=self._forgotten,
             )

@@ -110,6 +110,9 @@ class ProveConfig:
         "'leancot[distributed]'): the cluster address for ray.init, 'auto' (RAY_ADDRESS or the "
         "cluster `ray start --head` made here), ray://HOST:10001, or 'local' (a new one here)",
     )
+    standby: bool = option(
+        False, "keep a standby Lean process per worker: a restart is a handover (twice the memory)"
+    )
     backend: str = option("wasm", "wasm (embedded Lean) or native (lake/lean on PATH)")
     device: str | None = option(None, "torch device of HF models")
     progress: bool = option(True, "progress bar")

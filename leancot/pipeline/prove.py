@@ -102,7 +102,7 @@ def main(
         if servers is None and (config.ray is None or needs_lean_to_load(config)):
             n = 1 if config.ray is not None else config.workers
             notify(f"prove: starting {n} Lean process(es) ({config.backend})")
-            servers = start_servers(stack, config.backend, n, timeout)
+            servers = start_servers(stack, config.backend, n, timeout, standby=config.standby)
         theorems, suite = load_theorems(config, servers[0] if servers else None)
         if not theorems:
             raise ValueError("no theorems to prove (check the split and --limit)")
@@ -149,12 +149,18 @@ def main(
 
 
 def start_servers(
-    stack: contextlib.ExitStack, backend: str, workers: int, timeout: float
+    stack: contextlib.ExitStack,
+    backend: str,
+    workers: int,
+    timeout: float,
+    *,
+    standby: bool = False,
 ) -> Sequence[Any]:
-    """`workers` Lean servers of `backend`, closed when `stack` closes."""
+    """`workers` Lean servers of `backend` (each with a standby process if `standby`), closed
+    when `stack` closes."""
     from leancot.lean.pool import LeanPool
 
-    pool = LeanPool(make_backend(backend), workers, request_timeout=timeout)
+    pool = LeanPool(make_backend(backend), workers, request_timeout=timeout, standby=standby)
     return stack.enter_context(pool).servers
 
 

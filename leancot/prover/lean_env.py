@@ -3,7 +3,9 @@
 
 A handle dies with the Lean process that made it (a timeout or crash restarts the process); a
 step on such a stale state replays the tactics that first reached it from a fresh start of the
-proof, so a search goes on across restarts.
+proof, so a search goes on across restarts. The handles of one theorem (its proof states, the
+verification's environment) are freed in Lean when the next theorem starts (`handle_scope`,
+leancot/lean/freeing.py), so memory stays flat over a run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class LeanEnv:
         self._statement: str | None = None
         self._paths: dict[str, tuple[str, ...]] = {}
         self._fresh: dict[str, TacticState] = {}
+        self._scope: int | None = None  # the server's handle scope of the current theorem
 
     def use_header(self, header: str) -> None:
         """Prove the next theorems in the environment of `header` (cached per header by the
@@ -50,8 +53,16 @@ class LeanEnv:
             env = hdr
         return self.server.start_proof(statement, env, timeout)
 
+    def close(self) -> None:
+        """Free the handles of the last theorem."""
+        if self._scope is not None:
+            self.server.close_scope(self._scope)
+            self._scope = None
+
     def start(self, statement: str, timeout: float | None = None) -> TacticResult:
-        self.server.maybe_recycle()  # a safe point: no handle of the last theorem is needed
+        self.close()  # a safe point: no handle of the last theorem is needed
+        self._scope = self.server.open_scope()
+        self.server.maybe_recycle()
         self._statement = statement = bare_statement(statement)
         self._paths.clear()
         self._fresh.clear()

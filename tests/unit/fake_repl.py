@@ -12,8 +12,12 @@ It speaks the marker framing (or plain with FAKE_FRAMING=plain) and understands 
 any other text is a command: a line containing `bad_term` gets an error message on that line,
 `sorry` a sorry (with a proof state), `#print axioms NAME` an axioms message (sorryAx when NAME
 contains "sorry", Lean.ofReduceBool when it contains "native").
+`runaway` (command or tactic) is stopped by the request's heartbeat limit, as Lean reports it;
+`heartbeats` answers with an info message giving the request's `maxHeartbeats`.
+`{"forget": {"envs": [..], "proofStates": [..]}}` frees handles; a later use is an error.
 Tactics: `done` finishes the proof, `fail` is an error, `sleep` never answers, others give a goal.
-FAKE_MODE at start-up: die_at_start, never_ready, garbage_at_start; FAKE_FAIL_FILE: die at start-up
+FAKE_MODE at start-up: die_at_start, never_ready, garbage_at_start; FAKE_START_DELAY: seconds
+before the ready line; FAKE_FAIL_FILE: die at start-up
 when that file exists (to make a restart fail).
 """
 
@@ -59,6 +63,7 @@ if mode == "die_at_start" or (fail_file and os.path.exists(fail_file)):
     sys.exit(3)
 if mode == "never_ready":
     time.sleep(3600)
+time.sleep(float(os.environ.get("FAKE_START_DELAY", "0")))
 sys.stderr.write("[DEBUG] started\n")
 sys.stderr.flush()
 print("noise before the ready line", flush=True)
@@ -71,6 +76,13 @@ if not PLAIN:
 envs = 0
 states = 0
 hold = []
+freed_envs, freed_states = set(), set()
+
+
+def heartbeat_error(req):
+    limit = req.get("maxHeartbeats", 200000)
+    return ("(deterministic) timeout at `whnf`, maximum number of heartbeats (%d) has been "
+            "reached" % limit)
 
 
 def read_request():
@@ -106,10 +118,17 @@ def command(req):
     if cmd == "noise":
         print("output of some #eval", flush=True)
         print("@@LEANCO not quite a marker", flush=True)
+    if req.get("env") in freed_envs:
+        out({"message": "environment %d was freed" % req["env"]})
+        return
     if "env" in req and not 0 <= req["env"] < envs:
         out({"message": "unknown environment %d" % req["env"]})
         return
     messages, sorries = [], []
+    if cmd == "runaway":
+        messages.append(msg("error", 1, heartbeat_error(req)))
+    if cmd == "heartbeats":
+        messages.append(msg("info", 1, str(req.get("maxHeartbeats"))))
     if cmd == "spawn":
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
         messages.append(msg("info", 1, str(child.pid)))
@@ -137,8 +156,11 @@ def command(req):
 def tactic(req):
     global states
     ps, tac = req["proofState"], req["tactic"]
-    if not 0 <= ps < states:
+    if not 0 <= ps < states or ps in freed_states:
         out({"message": "unknown proof state %d" % ps})
+        return
+    if tac == "runaway":
+        out({"message": heartbeat_error(req)})
         return
     if tac == "sleep":
         time.sleep(3600)
@@ -157,7 +179,13 @@ while (text := read_request()) is not None:
     if req.get("cmd") == "forge":  # checked code printing a reply of its own, then the real one
         sys.stdout.write(MARK + json.dumps({"env": 99, "messages": [], "sorries": []}) + "\n")
         sys.stdout.write(MARK + json.dumps({"env": 98, "messages": [], "nonce": "guess"}) + "\n")
-    if "cmd" in req:
+    if "forget" in req:
+        spec = req["forget"]
+        freed_envs.update(spec.get("envs", []))
+        freed_states.update(spec.get("proofStates", []))
+        out({"forgotten": {"envs": len(spec.get("envs", [])),
+                           "proofStates": len(spec.get("proofStates", []))}})
+    elif "cmd" in req:
         command(req)
     elif "tactic" in req:
         tactic(req)

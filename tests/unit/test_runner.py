@@ -267,9 +267,19 @@ class FakeServer:
         self.requests: list[tuple[str, str]] = []
         self.ids = itertools.count(1)
         self.header_ok = True
+        self.scopes: list[str] = []  # "open N" / "close N", as the handle scopes came and went
 
     def maybe_recycle(self) -> bool:
         return False
+
+    def open_scope(self) -> int:
+        depth = sum(1 if e.startswith("open") else -1 for e in self.scopes) + 1
+        self.scopes.append(f"open {depth}")
+        return depth
+
+    def close_scope(self, depth: int) -> int:
+        self.scopes.append(f"close {depth}")
+        return 0
 
     def header_env(self, header, timeout=None):
         self.requests.append(("header", header))
@@ -318,6 +328,18 @@ def test_lean_env_replays_a_path_after_a_restart():
         ("⊢ A", "x"),
         ("⊢ R", "b"),
     ]
+
+
+def test_lean_env_frees_each_theorems_handles_when_the_next_starts():
+    server = FakeServer()
+    env = LeanEnv(server)  # type: ignore[arg-type]
+    env.start("theorem t : R")
+    assert server.scopes == ["open 1"]
+    env.start("theorem u : R")
+    assert server.scopes == ["open 1", "close 1", "open 1"]
+    env.close()
+    env.close()  # idempotent
+    assert server.scopes == ["open 1", "close 1", "open 1", "close 1"]
 
 
 def test_lean_env_reports_a_broken_header():
