@@ -1,6 +1,9 @@
 """How to start a Lean REPL process: the embedded WASM Lean, a native Lean, or the community REPL.
 
-The WASM and native backends run our REPL (marker framing). Its code is the module
+The WASM and native backends run our REPL. It speaks the community REPL's protocol unless
+`PROTOCOL_ENV=leancot` is set in its environment, which these backends do by default
+(`protocol="leancot"`: marker framing with nonces, a ready line, `autoImplicit false`; see
+Repl.lean); `protocol="community"` runs it exactly as a user of `lean_project/` gets it. Its code is the module
 `lean_project/LeanCot/Repl.lean`, which has no `#eval` (so `lake build` only compiles it); they
 start `lean` on its runner, a copy with `#eval LeanCot.Repl.main` appended, written once per
 content under the cache (`repl_runner`). The WASM build can run nothing else: no `IO` entry point,
@@ -32,6 +35,8 @@ STACK_ENV = "LEANCOT_WASM_STACK_MB"
 DEFAULT_NODE_STACK_KB = 65500
 DEFAULT_WASM_STACK_MB = 512  # with the Node flag, lets deep recursion pass (measured)
 DEFAULT_WASM_THREADS = 1
+PROTOCOL_ENV = "LEANCOT_REPL_PROTOCOL"  # read by Repl.lean's `mainIO`
+PROTOCOLS = ("leancot", "community")
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,15 @@ def project_lean_path(project: Path) -> list[str]:
     return []
 
 
+def _protocol(protocol: str) -> tuple[dict[str, str], Framing]:
+    """The environment and reply framing of our REPL in `protocol`."""
+    if protocol == "leancot":
+        return {PROTOCOL_ENV: "leancot"}, "marker"
+    if protocol == "community":
+        return {}, "plain"
+    raise ValueError(f"unknown REPL protocol {protocol!r}; expected one of {PROTOCOLS}")
+
+
 def _project(project_dir: Path | str | None) -> Path:
     if project_dir is None:
         from leancot.lean.paths import project_dir as default_project_dir
@@ -153,8 +167,9 @@ def wasm_backend(
     wasm_stack_mb: int | None = DEFAULT_WASM_STACK_MB,
     threads: int = DEFAULT_WASM_THREADS,
     startup_timeout: float = 300.0,
+    protocol: str = "leancot",
 ) -> Backend:
-    """Our REPL on the embedded WASM Lean. `install=None` looks it up (see `leancot setup`);
+    """Our REPL on the embedded WASM Lean, speaking `protocol` (see the module docstring). `install=None` looks it up (see `leancot setup`);
     `project_dir=None` is leancot's `lean_project/`. `threads` is Lean's `-j`: the REPL answers
     one request at a time, and every extra wasm thread keeps its own heap (measured: the REPL's
     start-up peak is 2.1 GB with Lean's default thread count, 1.35 GB with one).
@@ -181,7 +196,8 @@ def wasm_backend(
         cwd = [Path.cwd(), tempfile.gettempdir()]
         mounted = _unique([project, *cwd, lib_dir, cache_dir, repl.parent, *mounts])
     lean_path = [str(lib_dir), *project_lean_path(project)]
-    env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted)}
+    protocol_env, framing = _protocol(protocol)
+    env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted), **protocol_env}
     if wasm_stack_mb is not None:
         env[STACK_ENV] = str(wasm_stack_mb)
     if threads < 1:
@@ -194,7 +210,7 @@ def wasm_backend(
         tuple(env.items()),
         # The WASM runtime leaves default.profraw in its cwd: the private dir, or the temp dir.
         None if sandbox else Path(tempfile.gettempdir()),
-        "marker",
+        framing,
         startup_timeout,
         stripped_library=True,
         private_dir_env=SANDBOX_ENV if sandbox else None,
@@ -226,8 +242,9 @@ def native_backend(
     startup_timeout: float = 300.0,
     sandbox: bool = True,
     memory_limit_gb: float | None = DEFAULT_NATIVE_MEMORY_GB,
+    protocol: str = "leancot",
 ) -> Backend:
-    """Our REPL on a native Lean: `lake env lean RUNNER` in the project if lake exists, else
+    """Our REPL on a native Lean, speaking `protocol` (see the module docstring): `lake env lean RUNNER` in the project if lake exists, else
     `lean RUNNER` (the runner of `repl_runner`: nothing needs building first). After `lake build`
     in the project, `Backend("native", ("lake", "-d", str(PROJECT), "exe", REPL_EXE))` runs the
     compiled executable instead (same protocol), which starts without elaborating the REPL.
@@ -242,15 +259,16 @@ def native_backend(
     prefix = network_isolation() if sandbox else ()
     private = NATIVE_PRIVATE_DIR_ENV if sandbox else None
     limit = None if memory_limit_gb is None else int(memory_limit_gb * (1 << 30))
+    protocol_env, framing = _protocol(protocol)
     lake = shutil.which("lake")
     if lean is None and lake is not None:
         argv = (*prefix, lake, "-d", str(project), "env", "lean", repl)
         return Backend(
             "native",
             argv,
-            (),
+            tuple(protocol_env.items()),
             project,
-            "marker",
+            framing,
             startup_timeout,
             private_dir_env=private,
             memory_limit_bytes=limit,
@@ -265,13 +283,13 @@ def native_backend(
     lean_path = project_lean_path(project)
     if os.environ.get("LEAN_PATH"):
         lean_path.append(os.environ["LEAN_PATH"])
-    env = (("LEAN_PATH", ":".join(lean_path)),)
+    env = (("LEAN_PATH", ":".join(lean_path)), *protocol_env.items())
     return Backend(
         "native",
         (*prefix, lean_bin, repl),
         env,
         project,
-        "marker",
+        framing,
         startup_timeout,
         private_dir_env=private,
         memory_limit_bytes=limit,
