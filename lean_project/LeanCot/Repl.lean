@@ -1160,7 +1160,8 @@ def posField (key : String) (p : Position) (rest : List (String × Json)) : List
 /-- A `sorry`'s entry, with a new proof state for its goal in `env` (the environment before the
 command, as the community REPL does: the declaration being elaborated is not there, so a proof
 cannot use itself); `none` when the `sorry` has no goal. -/
-def sorryJson (st : IO.Ref State) (env : Environment) (s : SorryAt) : IO (Option Json) := do
+def sorryJson (st : IO.Ref State) (env : Environment) (root? : Option MVarId) (s : SorryAt) :
+    IO (Option Json) := do
   let ctx := s.ctx
   match ← sorryGoal s with
   | .error _ => return none
@@ -1171,7 +1172,7 @@ def sorryJson (st : IO.Ref State) (env : Environment) (s : SorryAt) : IO (Option
       | .ok (gs, _) => (gs[0]?.getD Json.null)
       | .error e => Json.str e
     let snap : ProofSnap := {
-      env := env, mctx := mctx, root := g, goals := [g],
+      env := env, mctx := mctx, root := root?.getD g, goals := [g],
       options := ctx.options, currNamespace := ctx.currNamespace, openDecls := ctx.openDecls }
     let id ← addProof st snap
     let fm := ctx.fileMap
@@ -1214,9 +1215,11 @@ partial def rootTactics (ctx? : Option ContextInfo) (t : InfoTree) (acc : Array 
 
 /-- A proof state at the goals before a tactic node, in `env`. -/
 def tacticSnap (st : IO.Ref State) (env : Environment) (t : TacticAt) : IO (Option Nat) := do
-  match t.info.goalsBefore with
-  | [] => return none
-  | g :: _ =>
+  -- a tactic run on no goals still gets a proof state (with no root: nothing to check)
+  let g := match t.info.goalsBefore with
+    | g :: _ => g
+    | [] => { name := .anonymous }
+  do
     let ctx := t.ctx
     let snap : ProofSnap := {
       env := env, mctx := t.info.mctxBefore, root := g, goals := t.info.goalsBefore,
@@ -1231,10 +1234,53 @@ def rootGoalJson (st : IO.Ref State) (env : Environment) (t : TacticAt) : IO (Op
   return some (Json.mkObj (("goal", Json.str goals) :: ("proofState", toJson id) ::
     posField "pos" pos (posField "endPos" pos [])))
 
+/-- The info trees of a command as JSON (`"infotree"`), as the community REPL gives them in
+its modes `tactics` (only tactic nodes), `original` (those with original syntax) and
+`substantive` (no combinators or structuring tactics); a node that is left out gives its place to
+its children. Each node: `{"kind": "TacticInfo", "node": {name, stx: {pp, kind, argKinds,
+range}, goalsBefore, goalsAfter}, "children"}`. -/
+partial def tacticTreeJson (mode : String) (ctx? : Option ContextInfo) (t : InfoTree)
+    (acc : Array Json) : IO (Array Json) := do
+  match t with
+  | .context pctx t => tacticTreeJson mode (pctx.mergeIntoOuter? ctx?) t acc
+  | .node info children =>
+    let kids ← arrFoldIO (paToArray children) 0 #[] fun a c => tacticTreeJson mode ctx? c a
+    match ctx?, info with
+    | some ctx, .ofTacticInfo ti =>
+      let keep := (mode == "tactics") || (mode == "original" && isOriginal ti.stx) ||
+        (mode == "substantive" && isSubstantive ti.stx)
+      if !keep then return arrFold (fun a k => a.push k) kids 0 acc
+      let fm := ctx.fileMap
+      let pos := ti.stx.getPos?.getD 0
+      let range := Json.mkObj [("synthetic", Json.bool !(isOriginal ti.stx)),
+        ("start", posJson (fm.toPosition pos)),
+        ("finish", posJson (fm.toPosition (ti.stx.getTailPos?.getD pos)))]
+      let argKinds := arrFold (fun a (c : Syntax) => a.push (Json.str (nameText c.getKind)))
+        ti.stx.getArgs 0 #[]
+      let name := match ti.stx with
+        | .node _ k _ => Json.str (nameText k)
+        | _ => Json.null
+      let stx := Json.mkObj [("pp", Json.str (← ppTacticIn ctx ti.stx)),
+        ("kind", Json.str (nameText ti.stx.getKind)), ("argKinds", Json.arr argKinds),
+        ("range", range)]
+      let node := Json.mkObj [("name", name), ("stx", stx),
+        ("goalsBefore", ← ppGoalsIn ctx ti.mctxBefore ti.goalsBefore),
+        ("goalsAfter", ← ppGoalsIn ctx ti.mctxAfter ti.goalsAfter)]
+      return acc.push (Json.mkObj [("kind", Json.str "TacticInfo"), ("node", node),
+        ("children", Json.arr kids)])
+    | _, _ => return arrFold (fun a k => a.push k) kids 0 acc
+  | .hole _ => return acc
+where
+  /-- `Array.foldlM`, by hand. -/
+  arrFoldIO (xs : Array InfoTree) (i : Nat) (acc : Array Json)
+      (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
+    if h : i < xs.size then arrFoldIO xs (i + 1) (← f acc xs[i]) f else return acc
+
 /-- What a command request asks for besides its text. -/
 structure CmdOptions where
   allTactics : Bool := false
   rootGoals : Bool := false
+  infotree : Option String := none
   maxHeartbeats : Option Nat := none
 
 def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
@@ -1253,7 +1299,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOpt
     -- Only the command state is kept: the messages and info trees are answered here.
     st.set { s with envs := s.envs.push fs.cmdState }
     let sorries := sorriesOfTrees fs.trees
-    let sorryJsons ← filterMapIO (sorryJson st start) sorries.toList #[]
+    let sorryJsons ← filterMapIO (sorryJson st start none) sorries.toList #[]
     let sorryJsons ← if o.rootGoals then
         let roots := arrFold (fun acc t => rootTactics none t acc) fs.trees 0 #[]
         filterMapIO (rootGoalJson st start) roots.toList sorryJsons
@@ -1268,7 +1314,18 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOpt
       else pure #[]
     let fields := listField "messages" messages (listField "sorries" sorryJsons
       (listField "tactics" tacticJsons []))
+    let trees ← match o.infotree with
+      | some mode =>
+        if mode == "tactics" || mode == "original" || mode == "substantive" then
+          arrFoldTrees fs.trees 0 #[] fun a t => tacticTreeJson mode none t a
+        else pure #[]
+      | none => pure #[]
+    let fields := if trees.size == 0 then fields else ("infotree", Json.arr trees) :: fields
     return Json.mkObj (("env", toJson envId) :: fields)
+where
+  arrFoldTrees (xs : Array InfoTree) (i : Nat) (acc : Array Json)
+      (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
+    if h : i < xs.size then arrFoldTrees xs (i + 1) (← f acc xs[i]) f else return acc
 
 def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
   let inputCtx := Parser.InputContext.mk' tac "<input>" (FileMap.ofString tac) tac.rawEndPos
@@ -1394,7 +1451,7 @@ def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats 
         env := p.env, fileMap := default, mctx := r.mctx, options := p.options,
         currNamespace := p.currNamespace, openDecls := p.openDecls, ngen := {} }
       let trees := arrFold (fun acc t => acc.push (InfoTree.context (.commandCtx cci) t)) r.trees 0 #[]
-      let sorries ← filterMapIO (sorryJson st p.env) (sorriesOfTrees trees).toList #[]
+      let sorries ← filterMapIO (sorryJson st p.env (some p.root)) (sorriesOfTrees trees).toList #[]
       let snap : ProofSnap := { p with env := r.env, mctx := r.mctx, goals := r.goals }
       let id ← addProof st snap
       let messages ← messagesJsonAux r.messages 0 #[]
@@ -1542,6 +1599,7 @@ def handle (st : IO.Ref State) (req : Json) : IO Json := do
     | .ok env?, .ok allTactics?, .ok rootGoals? =>
       let o : CmdOptions := {
         allTactics := allTactics?.getD false, rootGoals := rootGoals?.getD false,
+        infotree := (optionalField (α := String) req "infotree").toOption.join,
         maxHeartbeats := hb? }
       handleCmd st cmd env? o
     | .error e, _, _ => return errorJson s!"\"env\" must be a natural number: {e}"
