@@ -1460,6 +1460,204 @@ def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats 
         ("proofStatus", Json.str r.status) ::
         listField "messages" messages (listField "sorries" sorries (listField "traces" traces [])))
 
+/-! ### Pickling (`pickleTo`, `unpickleEnvFrom`, `unpickleProofStateFrom`)
+
+As the community REPL does, an environment is written relative to its imports: the import list,
+the constants it adds (`constants.map₂`) and its scopes (namespaces, `open`s, options), with
+`saveModuleData` (an object written as an .olean file); reading it imports the modules again and
+replays the constants through the kernel (`Environment.replay`). A proof state adds its
+metavariable context, goals and root. The file's memory stays mapped while the process lives. -/
+
+/-- What a pickled environment holds. -/
+structure PickledEnv where
+  imports : Array Import
+  constants : Array ConstantInfo
+  scopes : List Command.Scope
+
+/-- What a pickled proof state holds. -/
+structure PickledProof where
+  env : PickledEnv
+  mctx : MetavarContext
+  root : MVarId
+  goals : List MVarId
+  options : Options
+  currNamespace : Name
+  openDecls : List OpenDecl
+
+unsafe def saveObjectUnsafe {α : Type} (path : System.FilePath) (x : α) : IO Unit :=
+  saveModuleData path `_leancot_pickle (unsafeCast x)
+
+/-- Write `x` to `path` as an .olean file (`saveModuleData` of the object). -/
+@[implemented_by saveObjectUnsafe]
+opaque saveObject {α : Type} (path : System.FilePath) (x : α) : IO Unit
+
+unsafe def readObjectUnsafe (α : Type) [Inhabited α] (path : System.FilePath) : IO α := do
+  let (x, _region) ← readModuleData path
+  return unsafeCast x
+
+/-- Read back what `saveObject` wrote (the caller names the type it was written with). -/
+@[implemented_by readObjectUnsafe]
+opaque readObject (α : Type) [Inhabited α] (path : System.FilePath) : IO α
+
+instance : Inhabited PickledEnv := ⟨{ imports := #[], constants := #[], scopes := [] }⟩
+instance : Inhabited PickledProof :=
+  ⟨{ env := default, mctx := {}, root := { name := .anonymous }, goals := [], options := {},
+     currNamespace := .anonymous, openDecls := [] }⟩
+
+/-- `List.find?` of a constant by name in `cs`. -/
+def findConst (cs : Array ConstantInfo) (n : Name) : Option ConstantInfo :=
+  arrFold (fun acc c => match acc with
+    | some _ => acc
+    | none => if c.name == n then some c else none) cs 0 none
+
+/-- The inductive types `names` of a block as the kernel takes them, from `cs`. -/
+partial def inductiveBlock (cs : Array ConstantInfo) : List Name → Option (List InductiveType)
+  | [] => some []
+  | n :: rest => do
+    let .inductInfo v ← findConst cs n | none
+    let ctors ← ctorsOf v.ctors
+    let more ← inductiveBlock cs rest
+    return { name := n, type := v.type, ctors } :: more
+where
+  ctorsOf : List Name → Option (List Constructor)
+    | [] => some []
+    | c :: rest => do
+      let .ctorInfo v ← findConst cs c | none
+      return { name := c, type := v.type } :: (← ctorsOf rest)
+
+/-- The declaration that adds `c` (an inductive block adds its constructors and recursors; those
+have none of their own). -/
+def declOf (cs : Array ConstantInfo) (c : ConstantInfo) : Option Declaration :=
+  match c with
+  | .thmInfo v => some (.thmDecl v)
+  | .defnInfo v => some (if v.safety == .safe then .defnDecl v else .mutualDefnDecl [v])
+  | .opaqueInfo v => some (.opaqueDecl v)
+  | .axiomInfo v => some (.axiomDecl v)
+  | .inductInfo v =>
+    if (match v.all with
+        | n :: _ => n == v.name
+        | [] => false) then
+      (inductiveBlock cs v.all).map fun ts => .inductDecl v.levelParams v.numParams ts v.isUnsafe
+    else none
+  | _ => none
+
+/-- Add `decls` to `env` through the kernel, in passes until each is added (a declaration whose
+dependencies are not there yet waits for the next pass); the first error when a pass adds
+nothing. -/
+partial def addInPasses (env : Environment) (decls : List Declaration) : IO Environment := do
+  let (env, failed, firstError) := pass env decls [] none
+  match failed, firstError with
+  | [], _ => return env
+  | _, some e =>
+    if listLength failed < listLength decls then addInPasses env (reverseList failed [])
+    else throw (IO.userError s!"the pickled constants do not check: {← (e.toMessageData {}).toString}")
+  | _, none => return env
+where
+  pass (env : Environment) : List Declaration → List Declaration → Option Kernel.Exception →
+      Environment × List Declaration × Option Kernel.Exception
+    | [], failed, err => (env, failed, err)
+    | d :: rest, failed, err => match env.addDeclCore 0 d none with
+      | .ok env => pass env rest failed err
+      | .error e => pass env rest (d :: failed) (err.getD e |> some)
+
+def pickledEnv (env : Environment) (scopes : List Command.Scope) : PickledEnv :=
+  let cs := phmNodeFold (fun acc _ c => acc.push c) env.constants.map₂.root #[]
+  { imports := env.header.imports, constants := cs, scopes }
+
+/-- `open ns` for every namespace that `opens` opens, one a line (elaborating them activates
+their scoped extensions, such as notation). -/
+def reopenText : List OpenDecl → String
+  | [] => ""
+  | .simple ns _ :: rest => "open " ++ escapedText ns ++ "\n" ++ reopenText rest
+  | _ :: rest => reopenText rest
+
+/-- The environment of a pickle: its imports (from the header cache when they were imported
+before), then its constants checked again by the kernel, then its `open` namespaces' scoped
+extensions activated. -/
+def unpickledEnv (st : IO.Ref State) (p : PickledEnv) : IO Command.State := do
+  let s ← st.get
+  let key := importsKey p.imports
+  let header ← match lookupHeader s.headers key with
+    | some h => pure h
+    | none =>
+      let env ← importModules p.imports s.opts (loadExts := true)
+      let h := Command.mkState env {} s.opts
+      st.set { s with headers := (key, h) :: s.headers }
+      pure h
+  let decls := arrFold (fun acc c => match declOf p.constants c with
+    | some d => d :: acc
+    | none => acc) p.constants 0 []
+  let env ← addInPasses header.env decls
+  let scopes := match p.scopes with
+    | [] => header.scopes
+    | sc => sc
+  let opens := match scopes with
+    | sc :: _ => sc.openDecls
+    | [] => []
+  let text := reopenText opens
+  let env ← if text.isEmpty then pure env else do
+    let inputCtx := Parser.InputContext.mk' text "<unpickle>" (FileMap.ofString text) text.rawEndPos
+    let r ← elabCommands inputCtx {} { header with env } #[] #[]
+    pure r.cmdState.env
+  return { header with env, scopes }
+
+/-- A proof state's reply (`proofState`, `goals`, `proofStatus`), recording it as a new one. -/
+def snapReply (st : IO.Ref State) (p : ProofSnap) : IO Json := do
+  let r ← runMetaIn p.env p.mctx p.options p.currNamespace p.openDecls 0 do
+    let gs ← unsolved p.goals []
+    let pp ← ppGoalsAux gs #[]
+    let status ← if gs matches [] then proofStatus p.root
+      else pure "Incomplete: open goals remain"
+    return (pp, status)
+  match r with
+  | .error e => return errorJson ("Lean error:\n" ++ e)
+  | .ok ((pp, status), _) =>
+    let id ← addProof st p
+    return Json.mkObj [("proofState", toJson id), ("goals", Json.arr pp),
+      ("proofStatus", Json.str status)]
+
+def handlePickle (st : IO.Ref State) (req : Json) : IO Json := do
+  let s ← st.get
+  let str (k : String) : Option String := (req.getObjValAs? String k).toOption
+  let num (k : String) : Option Nat := (req.getObjValAs? Nat k).toOption
+  try
+    match str "pickleTo", str "unpickleEnvFrom", str "unpickleProofStateFrom" with
+    | some path, _, _ =>
+      match num "proofState", num "env" with
+      | some i, _ =>
+        let some p := s.proofs[i]? | return errorJson "Unknown proof State."
+        let pickled : PickledProof := {
+          env := pickledEnv p.env [], mctx := p.mctx, root := p.root, goals := p.goals,
+          options := p.options, currNamespace := p.currNamespace, openDecls := p.openDecls }
+        saveObject path pickled
+        snapReply st p
+      | none, some i =>
+        let some cs := s.envs[i]? | return errorJson unknownEnv
+        saveObject path (pickledEnv cs.env cs.scopes)
+        return Json.mkObj [("env", toJson i)]
+      | none, none => return errorJson "\"pickleTo\" needs \"env\" or \"proofState\""
+    | none, some path, _ =>
+      let cs ← unpickledEnv st (← readObject PickledEnv path)
+      let s ← st.get
+      st.set { s with envs := s.envs.push cs }
+      return Json.mkObj [("env", toJson s.envs.size)]
+    | none, none, some path =>
+      let given ← match num "env" with
+        | some i => match s.envs[i]? with
+          | some cs => pure (some cs)
+          | none => return errorJson unknownEnv
+        | none => pure none
+      let p ← readObject PickledProof path
+      let env ← match given with
+        | some cs => pure cs.env
+        | none => pure (← unpickledEnv st p.env).env
+      let snap : ProofSnap := {
+        env, mctx := p.mctx, root := p.root, goals := p.goals, options := p.options,
+        currNamespace := p.currNamespace, openDecls := p.openDecls }
+      snapReply st snap
+    | none, none, none => return errorJson "not a pickling request"
+  catch e => return errorJson (toString e)
+
 /-- An optional field: absent or `null` is `none`; anything else must have the right type. -/
 def optionalField [FromJson α] (req : Json) (key : String) : Except String (Option α) :=
   match req.getObjVal? key with
@@ -1567,13 +1765,6 @@ def constantsRequest (st : IO.Ref State) (req : Json) : IO Json := do
   | .error e, _, _ | _, .error e, _ => return errorJson e
   | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
 
-/-- Why `pickleTo`/`unpickleEnvFrom`/`unpickleProofStateFrom` are refused. -/
-def pickleRefusal : String :=
-  "pickling is not supported by leancot's REPL: the community REPL pickles with " ++
-  "`saveModuleData`/`readModuleData` and unsafe casts of compacted regions, which this REPL " ++
-  "(interpreted by the WebAssembly Lean, see Repl.lean) does not run; keep the process and its " ++
-  "handles instead, or use the community `repl` binary with a native Lean for pickling"
-
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
   if (req.getObjVal? "constants").toOption.isSome then
     return ← constantsRequest st req
@@ -1584,7 +1775,7 @@ def handle (st : IO.Ref State) (req : Json) : IO Json := do
     | .ok hb? => pure hb?
     | .error e => return errorJson s!"\"maxHeartbeats\" must be a natural number: {e}"
   if isSome req "pickleTo" || isSome req "unpickleEnvFrom" || isSome req "unpickleProofStateFrom" then
-    return errorJson pickleRefusal
+    return ← handlePickle st req
   -- a command, or a file (`"path"`) read as one
   let cmd? ← match req.getObjValAs? String "cmd", req.getObjValAs? String "path" with
     | .ok cmd, _ => pure (some cmd)
