@@ -1853,7 +1853,7 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
   | some text =>
     if isComment text then return ← loop st inp out
     let resp ← match Json.parse text with
-      | .error e => pure (errorJson s!"could not parse JSON request: {e}")
+      | .error e => pure (errorJson s!"Could not parse JSON:\n{e}")
       | .ok req =>
         let resp ← try handle st req catch e => pure (errorJson s!"internal error: {e}")
         -- a reply carries the request's nonce, which the checked text cannot know: lines the

@@ -12,6 +12,7 @@ import pytest
 from leancot.lean import backends
 from leancot.lean.backends import (
     MOUNTS_ENV,
+    PROTOCOL_ENV,
     REPL_EXE,
     RUNNER_LINE,
     SANDBOX_ENV,
@@ -84,6 +85,13 @@ def test_wasm_backend_command_line(project, tmp_path, monkeypatch):
     ]
     assert backend.private_dir_env == SANDBOX_ENV and SANDBOX_ENV not in env
     assert backend.cwd is None and backend.framing == "marker"
+    # leancot's client asks the REPL for its own protocol; without the variable the REPL speaks
+    # the community one (bare JSON replies), which protocol="community" expects
+    assert env[PROTOCOL_ENV] == "leancot"
+    community = wasm_backend(install, project, protocol="community")
+    assert community.framing == "plain" and PROTOCOL_ENV not in dict(community.env)
+    with pytest.raises(ValueError, match="protocol"):
+        wasm_backend(install, project, protocol="lean3")
     assert backend.stripped_library
     assert backend.process_env({"PATH": "/bin"})["LEAN_PATH"] == env["LEAN_PATH"]
     trusted = wasm_backend(install, project, mounts=[tmp_path / "extra"], sandbox=False)
