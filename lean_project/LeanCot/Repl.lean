@@ -1,14 +1,24 @@
 /-
 leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
 
-  {"cmd": "...", "env": n?, "maxHeartbeats": n?}               → {"env", "messages", "sorries"}
-  {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
-  {"constants": true, "roots": [..]?, "kinds": [..]?, "env": n?} → {"constants": [{"name", "kind", "module", "levels"}]}
+  {"cmd": "...", "env": n?, "allTactics"?, "rootGoals"?, "infotree"?, "maxHeartbeats"?}
+                                                  → {"env", "messages"?, "sorries"?, "tactics"?, "infotree"?}
+  {"path": "file.lean", ...}                      → the same, for the file's text
+  {"tactic": "...", "proofState": n, "maxHeartbeats": n?}
+                                                  → {"proofState", "goals", "messages"?, "sorries"?, "traces"?, "proofStatus"}
+  {"pickleTo": f, "env" | "proofState": n}, {"unpickleEnvFrom": f}, {"unpickleProofStateFrom": f, "env"?}
+and, for leancot itself, `verify` and `constants` requests (below).
 
-Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
-`@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
-environment is imported it prints `@@LEANCOT@@ {"ready": true, ...}`. The wire format, with
-examples, is in docs/FORMATS.md ("Lean REPL wire protocol").
+Requests are JSON objects, each followed by a blank line (lines are joined, `#`/`--` comment
+requests are skipped). By default, as the community REPL, every reply is a bare JSON object
+followed by a blank line, the first command gets env 0 and options are Lean's. In leancot's
+protocol (`mainLeancot`, or `LEANCOT_REPL_PROTOCOL=leancot` for the native executable; leancot's
+backends choose it) every reply is one
+line prefixed with `@@LEANCOT@@ ` and carrying the request's `nonce` (other stdout lines are output
+of user `#eval`s and must be ignored), the base environment is announced by
+`@@LEANCOT@@ {"ready": true, ...}`, fresh environments have `autoImplicit false` and `allTactics`
+lists every tactic node. The wire format, with examples, is in docs/FORMATS.md ("Lean REPL wire
+protocol").
 
 How it runs. This module has no `#eval`, so `lake build` only compiles it. The Python backends
 (`leancot/lean/backends.py`) start `lean` on a copy of this file with `#eval LeanCot.Repl.main`
@@ -39,9 +49,10 @@ Contents
   Traced tactics   `"allTactics": true`, for the extractor (leancot/extract/)
   Verification     `verify` requests: the allow-list, the environment inspection, the kernel
                    replay of what the text added, the reference statement
-  Request loop     `cmd`/`tactic`/`verify`/`constants` dispatch (`constants`: the constants the
-                   imported modules declare, for the `core` benchmark), reading requests,
-                   `mainIO`, `main`
+  Request loop     sorries and tactic replies (kernel-checked `proofStatus`), pickling,
+                   `cmd`/`path`/`tactic`/`pickle…`/`verify`/`constants` dispatch (`constants`: the
+                   constants the imported modules declare, for the `core` benchmark), reading
+                   requests, `mainIO`, `main`
 -/
 import Lean.Elab.Frontend
 import Lean.Util.CollectAxioms
@@ -1864,12 +1875,12 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
     reply (← st.get).leancot out resp
     loop st inp out
 
-/-- Serve requests from stdin until it ends. Opens `/dev/stdin` and `/dev/stdout` itself: under
-`#eval` the standard streams are captured. -/
-def mainIO : IO Unit := do
+/-- Serve requests from stdin until it ends, in leancot's protocol (`leancot`) or the community
+REPL's. Opens `/dev/stdin` and `/dev/stdout` itself: under `#eval` the standard streams are
+captured. -/
+def serve (leancot : Bool) : IO Unit := do
   let inp ← IO.FS.Handle.mk "/dev/stdin" .read
   let out ← IO.FS.Handle.mk "/dev/stdout" .write
-  let leancot := (← IO.getEnv "LEANCOT_REPL_PROTOCOL") == some "leancot"
   let opts := baseOptions leancot
   let imports : Array Import := #[{ module := `Init }]
   let env ← importModules imports opts (loadExts := true)
@@ -1880,9 +1891,18 @@ def mainIO : IO Unit := do
     reply true out (Json.mkObj [("ready", Json.bool true), ("version", Json.str Lean.versionString)])
   loop st inp out
 
-/-- The entry point of the runner that the backends start (`#eval LeanCot.Repl.main`): a
+/-- The native executable's loop (`LeanCot/ReplMain.lean`): leancot's protocol when
+`LEANCOT_REPL_PROTOCOL=leancot` is set, else the community REPL's. (The WebAssembly build does not
+pass the environment on to Lean, so its runners name the protocol in their `#eval` instead.) -/
+def mainIO : IO Unit := do
+  serve ((← IO.getEnv "LEANCOT_REPL_PROTOCOL") == some "leancot")
+
+/-- The entry point of the community protocol's runner (`#eval LeanCot.Repl.main`): a
 `CommandElabM` action, because the WASM build's `#eval` of an `IO` action goes through a helper it
 cannot run (`Command.liftTermElabM._redArg`). -/
-def main : Command.CommandElabM Unit := mainIO
+def main : Command.CommandElabM Unit := serve false
+
+/-- The entry point of leancot's protocol's runner (`#eval LeanCot.Repl.mainLeancot`). -/
+def mainLeancot : Command.CommandElabM Unit := serve true
 
 end LeanCot.Repl

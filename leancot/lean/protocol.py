@@ -1,10 +1,11 @@
 """The JSON wire protocol of leanprover-community/repl, as spoken by `LeanCot/Repl.lean` too.
 
 A request is one line of JSON followed by an empty line. Responses come in one of two framings:
-- "marker" (our REPL): each response is one stdout line `@@LEANCOT@@ <json>`; every other line is
-  noise (`#eval` output, debug prints) and is ignored. The first response is a ready line.
-- "plain" (the community `repl` binary): each response is a possibly multi-line JSON object
-  followed by an empty line.
+- "marker" (our REPL with `LEANCOT_REPL_PROTOCOL=leancot`, as leancot's backends start it): each
+  response is one stdout line `@@LEANCOT@@ <json>` carrying the request's nonce; every other line
+  is noise (`#eval` output, debug prints) and is ignored. The first response is a ready line.
+- "plain" (the community `repl` binary, and our REPL by default): each response is a possibly
+  multi-line JSON object followed by an empty line.
 Everything here is pure: no processes, no I/O.
 """
 

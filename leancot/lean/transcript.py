@@ -184,4 +184,5 @@ def differences(got: Any, want: Any, path: str = "") -> Iterator[str]:
             yield from differences(g, w, f"{path}[{k}]")
         return
     if got != want:
-        yield f"{path or '.'}: got {json.dumps(got, ensure_ascii=False)[:200]}, expected {json.dumps(want, ensure_ascii=False)[:200]}"
+        shown = json.dumps(got, ensure_ascii=False)[:200]
+        yield f"{path or '.'}: got {shown}, expected {json.dumps(want, ensure_ascii=False)[:200]}"

@@ -18,7 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from leancot.lean.transcript import format_replies, parse_replies, parse_requests, probe_offsets, shift
+from leancot.lean.transcript import (
+    format_replies,
+    parse_replies,
+    parse_requests,
+    probe_offsets,
+    shift,
+)
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE_ENV = "LEANCOT_UPDATE_GOLDEN"

@@ -93,9 +93,7 @@ HEAVY = "(List.range 20).length = 20"
 
 
 def test_command_heartbeat_limit_per_request(lean_server):
-    limited = raw(
-        lean_server, {"cmd": f"example : {HEAVY} := by decide", "maxHeartbeats": 1}
-    )
+    limited = raw(lean_server, {"cmd": f"example : {HEAVY} := by decide", "maxHeartbeats": 1})
     errors = [m["data"] for m in limited.get("messages", []) if m["severity"] == "error"]
     assert errors and "maximum number of heartbeats (1)" in errors[0], limited
     # the limit was the request's: the environment it returned has the default limit again

@@ -59,7 +59,7 @@ def test_wasm_backend_command_line(project, tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     backend = wasm_backend(install, project, mounts=[tmp_path / "extra"], node_stack_kb=1234)
-    runner = repl_runner(project.resolve())
+    runner = repl_runner(project.resolve(), protocol="leancot")
     assert backend.argv == (
         str(cache / "node"),
         "--stack-size=1234",
@@ -117,7 +117,10 @@ def test_native_and_repl_backends(project, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="no native Lean found"):
         native_backend(project_dir=project)
     backend = native_backend("/opt/lean/bin/lean", project)
-    assert backend.argv == ("/opt/lean/bin/lean", str(repl_runner(project.resolve())))
+    assert backend.argv == (
+        "/opt/lean/bin/lean",
+        str(repl_runner(project.resolve(), protocol="leancot")),
+    )
     assert not backend.stripped_library
     # sandboxed by default: a private cwd per process and an address-space limit
     assert backend.private_dir_env and backend.memory_limit_bytes == 24 << 30
@@ -136,12 +139,14 @@ def test_lean_project_layout():
     project = project_dir()
     module = (project / backends.REPL_FILES[0]).read_text(encoding="utf-8")
     # the REPL module is a library module: no `#eval` (that is the runner's one line), a `main`
-    # for the runner and a `mainIO` for the executable
+    # for the community protocol's runner, `mainLeancot` for leancot's, `mainIO` for the executable
     assert not re.search(r"^#eval", module, re.M)
-    assert re.search(r"^def main : Command\.CommandElabM Unit := mainIO$", module, re.M)
+    assert re.search(r"^def main : Command\.CommandElabM Unit := serve false$", module, re.M)
+    assert re.search(r"^def mainLeancot : Command\.CommandElabM Unit := serve true$", module, re.M)
     assert re.search(r"^def mainIO : IO Unit", module, re.M)
     assert module.rstrip().endswith("end LeanCot.Repl")
     assert RUNNER_LINE == "#eval LeanCot.Repl.main\n"
+    assert backends.RUNNER_LINES["leancot"] == "#eval LeanCot.Repl.mainLeancot\n"
     exe_main = (project / "LeanCot" / "ReplMain.lean").read_text(encoding="utf-8")
     assert "import LeanCot.Repl" in exe_main and "LeanCot.Repl.mainIO" in exe_main
     # the lakefile declares what these files are: the corpus library with its root, the REPL
