@@ -28,6 +28,7 @@ from leancot.lean.results import (
 )
 
 MARKER = "@@LEANCOT@@"
+LEAN_ERROR_PREFIX = "Lean error:\n"  # before the text of a tactic that threw
 Framing = Literal["marker", "plain"]
 FRAMINGS: tuple[Framing, ...] = ("marker", "plain")
 
@@ -237,10 +238,11 @@ def parse_command_response(
 def parse_tactic_response(
     raw: Mapping[str, Any], generation: int = 0
 ) -> TacticState | ProofFinished | LeanError:
-    """A `{"tactic": ...}` response. A tactic that errs or leaves a `sorry` is a LeanError."""
+    """A `{"tactic": ...}` response. A tactic that errs or leaves a `sorry` is a LeanError (an
+    exception's text without the community REPL's `Lean error:` line in front)."""
     error = error_text(raw)
     if error is not None:
-        return LeanError(error)
+        return LeanError(error.removeprefix(LEAN_ERROR_PREFIX))
     messages = parse_messages(raw)
     errors = [m for m in messages if m.is_error]
     if errors:
