@@ -1,16 +1,25 @@
 /-
 leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
 
-  {"cmd": "...", "env": n?, "maxHeartbeats": n?}               → {"env", "messages", "sorries"}
-  {"tactic": "...", "proofState": n, "maxHeartbeats": n?}      → {"proofState", "goals", "messages", "proofStatus"}
-  {"constants": true, "roots": [..]?, "kinds": [..]?, "env": n?} → {"constants": [{"name", "kind", "module", "levels"}]}
-  {"premises": "...", "modules": [..]?, "env": n?}               → identifiers / library declarations (extractor)
-  {"forget": {"envs": [..]?, "proofStates": [..]?}}              → {"forgotten": {"envs": k, "proofStates": m}}
+  {"cmd": "...", "env": n?, "allTactics"?, "rootGoals"?, "infotree"?, "maxHeartbeats"?}
+                                                  → {"env", "messages"?, "sorries"?, "tactics"?, "infotree"?}
+  {"path": "file.lean", ...}                      → the same, for the file's text
+  {"tactic": "...", "proofState": n, "maxHeartbeats": n?}
+                                                  → {"proofState", "goals", "messages"?, "sorries"?, "traces"?, "proofStatus"}
+  {"pickleTo": f, "env" | "proofState": n}, {"unpickleEnvFrom": f}, {"unpickleProofStateFrom": f, "env"?}
+  {"forget": {"envs": [..]?, "proofStates": [..]?}} → {"forgotten": {"envs": k, "proofStates": m}}
+and, for leancot itself, `verify`, `constants` and `premises` requests (below).
 
-Requests are JSON objects, each followed by a blank line. Every reply is one line prefixed with
-`@@LEANCOT@@ ` (other stdout lines are output of user `#eval`s and must be ignored). Once the base
-environment is imported it prints `@@LEANCOT@@ {"ready": true, ...}`. The wire format, with
-examples, is in docs/FORMATS.md ("Lean REPL wire protocol").
+Requests are JSON objects, each followed by a blank line (lines are joined, `#`/`--` comment
+requests are skipped). By default, as the community REPL, every reply is a bare JSON object
+followed by a blank line, the first command gets env 0 and options are Lean's. In leancot's
+protocol (`mainLeancot`, or `LEANCOT_REPL_PROTOCOL=leancot` for the native executable; leancot's
+backends choose it) every reply is one
+line prefixed with `@@LEANCOT@@ ` and carrying the request's `nonce` (other stdout lines are output
+of user `#eval`s and must be ignored), the base environment is announced by
+`@@LEANCOT@@ {"ready": true, ...}`, fresh environments have `autoImplicit false` and `allTactics`
+lists every tactic node. The wire format, with examples, is in docs/FORMATS.md ("Lean REPL wire
+protocol").
 
 How it runs. This module has no `#eval`, so `lake build` only compiles it. The Python backends
 (`leancot/lean/backends.py`) start `lean` on a copy of this file with `#eval LeanCot.Repl.main`
@@ -42,14 +51,17 @@ Contents
   Verification     `verify` requests: the allow-list, the environment inspection, the kernel
                    replay of what the text added, the reference statement
   Premise locations `premises` requests, for the extractor: identifiers naming constants, library
-                   modules' declarations (one self-contained section before the request loop)
-  Request loop     `cmd`/`tactic`/`verify`/`constants`/`premises` dispatch (`constants`: the constants the
-                   imported modules declare, for the `core` benchmark), reading requests,
-                   `mainIO`, `main`
+                   modules' declarations (one self-contained section)
+  Freeing handles  `forget` requests (one self-contained section)
+  Request loop     sorries and tactic replies (kernel-checked `proofStatus`), pickling,
+                   `cmd`/`path`/`tactic`/`pickle…`/`verify`/`constants`/`premises`/`forget`
+                   dispatch (`constants`: the constants the imported modules declare, for the
+                   `core` benchmark), reading requests, `mainIO`, `main`
 -/
 import Lean.Elab.Frontend
 import Lean.Util.CollectAxioms
 import Lean.Util.FoldConsts
+import Lean.Util.CollectLevelParams
 import Lean.Compiler.ImplementedByAttr
 -- Elaborate this file on one thread: the REPL is sequential, and under WASM every extra thread
 -- keeps its own heap (measured: 0.4 GB less peak memory at start-up).
@@ -74,12 +86,28 @@ structure ProofSnap where
   openDecls : List OpenDecl
 
 structure State where
-  /-- Command states (environment and scopes: namespaces, `open`s, variables), by handle. -/
+  /-- leancot's own client (`LEANCOT_REPL_PROTOCOL=leancot`): marker framing and a ready line,
+  `autoImplicit false`. Otherwise the community REPL's protocol and Lean's defaults. -/
+  leancot : Bool
+  /-- The options of every fresh environment (`baseOptions`). -/
+  opts : Options
+  /-- The imported base environment: where a request without `"env"` starts. -/
+  base : Command.State
+  /-- Command states (environment and scopes: namespaces, `open`s, variables), by handle: the
+  first command's is 0, as in the community REPL. -/
   envs : Array Command.State := #[]
-  headers : List (String × Nat) := []
+  /-- Environments of import headers, by `importsKey`. -/
+  headers : List (String × Command.State) := []
   proofs : Array ProofSnap := #[]
   /-- Reference statements already elaborated: (environment handle, text) and the theorem. -/
-  references : List ((Nat × String) × ConstantInfo) := []
+  references : List ((Option Nat × String) × ConstantInfo) := []
+
+/-- The command state a request's `"env"` names (`none`: the base environment). -/
+def envAt (s : State) : Option Nat → Option Command.State
+  | none => some s.base
+  | some i => s.envs[i]?
+
+def unknownEnv : String := "Unknown environment."
 
 def marker : String := "@@LEANCOT@@ "
 
@@ -88,11 +116,12 @@ def marker : String := "@@LEANCOT@@ "
 `"maxHeartbeats"` uses the same unit). -/
 def defaultMaxHeartbeats : Nat := 200000
 
-/-- Synchronous elaboration (messages land in the command state), the default heartbeat limit,
-and no auto-bound implicits: an unknown name in a statement is an error, as in Mathlib. -/
-def baseOptions : Options :=
-  ((({} : Options).setBool `Elab.async false).setNat `maxHeartbeats defaultMaxHeartbeats).setBool
-    `autoImplicit false
+/-- Synchronous elaboration (messages land in the command state) and the default heartbeat
+limit; for leancot's client (`leancot`) also no auto-bound implicits: an unknown name in a
+statement is an error, as in Mathlib. The community protocol keeps Lean's default. -/
+def baseOptions (leancot : Bool := true) : Options :=
+  let o := (({} : Options).setBool `Elab.async false).setNat `maxHeartbeats defaultMaxHeartbeats
+  if leancot then o.setBool `autoImplicit false else o
 
 /-! ## Own folds
 
@@ -137,8 +166,27 @@ def severityName : MessageSeverity → String
   | .warning => "warning"
   | .information => "info"
 
+/-- `String.trimAscii` (which goes through private `String.Slice` helpers): without the ASCII
+blanks at both ends. -/
+def trimText (s : String) : String :=
+  let b := s.toUTF8
+  let isBlankByte (c : UInt8) : Bool := c == 32 || c == 9 || c == 10 || c == 13
+  let rec start (i : Nat) (fuel : Nat) : Nat :=
+    match fuel with
+    | 0 => i
+    | f + 1 => if i < b.size && isBlankByte (b.get! i) then start (i + 1) f else i
+  let rec stop (j : Nat) (fuel : Nat) : Nat :=
+    match fuel with
+    | 0 => j
+    | f + 1 => if j > 0 && isBlankByte (b.get! (j - 1)) then stop (j - 1) f else j
+  let i := start 0 b.size
+  let j := stop b.size b.size
+  if i == 0 && j == b.size then s
+  else if i >= j then ""
+  else String.fromUTF8! (b.extract i j)
+
 def messageJson (m : Message) : IO Json := do
-  let data ← m.data.toString
+  let data := trimText (← m.data.toString)
   let endPos := match m.endPos with
     | some p => posJson p
     | none => Json.null
@@ -304,7 +352,7 @@ def importsKey (imports : Array Import) : String :=
   arrFold (fun acc (i : Import) => acc ++ nameKey i.module ++ ";") imports 0 ""
 
 /-- `List.lookup` of a header's key. -/
-def lookupHeader : List (String × Nat) → String → Option Nat
+def lookupHeader : List (String × Command.State) → String → Option Command.State
   | [], _ => none
   | (k, i) :: rest, key => if k == key then some i else lookupHeader rest key
 
@@ -351,6 +399,22 @@ def heartbeatsIn : List (Name × DataValue) → Option Nat
       | _ => none
     else heartbeatsIn rest
 
+/-- Option `name` is set in options' entries. -/
+def optionSet : List (Name × DataValue) → Name → Bool
+  | [], _ => false
+  | (k, _) :: rest, name => k == name || optionSet rest name
+
+/-- Every scope of `cs` with `autoImplicit false` unless the scope sets it. -/
+def noAutoImplicit (cs : Command.State) : Command.State :=
+  { cs with scopes := go cs.scopes }
+where
+  go : List Command.Scope → List Command.Scope
+    | [] => []
+    | sc :: rest =>
+      let sc := if optionSet sc.opts.entries `autoImplicit then sc
+        else { sc with opts := sc.opts.setBool `autoImplicit false }
+      sc :: go rest
+
 /-- Every scope of `cs` with its `maxHeartbeats` changed by `f` (a `List.map` by hand). -/
 def mapHeartbeats (cs : Command.State) (f : Option Nat → Option Nat) : Command.State :=
   { cs with scopes := go cs.scopes }
@@ -368,8 +432,8 @@ where
 that is kept, a scope whose limit is still the request's gets the limit `base` had again (a
 `set_option maxHeartbeats` in the text to another value stays). -/
 def elabInput (base : Command.State) (input : String) (withHeader : Bool)
-    (headers : List (String × Nat)) (envs : Array Command.State) (maxHeartbeats? : Option Nat) :
-    IO (Except String (Elaborated × Option (String × Command.State))) := do
+    (headers : List (String × Command.State)) (opts : Options) (maxHeartbeats? : Option Nat) :
+    IO (Except String (Elaborated × Option (String × Command.State) × Environment)) := do
   let inputCtx := Parser.InputContext.mk' input "<input>" (FileMap.ofString input) input.rawEndPos
   let (base, parserState, newHeader) ← if withHeader then do
       let (header, parserState, msgs) ← Parser.parseHeader inputCtx
@@ -378,24 +442,22 @@ def elabInput (base : Command.State) (input : String) (withHeader : Bool)
       let imports := headerToImports header
       let key := importsKey imports
       match lookupHeader headers key with
-      | some i => match envs[i]? with
-        | some e => pure (e, parserState, none)
-        | none => return .error "internal error: header cache"
+      | some e => pure (e, parserState, none)
       | none =>
-        let env ← importModules imports baseOptions (loadExts := true)
-        let fresh := Command.mkState env {} baseOptions
+        let env ← importModules imports opts (loadExts := true)
+        let fresh := Command.mkState env {} opts
         pure (fresh, parserState, some (key, fresh))
     else
       pure (base, ({} : Parser.ModuleParserState), none)
   match maxHeartbeats? with
-  | none => return .ok (← elabCommands inputCtx parserState base {} {}, newHeader)
+  | none => return .ok (← elabCommands inputCtx parserState base {} {}, newHeader, base.env)
   | some hb =>
     let orig := match base.scopes with
       | s :: _ => (heartbeatsIn s.opts.entries).getD defaultMaxHeartbeats
       | [] => defaultMaxHeartbeats
     let s ← elabCommands inputCtx parserState (mapHeartbeats base fun _ => some hb) {} {}
     let kept := mapHeartbeats s.cmdState fun v => if v == some hb then some orig else v
-    return .ok ({ s with cmdState := kept }, newHeader)
+    return .ok ({ s with cmdState := kept }, newHeader, base.env)
 
 /-! ## Traced tactics (`"allTactics": true`), for the extractor (leancot/extract/) -/
 
@@ -420,35 +482,108 @@ partial def constantsOf (t : InfoTree) (acc : Array Name) : Array Name :=
     paFold (fun acc c => constantsOf c acc) children acc
   | .hole _ => acc
 
-partial def collectTactics (ctx? : Option ContextInfo) (t : InfoTree) (acc : Array TacticAt) :
-    Array TacticAt :=
+/-- The community REPL's "substantive" tactics: not a combinator or structuring tactic (`by`,
+`;`, tactic sequences, parentheses, `·`, `<;>`). -/
+def isSubstantive (stx : Syntax) : Bool :=
+  match stx with
+  | .node _ k _ =>
+    !(k == `null || k == ``Lean.cdot || k == ``Lean.cdotTk || k == ``Lean.Parser.Term.byTactic ||
+      k == ``Lean.Parser.Tactic.tacticSeq || k == ``Lean.Parser.Tactic.tacticSeq1Indented ||
+      k == ``Lean.Parser.Tactic.«tactic_<;>_» || k == ``Lean.Parser.Tactic.paren)
+  | _ => false
+
+def isOriginal (stx : Syntax) : Bool :=
+  match stx.getHeadInfo with
+  | .original .. => true
+  | _ => false
+
+/-- The tactic nodes of an info tree, outermost first: all of them, or (`selected`) only those
+the community REPL reports, with original syntax and substantive (`isSubstantive`). -/
+partial def collectTactics (selected : Bool) (ctx? : Option ContextInfo) (t : InfoTree)
+    (acc : Array TacticAt) : Array TacticAt :=
   match t with
-  | .context pctx t => collectTactics (pctx.mergeIntoOuter? ctx?) t acc
+  | .context pctx t => collectTactics selected (pctx.mergeIntoOuter? ctx?) t acc
   | .node info children =>
     let acc := match ctx?, info with
       | some ctx, .ofTacticInfo ti =>
-        acc.push ⟨ctx, ti, paFold (fun acc c => constantsOf c acc) children #[]⟩
+        if !selected || (isOriginal ti.stx && isSubstantive ti.stx) then
+          acc.push ⟨ctx, ti, paFold (fun acc c => constantsOf c acc) children #[]⟩
+        else acc
       | _, _ => acc
-    paFold (fun acc c => collectTactics ctx? c acc) children acc
+    paFold (fun acc c => collectTactics selected ctx? c acc) children acc
   | .hole _ => acc
+
+/-- The metavariables of an expression (a `collectMVars` by hand). -/
+partial def mvarsOf (e : Expr) (acc : Array MVarId) : Array MVarId :=
+  match e with
+  | .mvar m => acc.push m
+  | .app f a => mvarsOf a (mvarsOf f acc)
+  | .lam _ t b _ | .forallE _ t b _ => mvarsOf b (mvarsOf t acc)
+  | .letE _ t v b _ => mvarsOf b (mvarsOf v (mvarsOf t acc))
+  | .mdata _ b => mvarsOf b acc
+  | .proj _ _ b => mvarsOf b acc
+  | _ => acc
+
+/-- The constants a tactic's goal assignments use, following assigned metavariables (the
+community REPL's `getUsedConstantsAsSet`), in `NameSet` order. -/
+partial def tacticConstants (mctx : MetavarContext) (goals : List MVarId) : Array Name :=
+  (go (reverseList goals []) 0 {}).foldl (fun acc n => acc.push n) #[]
+where
+  go (todo : List MVarId) (fuel : Nat) (acc : NameSet) : NameSet :=
+    match todo with
+    | [] => acc
+    | m :: rest =>
+      if fuel > 100000 then acc else
+      match mctx.getExprAssignmentCore? m with
+      | none => go rest (fuel + 1) acc
+      | some e =>
+        let acc := arrFold (fun (a : NameSet) n => a.insert n) e.getUsedConstants 0 acc
+        let more := arrFold (fun l m => m :: l) (mvarsOf e #[]) 0 rest
+        go more (fuel + 1) acc
 
 def ppGoalsIn (ctx : ContextInfo) (mctx : MetavarContext) (gs : List MVarId) : IO Json := do
   match ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0 (ppGoalsAux gs #[]) with
   | .ok (pp, _) => return Json.arr pp
   | .error e => return Json.arr #[Json.str s!"<error printing goals: {e}>"]
 
-def tacticJson (t : TacticAt) : IO Json := do
+/-- Goals as one text, as the community REPL prints them (`no goals` when there are none). -/
+def goalsText (pp : Json) : String :=
+  match pp with
+  | Json.arr gs =>
+    if gs.size == 0 then "no goals" else
+    arrFold (fun acc g => match g with
+      | Json.str t => if acc.isEmpty then t else acc ++ "\n\n" ++ t
+      | _ => acc) gs 0 ""
+  | _ => ""
+
+def ppTacticIn (ctx : ContextInfo) (stx : Syntax) : IO String := do
+  match ← runMetaIn ctx.env ctx.mctx ctx.options ctx.currNamespace ctx.openDecls 0
+      (do return toString (← PrettyPrinter.ppTactic ⟨stx⟩)) with
+  | .ok (text, _) => return text
+  | .error _ => return "<failed to pretty print>"
+
+/-- A traced tactic: leancot's fields (`kind, decl, goalsBefore, goalsAfter, constants`) and the
+community REPL's (`tactic, goals, usedConstants, pos, endPos`, and `proofState` when given). -/
+def tacticJson (t : TacticAt) (proofState? : Option Nat := none) : IO Json := do
   let fm := t.ctx.fileMap
   let pos := fm.toPosition (t.info.stx.getPos?.getD 0)
   let endPos := fm.toPosition (t.info.stx.getTailPos?.getD 0)
   let decl := match t.ctx.parentDecl? with
     | some n => Json.str (nameSource n)
     | none => Json.null
-  return Json.mkObj [("kind", Json.str (nameText t.info.stx.getKind)), ("pos", posJson pos),
-    ("endPos", posJson endPos), ("decl", decl),
-    ("goalsBefore", ← ppGoalsIn t.ctx t.info.mctxBefore t.info.goalsBefore),
-    ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter),
-    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[]))]
+  let before ← ppGoalsIn t.ctx t.info.mctxBefore t.info.goalsBefore
+  let used := tacticConstants t.info.mctxAfter t.info.goalsBefore
+  let state := match proofState? with
+    | some i => [("proofState", toJson i)]
+    | none => []
+  return Json.mkObj (("tactic", Json.str (← ppTacticIn t.ctx t.info.stx)) ::
+    ("goals", Json.str (goalsText before)) ::
+    ("usedConstants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) used 0 #[])) ::
+    ("kind", Json.str (nameText t.info.stx.getKind)) :: ("pos", posJson pos) ::
+    ("endPos", posJson endPos) :: ("decl", decl) :: ("goalsBefore", before) ::
+    ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter) ::
+    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[])) ::
+    state)
 
 /-! ## Verification (`"verify"` requests, for leancot/lean/verify.py)
 
@@ -865,13 +1000,14 @@ partial def elabScreened (lim : Limits) (inputCtx : Parser.InputContext)
     elabScreened lim inputCtx ps' cs' { acc with elaborated, commands := acc.commands.push here }
 
 /-- `List.lookup` of a reference statement by (environment, text). -/
-partial def findReference : List ((Nat × String) × ConstantInfo) → Nat → String → Option ConstantInfo
+partial def findReference : List ((Option Nat × String) × ConstantInfo) → Option Nat → String →
+    Option ConstantInfo
   | [], _, _ => none
   | ((i, t), ci) :: rest, envId, text =>
     if i == envId && t == text then some ci else findReference rest envId text
 
 /-- The theorem a reference statement declares, elaborated alone in `base` (cached). -/
-def referenceTheorem (st : IO.Ref State) (envId : Nat) (base : Command.State) (text : String)
+def referenceTheorem (st : IO.Ref State) (envId : Option Nat) (base : Command.State) (text : String)
     (lim : Limits) :
     IO (Except String ConstantInfo) := do
   let s ← st.get
@@ -935,10 +1071,13 @@ where
 def extendsOld (env : Environment) (n : Name) : Bool :=
   extendsOldAux env n || extendsOldAux env (unprivate n)
 
-def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String) (envId : Nat)
-    (lim : Limits) : IO Json := do
+def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String)
+    (envId : Option Nat) (lim : Limits) : IO Json := do
   let s ← st.get
-  let some base := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let some base := envAt s envId | return errorJson unknownEnv
+  -- as strict as with leancot's options, whatever the protocol: no auto-bound implicits unless
+  -- the environment's scope sets them
+  let base := noAutoImplicit base
   let expected : Option ConstantInfo ← match reference? with
     | none => pure none
     | some r => do
@@ -1029,10 +1168,18 @@ def sorryGoal (s : SorryAt) : IO (Except String (MVarId × MetavarContext)) := d
     | .ok (r, _) => return .ok r
     | .error e => return .error e
 
-def sorryJson (st : IO.Ref State) (s : SorryAt) : IO Json := do
+/-- A position as the community REPL reports it: `none` when it is unknown (line 0). -/
+def posField (key : String) (p : Position) (rest : List (String × Json)) : List (String × Json) :=
+  if p.line == 0 then rest else (key, posJson p) :: rest
+
+/-- A `sorry`'s entry, with a new proof state for its goal in `env` (the environment before the
+command, as the community REPL does: the declaration being elaborated is not there, so a proof
+cannot use itself); `none` when the `sorry` has no goal. -/
+def sorryJson (st : IO.Ref State) (env : Environment) (root? : Option MVarId) (s : SorryAt) :
+    IO (Option Json) := do
   let ctx := s.ctx
   match ← sorryGoal s with
-  | .error _ => return Json.null
+  | .error _ => return none
   | .ok (g, mctx) =>
     let goals ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0
       (ppGoalsAux [g] #[])
@@ -1040,14 +1187,14 @@ def sorryJson (st : IO.Ref State) (s : SorryAt) : IO Json := do
       | .ok (gs, _) => (gs[0]?.getD Json.null)
       | .error e => Json.str e
     let snap : ProofSnap := {
-      env := ctx.env, mctx := mctx, root := g, goals := [g],
+      env := env, mctx := mctx, root := root?.getD g, goals := [g],
       options := ctx.options, currNamespace := ctx.currNamespace, openDecls := ctx.openDecls }
     let id ← addProof st snap
     let fm := ctx.fileMap
     let pos := fm.toPosition (s.stx.getPos?.getD 0)
     let endPos := fm.toPosition (s.stx.getTailPos?.getD 0)
-    return Json.mkObj [("pos", posJson pos), ("endPos", posJson endPos), ("goal", goalText),
-      ("proofState", toJson id)]
+    return some (Json.mkObj (("goal", goalText) :: ("proofState", toJson id) ::
+      posField "pos" pos (posField "endPos" endPos [])))
 
 /-- `xs.toArray.mapM f` (a `List.mapM` by hand). -/
 partial def mapIO (f : α → IO β) (xs : List α) (acc : Array β) : IO (Array β) := do
@@ -1055,45 +1202,154 @@ partial def mapIO (f : α → IO β) (xs : List α) (acc : Array β) : IO (Array
   | [] => return acc
   | x :: rest => mapIO f rest (acc.push (← f x))
 
-def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (allTactics : Bool)
-    (maxHeartbeats? : Option Nat) : IO Json := do
+/-- `xs.filterMapM f` (by hand). -/
+partial def filterMapIO (f : α → IO (Option β)) (xs : List α) (acc : Array β) : IO (Array β) := do
+  match xs with
+  | [] => return acc
+  | x :: rest => match ← f x with
+    | some y => filterMapIO f rest (acc.push y)
+    | none => filterMapIO f rest acc
+
+/-- `(key, xs)` in front of `rest` unless `xs` is empty (the community REPL leaves out empty
+lists). -/
+def listField (key : String) (xs : Array Json) (rest : List (String × Json)) :
+    List (String × Json) :=
+  if xs.size == 0 then rest else (key, Json.arr xs) :: rest
+
+/-- The goals a top-level tactic block starts from (`"rootGoals": true`): the first tactic node
+of each tree, outermost first. -/
+partial def rootTactics (ctx? : Option ContextInfo) (t : InfoTree) (acc : Array TacticAt) :
+    Array TacticAt :=
+  match t with
+  | .context pctx t => rootTactics (pctx.mergeIntoOuter? ctx?) t acc
+  | .node info children =>
+    match ctx?, info with
+    | some ctx, .ofTacticInfo ti => acc.push ⟨ctx, ti, #[]⟩
+    | _, _ => paFold (fun acc c => rootTactics ctx? c acc) children acc
+  | .hole _ => acc
+
+/-- A proof state at the goals before a tactic node, in `env`. -/
+def tacticSnap (st : IO.Ref State) (env : Environment) (t : TacticAt) : IO (Option Nat) := do
+  -- a tactic run on no goals still gets a proof state (with no root: nothing to check)
+  let g := match t.info.goalsBefore with
+    | g :: _ => g
+    | [] => { name := .anonymous }
+  do
+    let ctx := t.ctx
+    let snap : ProofSnap := {
+      env := env, mctx := t.info.mctxBefore, root := g, goals := t.info.goalsBefore,
+      options := ctx.options, currNamespace := ctx.currNamespace, openDecls := ctx.openDecls }
+    some <$> addProof st snap
+
+/-- A root goal as a `sorry` entry: its goals, a proof state, the position of its tactic. -/
+def rootGoalJson (st : IO.Ref State) (env : Environment) (t : TacticAt) : IO (Option Json) := do
+  let some id ← tacticSnap st env t | return none
+  let goals := goalsText (← ppGoalsIn t.ctx t.info.mctxBefore t.info.goalsBefore)
+  let pos := t.ctx.fileMap.toPosition (t.info.stx.getPos?.getD 0)
+  return some (Json.mkObj (("goal", Json.str goals) :: ("proofState", toJson id) ::
+    posField "pos" pos (posField "endPos" pos [])))
+
+/-- The info trees of a command as JSON (`"infotree"`), as the community REPL gives them in
+its modes `tactics` (only tactic nodes), `original` (those with original syntax) and
+`substantive` (no combinators or structuring tactics); a node that is left out gives its place to
+its children. Each node: `{"kind": "TacticInfo", "node": {name, stx: {pp, kind, argKinds,
+range}, goalsBefore, goalsAfter}, "children"}`. -/
+partial def tacticTreeJson (mode : String) (ctx? : Option ContextInfo) (t : InfoTree)
+    (acc : Array Json) : IO (Array Json) := do
+  match t with
+  | .context pctx t => tacticTreeJson mode (pctx.mergeIntoOuter? ctx?) t acc
+  | .node info children =>
+    let kids ← arrFoldIO (paToArray children) 0 #[] fun a c => tacticTreeJson mode ctx? c a
+    match ctx?, info with
+    | some ctx, .ofTacticInfo ti =>
+      let keep := (mode == "tactics") || (mode == "original" && isOriginal ti.stx) ||
+        (mode == "substantive" && isSubstantive ti.stx)
+      if !keep then return arrFold (fun a k => a.push k) kids 0 acc
+      let fm := ctx.fileMap
+      let pos := ti.stx.getPos?.getD 0
+      let range := Json.mkObj [("synthetic", Json.bool !(isOriginal ti.stx)),
+        ("start", posJson (fm.toPosition pos)),
+        ("finish", posJson (fm.toPosition (ti.stx.getTailPos?.getD pos)))]
+      let argKinds := arrFold (fun a (c : Syntax) => a.push (Json.str (nameText c.getKind)))
+        ti.stx.getArgs 0 #[]
+      let name := match ti.stx with
+        | .node _ k _ => Json.str (nameText k)
+        | _ => Json.null
+      let stx := Json.mkObj [("pp", Json.str (← ppTacticIn ctx ti.stx)),
+        ("kind", Json.str (nameText ti.stx.getKind)), ("argKinds", Json.arr argKinds),
+        ("range", range)]
+      let node := Json.mkObj [("name", name), ("stx", stx),
+        ("goalsBefore", ← ppGoalsIn ctx ti.mctxBefore ti.goalsBefore),
+        ("goalsAfter", ← ppGoalsIn ctx ti.mctxAfter ti.goalsAfter)]
+      return acc.push (Json.mkObj [("kind", Json.str "TacticInfo"), ("node", node),
+        ("children", Json.arr kids)])
+    | _, _ => return arrFold (fun a k => a.push k) kids 0 acc
+  | .hole _ => return acc
+where
+  /-- `Array.foldlM`, by hand. -/
+  arrFoldIO (xs : Array InfoTree) (i : Nat) (acc : Array Json)
+      (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
+    if h : i < xs.size then arrFoldIO xs (i + 1) (← f acc xs[i]) f else return acc
+
+/-- What a command request asks for besides its text. -/
+structure CmdOptions where
+  allTactics : Bool := false
+  rootGoals : Bool := false
+  infotree : Option String := none
+  maxHeartbeats : Option Nat := none
+
+def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
+    IO Json := do
   let s ← st.get
-  let base ← match env? with
-    | some i => match s.envs[i]? with
-      | some e => pure (some e)
-      | none => pure none
-    | none => pure s.envs[0]?
-  let some base := base | return errorJson s!"unknown environment {env?.getD 0}"
-  let r ← elabInput base cmd env?.isNone s.headers s.envs maxHeartbeats?
+  let some base := envAt s env? | return errorJson unknownEnv
+  let r ← elabInput base cmd env?.isNone s.headers s.opts o.maxHeartbeats
   match r with
   | .error e => return errorJson e
-  | .ok (fs, newHeader) =>
-    if let some (text, henv) := newHeader then
+  | .ok (fs, newHeader, start) =>
+    if let some (key, henv) := newHeader then
       let s ← st.get
-      st.set { s with envs := s.envs.push henv, headers := (text, s.envs.size) :: s.headers }
+      st.set { s with headers := (key, henv) :: s.headers }
     let s ← st.get
     let envId := s.envs.size
     -- Only the command state is kept: the messages and info trees are answered here.
     st.set { s with envs := s.envs.push fs.cmdState }
     let sorries := sorriesOfTrees fs.trees
-    let sorryJsons ← mapIO (sorryJson st) sorries.toList #[]
-    let messages ← messagesJson fs.messages
-    if allTactics then
-      let tactics := arrFold (fun acc t => collectTactics none t acc) fs.trees 0 #[]
-      let tacticJsons ← mapIO tacticJson tactics.toList #[]
-      return Json.mkObj [("env", toJson envId), ("messages", messages),
-        ("sorries", Json.arr sorryJsons), ("tactics", Json.arr tacticJsons)]
-    return Json.mkObj [("env", toJson envId), ("messages", messages),
-      ("sorries", Json.arr sorryJsons)]
+    let sorryJsons ← filterMapIO (sorryJson st start none) sorries.toList #[]
+    let sorryJsons ← if o.rootGoals then
+        let roots := arrFold (fun acc t => rootTactics none t acc) fs.trees 0 #[]
+        filterMapIO (rootGoalJson st start) roots.toList sorryJsons
+      else pure sorryJsons
+    let messages ← messagesJsonAux fs.messages 0 #[]
+    let tacticJsons ← if o.allTactics then
+        -- leancot's client gets every tactic node; the community protocol its selection, each
+        -- with a proof state
+        let tactics := arrFold (fun acc t => collectTactics (!s.leancot) none t acc) fs.trees 0 #[]
+        if s.leancot then mapIO (fun t => tacticJson t) tactics.toList #[]
+        else mapIO (fun t => do tacticJson t (← tacticSnap st start t)) tactics.toList #[]
+      else pure #[]
+    let fields := listField "messages" messages (listField "sorries" sorryJsons
+      (listField "tactics" tacticJsons []))
+    let trees ← match o.infotree with
+      | some mode =>
+        if mode == "tactics" || mode == "original" || mode == "substantive" then
+          arrFoldTrees fs.trees 0 #[] fun a t => tacticTreeJson mode none t a
+        else pure #[]
+      | none => pure #[]
+    let fields := if trees.size == 0 then fields else ("infotree", Json.arr trees) :: fields
+    return Json.mkObj (("env", toJson envId) :: fields)
+where
+  arrFoldTrees (xs : Array InfoTree) (i : Nat) (acc : Array Json)
+      (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
+    if h : i < xs.size then arrFoldTrees xs (i + 1) (← f acc xs[i]) f else return acc
 
 def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
-  let inputCtx := Parser.InputContext.mk' tac "<tactic>" (FileMap.ofString tac) tac.rawEndPos
+  let inputCtx := Parser.InputContext.mk' tac "<input>" (FileMap.ofString tac) tac.rawEndPos
   let p := Parser.andthenFn Parser.whitespace Parser.Tactic.tacticSeq.fn
   let s := p.run inputCtx { env, options := {} } (Parser.getTokenTable env) (Parser.mkParserState tac)
   if s.hasError then
     .error (s.toErrorMsg inputCtx)
   else if s.pos != tac.rawEndPos then
-    .error s!"<tactic>: unexpected input after the tactic at position {s.pos.byteIdx}"
+    .error s!"<input>: unexpected input after the tactic at position {s.pos.byteIdx}"
   else
     .ok s.stxStack.back
 
@@ -1104,39 +1360,318 @@ partial def unsolved (gs : List MVarId) (acc : List MVarId) : MetaM (List MVarId
   | g :: rest =>
     if ← g.isAssigned then unsolved rest acc else unsolved rest (g :: acc)
 
+/-- The free variables of a local context that are not implementation details, in order. -/
+def userFVars (lctx : LocalContext) : Array Expr :=
+  paFold (fun acc d? => match d? with
+    | some d => if d.isImplementationDetail then acc else acc.push (.fvar d.fvarId)
+    | none => acc) lctx.decls #[]
+
+/-- Whether the proof of `root` is complete, as the community REPL reports it: the assembled
+term is checked against the goal's type, then by the kernel (as an anonymous definition over
+the goal's hypotheses), before `sorry` is looked for. Runs in the goal's local context
+(`proofStatus`). -/
+def proofStatusHere (root : MVarId) : MetaM String := do
+  let pf ← instantiateMVars (Expr.mvar root)
+  if pf == .mvar root then return "Error: Goal not assigned"
+  do
+    let pft ← instantiateMVars (← inferType pf)
+    let expected ← instantiateMVars (← root.getType)
+    unless ← isDefEq pft expected do
+      return s!"Error: proof has type {pft} but root goal has type {expected}"
+    let pf ← instantiateMVars pf
+    if pf.hasExprMVar then return "Incomplete: contains metavariable(s)"
+    let value ← mkLambdaFVars (userFVars (← getLCtx)) pf
+    let type ← instantiateMVars (← inferType value)
+    let levels := (collectLevelParams (collectLevelParams {} type) value).params.toList
+    let decl := Declaration.defnDecl {
+      name := .anonymous, type, value, levelParams := levels, hints := .opaque, safety := .safe }
+    match (← getEnv).addDeclCore 0 decl none with
+    | .error e => return s!"Error: kernel type check failed: {← (e.toMessageData (← getOptions)).toString}"
+    | .ok _ =>
+      if pf.hasSorry then return "Incomplete: contains sorry"
+      return "Completed"
+
+/-- `proofStatusHere` in the local context of `root` (`MVarId.withContext` goes through a
+private helper). -/
+def proofStatus (root : MVarId) : MetaM String := do
+  let some decl := (← getMCtx).findDecl? root | return "Error: Goal not assigned"
+  let ctx : Meta.Context := { lctx := decl.lctx, localInstances := decl.localInstances }
+  let (status, _) ← (proofStatusHere root).run ctx (← get)
+  return status
+
+/-- What one tactic did: the goals left, messages, traces and info trees it produced. -/
+structure TacticRun where
+  goals : List MVarId
+  mctx : MetavarContext
+  pp : Array Json
+  status : String
+  env : Environment
+  messages : Array Message
+  traces : Array TraceElem
+  trees : Array InfoTree
+
+/-- Run a tactic on a proof state as the community REPL does: with error recovery (an error is
+a message, its goal is closed with `sorry`), info trees and traces kept; an exception comes back
+as its text. -/
 def runTacticOn (p : ProofSnap) (stx : Syntax) (tag : Nat) (maxHeartbeats : Nat) :
-    IO (Except String ((List MVarId × MetavarContext × Array Json × String) × Environment)) :=
-  runMetaIn p.env p.mctx p.options p.currNamespace p.openDecls tag (maxHeartbeats := maxHeartbeats) do
+    IO (Except String TacticRun) := do
+  let heartbeats ← IO.getNumHeartbeats
+  let coreCtx : Core.Context := {
+    fileName := "<input>", fileMap := default, options := p.options,
+    currNamespace := p.currNamespace, openDecls := p.openDecls, initHeartbeats := heartbeats,
+    maxHeartbeats := maxHeartbeats * 1000 }
+  let coreState : Core.State := {
+    env := p.env, ngen := { namePrefix := Name.mkNum `_leancot tag, idx := 1 },
+    infoState := { enabled := true } }
+  let metaRun : MetaM (List MVarId × Array Json × String) := do
     let termM : TermElabM (List MVarId) := do
-      let ((), ts) ← (Tactic.evalTactic stx { elaborator := .anonymous, recover := false }).run
-        { goals := p.goals }
+      let ((), ts) ← (Tactic.evalTactic stx { elaborator := .anonymous }).run { goals := p.goals }
       Term.synthesizeSyntheticMVarsNoPostponing
       return ts.goals
-    let gs ← (termM { errToSorry := false }).run' ({} : Term.State)
+    let gs ← (termM {}).run' ({} : Term.State)
     let gs ← unsolved gs []
     let pp ← ppGoalsAux gs #[]
-    let status ← if gs matches [] then do
-        let pf ← instantiateMVars (Expr.mvar p.root)
-        if pf.hasSorry then pure "Incomplete: contains sorry"
-        else if pf.hasExprMVar then pure "Incomplete: contains metavariables"
-        else pure "Completed"
+    let status ← if gs matches [] then proofStatus p.root
       else pure "Incomplete: open goals remain"
-    return (gs, ← getMCtx, pp, status)
+    return (gs, pp, status)
+  let core : CoreM ((List MVarId × Array Json × String) × MetavarContext) := do
+    let (a, ms) ← metaRun.run {} { mctx := p.mctx }
+    return (a, ms.mctx)
+  match ← (core.run coreCtx coreState).toBaseIO with
+  | .ok (((gs, pp, status), mctx), cst) =>
+    let run : TacticRun := {
+      goals := gs, mctx, pp, status, env := cst.env, messages := logMessages cst.messages,
+      traces := paToArray cst.traceState.traces, trees := paToArray cst.infoState.trees }
+    return .ok run
+  | .error e => return .error (← e.toMessageData.toString)
+
+/-- `ts.mapM (·.msg.toString)`, trimmed, as JSON strings. -/
+partial def tracesJson (ts : Array TraceElem) (i : Nat) (acc : Array Json) : IO (Array Json) := do
+  if h : i < ts.size then
+    tracesJson ts (i + 1) (acc.push (Json.str (trimText (← ts[i].msg.toString))))
+  else return acc
 
 def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats : Nat) :
     IO Json := do
   let s ← st.get
-  let some p := s.proofs[psId]? | return errorJson s!"unknown proof state {psId}"
+  let some p := s.proofs[psId]? | return errorJson "Unknown proof state."
   match parseTactic p.env tac with
-  | .error e => return errorJson e
+  | .error e => return errorJson ("Lean error:\n" ++ e)
   | .ok stx =>
     match ← runTacticOn p stx (s.proofs.size + 1) maxHeartbeats with
-    | .error e => return errorJson e
-    | .ok ((gs, mctx, pp, status), env) =>
-      let snap : ProofSnap := { p with env := env, mctx := mctx, goals := gs }
+    | .error e => return errorJson ("Lean error:\n" ++ e)
+    | .ok r =>
+      -- the new trees, in the context of the proof state, for the `sorry`s the tactic left
+      let cci : CommandContextInfo := {
+        env := p.env, fileMap := default, mctx := r.mctx, options := p.options,
+        currNamespace := p.currNamespace, openDecls := p.openDecls, ngen := {} }
+      let trees := arrFold (fun acc t => acc.push (InfoTree.context (.commandCtx cci) t)) r.trees 0 #[]
+      let sorries ← filterMapIO (sorryJson st p.env (some p.root)) (sorriesOfTrees trees).toList #[]
+      let snap : ProofSnap := { p with env := r.env, mctx := r.mctx, goals := r.goals }
       let id ← addProof st snap
-      return Json.mkObj [("proofState", toJson id), ("goals", Json.arr pp),
-        ("messages", Json.arr #[]), ("proofStatus", Json.str status)]
+      let messages ← messagesJsonAux r.messages 0 #[]
+      let traces ← tracesJson r.traces 0 #[]
+      return Json.mkObj (("proofState", toJson id) :: ("goals", Json.arr r.pp) ::
+        ("proofStatus", Json.str r.status) ::
+        listField "messages" messages (listField "sorries" sorries (listField "traces" traces [])))
+
+/-! ### Pickling (`pickleTo`, `unpickleEnvFrom`, `unpickleProofStateFrom`)
+
+As the community REPL does, an environment is written relative to its imports: the import list,
+the constants it adds (`constants.map₂`) and its scopes (namespaces, `open`s, options), with
+`saveModuleData` (an object written as an .olean file); reading it imports the modules again and
+replays the constants through the kernel (`Environment.replay`). A proof state adds its
+metavariable context, goals and root. The file's memory stays mapped while the process lives. -/
+
+/-- What a pickled environment holds. -/
+structure PickledEnv where
+  imports : Array Import
+  constants : Array ConstantInfo
+  scopes : List Command.Scope
+
+/-- What a pickled proof state holds. -/
+structure PickledProof where
+  env : PickledEnv
+  mctx : MetavarContext
+  root : MVarId
+  goals : List MVarId
+  options : Options
+  currNamespace : Name
+  openDecls : List OpenDecl
+
+unsafe def saveObjectUnsafe {α : Type} (path : System.FilePath) (x : α) : IO Unit :=
+  saveModuleData path `_leancot_pickle (unsafeCast x)
+
+/-- Write `x` to `path` as an .olean file (`saveModuleData` of the object). -/
+@[implemented_by saveObjectUnsafe]
+opaque saveObject {α : Type} (path : System.FilePath) (x : α) : IO Unit
+
+unsafe def readObjectUnsafe (α : Type) [Inhabited α] (path : System.FilePath) : IO α := do
+  let (x, _region) ← readModuleData path
+  return unsafeCast x
+
+/-- Read back what `saveObject` wrote (the caller names the type it was written with). -/
+@[implemented_by readObjectUnsafe]
+opaque readObject (α : Type) [Inhabited α] (path : System.FilePath) : IO α
+
+instance : Inhabited PickledEnv := ⟨{ imports := #[], constants := #[], scopes := [] }⟩
+instance : Inhabited PickledProof :=
+  ⟨{ env := default, mctx := {}, root := { name := .anonymous }, goals := [], options := {},
+     currNamespace := .anonymous, openDecls := [] }⟩
+
+/-- `List.find?` of a constant by name in `cs`. -/
+def findConst (cs : Array ConstantInfo) (n : Name) : Option ConstantInfo :=
+  arrFold (fun acc c => match acc with
+    | some _ => acc
+    | none => if c.name == n then some c else none) cs 0 none
+
+/-- The inductive types `names` of a block as the kernel takes them, from `cs`. -/
+partial def inductiveBlock (cs : Array ConstantInfo) : List Name → Option (List InductiveType)
+  | [] => some []
+  | n :: rest => do
+    let .inductInfo v ← findConst cs n | none
+    let ctors ← ctorsOf v.ctors
+    let more ← inductiveBlock cs rest
+    return { name := n, type := v.type, ctors } :: more
+where
+  ctorsOf : List Name → Option (List Constructor)
+    | [] => some []
+    | c :: rest => do
+      let .ctorInfo v ← findConst cs c | none
+      return { name := c, type := v.type } :: (← ctorsOf rest)
+
+/-- The declaration that adds `c` (an inductive block adds its constructors and recursors; those
+have none of their own). -/
+def declOf (cs : Array ConstantInfo) (c : ConstantInfo) : Option Declaration :=
+  match c with
+  | .thmInfo v => some (.thmDecl v)
+  | .defnInfo v => some (if v.safety == .safe then .defnDecl v else .mutualDefnDecl [v])
+  | .opaqueInfo v => some (.opaqueDecl v)
+  | .axiomInfo v => some (.axiomDecl v)
+  | .inductInfo v =>
+    if (match v.all with
+        | n :: _ => n == v.name
+        | [] => false) then
+      (inductiveBlock cs v.all).map fun ts => .inductDecl v.levelParams v.numParams ts v.isUnsafe
+    else none
+  | _ => none
+
+/-- Add `decls` to `env` through the kernel, in passes until each is added (a declaration whose
+dependencies are not there yet waits for the next pass); the first error when a pass adds
+nothing. -/
+partial def addInPasses (env : Environment) (decls : List Declaration) : IO Environment := do
+  let (env, failed, firstError) := pass env decls [] none
+  match failed, firstError with
+  | [], _ => return env
+  | _, some e =>
+    if listLength failed < listLength decls then addInPasses env (reverseList failed [])
+    else throw (IO.userError s!"the pickled constants do not check: {← (e.toMessageData {}).toString}")
+  | _, none => return env
+where
+  pass (env : Environment) : List Declaration → List Declaration → Option Kernel.Exception →
+      Environment × List Declaration × Option Kernel.Exception
+    | [], failed, err => (env, failed, err)
+    | d :: rest, failed, err => match env.addDeclCore 0 d none with
+      | .ok env => pass env rest failed err
+      | .error e => pass env rest (d :: failed) (err.getD e |> some)
+
+def pickledEnv (env : Environment) (scopes : List Command.Scope) : PickledEnv :=
+  let cs := phmNodeFold (fun acc _ c => acc.push c) env.constants.map₂.root #[]
+  { imports := env.header.imports, constants := cs, scopes }
+
+/-- `open ns` for every namespace that `opens` opens, one a line (elaborating them activates
+their scoped extensions, such as notation). -/
+def reopenText : List OpenDecl → String
+  | [] => ""
+  | .simple ns _ :: rest => "open " ++ escapedText ns ++ "\n" ++ reopenText rest
+  | _ :: rest => reopenText rest
+
+/-- The environment of a pickle: its imports (from the header cache when they were imported
+before), then its constants checked again by the kernel, then its `open` namespaces' scoped
+extensions activated. -/
+def unpickledEnv (st : IO.Ref State) (p : PickledEnv) : IO Command.State := do
+  let s ← st.get
+  let key := importsKey p.imports
+  let header ← match lookupHeader s.headers key with
+    | some h => pure h
+    | none =>
+      let env ← importModules p.imports s.opts (loadExts := true)
+      let h := Command.mkState env {} s.opts
+      st.set { s with headers := (key, h) :: s.headers }
+      pure h
+  let decls := arrFold (fun acc c => match declOf p.constants c with
+    | some d => d :: acc
+    | none => acc) p.constants 0 []
+  let env ← addInPasses header.env decls
+  let scopes := match p.scopes with
+    | [] => header.scopes
+    | sc => sc
+  let opens := match scopes with
+    | sc :: _ => sc.openDecls
+    | [] => []
+  let text := reopenText opens
+  let env ← if text.isEmpty then pure env else do
+    let inputCtx := Parser.InputContext.mk' text "<unpickle>" (FileMap.ofString text) text.rawEndPos
+    let r ← elabCommands inputCtx {} { header with env } #[] #[]
+    pure r.cmdState.env
+  return { header with env, scopes }
+
+/-- A proof state's reply (`proofState`, `goals`, `proofStatus`), recording it as a new one. -/
+def snapReply (st : IO.Ref State) (p : ProofSnap) : IO Json := do
+  let r ← runMetaIn p.env p.mctx p.options p.currNamespace p.openDecls 0 do
+    let gs ← unsolved p.goals []
+    let pp ← ppGoalsAux gs #[]
+    let status ← if gs matches [] then proofStatus p.root
+      else pure "Incomplete: open goals remain"
+    return (pp, status)
+  match r with
+  | .error e => return errorJson ("Lean error:\n" ++ e)
+  | .ok ((pp, status), _) =>
+    let id ← addProof st p
+    return Json.mkObj [("proofState", toJson id), ("goals", Json.arr pp),
+      ("proofStatus", Json.str status)]
+
+def handlePickle (st : IO.Ref State) (req : Json) : IO Json := do
+  let s ← st.get
+  let str (k : String) : Option String := (req.getObjValAs? String k).toOption
+  let num (k : String) : Option Nat := (req.getObjValAs? Nat k).toOption
+  try
+    match str "pickleTo", str "unpickleEnvFrom", str "unpickleProofStateFrom" with
+    | some path, _, _ =>
+      match num "proofState", num "env" with
+      | some i, _ =>
+        let some p := s.proofs[i]? | return errorJson "Unknown proof State."
+        let pickled : PickledProof := {
+          env := pickledEnv p.env [], mctx := p.mctx, root := p.root, goals := p.goals,
+          options := p.options, currNamespace := p.currNamespace, openDecls := p.openDecls }
+        saveObject path pickled
+        snapReply st p
+      | none, some i =>
+        let some cs := s.envs[i]? | return errorJson unknownEnv
+        saveObject path (pickledEnv cs.env cs.scopes)
+        return Json.mkObj [("env", toJson i)]
+      | none, none => return errorJson "\"pickleTo\" needs \"env\" or \"proofState\""
+    | none, some path, _ =>
+      let cs ← unpickledEnv st (← readObject PickledEnv path)
+      let s ← st.get
+      st.set { s with envs := s.envs.push cs }
+      return Json.mkObj [("env", toJson s.envs.size)]
+    | none, none, some path =>
+      let given ← match num "env" with
+        | some i => match s.envs[i]? with
+          | some cs => pure (some cs)
+          | none => return errorJson unknownEnv
+        | none => pure none
+      let p ← readObject PickledProof path
+      let env ← match given with
+        | some cs => pure cs.env
+        | none => pure (← unpickledEnv st p.env).env
+      let snap : ProofSnap := {
+        env, mctx := p.mctx, root := p.root, goals := p.goals, options := p.options,
+        currNamespace := p.currNamespace, openDecls := p.openDecls }
+      snapReply st snap
+    | none, none, none => return errorJson "not a pickling request"
+  catch e => return errorJson (toString e)
 
 /-- An optional field: absent or `null` is `none`; anything else must have the right type. -/
 def optionalField [FromJson α] (req : Json) (key : String) : Except String (Option α) :=
@@ -1160,7 +1695,7 @@ def verifyRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := 
     if mode == .theorem && ref?.isNone then
       return errorJson "a theorem check needs \"reference\": the statement with `:= sorry`"
     let lim : Limits := ⟨mode, hb?.getD 1000000, depth?.getD 10000, native?.getD false, false⟩
-    handleVerify st text ref? (env?.getD 0) lim
+    handleVerify st text ref? env? lim
   | _, _, _, _, _ => return errorJson "\"verify\" requests take \"reference\" (string), \"env\", \"maxHeartbeats\", \"maxRecDepth\" (numbers) and \"allowNativeDecide\" (boolean)"
 
 /-! ### Library constants (`"constants"` requests, for leancot/prover/core_suite.py)
@@ -1215,9 +1750,10 @@ partial def moduleConstants (names : Array Name) (data : Array ModuleData) (root
     moduleConstants names data roots kinds (i + 1) acc
   else acc
 
-def handleConstants (st : IO.Ref State) (envId : Nat) (roots kinds : List String) : IO Json := do
+def handleConstants (st : IO.Ref State) (envId : Option Nat) (roots kinds : List String) :
+    IO Json := do
   let s ← st.get
-  let some cs := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let some cs := envAt s envId | return errorJson unknownEnv
   let header := cs.env.header
   let found := moduleConstants header.moduleNames header.moduleData roots kinds 0 #[]
   return Json.mkObj [("constants", Json.arr found)]
@@ -1240,7 +1776,7 @@ def stringsField (req : Json) (key : String) : Except String (Option (List Strin
 def constantsRequest (st : IO.Ref State) (req : Json) : IO Json := do
   match stringsField req "roots", stringsField req "kinds", optionalField (α := Nat) req "env" with
   | .ok roots?, .ok kinds?, .ok env? =>
-    handleConstants st (env?.getD 0) (roots?.getD ["Init"]) (kinds?.getD ["theorem"])
+    handleConstants st env? (roots?.getD ["Init"]) (kinds?.getD ["theorem"])
   | .error e, _, _ | _, .error e, _ => return errorJson e
   | _, _, .error e => return errorJson s!"\"env\" must be a natural number: {e}"
 
@@ -1339,19 +1875,13 @@ partial def commandStx? : InfoTree → Option Syntax
 def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (allTactics : Bool) :
     IO Json := do
   let s ← st.get
-  let base ← match env? with
-    | some i => match s.envs[i]? with
-      | some e => pure e
-      | none => return errorJson s!"unknown environment {i}"
-    | none => match s.envs[0]? with
-      | some e => pure e
-      | none => return errorJson "no base environment"
-  match ← elabInput base text env?.isNone s.headers s.envs none with
+  let some base := envAt s env? | return errorJson unknownEnv
+  match ← elabInput base text env?.isNone s.headers s.opts none with
   | .error e => return errorJson e
-  | .ok (fs, newHeader) =>
+  | .ok (fs, newHeader, _) =>
     if let some (key, henv) := newHeader then
       let s ← st.get
-      st.set { s with envs := s.envs.push henv, headers := (key, s.envs.size) :: s.headers }
+      st.set { s with headers := (key, henv) :: s.headers }
     let fm := FileMap.ofString text
     let env := fs.cmdState.env
     let found := arrFold (fun acc t =>
@@ -1363,8 +1893,8 @@ def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (
       premiseIdents env fm cmd t acc) fs.trees 0 #[]
     let messages ← messagesJson fs.messages
     if allTactics then  -- the extractor's one elaboration of a file: its tactics too
-      let tactics := arrFold (fun acc t => collectTactics none t acc) fs.trees 0 #[]
-      let tacticJsons ← mapIO tacticJson tactics.toList #[]
+      let tactics := arrFold (fun acc t => collectTactics false none t acc) fs.trees 0 #[]
+      let tacticJsons ← mapIO (fun t => tacticJson t) tactics.toList #[]
       return Json.mkObj [("identifiers", Json.arr found), ("messages", messages),
         ("tactics", Json.arr tacticJsons)]
     return Json.mkObj [("identifiers", Json.arr found), ("messages", messages)]
@@ -1389,16 +1919,17 @@ def moduleIndex (names : Array Name) (key : String) : Option Nat :=
   (arrFold (fun (acc : Nat × Option Nat) m =>
     (acc.1 + 1, if acc.2.isNone && nameText m == key then some acc.1 else acc.2)) names 0 (0, none)).2
 
-def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Nat) : IO Json := do
+def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Option Nat) :
+    IO Json := do
   let s ← st.get
-  let some cs := s.envs[envId]? | return errorJson s!"unknown environment {envId}"
+  let some cs := envAt s envId | return errorJson unknownEnv
   let env := cs.env
   let header := env.header
   let rec go : List String → Array Json → IO (Except String (Array Json))
     | [], acc => return .ok acc
     | m :: rest, acc => do
       match moduleIndex header.moduleNames m with
-      | none => return .error s!"module {m} is not imported in environment {envId}"
+      | none => return .error s!"module {m} is not imported in the environment"
       | some i => match header.moduleData[i]? with
         | none => return .error s!"no data for module {m}"
         | some d =>
@@ -1422,7 +1953,7 @@ def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Nat) :
 
 def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json := do
   match stringsField req "modules", stringsField req "keep", optionalField (α := Nat) req "env" with
-  | .ok (some mods), .ok keep?, .ok env? => premiseModules st mods (keep?.getD []) (env?.getD 0)
+  | .ok (some mods), .ok keep?, .ok env? => premiseModules st mods (keep?.getD []) env?
   | .ok none, _, .ok env? =>
     let allTactics := match optionalField (α := Bool) req "allTactics" with
       | .ok (some b) => b
@@ -1440,8 +1971,8 @@ def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json :
 Handles are positions in the state's arrays, so a freed entry is replaced by a tombstone that holds
 nothing of its own (the base environment, an empty metavariable context) and the memory of what it
 held can be reused. A later request naming a freed handle gets an error (`forgetDispatch`, called
-first by `handle`). Environment 0 (the base) is never freed; a freed header environment leaves the
-header cache. Unknown or already freed handles are skipped. -/
+first by `handle`). The base environment and the imported header environments have no handle
+and are never freed. Unknown or already freed handles are skipped. -/
 
 def forgottenTag : String := "«leancot: freed»"
 
@@ -1466,23 +1997,13 @@ def natsField (spec : Json) (key : String) : Except String (List Nat) :=
       | e, _ => e) xs 0 (Except.ok [])
   | .ok _ => .error s!"\"{key}\" must be a list of natural numbers"
 
-def memNat (x : Nat) : List Nat → Bool
-  | [] => false
-  | y :: ys => x == y || memNat x ys
-
-/-- `headers.filter` by hand: the entries whose environment is not in `freed`. -/
-def keptHeaders (freed : List Nat) : List (String × Nat) → List (String × Nat)
-  | [] => []
-  | (k, i) :: rest =>
-    if memNat i freed then keptHeaders freed rest else (k, i) :: keptHeaders freed rest
-
-/-- Tombstone the environments `ids` (not 0, not already freed); how many were freed. -/
+/-- Tombstone the environments `ids` (those not already freed); how many were freed. -/
 def freeEnvs (base : Command.State) : List Nat → Array Command.State → Nat → Array Command.State × Nat
   | [], envs, n => (envs, n)
   | i :: rest, envs, n =>
     match envs[i]? with
     | some cs =>
-      if i == 0 || envForgotten cs then freeEnvs base rest envs n
+      if envForgotten cs then freeEnvs base rest envs n
       else freeEnvs base rest (envs.set! i { base with scopes := [{ header := forgottenTag }] }) (n + 1)
     | none => freeEnvs base rest envs n
 
@@ -1504,10 +2025,9 @@ def handleForget (st : IO.Ref State) (spec : Json) : IO Json := do
   match natsField spec "envs", natsField spec "proofStates" with
   | .ok envIds, .ok proofIds =>
     let s ← st.get
-    let some base := s.envs[0]? | return errorJson "internal error: no base environment"
-    let (envs, ne) := freeEnvs base envIds s.envs 0
-    let (proofs, np) := freeProofs base.env proofIds s.proofs 0
-    st.set { s with envs, proofs, headers := keptHeaders envIds s.headers }
+    let (envs, ne) := freeEnvs s.base envIds s.envs 0
+    let (proofs, np) := freeProofs s.base.env proofIds s.proofs 0
+    st.set { s with envs, proofs }
     return Json.mkObj [("forgotten", Json.mkObj [("envs", toJson ne), ("proofStates", toJson np)])]
   | .error e, _ | _, .error e => return errorJson e
 
@@ -1540,16 +2060,34 @@ def handle (st : IO.Ref State) (req : Json) : IO Json := do
   let hb? ← match optionalField (α := Nat) req "maxHeartbeats" with
     | .ok hb? => pure hb?
     | .error e => return errorJson s!"\"maxHeartbeats\" must be a natural number: {e}"
-  match req.getObjValAs? String "cmd" with
-  | .ok cmd =>
-    match optionalField (α := Nat) req "env", optionalField (α := Bool) req "allTactics" with
-    | .ok env?, .ok allTactics? => handleCmd st cmd env? (allTactics?.getD false) hb?
-    | .error e, _ => return errorJson s!"\"env\" must be a natural number: {e}"
-    | _, .error e => return errorJson s!"\"allTactics\" must be a boolean: {e}"
-  | .error _ =>
+  if isSome req "pickleTo" || isSome req "unpickleEnvFrom" || isSome req "unpickleProofStateFrom" then
+    return ← handlePickle st req
+  -- a command, or a file (`"path"`) read as one
+  let cmd? ← match req.getObjValAs? String "cmd", req.getObjValAs? String "path" with
+    | .ok cmd, _ => pure (some cmd)
+    | _, .ok path =>
+      try pure (some (← IO.FS.readFile path))
+      catch e => return errorJson (toString e)
+    | _, _ => pure none
+  match cmd? with
+  | some cmd =>
+    match optionalField (α := Nat) req "env", optionalField (α := Bool) req "allTactics",
+        optionalField (α := Bool) req "rootGoals" with
+    | .ok env?, .ok allTactics?, .ok rootGoals? =>
+      let o : CmdOptions := {
+        allTactics := allTactics?.getD false, rootGoals := rootGoals?.getD false,
+        infotree := (optionalField (α := String) req "infotree").toOption.join,
+        maxHeartbeats := hb? }
+      handleCmd st cmd env? o
+    | .error e, _, _ => return errorJson s!"\"env\" must be a natural number: {e}"
+    | _, .error e, _ => return errorJson s!"\"allTactics\" must be a boolean: {e}"
+    | _, _, .error e => return errorJson s!"\"rootGoals\" must be a boolean: {e}"
+  | none =>
   match req.getObjValAs? String "tactic", req.getObjValAs? Nat "proofState" with
   | .ok tac, .ok ps => handleTactic st tac ps (hb?.getD defaultMaxHeartbeats)
-  | _, _ => return errorJson "request must have \"cmd\" (and optional \"env\") or \"tactic\" and \"proofState\""
+  | _, _ => return errorJson "Could not parse as a valid JSON command: a request has \"cmd\" or \"path\" (and optional \"env\"), or \"tactic\" and \"proofState\""
+where
+  isSome (req : Json) (key : String) : Bool := (req.getObjVal? key).toOption.isSome
 
 /-- The bytes from `i` on are ASCII blanks: `String.all Char.isWhitespace` on the UTF-8 bytes
 (`String.all` and `String.trim` go through private `String.Slice` helpers). -/
@@ -1561,25 +2099,47 @@ partial def blankFrom (b : ByteArray) (i : Nat) : Bool :=
 
 def isBlank (s : String) : Bool := blankFrom s.toUTF8 0
 
-/-- Read lines up to a blank line; `none` at end of input. -/
+/-- Read lines up to a blank line, joined as the community REPL joins them (each without its
+trailing blanks, so a raw line break inside a JSON string disappears); `none` at end of input. -/
 partial def readRequest (h : IO.FS.Handle) (acc : String) : IO (Option String) := do
   let line ← h.getLine
   if line.isEmpty then
     if isBlank acc then return none else return some acc
   else if isBlank line then
     if isBlank acc then readRequest h "" else return some acc
-  else readRequest h (acc ++ line)
+  else readRequest h (acc ++ trimEnd line)
+where
+  /-- `String.trimAsciiEnd`, by bytes. -/
+  trimEnd (s : String) : String :=
+    let b := s.toUTF8
+    let rec stop (j : Nat) (fuel : Nat) : Nat :=
+      match fuel with
+      | 0 => j
+      | f + 1 =>
+        let c := if j > 0 then b.get! (j - 1) else 0
+        if j > 0 && (c == 32 || c == 9 || c == 10 || c == 13) then stop (j - 1) f else j
+    let j := stop b.size b.size
+    if j == b.size then s else String.fromUTF8! (b.extract 0 j)
 
-def reply (out : IO.FS.Handle) (j : Json) : IO Unit := do
-  out.putStrLn (marker ++ j.compress)
+/-- A comment line (`#` or `--` first), which the community REPL skips. -/
+def isComment (s : String) : Bool :=
+  let b := s.toUTF8
+  b.size > 0 && (b.get! 0 == 35 || (b.size > 1 && b.get! 0 == 45 && b.get! 1 == 45))
+
+/-- One reply: for leancot's client one line after the marker; in the community protocol the
+bare JSON object and a blank line. -/
+def reply (leancot : Bool) (out : IO.FS.Handle) (j : Json) : IO Unit := do
+  if leancot then out.putStrLn (marker ++ j.compress)
+  else out.putStr (j.compress ++ "\n\n")
   out.flush
 
 partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
   match ← readRequest inp "" with
   | none => return
   | some text =>
+    if isComment text then return ← loop st inp out
     let resp ← match Json.parse text with
-      | .error e => pure (errorJson s!"could not parse JSON request: {e}")
+      | .error e => pure (errorJson s!"Could not parse JSON:\n{e}")
       | .ok req =>
         let resp ← try handle st req catch e => pure (errorJson s!"internal error: {e}")
         -- a reply carries the request's nonce, which the checked text cannot know: lines the
@@ -1587,24 +2147,37 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
         match req.getObjVal? "nonce", resp with
         | .ok n, .obj _ => pure (resp.setObjVal! "nonce" n)
         | _, _ => pure resp
-    reply out resp
+    reply (← st.get).leancot out resp
     loop st inp out
 
-/-- Serve requests from stdin until it ends. Opens `/dev/stdin` and `/dev/stdout` itself: under
-`#eval` the standard streams are captured. -/
-def mainIO : IO Unit := do
+/-- Serve requests from stdin until it ends, in leancot's protocol (`leancot`) or the community
+REPL's. Opens `/dev/stdin` and `/dev/stdout` itself: under `#eval` the standard streams are
+captured. -/
+def serve (leancot : Bool) : IO Unit := do
   let inp ← IO.FS.Handle.mk "/dev/stdin" .read
   let out ← IO.FS.Handle.mk "/dev/stdout" .write
+  let opts := baseOptions leancot
   let imports : Array Import := #[{ module := `Init }]
-  let env ← importModules imports baseOptions (loadExts := true)
+  let env ← importModules imports opts (loadExts := true)
+  let base := Command.mkState env {} opts
   let st ← IO.mkRef
-    ({ envs := #[Command.mkState env {} baseOptions], headers := [(importsKey imports, 0)] } : State)
-  reply out (Json.mkObj [("ready", Json.bool true), ("version", Json.str Lean.versionString)])
+    ({ leancot, opts, base, headers := [(importsKey imports, base)] } : State)
+  if leancot then
+    reply true out (Json.mkObj [("ready", Json.bool true), ("version", Json.str Lean.versionString)])
   loop st inp out
 
-/-- The entry point of the runner that the backends start (`#eval LeanCot.Repl.main`): a
+/-- The native executable's loop (`LeanCot/ReplMain.lean`): leancot's protocol when
+`LEANCOT_REPL_PROTOCOL=leancot` is set, else the community REPL's. (The WebAssembly build does not
+pass the environment on to Lean, so its runners name the protocol in their `#eval` instead.) -/
+def mainIO : IO Unit := do
+  serve ((← IO.getEnv "LEANCOT_REPL_PROTOCOL") == some "leancot")
+
+/-- The entry point of the community protocol's runner (`#eval LeanCot.Repl.main`): a
 `CommandElabM` action, because the WASM build's `#eval` of an `IO` action goes through a helper it
 cannot run (`Command.liftTermElabM._redArg`). -/
-def main : Command.CommandElabM Unit := mainIO
+def main : Command.CommandElabM Unit := serve false
+
+/-- The entry point of leancot's protocol's runner (`#eval LeanCot.Repl.mainLeancot`). -/
+def mainLeancot : Command.CommandElabM Unit := serve true
 
 end LeanCot.Repl

@@ -1,7 +1,9 @@
 /-
 The REPL as a native executable: `lake build` then `lake exe leancot-repl` (in `lean_project/`).
-Same protocol and replies as the runner the Python backends start (`LeanCot/Repl.lean` with
-`#eval LeanCot.Repl.main` appended); the WebAssembly build cannot run an executable's `main`.
+It speaks the community REPL's protocol, or leancot's with `LEANCOT_REPL_PROTOCOL=leancot` set;
+the same replies as the runners the Python backends start (`LeanCot/Repl.lean` with
+`#eval LeanCot.Repl.main`, or `mainLeancot`, appended); the WebAssembly build cannot run an
+executable's `main`.
 -/
 import LeanCot.Repl
 

@@ -1,12 +1,15 @@
 """How to start a Lean REPL process: the embedded WASM Lean, a native Lean, or the community REPL.
 
-The WASM and native backends run our REPL (marker framing). Its code is the module
-`lean_project/LeanCot/Repl.lean`, which has no `#eval` (so `lake build` only compiles it); they
-start `lean` on its runner, a copy with `#eval LeanCot.Repl.main` appended, written once per
-content under the cache (`repl_runner`). The WASM build can run nothing else: no `IO` entry point,
-no `lean --run`, no import of a module it has not built. With a native toolchain the same REPL is
-also the executable `lake exe leancot-repl` (`LeanCot/ReplMain.lean`). The `repl` backend runs a
-leanprover-community/repl binary (plain framing).
+The WASM and native backends run our REPL. It speaks the community REPL's protocol unless
+`PROTOCOL_ENV=leancot` is set in its environment, which these backends do by default
+(`protocol="leancot"`: marker framing with nonces, a ready line, `autoImplicit false`; see
+Repl.lean); `protocol="community"` runs it exactly as a user of `lean_project/` gets it. Its code is
+the module `lean_project/LeanCot/Repl.lean`, which has no `#eval` (so `lake build` only compiles
+it); they start `lean` on its runner, a copy with `#eval LeanCot.Repl.main` appended, written once
+per content under the cache (`repl_runner`). The WASM build can run nothing else: no `IO` entry
+point, no `lean --run`, no import of a module it has not built. With a native toolchain the same
+REPL is also the executable `lake exe leancot-repl` (`LeanCot/ReplMain.lean`). The `repl` backend
+runs a leanprover-community/repl binary (plain framing).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from leancot.lean.protocol import FRAMINGS, Framing
 
 REPL_FILES = (Path("LeanCot") / "Repl.lean",)  # the REPL module, relative to the project
 RUNNER_LINE = "#eval LeanCot.Repl.main\n"  # what makes the module a program (see Repl.lean)
+# the runner of each protocol: the WASM build does not pass the environment on to Lean
+RUNNER_LINES = {"community": RUNNER_LINE, "leancot": "#eval LeanCot.Repl.mainLeancot\n"}
 REPL_EXE = "leancot-repl"  # the lakefile's `lean_exe` (`lake exe leancot-repl`)
 MOUNTS_ENV = "LEANCOT_WASM_MOUNTS"  # read by the patched lean.js (see wasm_patch.py)
 SANDBOX_ENV = "LEANCOT_WASM_SANDBOX"  # likewise: the private writable directory of one process
@@ -32,6 +37,8 @@ STACK_ENV = "LEANCOT_WASM_STACK_MB"
 DEFAULT_NODE_STACK_KB = 65500
 DEFAULT_WASM_STACK_MB = 512  # with the Node flag, lets deep recursion pass (measured)
 DEFAULT_WASM_THREADS = 1
+PROTOCOL_ENV = "LEANCOT_REPL_PROTOCOL"  # read by Repl.lean's `mainIO`
+PROTOCOLS = ("leancot", "community")
 
 
 @dataclass(frozen=True)
@@ -96,20 +103,22 @@ def repl_file(project: Path) -> Path:
     raise ValueError(f"no Lean REPL in {project} (looked for {', '.join(map(str, REPL_FILES))})")
 
 
-def runner_text(module_text: str) -> str:
-    """The REPL module's text with the `#eval` that runs it appended."""
-    return module_text.rstrip("\n") + "\n\n" + RUNNER_LINE
+def runner_text(module_text: str, protocol: str = "community") -> str:
+    """The REPL module's text with the `#eval` that runs it in `protocol` appended."""
+    if protocol not in RUNNER_LINES:
+        raise ValueError(f"unknown REPL protocol {protocol!r}; expected one of {PROTOCOLS}")
+    return module_text.rstrip("\n") + "\n\n" + RUNNER_LINES[protocol]
 
 
-def repl_runner(project: Path, runner_dir: Path | None = None) -> Path:
-    """The file `lean` runs as the REPL: `runner_text` of the project's REPL module, at
-    `<runner_dir>/<sha256 of the text>/Repl.lean` (default `runner_dir`: `paths.runner_dir()`).
+def repl_runner(project: Path, runner_dir: Path | None = None, protocol: str = "community") -> Path:
+    """The file `lean` runs as the REPL in `protocol`: `runner_text` of the project's REPL module,
+    at `<runner_dir>/<sha256 of the text>/Repl.lean` (default `runner_dir`: `paths.runner_dir()`).
 
     Content-addressed, so checkouts with different REPL sources never share one; an existing file
     is used only if its text is exactly that (else it is rewritten, atomically). The directory is
     private to the user (mode 0700): the runner is code that Lean runs.
     """
-    text = runner_text((project / repl_file(project)).read_text(encoding="utf-8"))
+    text = runner_text((project / repl_file(project)).read_text(encoding="utf-8"), protocol)
     if runner_dir is None:
         from leancot.lean.paths import runner_dir as default_runner_dir
 
@@ -135,6 +144,16 @@ def project_lean_path(project: Path) -> list[str]:
     return []
 
 
+def _protocol(protocol: str) -> tuple[dict[str, str], Framing]:
+    """The environment and reply framing of our REPL in `protocol` (the variable is for the native
+    executable; the runners name their protocol themselves)."""
+    if protocol == "leancot":
+        return {PROTOCOL_ENV: "leancot"}, "marker"
+    if protocol == "community":
+        return {}, "plain"
+    raise ValueError(f"unknown REPL protocol {protocol!r}; expected one of {PROTOCOLS}")
+
+
 def _project(project_dir: Path | str | None) -> Path:
     if project_dir is None:
         from leancot.lean.paths import project_dir as default_project_dir
@@ -153,11 +172,13 @@ def wasm_backend(
     wasm_stack_mb: int | None = DEFAULT_WASM_STACK_MB,
     threads: int = DEFAULT_WASM_THREADS,
     startup_timeout: float = 300.0,
+    protocol: str = "leancot",
 ) -> Backend:
-    """Our REPL on the embedded WASM Lean. `install=None` looks it up (see `leancot setup`);
-    `project_dir=None` is leancot's `lean_project/`. `threads` is Lean's `-j`: the REPL answers
-    one request at a time, and every extra wasm thread keeps its own heap (measured: the REPL's
-    start-up peak is 2.1 GB with Lean's default thread count, 1.35 GB with one).
+    """Our REPL on the embedded WASM Lean, speaking `protocol` (see the module docstring).
+    `install=None` looks it up (see `leancot setup`); `project_dir=None` is leancot's
+    `lean_project/`. `threads` is Lean's `-j`: the REPL answers one request at a time, and every
+    extra wasm thread keeps its own heap (measured: the REPL's start-up peak is 2.1 GB with Lean's
+    default thread count, 1.35 GB with one).
 
     The WASM file system sees only the host directories the patched glue mounts. With `sandbox`
     (the default; required for untrusted text) each process gets a fresh private temporary
@@ -172,7 +193,7 @@ def wasm_backend(
 
         install = find_installation()
     project = _project(project_dir)
-    repl = repl_runner(project)
+    repl = repl_runner(project, protocol=protocol)
     lib_dir = Path(install.lib_dir)
     cache_dir = getattr(install, "cache_dir", None) or getattr(install, "root", None)
     if sandbox:
@@ -181,7 +202,8 @@ def wasm_backend(
         cwd = [Path.cwd(), tempfile.gettempdir()]
         mounted = _unique([project, *cwd, lib_dir, cache_dir, repl.parent, *mounts])
     lean_path = [str(lib_dir), *project_lean_path(project)]
-    env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted)}
+    protocol_env, framing = _protocol(protocol)
+    env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted), **protocol_env}
     if wasm_stack_mb is not None:
         env[STACK_ENV] = str(wasm_stack_mb)
     if threads < 1:
@@ -194,7 +216,7 @@ def wasm_backend(
         tuple(env.items()),
         # The WASM runtime leaves default.profraw in its cwd: the private dir, or the temp dir.
         None if sandbox else Path(tempfile.gettempdir()),
-        "marker",
+        framing,
         startup_timeout,
         stripped_library=True,
         private_dir_env=SANDBOX_ENV if sandbox else None,
@@ -226,8 +248,10 @@ def native_backend(
     startup_timeout: float = 300.0,
     sandbox: bool = True,
     memory_limit_gb: float | None = DEFAULT_NATIVE_MEMORY_GB,
+    protocol: str = "leancot",
 ) -> Backend:
-    """Our REPL on a native Lean: `lake env lean RUNNER` in the project if lake exists, else
+    """Our REPL on a native Lean, speaking `protocol` (see the module docstring):
+    `lake env lean RUNNER` in the project if lake exists, else
     `lean RUNNER` (the runner of `repl_runner`: nothing needs building first). After `lake build`
     in the project, `Backend("native", ("lake", "-d", str(PROJECT), "exe", REPL_EXE))` runs the
     compiled executable instead (same protocol), which starts without elaborating the REPL.
@@ -238,19 +262,20 @@ def native_backend(
     what the user can: run untrusted text in a container (see README, Verification).
     """
     project = _project(project_dir)
-    repl = str(repl_runner(project))
+    repl = str(repl_runner(project, protocol=protocol))
     prefix = network_isolation() if sandbox else ()
     private = NATIVE_PRIVATE_DIR_ENV if sandbox else None
     limit = None if memory_limit_gb is None else int(memory_limit_gb * (1 << 30))
+    protocol_env, framing = _protocol(protocol)
     lake = shutil.which("lake")
     if lean is None and lake is not None:
         argv = (*prefix, lake, "-d", str(project), "env", "lean", repl)
         return Backend(
             "native",
             argv,
-            (),
+            tuple(protocol_env.items()),
             project,
-            "marker",
+            framing,
             startup_timeout,
             private_dir_env=private,
             memory_limit_bytes=limit,
@@ -265,13 +290,13 @@ def native_backend(
     lean_path = project_lean_path(project)
     if os.environ.get("LEAN_PATH"):
         lean_path.append(os.environ["LEAN_PATH"])
-    env = (("LEAN_PATH", ":".join(lean_path)),)
+    env = (("LEAN_PATH", ":".join(lean_path)), *protocol_env.items())
     return Backend(
         "native",
         (*prefix, lean_bin, repl),
         env,
         project,
-        "marker",
+        framing,
         startup_timeout,
         private_dir_env=private,
         memory_limit_bytes=limit,

@@ -1,10 +1,11 @@
 """The JSON wire protocol of leanprover-community/repl, as spoken by `LeanCot/Repl.lean` too.
 
 A request is one line of JSON followed by an empty line. Responses come in one of two framings:
-- "marker" (our REPL): each response is one stdout line `@@LEANCOT@@ <json>`; every other line is
-  noise (`#eval` output, debug prints) and is ignored. The first response is a ready line.
-- "plain" (the community `repl` binary): each response is a possibly multi-line JSON object
-  followed by an empty line.
+- "marker" (our REPL with `LEANCOT_REPL_PROTOCOL=leancot`, as leancot's backends start it): each
+  response is one stdout line `@@LEANCOT@@ <json>` carrying the request's nonce; every other line
+  is noise (`#eval` output, debug prints) and is ignored. The first response is a ready line.
+- "plain" (the community `repl` binary, and our REPL by default): each response is a possibly
+  multi-line JSON object followed by an empty line.
 Everything here is pure: no processes, no I/O.
 """
 
@@ -27,6 +28,7 @@ from leancot.lean.results import (
 )
 
 MARKER = "@@LEANCOT@@"
+LEAN_ERROR_PREFIX = "Lean error:\n"  # before the text of a tactic that threw
 Framing = Literal["marker", "plain"]
 FRAMINGS: tuple[Framing, ...] = ("marker", "plain")
 
@@ -236,10 +238,11 @@ def parse_command_response(
 def parse_tactic_response(
     raw: Mapping[str, Any], generation: int = 0
 ) -> TacticState | ProofFinished | LeanError:
-    """A `{"tactic": ...}` response. A tactic that errs or leaves a `sorry` is a LeanError."""
+    """A `{"tactic": ...}` response. A tactic that errs or leaves a `sorry` is a LeanError (an
+    exception's text without the community REPL's `Lean error:` line in front)."""
     error = error_text(raw)
     if error is not None:
-        return LeanError(error)
+        return LeanError(error.removeprefix(LEAN_ERROR_PREFIX))
     messages = parse_messages(raw)
     errors = [m for m in messages if m.is_error]
     if errors:

@@ -107,7 +107,9 @@ class LeanServer(ReplSupervisor):
                 f"{self.backend.name!r} backend has no `verify` request"
             )
         env_id, generation = self.env_handles.resolve(env, self.generation)
-        request: dict[str, Any] = {"verify": text, "env": env_id or 0, "mode": mode}
+        request: dict[str, Any] = {"verify": text, "mode": mode}
+        if env_id is not None:  # absent: the base environment
+            request["env"] = env_id
         if reference is not None:
             request["reference"] = reference
         request.update(fields or {})
@@ -131,12 +133,9 @@ class LeanServer(ReplSupervisor):
                 f"listing constants needs leancot's own REPL, not the {self.backend.name!r} backend"
             )
         env_id, generation = self.env_handles.resolve(env, self.generation)
-        request = {
-            "constants": True,
-            "roots": list(roots),
-            "kinds": list(kinds),
-            "env": env_id or 0,
-        }
+        request: dict[str, Any] = {"constants": True, "roots": list(roots), "kinds": list(kinds)}
+        if env_id is not None:  # absent: the base environment
+            request["env"] = env_id
         raw = self.request(request, timeout, handle_generation=generation)
         if not isinstance(raw, dict) or not isinstance(raw.get("constants"), list):
             message = raw.get("message", raw) if isinstance(raw, dict) else raw

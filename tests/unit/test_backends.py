@@ -12,6 +12,7 @@ import pytest
 from leancot.lean import backends
 from leancot.lean.backends import (
     MOUNTS_ENV,
+    PROTOCOL_ENV,
     REPL_EXE,
     RUNNER_LINE,
     SANDBOX_ENV,
@@ -58,7 +59,7 @@ def test_wasm_backend_command_line(project, tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     backend = wasm_backend(install, project, mounts=[tmp_path / "extra"], node_stack_kb=1234)
-    runner = repl_runner(project.resolve())
+    runner = repl_runner(project.resolve(), protocol="leancot")
     assert backend.argv == (
         str(cache / "node"),
         "--stack-size=1234",
@@ -84,6 +85,13 @@ def test_wasm_backend_command_line(project, tmp_path, monkeypatch):
     ]
     assert backend.private_dir_env == SANDBOX_ENV and SANDBOX_ENV not in env
     assert backend.cwd is None and backend.framing == "marker"
+    # leancot's client asks the REPL for its own protocol; without the variable the REPL speaks
+    # the community one (bare JSON replies), which protocol="community" expects
+    assert env[PROTOCOL_ENV] == "leancot"
+    community = wasm_backend(install, project, protocol="community")
+    assert community.framing == "plain" and PROTOCOL_ENV not in dict(community.env)
+    with pytest.raises(ValueError, match="protocol"):
+        wasm_backend(install, project, protocol="lean3")
     assert backend.stripped_library
     assert backend.process_env({"PATH": "/bin"})["LEAN_PATH"] == env["LEAN_PATH"]
     trusted = wasm_backend(install, project, mounts=[tmp_path / "extra"], sandbox=False)
@@ -109,7 +117,10 @@ def test_native_and_repl_backends(project, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="no native Lean found"):
         native_backend(project_dir=project)
     backend = native_backend("/opt/lean/bin/lean", project)
-    assert backend.argv == ("/opt/lean/bin/lean", str(repl_runner(project.resolve())))
+    assert backend.argv == (
+        "/opt/lean/bin/lean",
+        str(repl_runner(project.resolve(), protocol="leancot")),
+    )
     assert not backend.stripped_library
     # sandboxed by default: a private cwd per process and an address-space limit
     assert backend.private_dir_env and backend.memory_limit_bytes == 24 << 30
@@ -128,12 +139,14 @@ def test_lean_project_layout():
     project = project_dir()
     module = (project / backends.REPL_FILES[0]).read_text(encoding="utf-8")
     # the REPL module is a library module: no `#eval` (that is the runner's one line), a `main`
-    # for the runner and a `mainIO` for the executable
+    # for the community protocol's runner, `mainLeancot` for leancot's, `mainIO` for the executable
     assert not re.search(r"^#eval", module, re.M)
-    assert re.search(r"^def main : Command\.CommandElabM Unit := mainIO$", module, re.M)
+    assert re.search(r"^def main : Command\.CommandElabM Unit := serve false$", module, re.M)
+    assert re.search(r"^def mainLeancot : Command\.CommandElabM Unit := serve true$", module, re.M)
     assert re.search(r"^def mainIO : IO Unit", module, re.M)
     assert module.rstrip().endswith("end LeanCot.Repl")
     assert RUNNER_LINE == "#eval LeanCot.Repl.main\n"
+    assert backends.RUNNER_LINES["leancot"] == "#eval LeanCot.Repl.mainLeancot\n"
     exe_main = (project / "LeanCot" / "ReplMain.lean").read_text(encoding="utf-8")
     assert "import LeanCot.Repl" in exe_main and "LeanCot.Repl.mainIO" in exe_main
     # the lakefile declares what these files are: the corpus library with its root, the REPL

@@ -143,9 +143,11 @@ def test_parse_tactic_replies():
 
 
 def test_tactic_failures_are_lean_errors():
-    assert parse_tactic_response({"message": "unknown proof state 7"}) == LeanError(
-        "unknown proof state 7"
+    assert parse_tactic_response({"message": "Unknown proof state."}) == LeanError(
+        "Unknown proof state."
     )
+    thrown = {"message": "Lean error:\n<input>:1:1: unknown tactic"}
+    assert parse_tactic_response(thrown) == LeanError("<input>:1:1: unknown tactic")
     community_error = {
         "proofState": 2,
         "goals": ["⊢ True"],
