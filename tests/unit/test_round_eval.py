@@ -185,6 +185,12 @@ class FakeServer:
     def maybe_recycle(self) -> bool:
         return False
 
+    def open_scope(self) -> int:  # handle freeing: nothing to free in this fake
+        return 1
+
+    def close_scope(self, depth: int) -> int:
+        return 0
+
     def start_proof(self, statement, env=None, timeout=None):
         return TacticState("⊢ G", next(self.ids), ("⊢ G",))
 
