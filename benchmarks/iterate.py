@@ -5,6 +5,7 @@
                                  [--test-limit N] [--eval-limit N] [--eval-splits S..]
                                  [--lean-calls N]
                                  [--teacher DIR] [--out-dir DIR]
+                                 [--retrieval-seeds S..] [--retrieval-steps N] [--no-retrieval]
 
 RUN_DIR (default runs/default) is a finished `leancot run` folder. The rounds run, or resume from
 what exists, in RUN_DIR/iterate (`--quick`: RUN_DIR/iterate-quick, so a quick check never
@@ -22,12 +23,16 @@ policy alone (`leancot.pipeline.round_eval`). The run's own test set is proved o
            new_proofs  statements the round proved first (the proof cache; null in round 0)
            sft_rows, prm_rows  rows trained on (accumulated over rounds; null in round 0)
   retriever_recall10, bm25_recall10
-           recall@10 of the premise retrievers on held-out premises: null here, with
-           `retrieval_note` saying why (premise retrieval is not part of this build)
+           recall@10 of the premise retrievers on the held-out (test split) tactics' premises
+           of RUN_DIR/extract/dataset (`train.retriever_eval.measure_retrievers`: the dense
+           retriever trained on the train split, mean over --retrieval-seeds, default 0 1 2;
+           runs kept in the iterate folder's `retrieval/`); null with --no-retrieval, and
+           `retrieval` holds the whole report (recall@1 too, the popularity baseline, per seed)
   minutes  stage time of the rounds, summed over their stages (as they ran, not resumed)
   teacher  (with --teacher) the teacher's counts on the same splits and budget
   settings the iterate settings used
-`--quick`: 1 round, train_limit 4, 2 SFT and 2 PRM steps, 4 theorems per split, 8 Lean calls.
+`--quick`: 1 round, train_limit 4, 2 SFT and 2 PRM steps, 4 theorems per split, 8 Lean calls,
+one retriever seed of 20 steps.
 Run with OMP_NUM_THREADS=1 on CPU.
 """
 
@@ -42,10 +47,6 @@ from pathlib import Path
 from typing import Any
 
 QUICK = {"rounds": 1, "train_limit": 4, "sft_steps": 2, "prm_steps": 2, "eval_limit": 4}
-RETRIEVAL_NOTE = (
-    "premise retrieval (a BM25 and a dense retriever) is not part of this build, so no "
-    "recall@10 is measured"
-)
 QUICK_LEAN_CALLS = 8
 
 
@@ -66,8 +67,20 @@ def _minutes(iterate_dir: Path, rounds: int) -> float:
     return round(seconds / 60, 2)
 
 
-def summary(rows: list[Any], config: Any) -> dict[str, Any]:
-    """The benchmark's object from `leancot.pipeline.iterate.main`'s rows."""
+def retrieval_report(run_dir: Path, work_dir: Path, seeds: list[int], steps: int) -> dict[str, Any]:
+    """BM25 against the dense retriever on the run's extracted dataset (test split)."""
+    from leancot.prover.premises import load_library
+    from leancot.train.retriever_eval import measure_retrievers
+
+    dataset = run_dir / "extract" / "dataset"
+    return measure_retrievers(dataset, load_library(None), work_dir, seeds=seeds, max_steps=steps)
+
+
+def summary(
+    rows: list[Any], config: Any, retrieval: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The benchmark's object from `leancot.pipeline.iterate.main`'s rows (and the retrieval
+    report, None when it was not measured)."""
     from leancot.pipeline.round_eval import REPORT_DIR, ROUNDS_JSON, report_rows
 
     rounds = report_rows(rows)
@@ -95,11 +108,12 @@ def summary(rows: list[Any], config: Any) -> dict[str, Any]:
     saved = _read_json(config.iterate_dir / REPORT_DIR / ROUNDS_JSON)
     out: dict[str, Any] = {
         "rounds": rounds,
-        "retriever_recall10": None,
-        "bm25_recall10": None,
-        "retrieval_note": RETRIEVAL_NOTE,
+        "retriever_recall10": retrieval["retriever_recall10"] if retrieval else None,
+        "bm25_recall10": retrieval["bm25_recall10"] if retrieval else None,
         "minutes": _minutes(config.iterate_dir, config.rounds),
     }
+    if retrieval:
+        out["retrieval"] = retrieval
     if saved.get("teacher"):
         out["teacher"] = saved["teacher"]
     out["settings"] = settings
@@ -130,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lean-calls", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", type=Path, default=None)
+    ap.add_argument("--retrieval-seeds", type=int, nargs="+", default=None, help="(0 1 2)")
+    ap.add_argument("--retrieval-steps", type=int, default=None, help="per seed (-1: epochs)")
+    ap.add_argument("--no-retrieval", action="store_true", help="skip the retriever recall")
     args = ap.parse_args(argv)
 
     from leancot.pipeline.config import IterateConfig
@@ -163,7 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     notify = (lambda msg: None) if args.json else (lambda msg: print(msg, file=sys.stderr))
     with redirect_stdout(sys.stderr) if args.json else nullcontext():  # trainers print metrics
         rows = iterate(config, notify=notify)
-    result = summary(rows, config)
+        retrieval = None
+        if not args.no_retrieval:
+            seeds = args.retrieval_seeds or ([0] if args.quick else [0, 1, 2])
+            steps = args.retrieval_steps or (20 if args.quick else -1)
+            notify(f"retrieval: BM25 and the dense retriever, seeds {seeds}")
+            work = config.iterate_dir / "retrieval"
+            retrieval = retrieval_report(args.run_dir, work, seeds, steps)
+    result = summary(rows, config, retrieval)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -171,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     from leancot.pipeline.round_eval import markdown_table
 
     print(markdown_table(rows), end="")
-    print(result["retrieval_note"])
+    if retrieval:
+        print(f"recall@10 on held-out premises: dense {result['retriever_recall10']:.3f}, "
+              f"BM25 {result['bm25_recall10']:.3f}")  # fmt: skip
     return 0
 
 

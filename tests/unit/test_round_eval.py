@@ -167,8 +167,12 @@ def test_rounds_are_evaluated_on_named_splits_and_a_killed_round_resumes(tmp_pat
     assert out["rounds"][0] == {
         "round": 0, **expected, "new_proofs": None, "sft_rows": None, "prm_rows": None
     }  # fmt: skip
-    assert out["retriever_recall10"] is None and "not part of this build" in out["retrieval_note"]
+    assert out["retriever_recall10"] is None and "retrieval" not in out  # not measured
     assert out["minutes"] >= 0
+    measured = {"retriever_recall10": 0.6, "bm25_recall10": 0.3, "per_seed": []}
+    out = bench.summary(rows, config, measured)
+    assert (out["retriever_recall10"], out["bm25_recall10"]) == (0.6, 0.3)
+    assert out["retrieval"] is measured
 
 
 # --- ban-aware search env -------------------------------------------------------------------------
