@@ -455,8 +455,11 @@ def elabInput (base : Command.State) (input : String) (withHeader : Bool)
     let orig := match base.scopes with
       | s :: _ => (heartbeatsIn s.opts.entries).getD defaultMaxHeartbeats
       | [] => defaultMaxHeartbeats
-    let s ← elabCommands inputCtx parserState (mapHeartbeats base fun _ => some hb) {} {}
-    let kept := mapHeartbeats s.cmdState fun v => if v == some hb then some orig else v
+    -- the request's limit is a ceiling: a lower limit the environment already has (a
+    -- `set_option maxHeartbeats` of an earlier command) still holds; 0 is "no limit" on both sides
+    let lim := if hb == 0 then orig else if orig == 0 then hb else Nat.min orig hb
+    let s ← elabCommands inputCtx parserState (mapHeartbeats base fun _ => some lim) {} {}
+    let kept := mapHeartbeats s.cmdState fun v => if v == some lim then some orig else v
     return .ok ({ s with cmdState := kept }, newHeader, base.env)
 
 /-! ## Traced tactics (`"allTactics": true`), for the extractor (leancot/extract/) -/

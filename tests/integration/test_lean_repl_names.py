@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from leancot.extract.extractor import extract_file
+from leancot.extract.dataset import read_benchmark
+from leancot.extract.extractor import ExtractConfig, main
 from leancot.lean import ProofFinished, TacticState, check_file, verify
 
 pytestmark = [pytest.mark.slow, pytest.mark.lean, pytest.mark.timeout(600)]
@@ -57,18 +58,21 @@ def test_printed_names_parse_back(lean_server):
 
 
 def test_extraction_round_trips_escaped_names(lean_server, tmp_path):
-    path = tmp_path / "Escaped.lean"
-    path.write_text(ESCAPED, encoding="utf-8")
-    entries, failures = extract_file(
-        lean_server, path, "Escaped.lean", url="local:test", commit="workdir", timeout=300
-    )
-    assert not failures, failures
-    names = [e["full_name"] for e in entries]
-    assert names == ["Demo.«1st»", "Demo.uses_first", "Demo.x.«1»"]
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "Escaped.lean").write_text(ESCAPED, encoding="utf-8")
+    out = tmp_path / "dataset"
+    config = ExtractConfig(out_dir=out, source=project, url="local:test", commit="abc")
+    summary = main(config, server=lean_server, progress=False)
+    assert not summary.files_failed, summary.files_failed
+    entries = [t for split in read_benchmark(out).values() for t in split]
+    names = sorted(e["full_name"] for e in entries)
+    assert names == ["Demo.uses_first", "Demo.x.«1»", "Demo.«1st»"]
     (step,) = [e for e in entries if e["full_name"] == "Demo.uses_first"][0]["traced_tactics"]
     text, premises = step["annotated_tactic"]
     assert text == "exact <a>«1st»</a>"
-    assert premises[0]["full_name"] == "Demo.«1st»" and premises[0]["def_path"] == "Escaped.lean"
+    assert premises[0]["full_name"] == "Demo.«1st»"
+    assert premises[0]["def_path"] == "Escaped.lean" and premises[0]["def_pos"] is not None
 
 
 def test_verification_reports_escaped_names(lean_server, tmp_path):
