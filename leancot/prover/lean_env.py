@@ -53,14 +53,18 @@ class LeanEnv:
             env = hdr
         return self.server.start_proof(statement, env, timeout)
 
-    def close(self) -> None:
+    def free_handles(self) -> None:
         """Free the handles of the last theorem."""
         if self._scope is not None:
             self.server.close_scope(self._scope)
             self._scope = None
 
+    def close(self) -> None:
+        """Done with this env: free the handles of the last theorem (the server stays up)."""
+        self.free_handles()
+
     def start(self, statement: str, timeout: float | None = None) -> TacticResult:
-        self.close()  # a safe point: no handle of the last theorem is needed
+        self.free_handles()  # a safe point: no handle of the last theorem is needed
         self._scope = self.server.open_scope()
         self.server.maybe_recycle()
         self._statement = statement = bare_statement(statement)

@@ -172,6 +172,7 @@ class OwnServerEnv(FileContextEnv):
     """A `FileContextEnv` that owns its server: `close()` stops the Lean process."""
 
     def close(self) -> None:
+        super().close()
         self.server.close()
 
 

@@ -342,6 +342,25 @@ def test_lean_env_frees_each_theorems_handles_when_the_next_starts():
     assert server.scopes == ["open 1", "close 1", "open 1", "close 1"]
 
 
+def test_an_env_owning_its_server_keeps_it_between_theorems_and_stops_it_on_close():
+    """A Ray actor's env (`OwnServerEnv`): freeing a theorem's handles never stops its Lean."""
+    from leancot.prover.workers import OwnServerEnv
+
+    class OwnedServer(FakeServer):
+        closed = 0
+
+        def close(self) -> None:
+            self.closed += 1
+
+    server = OwnedServer()
+    env = OwnServerEnv(server)  # type: ignore[arg-type]
+    env.start("theorem t : R")
+    env.start("theorem u : R")
+    assert server.closed == 0 and server.scopes == ["open 1", "close 1", "open 1"]
+    env.close()
+    assert server.closed == 1 and server.scopes[-1] == "close 1"
+
+
 def test_lean_env_reports_a_broken_header():
     server = FakeServer()
     server.header_ok = False
