@@ -250,3 +250,30 @@ def sha256_file(path: PathLike) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class KeyedJsonl:
+    """The rows of a JSONL file by their `key` field (the last row of a key wins), appended as
+    they come; a line cut short by an interrupted run is skipped when the file is read."""
+
+    def __init__(self, path: PathLike, key: str = "name") -> None:
+        self.path = Path(path)
+        self.key = key
+        self.entries: dict[str, dict[str, Any]] = {}
+        if self.path.is_file():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and key in entry:
+                    self.entries[entry[key]] = entry
+
+    def add_all(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Keep `rows` and append them to the file."""
+        rows = list(rows)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            for entry in rows:
+                self.entries[entry[self.key]] = entry
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")

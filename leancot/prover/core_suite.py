@@ -21,13 +21,11 @@ A proof must not use the lemma it restates: `core_lemmas.forbid_source_lemmas`, 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
-from leancot.files import sha256_hex
+from leancot.files import KeyedJsonl, sha256_hex
 from leancot.prover.core_lemmas import CORE_SOURCE, core_theorem_name, parse_check_type
 from leancot.prover.theorems import BenchmarkError, Theorem, normalize_split
 
@@ -122,26 +120,11 @@ def restate(server: ConstantsServer, constant: Mapping[str, Any], env: Any) -> d
     return {"name": name, "statement": statement}
 
 
-class RestatementCache:
+class RestatementCache(KeyedJsonl):
     """Restatements by lemma name, one JSON line each in `path`, appended as they are made."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short by an interrupted run
-                if isinstance(entry, dict) and "name" in entry:
-                    self.entries[entry["name"]] = entry
-
     def add(self, entry: dict[str, Any]) -> None:
-        self.entries[entry["name"]] = entry
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.add_all([entry])
 
 
 def default_cache(version: str) -> RestatementCache:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leancot.files import sha256_hex
+from leancot.files import KeyedJsonl, sha256_hex
 from leancot.lean.results import CommandResult, LeanProtocolError
 from leancot.models.premises import Premise
 from leancot.prover.core_lemmas import banned_constant, parse_check_type
@@ -35,28 +35,11 @@ def usable_constant(constant: Mapping[str, Any]) -> bool:
     return all(IDENT.fullmatch(part) for part in name.split("."))
 
 
-class PremiseCache:
+class PremiseCache(KeyedJsonl):
     """Typed library premises by name, one JSON object a line in `path`, appended."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue  # a line cut short by an interrupted build
-                if isinstance(entry, dict) and "name" in entry:
-                    self.entries[entry["name"]] = entry
-
     def add(self, entries: Iterable[dict[str, Any]]) -> None:
-        rows = list(entries)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            for entry in rows:
-                self.entries[entry["name"]] = entry
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.add_all(entries)
 
 
 def default_premise_cache(version: str, roots: Sequence[str], kinds: Sequence[str]) -> PremiseCache:

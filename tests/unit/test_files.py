@@ -221,3 +221,17 @@ def test_digests(tmp_path):
     assert sha256_file(path) == hashlib.sha256(b"x" * (3 << 20)).hexdigest()
     assert sha256_hex("⊢") == hashlib.sha256("⊢".encode()).hexdigest()
     assert sha256_hex(b"ab", 16) == hashlib.sha256(b"ab").hexdigest()[:16]
+
+
+def test_keyed_jsonl_appends_rows_and_skips_a_line_cut_short(tmp_path):
+    from leancot.files import KeyedJsonl
+
+    path = tmp_path / "sub" / "cache.jsonl"
+    cache = KeyedJsonl(path)
+    cache.add_all([{"name": "a", "v": 1}, {"name": "b", "v": 2}])
+    cache.add_all([{"name": "a", "v": 3}])
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"name": "c", "v"')  # an interrupted write
+    again = KeyedJsonl(path)
+    assert again.entries == {"a": {"name": "a", "v": 3}, "b": {"name": "b", "v": 2}}
+    assert KeyedJsonl(path, key="v").entries.keys() == {1, 2, 3}
