@@ -243,9 +243,10 @@ def time_verify(
     """Per proof: `verify` (Lean's allow-list, type check, axioms, kernel replay) and, in the same
     run, the check it replaced (the header and theorem as one command, then `#print axioms`)."""
     checked, textual, failures = [], [], []
-    base = server.header_env("")
-    assert isinstance(base, CommandResult), base
     for statement, proof, header in samples:
+        # Fetched each time: `verify` caches file contexts, and the LRU may evict (and free) it.
+        base = server.header_env("")
+        assert isinstance(base, CommandResult), base
         started = time.perf_counter()
         verdict = verify(statement, proof, header, server=server)
         checked.append(time.perf_counter() - started)

@@ -67,6 +67,8 @@ class LeanServer(ReplSupervisor):
         """The environment of a header (import lines), cached per header while the process lives.
 
         Importing is start-up work: the default budget is `startup_timeout`, not `request_timeout`.
+        The cache is an LRU: a later `header_env`/`memo_env` may evict this environment and free it
+        in Lean, so fetch it again rather than hold it across such calls.
         """
         self.maybe_recycle()
         budget = max(self.request_timeout, self.startup_timeout) if timeout is None else timeout
