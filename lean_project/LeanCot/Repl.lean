@@ -8,7 +8,7 @@ leancot's Lean REPL. It speaks the JSON protocol of leanprover-community/repl:
                                                   → {"proofState", "goals", "messages"?, "sorries"?, "traces"?, "proofStatus"}
   {"pickleTo": f, "env" | "proofState": n}, {"unpickleEnvFrom": f}, {"unpickleProofStateFrom": f, "env"?}
   {"forget": {"envs": [..]?, "proofStates": [..]?}} → {"forgotten": {"envs": k, "proofStates": m}}
-and, for leancot itself, `verify`, `constants` and `premises` requests (below).
+and, for leancot itself, `verify`, `constants`, `premises` and `buildModule` requests (below).
 
 Requests are JSON objects, each followed by a blank line (lines are joined, `#`/`--` comment
 requests are skipped). By default, as the community REPL, every reply is a bare JSON object
@@ -52,6 +52,8 @@ Contents
                    replay of what the text added, the reference statement
   Premise locations `premises` requests, for the extractor: identifiers naming constants, library
                    modules' declarations (one self-contained section)
+  Building modules `buildModule` requests, for the extractor: a user project's module written
+                   as an .olean that later files import (one self-contained section)
   Freeing handles  `forget` requests (one self-contained section)
   Request loop     sorries and tactic replies (kernel-checked `proofStatus`), pickling,
                    `cmd`/`path`/`tactic`/`pickle…`/`verify`/`constants`/`premises`/`forget`
@@ -1967,6 +1969,58 @@ def premisesRequest (st : IO.Ref State) (req : Json) (text : String) : IO Json :
 
 /-! ### End of premise locations -/
 
+/-! ## Building a module (`"buildModule"` requests, for leancot/extract/build.py)
+
+  {"buildModule": "<path of a .lean file>", "module": ["Foo", "A"], "olean": "<path>"}
+    → {"olean": "<path>", "messages": [..]}, or without "olean" when the file has errors
+
+Elaborates the file in its own imports as `Foo.A` (the main module names its private and
+auxiliary declarations) and writes the module's .olean, so that a later file can `import Foo.A`
+with the directory on `LEAN_PATH`. The file is written unsplit (`saveModuleData` of
+`mkModuleData` at the private level): this WASM build imports only the exported part, the
+`.olean` file of a split module, and a split `lean -o` of a non-`module` file puts none of its
+declarations there (tried: `import Foo.A` then `Unknown identifier` for each of them). A header
+imported here is kept, as a `cmd` keeps it. -/
+
+/-- A name from its components, first component first (a `List.foldl Name.str` by hand). -/
+def nameOfParts : Name → List String → Name
+  | n, [] => n
+  | n, s :: rest => nameOfParts (Name.str n s) rest
+
+def buildModule (st : IO.Ref State) (path : String) (mod : Name) (olean : String) : IO Json := do
+  let text ← try IO.FS.readFile path catch e => return errorJson s!"{path}: {e}"
+  let inputCtx := Parser.InputContext.mk' text path (FileMap.ofString text) text.rawEndPos
+  let (header, parserState, msgs) ← Parser.parseHeader inputCtx
+  if hasErrors msgs then
+    return Json.mkObj [("messages", ← messagesJson (logMessages msgs))]
+  let imports := headerToImports header
+  let key := importsKey imports
+  let s ← st.get
+  let env ← match lookupHeader s.headers key with
+    | some cs => pure cs.env
+    | none =>
+      let env ← importModules imports s.opts (loadExts := true)
+      st.set { s with headers := (key, Command.mkState env {} s.opts) :: s.headers }
+      pure env
+  let fs ← elabCommands inputCtx parserState (Command.mkState (env.setMainModule mod) {} s.opts)
+    (logMessages msgs) #[]
+  let messages ← messagesJson fs.messages
+  if arrFold (fun b (m : Message) => b || m.severity == .error) fs.messages 0 false then
+    return Json.mkObj [("messages", messages)]
+  saveModuleData olean mod (← mkModuleData fs.cmdState.env)
+  return Json.mkObj [("olean", Json.str olean), ("messages", messages)]
+
+def buildRequest (st : IO.Ref State) (req : Json) (path : String) : IO Json := do
+  match stringsField req "module", req.getObjValAs? String "olean" with
+  | .ok (some parts@(_ :: _)), .ok olean =>
+    try buildModule st path (nameOfParts .anonymous parts) olean
+    catch e => return errorJson s!"building {path}: {e}"
+  | .error e, _ => return errorJson e
+  | _, .error _ => return errorJson "\"buildModule\" needs \"olean\", the path to write"
+  | .ok _, _ => return errorJson "\"buildModule\" needs \"module\", its name's components"
+
+/-! (end of the section on building modules) -/
+
 /-! ## Freeing handles (`"forget"` requests): the process layer's section (leancot/lean/supervisor.py)
 
   {"forget": {"envs": [n, ...]?, "proofStates": [n, ...]?}}  → {"forgotten": {"envs": k, "proofStates": m}}
@@ -2055,6 +2109,7 @@ def forgetDispatch (st : IO.Ref State) (req : Json) : IO (Option Json) := do
 def handle (st : IO.Ref State) (req : Json) : IO Json := do
   if let some r ← forgetDispatch st req then return r
   if let .ok text := req.getObjValAs? String "premises" then return ← premisesRequest st req text
+  if let .ok path := req.getObjValAs? String "buildModule" then return ← buildRequest st req path
   if (req.getObjVal? "constants").toOption.isSome then
     return ← constantsRequest st req
   if let .ok text := req.getObjValAs? String "verify" then
