@@ -43,7 +43,7 @@ class ExtractConfig:
     out_dir: Path
     source: Path | None = None  # a .lean file or a Lake project; None: the bundled corpus
     backend: str = "wasm"  # wasm | native | repl
-    url: str | None = None  # recorded as LeanDojo's `url`; default: git remote or file:// URL
+    url: str | None = None  # recorded as LeanDojo's `url`; default: git remote or the path
     commit: str | None = None  # default: the git HEAD of the source's checkout
     allow_dirty: bool = False  # extract a checkout with uncommitted changes (recorded)
     keep_all_tactics: bool = False  # keep the steps LeanDojo's export drops (`·`, no goals)

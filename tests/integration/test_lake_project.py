@@ -94,7 +94,7 @@ def test_a_lake_project_with_imports_extracts_into_a_reprover_corpus(lake_projec
     assert leandojo_problems(out, source_root=lake_project) == []
     meta = read_metadata(out)
     assert meta["from_repo"] == {
-        "url": lake_project.resolve().as_uri(),
+        "url": str(lake_project.resolve()),  # a local repo as LeanGitRepo takes it
         "commit": _git(lake_project, "rev-parse", "HEAD"),
     }
     assert meta["failed_files"] == [] and meta["premises"]["unlocated"] == 0
