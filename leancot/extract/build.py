@@ -12,7 +12,8 @@ the project modules it imports and the toolchain; a module whose source changed 
 and is built again. Lean looks a module up in the first `LEAN_PATH` directory that has its root
 package's folder (`Foo/`), so all the modules of one extraction are linked into one tree,
 `<build_root>/<digest of their keys>/Foo/A.olean`, and that one directory is put on the REPL's
-`LEAN_PATH` before Lean starts (it is known from the sources alone).
+`LEAN_PATH` before Lean starts (it is known from the sources alone). Layout and request:
+docs/FORMATS.md ("Extraction cache", "buildModule").
 """
 
 from __future__ import annotations

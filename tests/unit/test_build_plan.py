@@ -78,3 +78,47 @@ def test_native_lean_rebuilds_only_when_the_lake_build_is_missing_or_stale(tmp_p
     old = (root / "Foo/A.lean").stat().st_mtime - 100
     os.utime(out / "A.olean", (old, old))  # A edited after `lake build`: all are rebuilt
     assert build.stale_in_project(modules, root) == modules
+
+
+class _Builder:
+    """Answers `buildModule` requests as the REPL does (writes the file; errors for `bad`). It
+    stands in for Lean only where no Lean verdict is claimed: the order and the cache."""
+
+    def __init__(self, private: Path, bad: set[str]) -> None:
+        self.private_dir = str(private)
+        self.bad = bad
+        self.built: list[str] = []
+
+    def request(self, req, timeout):
+        name = ".".join(req["module"])
+        self.built.append(name)
+        if name in self.bad:
+            pos = {"line": 2, "column": 4}
+            return {"messages": [{"severity": "error", "pos": pos, "data": "unknown identifier"}]}
+        Path(req["olean"]).write_bytes(name.encode())
+        return {"olean": req["olean"], "messages": []}
+
+
+def test_build_in_order_into_the_cache_tree_and_name_failures(tmp_path):
+    root = _project(tmp_path / "p", FILES)
+    modules = build.plan([root / "Foo/C.lean"], root, "wasm:x")
+    cache = tmp_path / "cache"
+    server = _Builder(tmp_path / "private", set())
+    rel = lambda p: p.relative_to(root).as_posix()  # noqa: E731
+    assert build.build(server, modules, cache, rel=rel, timeout=5) == []
+    assert server.built == ["Foo.A", "Foo.B"]
+    tree = build.tree_dir(modules, cache)
+    assert (tree / "Foo/A.olean").read_bytes() == b"Foo.A"
+    assert (tree / "Foo/B.olean").read_bytes() == b"Foo.B"
+    assert not list((tmp_path / "private").rglob("*.olean"))  # moved out of the private dir
+    # a second run builds nothing: the objects are cached by content
+    again = _Builder(tmp_path / "private", set())
+    assert build.build(again, modules, cache, rel=rel, timeout=5) == [] and again.built == []
+    # A edited, now broken: B (which imports it) is not built, and both failures name the file
+    (root / "Foo/A.lean").write_text("def a := 1\n    oops\n")
+    modules = build.plan([root / "Foo/C.lean"], root, "wasm:x")
+    broken = _Builder(tmp_path / "private", {"Foo.A"})
+    failures = build.build(broken, modules, cache, rel=rel, timeout=5)
+    assert broken.built == ["Foo.A"]
+    assert [(f.path, f.line) for f in failures] == [("Foo/A.lean", 2), ("Foo/B.lean", None)]
+    assert "imports Foo.A" in failures[1].message
