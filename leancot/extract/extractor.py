@@ -211,7 +211,7 @@ def main(
     )
     cache_dir = config.out_dir.with_name(config.out_dir.name + ".cache")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    build_root = cache_dir / "build"
+    build_root = (cache_dir / "build").resolve()  # Lean's cwd is not ours: absolute paths
     build_root.mkdir(exist_ok=True)
     modules, to_build, lean_path = _project_modules(config, files, origin.lake_root, build_root)
     keys = {m.name: m.key for m in modules}
