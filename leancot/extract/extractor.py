@@ -3,8 +3,10 @@
 One Lean session serves the whole corpus: each file is elaborated once, by our REPL's `premises`
 request with `"allTactics": true` (see lean_project/LeanCot/Repl.lean), which answers its
 tactics with their goals and the identifiers that name constants. Per-file results are cached under
-`<out_dir>.cache/` keyed by the file's content and the Lean version, so an interrupted run
-resumes where it stopped. Files that fail to elaborate are reported by name and line and skipped.
+`<out_dir>.cache/` keyed by the file's content, the project modules it imports and the Lean
+version, so an interrupted run resumes where it stopped. Files that fail to elaborate are reported
+by name and line, skipped, and tried again by the next run. The project's modules that its files
+import are built first, in the same session where Lean needs it (extract/build.py).
 """
 
 from __future__ import annotations
