@@ -52,7 +52,7 @@ def register_extract(sub: Any) -> None:
         "--url",
         default=None,
         help="repo URL recorded as the theorems' `url` (default: the git remote `origin`, else "
-        "the checkout's file:// URL)",
+        "the checkout's absolute path, as LeanDojo's LeanGitRepo takes a local repo)",
     )
     p.add_argument(
         "--commit",

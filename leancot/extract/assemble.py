@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leancot.extract.build import imported_modules
 from leancot.extract.origin import Origin, module_name
 from leancot.extract.premises import (
     Ident,
@@ -37,13 +38,6 @@ Record = tuple[Path, str, dict]  # (file, its text, the cache record)
 
 class PremiseListingError(RuntimeError):
     """The REPL could not list the library modules the extracted files use."""
-
-
-def imported_modules(text: str) -> list[str]:
-    header, _ = split_header(text)
-    return [
-        line.split()[-1] for line in mask(header).splitlines() if line.strip().startswith("import")
-    ]
 
 
 def _listing(

@@ -3,8 +3,10 @@
 One Lean session serves the whole corpus: each file is elaborated once, by our REPL's `premises`
 request with `"allTactics": true` (see lean_project/LeanCot/Repl.lean), which answers its
 tactics with their goals and the identifiers that name constants. Per-file results are cached under
-`<out_dir>.cache/` keyed by the file's content and the Lean version, so an interrupted run
-resumes where it stopped. Files that fail to elaborate are reported by name and line and skipped.
+`<out_dir>.cache/` keyed by the file's content, the project modules it imports and the Lean
+version, so an interrupted run resumes where it stopped. Files that fail to elaborate are reported
+by name and line, skipped, and tried again by the next run. The project's modules that its files
+import are built first, in the same session where Lean needs it (extract/build.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leancot.extract import build
 from leancot.extract.assemble import assemble
 from leancot.extract.dataset import write_benchmark
 from leancot.extract.origin import find_origin
@@ -42,7 +45,7 @@ class ExtractConfig:
     out_dir: Path
     source: Path | None = None  # a .lean file or a Lake project; None: the bundled corpus
     backend: str = "wasm"  # wasm | native | repl
-    url: str | None = None  # recorded as LeanDojo's `url`; default: git remote or file:// URL
+    url: str | None = None  # recorded as LeanDojo's `url`; default: git remote or the path
     commit: str | None = None  # default: the git HEAD of the source's checkout
     allow_dirty: bool = False  # extract a checkout with uncommitted changes (recorded)
     keep_all_tactics: bool = False  # keep the steps LeanDojo's export drops (`·`, no goals)
@@ -105,8 +108,9 @@ def lean_files(source: Path, include: tuple[str, ...]) -> list[Path]:
     return sorted(found)
 
 
-def _cache_key(text: str, rel_path: str, lean_version: str) -> str:
-    material = f"{CACHE_VERSION}\0{lean_version}\0{rel_path}\0{text}"
+def _cache_key(text: str, rel_path: str, lean_version: str, deps: str = "") -> str:
+    """`deps`: the build keys of the project modules the file imports (their text shapes it)."""
+    material = f"{CACHE_VERSION}\0{lean_version}\0{rel_path}\0{text}\0{deps}"
     return sha256_hex(material, 32)
 
 
@@ -174,13 +178,15 @@ def _iter_progress(items: list[Path], enabled: bool) -> Iterator[Path]:
     yield from tqdm(items, desc="extract", unit="file")
 
 
-def _make_server(config: ExtractConfig, project: Path) -> LeanServer:
+def _make_server(
+    config: ExtractConfig, project: Path, lean_path: list[str], build_root: Path
+) -> LeanServer:
     from leancot.lean import backends
 
     if config.backend == "wasm":
-        backend = backends.wasm_backend(mounts=(project,))
+        backend = backends.wasm_backend(mounts=(project, build_root), lean_path=lean_path)
     elif config.backend == "native":
-        backend = backends.native_backend()
+        backend = backends.native_backend(lean_path=lean_path)
     else:
         binary = os.environ.get("LEANCOT_REPL_BINARY")
         if not binary:
@@ -207,24 +213,34 @@ def main(
     )
     cache_dir = config.out_dir.with_name(config.out_dir.name + ".cache")
     cache_dir.mkdir(parents=True, exist_ok=True)
+    build_root = (cache_dir / "build").resolve()  # Lean's cwd is not ours: absolute paths
+    build_root.mkdir(exist_ok=True)
+    modules, to_build, lean_path = _project_modules(config, files, origin.lake_root, build_root)
+    keys = {m.name: m.key for m in modules}
 
     records: dict[str, tuple[Path, str, dict]] = {}
     failures: list[FileFailure] = []
     own_server = server is None
-    server = server or _make_server(config, origin.lake_root)
+    server = server or _make_server(config, origin.lake_root, lean_path, build_root)
     try:
         if own_server:
             server.start()
         version = server.version or "unknown"
+        if to_build:
+            failures += _build_modules(
+                server, to_build, build_root, files, origin.root, config, progress
+            )
         for path in _iter_progress(files, progress):
             rel_path = path.relative_to(origin.root).as_posix()
             text = path.read_bytes().decode("utf-8", errors="replace")
-            cached = cache_dir / f"{_cache_key(text, rel_path, version)}.json"
+            deps = ",".join(keys.get(m, "") for m in build.imported_modules(text))
+            cached = cache_dir / f"{_cache_key(text, rel_path, version, deps)}.json"
             if config.resume and cached.is_file():
                 record = json.loads(cached.read_text(encoding="utf-8"))
             else:
                 record = extract_file(server, path, rel_path, timeout=config.timeout)
-                atomic_write_text(cached, json.dumps(record, ensure_ascii=False))
+                if not record["failures"]:  # a failed file is tried again by the next run
+                    atomic_write_text(cached, json.dumps(record, ensure_ascii=False))
             file_failures = [FileFailure(**f) for f in record["failures"]]
             failures.extend(file_failures)
             if not file_failures:
@@ -266,6 +282,70 @@ def main(
         seconds=time.monotonic() - start,
         per_file={p: sum(t["file_path"] == p for t in theorems) for p in records},
     )
+
+
+def _toolchain(config: ExtractConfig, lake_root: Path) -> str:
+    """What the project's .olean files are built with (part of their keys)."""
+    if config.backend == "wasm":
+        from leancot.lean.install import find_installation
+
+        return f"wasm:{find_installation().lib_dir}"
+    toolchain = lake_root / "lean-toolchain"
+    pinned = toolchain.read_text(encoding="utf-8").strip() if toolchain.is_file() else ""
+    return f"native:{pinned}"
+
+
+def _project_modules(
+    config: ExtractConfig, files: list[Path], lake_root: Path, build_root: Path
+) -> tuple[list[build.Module], list[build.Module], list[str]]:
+    """The project's imported modules, those leancot must build, and the extra `LEAN_PATH`:
+    WASM Lean builds them all into the cache; native Lean reads the project's Lake build and
+    `lake env`'s path, and leancot builds only what is missing or stale there (cache first)."""
+    if config.backend == "repl":  # the community REPL runs in the user's own `lake env`
+        return [], [], []
+    modules = build.plan(files, lake_root, _toolchain(config, lake_root))
+    if config.backend == "wasm":
+        return modules, modules, build.lean_path_entries(modules, build_root)
+    stale = build.stale_in_project(modules, lake_root) if modules else []
+    lake_path = build.lake_lean_path(lake_root) if modules else []
+    return modules, stale, [*build.lean_path_entries(stale, build_root), *lake_path]
+
+
+def _build_modules(
+    server: LeanServer,
+    modules: list[build.Module],
+    build_root: Path,
+    files: list[Path],
+    root: Path,
+    config: ExtractConfig,
+    progress: bool,
+) -> list[FileFailure]:
+    """Build the project modules that extracted files import (see extract/build.py); failures of
+    files that are extracted themselves are left to their extraction, which reports the same."""
+    search = dict(server.backend.env).get("LEAN_PATH", "").split(":")
+    tree = build.tree_dir(modules, build_root)
+    if str(tree) not in search:
+        raise ValueError(
+            f"the Lean server given to extract.main has not {tree} on its LEAN_PATH, where the "
+            f"project's modules ({modules[0].name}, ...) are built: let extract.main start it"
+        )
+
+    def rel(path: Path) -> str:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    extracted = {p.resolve() for p in files}
+    by_path = {rel(m.source): m for m in modules}
+    found = build.build(
+        server, modules, build_root, rel=rel, timeout=config.timeout, progress=progress
+    )
+    return [
+        FileFailure(f.path, f.line, f"building {by_path[f.path].name}: {f.message}")
+        for f in found
+        if by_path[f.path].source.resolve() not in extracted or f.line is None
+    ]
 
 
 def _version() -> str:

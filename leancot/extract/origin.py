@@ -3,7 +3,9 @@
 LeanDojo's theorems name a repository (`url`, `commit`) and a `file_path` relative to its root,
 and `LeanGitRepo(url, commit)` must be able to find that commit. So: the root is the git checkout
 that holds the source (else the Lake project: the folder with `lean-toolchain`), `url` its
-`origin` remote (else its absolute `file://` URL), `commit` its HEAD. A checkout with changes under
+`origin` remote (else its absolute path: the form in which `LeanGitRepo` takes a local
+repository, as `LeanGitRepo.from_path` makes it; it rejects a `file://` URL as "Invalid url"),
+`commit` its HEAD. A checkout with changes under
 the source's Lake project would name a commit that does not hold the files traced: it is refused
 unless the caller allows it, and then `dirty` is recorded.
 """
@@ -57,7 +59,7 @@ def find_origin(
     project = lake_root(source)
     top = _git(project, "rev-parse", "--show-toplevel")
     if not top:
-        local = url or project.resolve().as_uri()
+        local = url or str(project.resolve())
         return Origin(project, project, local, commit or "", dirty=False, git=False)
     root = Path(top).resolve()
     head = _git(root, "rev-parse", "HEAD") or ""
@@ -72,7 +74,7 @@ def find_origin(
             "metadata.json)"
         )
     recorded_dirty = dirty and commit is None
-    url = url or remote or root.as_uri()
+    url = url or remote or str(root)
     return Origin(root, project, url, commit or head, dirty=recorded_dirty, git=True)
 
 

@@ -173,12 +173,15 @@ def wasm_backend(
     threads: int = DEFAULT_WASM_THREADS,
     startup_timeout: float = 300.0,
     protocol: str = "leancot",
+    lean_path: Sequence[Path | str] = (),
 ) -> Backend:
     """Our REPL on the embedded WASM Lean, speaking `protocol` (see the module docstring).
     `install=None` looks it up (see `leancot setup`); `project_dir=None` is leancot's
     `lean_project/`. `threads` is Lean's `-j`: the REPL answers one request at a time, and every
     extra wasm thread keeps its own heap (measured: the REPL's start-up peak is 2.1 GB with Lean's
-    default thread count, 1.35 GB with one).
+    default thread count, 1.35 GB with one). `lean_path`: more directories of .olean files
+    (a user project's modules, built by `leancot.extract.build`), after the core library; they
+    must lie under a mounted directory.
 
     The WASM file system sees only the host directories the patched glue mounts. With `sandbox`
     (the default; required for untrusted text) each process gets a fresh private temporary
@@ -201,7 +204,7 @@ def wasm_backend(
     else:
         cwd = [Path.cwd(), tempfile.gettempdir()]
         mounted = _unique([project, *cwd, lib_dir, cache_dir, repl.parent, *mounts])
-    lean_path = [str(lib_dir), *project_lean_path(project)]
+    lean_path = [str(lib_dir), *map(str, lean_path), *project_lean_path(project)]
     protocol_env, framing = _protocol(protocol)
     env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted), **protocol_env}
     if wasm_stack_mb is not None:
@@ -249,6 +252,7 @@ def native_backend(
     sandbox: bool = True,
     memory_limit_gb: float | None = DEFAULT_NATIVE_MEMORY_GB,
     protocol: str = "leancot",
+    lean_path: Sequence[Path | str] = (),
 ) -> Backend:
     """Our REPL on a native Lean, speaking `protocol` (see the module docstring):
     `lake env lean RUNNER` in the project if lake exists, else
@@ -260,6 +264,8 @@ def native_backend(
     cwd, removed when it ends) and, where the system allows user namespaces, without network;
     `memory_limit_gb` caps its address space (RLIMIT_AS). Native Lean can still read and write
     what the user can: run untrusted text in a container (see README, Verification).
+    `lean_path`: more directories of .olean files (a user project's build, its `lake env`
+    LEAN_PATH), searched before the project's own (Lake adds its paths in front of them).
     """
     project = _project(project_dir)
     repl = str(repl_runner(project, protocol=protocol))
@@ -267,13 +273,17 @@ def native_backend(
     private = NATIVE_PRIVATE_DIR_ENV if sandbox else None
     limit = None if memory_limit_gb is None else int(memory_limit_gb * (1 << 30))
     protocol_env, framing = _protocol(protocol)
+    extra = [str(p) for p in lean_path]
     lake = shutil.which("lake")
     if lean is None and lake is not None:
         argv = (*prefix, lake, "-d", str(project), "env", "lean", repl)
+        # `lake env` puts the project's paths in front of the LEAN_PATH it is started with
+        inherited = [p for p in os.environ.get("LEAN_PATH", "").split(":") if p]
+        path_env = {"LEAN_PATH": ":".join([*extra, *inherited])} if extra else {}
         return Backend(
             "native",
             argv,
-            tuple(protocol_env.items()),
+            tuple({**path_env, **protocol_env}.items()),
             project,
             framing,
             startup_timeout,
@@ -287,7 +297,7 @@ def native_backend(
             "(https://github.com/leanprover/elan) or pass lean=/path/to/lean, "
             "or use the embedded WASM Lean (`leancot setup`)"
         )
-    lean_path = project_lean_path(project)
+    lean_path = [*extra, *project_lean_path(project)]
     if os.environ.get("LEAN_PATH"):
         lean_path.append(os.environ["LEAN_PATH"])
     env = (("LEAN_PATH", ":".join(lean_path)), *protocol_env.items())

@@ -138,6 +138,13 @@ class ReplSupervisor(HandleFreeing):
         return self._proc.pid if self._proc is not None else None
 
     @property
+    def private_dir(self) -> str | None:
+        """The current process's private writable directory (see `Backend.private_dir_env`), the
+        same path inside the WASM Lean as on the host; None without one or before `start`."""
+        proc = self._proc
+        return proc.private_dir if proc is not None else None
+
+    @property
     def standby_ready(self) -> bool:
         """Whether a standby process is started and ready to take over."""
         standby = self._standby

@@ -138,7 +138,9 @@ def _source_root(entry: Mapping[str, Any], source_root: Path | None) -> Path | N
     if source_root is not None:
         return source_root
     url = str(entry.get("url", ""))
-    if url.startswith("file://"):  # a local checkout without a remote (leancot extract)
+    if url.startswith("/"):  # a local checkout without a remote (leancot extract, LeanDojo)
+        return Path(url)
+    if url.startswith("file://"):  # older leancot extractions
         from urllib.parse import unquote, urlparse
 
         return Path(unquote(urlparse(url).path))
@@ -157,8 +159,8 @@ def load_leandojo_split(
 
     The statement is the entry's `statement` field (LeanDojo records only positions: a theorem
     without one raises `BenchmarkError`). The header is the source file's text before the theorem
-    when the file is found (under `source_root`, or the `file://` url of the entry), else the
-    file's imports from corpus.jsonl.
+    when the file is found (under `source_root`, or the local path that is the entry's url), else
+    the file's imports from corpus.jsonl.
     """
     wanted = normalize_split(split)
     if wanted is None:

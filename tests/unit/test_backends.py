@@ -159,3 +159,31 @@ def test_lean_project_layout():
     corpus_root = (project / "LeanCot" / "Corpus.lean").read_text(encoding="utf-8")
     for file in sorted((project / "LeanCot" / "Corpus").glob("*.lean")):
         assert f"import LeanCot.Corpus.{file.stem}\n" in corpus_root, file.name
+
+
+def test_backends_put_extra_olean_dirs_on_lean_path(project, tmp_path, monkeypatch):
+    """A user project's modules (extract/build.py) reach Lean through `lean_path`."""
+    cache = tmp_path / "cache"
+    install = types.SimpleNamespace(
+        node=cache / "node", lean_js=cache / "lean.js", lib_dir=cache / "lib", root=cache
+    )
+    tree = tmp_path / "build" / "tree"
+    wasm = dict(wasm_backend(install, project, mounts=[tmp_path / "build"], lean_path=[tree]).env)
+    assert wasm["LEAN_PATH"].split(":") == [str(cache / "lib"), str(tree)]  # core library first
+    assert str(tmp_path / "build") in wasm[MOUNTS_ENV].split(":")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("LEAN_PATH", "/user/dep")
+    (project / ".lake" / "build" / "lib" / "lean").mkdir(parents=True)
+    native = dict(native_backend("/opt/lean/bin/lean", project, lean_path=[tree]).env)
+    built = str(project.resolve() / ".lake" / "build" / "lib" / "lean")
+    assert native["LEAN_PATH"].split(":") == [str(tree), built, "/user/dep"]
+    # with lake, `lake env` puts the REPL project's paths in front of the inherited LEAN_PATH
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "lake").write_text("#!/bin/sh\n")
+    (bin_dir / "lake").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    lake = native_backend(project_dir=project, lean_path=[tree], sandbox=False)
+    assert lake.argv[1:4] == ("-d", str(project.resolve()), "env")
+    assert dict(lake.env)["LEAN_PATH"].split(":") == [str(tree), "/user/dep"]
+    assert "LEAN_PATH" not in dict(native_backend(project_dir=project, sandbox=False).env)

@@ -171,7 +171,8 @@ def test_origin_of_a_checkout_without_remote(checkout):
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True
     ).stdout.strip()
-    assert origin.url == checkout.resolve().as_uri() and origin.url.startswith("file:///")
+    # the form LeanDojo's LeanGitRepo takes for a local repository (it rejects file:// URLs)
+    assert origin.url == str(checkout.resolve())
     assert origin.commit == head and not origin.dirty
     assert origin.lake_root == checkout / "proj" == lake_root(checkout / "proj" / "P" / "A.lean")
     rel = (checkout / "proj" / "P" / "A.lean").relative_to(origin.root).as_posix()
@@ -189,3 +190,60 @@ def test_dirty_checkout_is_refused_unless_allowed(checkout):
 def test_remote_url_is_recorded(checkout):
     _git(checkout, "remote", "add", "origin", "https://github.com/example/demo")
     assert find_origin(checkout / "proj").url == "https://github.com/example/demo"
+
+
+LEANGITREPO = """
+import sys
+from lean_dojo.data_extraction.lean import LeanGitRepo
+repo = LeanGitRepo(sys.argv[1], sys.argv[2])
+print(repo.lean_version)
+"""
+
+
+def test_leandojo_leangitrepo_accepts_the_origin_of_a_local_checkout(checkout, tmp_path):
+    """What RetrievalDataModule and the prover's loader do with metadata's `from_repo`: the real
+    `LeanGitRepo` (offline: a local repository is copied into LeanDojo's cache) takes the url and
+    commit leancot writes, and reads the toolchain at the repository's root."""
+    import importlib.util
+    import os
+    import sys
+
+    if importlib.util.find_spec("lean_dojo") is None:
+        pytest.skip("lean-dojo not installed (pip install 'leancot[leandojo]')")
+    (checkout / "lean-toolchain").write_text("leanprover/lean4:v4.28.0\n")
+    _git(checkout, "add", ".")
+    _git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "root toolchain")
+    origin = find_origin(checkout / "proj" / "P")
+    env = {**os.environ, "CACHE_DIR": str(tmp_path / "ld-cache"), "DISABLE_REMOTE_CACHE": "1"}
+    run = [sys.executable, "-c", LEANGITREPO]
+    ok = subprocess.run(
+        [*run, origin.url, origin.commit],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0 and ok.stdout.strip() == "v4.28.0", ok.stderr[-2000:]
+    # the file:// URL leancot wrote before is what LeanGitRepo rejects (with a cache of its own:
+    # LeanDojo finds a cached copy by the repository's name alone)
+    env["CACHE_DIR"] = str(tmp_path / "ld-cache-2")
+    uri = subprocess.run(
+        [*run, checkout.resolve().as_uri(), origin.commit],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert uri.returncode != 0, uri.stdout
+
+
+def test_the_repository_root_pins_lean_project_s_toolchain():
+    """LeanGitRepo reads `<repo>/lean-toolchain` at the root of the repository the bundled
+    extraction names; the Lean code of the repository is lean_project/, so the two are one."""
+    from leancot.lean.paths import project_dir
+
+    project = project_dir()
+    root = project.parent
+    assert (root / "lean-toolchain").read_bytes() == (project / "lean-toolchain").read_bytes()
