@@ -59,6 +59,7 @@ class TheoremPremises:
         self._lock = threading.Lock()
 
     def top(self, state: str) -> list[Premise]:
+        """The best `k` allowed premises for `state` (the state's text alone is the query)."""
         with self._lock:
             found = self._cache.get(state)
         if found is None:
@@ -66,6 +67,12 @@ class TheoremPremises:
             with self._lock:
                 self._cache[state] = found
         return found
+
+    def texts(self, state: str) -> list[str]:
+        """The premise texts the policy's prompt shows at `state` (`format_state_prompt`): what
+        `SampledPolicy` sends when proving, and what `pipeline.premise_rows` writes on training
+        records, so the two prompts are one."""
+        return [p.text for p in self.top(state)]
 
 
 class PremiseSource:
