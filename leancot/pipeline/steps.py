@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leancot.files import read_jsonl, write_jsonl
-from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
+from leancot.formats import (
+    PROOFS_FILE,
+    RESULTS_NAME,
+    RETRIEVED_PREMISES,
+    STAR_FILE,
+    STEPS_FILE,
+)
 from leancot.pipeline.stages import Notify
 from leancot.prover.config import FIXED_METHODS
 
@@ -97,12 +103,98 @@ def metric_summary(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in keep if k in metrics}
 
 
-def train_policy(d: Path, cot_dir: Path, config: RunConfig) -> dict[str, Any]:
-    """The tiny tokenizer and policy, SFT on the training step records."""
+class RunPremises:
+    """The premise retrieval of a run: the retriever `name` (a folder or "bm25") over the library
+    and the whole corpus (`corpus_theorems`), built on first use and shared by the retriever
+    stage's training records and the prove stages, so both show the same premises."""
+
+    def __init__(self, name: str, extract_dir: Path, root: Path, lean: LazyLean, k: int) -> None:
+        self.name = name
+        self.extract_dir = extract_dir
+        self.root = root
+        self.lean = lean
+        self.k = k
+        self._source: Any = None
+        self._theorems: list[Any] | None = None
+
+    def theorems(self) -> list[Any]:
+        if self._theorems is None:
+            self._theorems = corpus_theorems(self.extract_dir, self.root)
+        return self._theorems
+
+    def source(self) -> Any:
+        if self._source is None:
+            from leancot.prover.retrieval import premise_source
+
+            self._source = premise_source(self.name, self.lean.get(), self.theorems(), self.k)
+        return self._source
+
+
+def corpus_theorems(extract_dir: Path, root: Path) -> list[Any]:
+    """Every split of the extracted corpus, each theorem with its file context as header."""
+    from leancot.prover.benchmarks import load_leandojo_split
+
+    return [
+        t
+        for split in ("train", "val", "test")
+        for t in load_leandojo_split(
+            extract_dir / DATASET, split, source_root=root, source="bundled"
+        )
+    ]
+
+
+def retriever(
+    d: Path,
+    extract_dir: Path,
+    cot_dir: Path,
+    premises: RunPremises,
+    config: RunConfig,
+    notify: Notify,
+    *,
+    library: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """Train the dense retriever on the dataset's train split into `d` (unless `premises.name`
+    is another retriever, `--retriever`), then write `d/step_records.jsonl`: the step records
+    with the premises it retrieves at each state (`pipeline.premise_rows`), what the policy
+    trains on. `library`: the library premises (default: read through the run's Lean)."""
+    from leancot.pipeline.premise_rows import annotate_steps, by_name
+
+    trained = config.search.retriever is None  # else `--retriever NAME`: use it as it is
+    metrics: dict[str, Any] = {}
+    if trained:
+        from leancot.train import retriever as rt
+
+        if library is None:
+            from leancot.prover.premises import library_premises
+
+            library = library_premises(premises.lean.get())
+        common = _train_common(d, config, config.retriever_steps)
+        for name in ("batch_size", "learning_rate", "tiny_size"):  # the retriever's own defaults
+            common.pop(name)
+        cfg = rt.RetrieverConfig(data=[str(extract_dir / DATASET)], eval_split="val", **common)
+        metrics = metric_summary(rt.main(cfg, library=library).metrics)
+    notify(f"retriever: retrieving premises at the training states ({premises.name})")
+    records = annotate_steps(
+        read_jsonl(cot_dir / STEPS_FILE), premises.source(), by_name(premises.theorems())
+    )
+    rows = write_jsonl(d / STEPS_FILE, records)
+    shown = [len(r[RETRIEVED_PREMISES]) for r in records]
+    return {
+        "retriever": premises.name,
+        "trained": trained,
+        "metrics": metrics,
+        "steps_file": str(d / STEPS_FILE),
+        "step_records": rows,
+        "premises_per_state": round(sum(shown) / len(shown), 2) if shown else 0.0,
+    }
+
+
+def train_policy(d: Path, steps_file: Path, config: RunConfig) -> dict[str, Any]:
+    """The tiny tokenizer and policy, SFT on the training step records of `steps_file`."""
     from leancot.train import policy
 
     cfg = policy.PolicyConfig(
-        data=[str(cot_dir / STEPS_FILE)],
+        data=[str(steps_file)],
         eval_split="val",
         eval_max_rows=16,
         **_train_common(d, config, config.sft_steps),
@@ -223,8 +315,11 @@ def prove(
     lean: LazyLean,
     models: Models,
     config: RunConfig,
+    premises: RunPremises | None = None,
 ) -> dict[str, Any]:
-    """Prove the test split with one method; `d/results.jsonl` is the resumable search log."""
+    """Prove the test split with one method; `d/results.jsonl` is the resumable search log.
+    The learned methods retrieve with `premises` (the run's retriever), else with
+    `config.search.retriever` if set."""
     from leancot.prover.mixture import search_setup
     from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
@@ -235,12 +330,14 @@ def prove(
         theorems = benchmark_theorems(config.benchmark, lean.get(), config.test_limit)
     model = None if method in FIXED_METHODS else models.policy()
     prm = models.prm() if method == "mcts_prm" else None
-    premises = None
-    if model is not None:
-        k = config.search.retriever_k
-        premises = premise_source(config.search.retriever, lean.get(), theorems, k)
+    source = None
+    if model is not None and premises is not None and config.benchmark is None:
+        source = premises.source()  # the corpus' own: the one the policy's rows were built with
+    elif model is not None:
+        name = premises.name if premises is not None else config.search.retriever
+        source = premise_source(name, lean.get(), theorems, config.search.retriever_k)
     policy, value, kwargs = search_setup(
-        method, config.search, model=model, prm=prm, premises=premises
+        method, config.search, model=model, prm=prm, premises=source
     )
     out = d / RESULTS_NAME
     prove_theorems(

@@ -37,14 +37,30 @@ __all__ = [
 PREMISE_TACTICS = ("exact {p}", "apply {p}", "rw [{p}]", "simp [{p}]", "simp_all [{p}]")
 
 
+_DENSE: dict[tuple[str, float], Any] = {}
+_DENSE_LOCK = threading.Lock()
+
+
 def load_retriever(path: str | Path, premises: Sequence[Premise]) -> Retriever:
     """`"bm25"`: BM25 over `premises`; a folder: the dense retriever `leancot train retriever`
-    wrote (its encoder embeds `premises` once)."""
+    wrote (its encoder embeds `premises` once). A folder loaded before in this process (same
+    path, same weights file time) is reused, embedding only the premises it has not seen: the
+    stages of `leancot run` and `iterate` share it (a dense ranking does not depend on the
+    other premises embedded, unlike BM25's corpus statistics)."""
     if str(path) == "bm25":
         return BM25Retriever(premises)
     from leancot.train.retriever import DenseRetriever
 
-    return DenseRetriever.load(path, premises)
+    folder = Path(path).resolve()
+    weights = [f.stat().st_mtime for f in sorted(folder.glob("*.safetensors"))]
+    key = (str(folder), max(weights, default=0.0))
+    with _DENSE_LOCK:
+        found = _DENSE.get(key)
+        if found is None:
+            found = _DENSE[key] = DenseRetriever.load(folder, premises)
+        else:
+            found.add(premises)
+    return found
 
 
 class TheoremPremises:

@@ -13,6 +13,7 @@ embeds the premises once and ranks by cosine similarity.
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
 from collections.abc import Sequence
@@ -312,6 +313,7 @@ class DenseRetriever:
         self.premises = list({(p.name, p.text): p for p in premises}.values())
         self.ids = {(p.name, p.text): i for i, p in enumerate(self.premises)}
         self.matrix = embed_texts(model, tokenizer, [p.text for p in self.premises], max_length)
+        self._last: tuple[Sequence[Premise], list[Premise], Any] | None = None
 
     @classmethod
     def load(cls, path: str | Path, premises: Sequence[Premise], device: str = "cpu"):
@@ -327,14 +329,48 @@ class DenseRetriever:
         encoder = AutoModel.from_pretrained(str(path)).to(device)
         return cls(_dual_encoder_class()(encoder), tokenizer, int(meta["max_length"]), premises)
 
+    def add(self, premises: Sequence[Premise]) -> None:
+        """Embed the premises of `premises` not embedded yet (rankings of others unchanged)."""
+        import torch
+
+        keys = {(p.name, p.text): p for p in premises if (p.name, p.text) not in self.ids}
+        fresh = list(keys.values())
+        if not fresh:
+            return
+        rows = embed_texts(self.model, self.tokenizer, [p.text for p in fresh], self.max_length)
+        for p in fresh:
+            self.ids[(p.name, p.text)] = len(self.premises)
+            self.premises.append(p)
+        self.matrix = torch.cat([self.matrix, rows]) if len(self.matrix) else rows
+        self._last = None
+
+    def _known(self, allowed: Sequence[Premise]) -> tuple[list[Premise], Any]:
+        """The embedded premises of `allowed` and their rows' indices; the last list asked is
+        remembered (a theorem's searches ask with the same list at every state)."""
+        import torch
+
+        last = self._last
+        if last is not None and last[0] is allowed:
+            return last[1], last[2]
+        known = [p for p in allowed if (p.name, p.text) in self.ids]
+        index = torch.tensor([self.ids[(p.name, p.text)] for p in known], dtype=torch.long)
+        self._last = (allowed, known, index)
+        return known, index
+
     def scores(self, state: str, allowed: Sequence[Premise]) -> list[float]:
-        query = embed_texts(self.model, self.tokenizer, [state], self.max_length)[0]
+        """The cosine similarity of `state` with each premise of `allowed` (all embedded)."""
         ids = [self.ids[(p.name, p.text)] for p in allowed]
-        sims = self.matrix[ids] @ query if ids else query.new_zeros(0)
-        return [float(x) for x in sims]
+        return self._scores(state, ids)
+
+    def _scores(self, state: str, index: Any) -> list[float]:
+        if len(index) == 0:
+            return []
+        query = embed_texts(self.model, self.tokenizer, [state], self.max_length)[0]
+        return (self.matrix[index] @ query).tolist()
 
     def rank(self, state: str, allowed: Sequence[Premise], k: int) -> list[Premise]:
-        allowed = [p for p in allowed if (p.name, p.text) in self.ids]
-        scores = self.scores(state, allowed)
-        order = sorted(range(len(allowed)), key=lambda i: -scores[i])
-        return [allowed[i] for i in order[:k]]
+        """The `k` best of `allowed` (those embedded), best first; ties keep `allowed`'s order."""
+        known, index = self._known(allowed)
+        scores = self._scores(state, index)
+        best = heapq.nlargest(k, range(len(known)), key=scores.__getitem__)
+        return [known[i] for i in best]

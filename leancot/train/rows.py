@@ -7,14 +7,16 @@ Pure functions over plain dicts, no torch. Three row kinds come out:
 * SFT `{"prompt", "completion"}`: prompt = `format_state_prompt(state, premises)`, completion =
   `format_step(thought, tactic)`; `premises` are the record's or search node's
   `retrieved_premises` (what the prover's retriever gives at that state,
-  `pipeline.premise_rows`), none when it has none. From a search log (expert iteration) the rows follow the
-  verified proof path, and a step's thought is the one the policy wrote from the state before
-  the step, or for a step with none (the portfolio's, the goal-aware tactics') one rendered from
-  `state_before` and the tactic (`render_intent`): never text that depends on Lean's answer.
+  `pipeline.premise_rows`), none when it has none. From a search log (expert iteration) the
+  rows follow the verified proof path, and a step's thought is the one the policy wrote from
+  the state before the step, or for a step with none (the portfolio's, the goal-aware
+  tactics') one rendered from `state_before` and the tactic (`render_intent`): never text
+  that depends on Lean's answer.
 * PRM, TRL's stepwise layout `{"prompt", "completions", "labels"}`: the prompt is the initial
-  state (never with premises: the PRM scorer's prompt has none), the completions are the steps of one attempt. First-error labelling: a step is bad when
-  Lean rejects it (`error`/`timeout`) or it leads to a FAILED node (a dead end); the first bad
-  step ends the row. Steps before it were accepted by Lean and are labelled good. With
+  state (never with premises: the PRM scorer's prompt has none), the completions are the
+  steps of one attempt. First-error labelling: a step is bad when Lean rejects it
+  (`error`/`timeout`) or it leads to a FAILED node (a dead end); the first bad step ends the
+  row. Steps before it were accepted by Lean and are labelled good. With
   `soft=True` a label is the Monte-Carlo value of the step instead (`SearchTree.soft_value`:
   from the visit counts, the visit-weighted share of the step's subtree that is not a dead
   end), 1.0 on the proof path and 0.0 for a bad step.
@@ -24,7 +26,7 @@ Pure functions over plain dicts, no torch. Three row kinds come out:
   completes the proof.") and for rejected ones was not: the outcome must not be in the text.
   `prm_candidates` flattens rows into one labelled step each, for evaluation.
 * DPO `{"prompt", "chosen", "rejected"}`: at each state on a proof path, the proof's edge against
-  a sibling edge from the same state that Lean rejected or that led to a FAILED node (both
+  a sibling edge from the same state that Lean rejected or that led to a FAILED node (prompt and
   thoughts as for SFT rows).
 """
 
