@@ -108,14 +108,32 @@ class RunPremises:
     and the whole corpus (`corpus_theorems`), built on first use and shared by the retriever
     stage's training records and the prove stages, so both show the same premises."""
 
-    def __init__(self, name: str, extract_dir: Path, root: Path, lean: LazyLean, k: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        extract_dir: Path,
+        root: Path,
+        lean: LazyLean,
+        k: int,
+        *,
+        library: Sequence[Any] | None = None,
+    ) -> None:
         self.name = name
         self.extract_dir = extract_dir
         self.root = root
         self.lean = lean
         self.k = k
+        self._library = list(library) if library is not None else None
         self._source: Any = None
         self._theorems: list[Any] | None = None
+
+    def library(self) -> list[Any]:
+        """The library premises (given, else read through the run's Lean; cached on disk)."""
+        if self._library is None:
+            from leancot.prover.premises import library_premises
+
+            self._library = library_premises(self.lean.get())
+        return self._library
 
     def theorems(self) -> list[Any]:
         if self._theorems is None:
@@ -126,7 +144,9 @@ class RunPremises:
         if self._source is None:
             from leancot.prover.retrieval import premise_source
 
-            self._source = premise_source(self.name, self.lean.get(), self.theorems(), self.k)
+            self._source = premise_source(
+                self.name, None, self.theorems(), self.k, library=self.library()
+            )
         return self._source
 
 
@@ -150,13 +170,11 @@ def retriever(
     premises: RunPremises,
     config: RunConfig,
     notify: Notify,
-    *,
-    library: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
-    """Train the dense retriever on the dataset's train split into `d` (unless `premises.name`
-    is another retriever, `--retriever`), then write `d/step_records.jsonl`: the step records
-    with the premises it retrieves at each state (`pipeline.premise_rows`), what the policy
-    trains on. `library`: the library premises (default: read through the run's Lean)."""
+    """Train the dense retriever on the dataset's train split into `d` (unless
+    `config.search.retriever` names one, then `premises.name`), then write
+    `d/step_records.jsonl`: the step records with the premises `premises` retrieves at each
+    state (`pipeline.premise_rows`), what the policy trains on."""
     from leancot.pipeline.premise_rows import annotate_steps, by_name
 
     trained = config.search.retriever is None  # else `--retriever NAME`: use it as it is
@@ -164,15 +182,11 @@ def retriever(
     if trained:
         from leancot.train import retriever as rt
 
-        if library is None:
-            from leancot.prover.premises import library_premises
-
-            library = library_premises(premises.lean.get())
         common = _train_common(d, config, config.retriever_steps)
         for name in ("batch_size", "learning_rate", "tiny_size"):  # the retriever's own defaults
             common.pop(name)
         cfg = rt.RetrieverConfig(data=[str(extract_dir / DATASET)], eval_split="val", **common)
-        metrics = metric_summary(rt.main(cfg, library=library).metrics)
+        metrics = metric_summary(rt.main(cfg, library=premises.library()).metrics)
     notify(f"retriever: retrieving premises at the training states ({premises.name})")
     records = annotate_steps(
         read_jsonl(cot_dir / STEPS_FILE), premises.source(), by_name(premises.theorems())

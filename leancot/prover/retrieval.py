@@ -139,18 +139,24 @@ class PremiseTactics:
 
 
 def premise_source(
-    retriever: str | None, server: Any, theorems: Sequence[Mapping[str, Any]], k: int = 8
+    retriever: str | None,
+    server: Any,
+    theorems: Sequence[Mapping[str, Any]],
+    k: int = 8,
+    *,
+    library: Sequence[Premise] | None = None,
 ) -> PremiseSource | None:
-    """The `PremiseSource` of a run (None without a retriever): the library premises read
-    through `server` (cached on disk, `library_premises`), the theorems' in-file premises, and
-    the retriever `load_retriever(retriever, ...)` over all of them."""
+    """The `PremiseSource` of a run (None without a retriever): the library premises (`library`,
+    else read through `server`, cached on disk, `library_premises`), the theorems' in-file
+    premises, and the retriever `load_retriever(retriever, ...)` over all of them."""
     if retriever is None:
         return None
-    from leancot.prover.premises import library_premises
+    if library is None:
+        from leancot.prover.premises import library_premises
 
-    library = library_premises(server)
+        library = library_premises(server)
     local = {
         (p.name, p.text): p for t in theorems for p in header_premises(str(t.get("header") or ""))
     }
     docs = [*library, *local.values()]
-    return PremiseSource(load_retriever(retriever, docs), PremiseIndex(library), k=k)
+    return PremiseSource(load_retriever(retriever, docs), PremiseIndex(list(library)), k=k)
