@@ -577,6 +577,8 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
         alone = type(policy).__name__ == "SampledPolicy"
         names = [t["full_name"] for t in theorems]
         searched.append((out_path.parent.name, method, type(policy).__name__, names))
+        sampled = policy if alone else policy.model  # the mixture's model part
+        retrieving.append(sampled.premises is not None)
         theorems = list({t["full_name"]: t for t in theorems}.values())  # once per name
         log = {
             "split": "train",
@@ -611,7 +613,7 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
 
     def trainer(kind):
         def main(cfg):
-            trained.append((kind, [Path(p).name for p in cfg.data]))
+            trained.append((kind, [f"{Path(p).parent.name}/{Path(p).name}" for p in cfg.data]))
             return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
 
         return main
@@ -636,6 +638,9 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
     return trained, searched
 
 
+retrieving: list[bool] = []  # per search of `_fake_iterate`: whether its model retrieves
+
+
 def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
     from leancot.prover import benchmarks
 
@@ -655,7 +660,10 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     assert [r.new_proofs for r in rows] == [None, 1, 0]
     assert [r.model_only_proved for r in rows] == [0, 0, 0]
     assert [k for k, _ in trained] == ["policy", "dpo", "prm"] * 2
-    assert trained[3][1] == ["step_records.jsonl", "train_verified.jsonl", "train_verified.jsonl"]
+    assert trained[3][1] == [
+        "cot/step_records.jsonl", "prove_train/train_verified.jsonl",
+        "prove_train/train_verified.jsonl",
+    ]  # fmt: skip
     assert rows[2].policy.endswith("round2/dpo")
     # round 0's policy alone, then per round: train, test, test with the policy alone
     assert [(d, m, p) for d, m, p, _ in searched[:4]] == [
@@ -671,6 +679,44 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     searched.clear()
     again = iterate.main(config)
     assert trained == [] and searched == [] and again == rows
+
+
+def test_iterate_retrieves_with_the_runs_retriever_and_trains_on_its_prompts(tmp_path, monkeypatch):
+    from retrieval_corpus import LIBRARY
+
+    from leancot.formats import RETRIEVED_PREMISES
+    from leancot.prover import benchmarks, retrieval
+
+    run_dir = _fake_run_dir(tmp_path)
+    annotated = run_dir / "retriever" / "step_records.jsonl"
+    outputs = {"retriever": "bm25", "steps_file": str(annotated), "trained": False}
+    write_json(run_dir / "retriever/manifest.json", {"key": "r", "outputs": outputs})
+    thms = [_theorem("T.a", "theorem a : R"), _theorem("T.b", "theorem b : R")]
+    trained, searched = _fake_iterate(monkeypatch)
+    retrieving.clear()
+    monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: thms)
+    real = retrieval.premise_source
+    asked = []
+
+    def source(name, server, theorems, k=8, **kw):
+        asked.append(name)
+        return real(name, None, theorems, k, library=LIBRARY)
+
+    monkeypatch.setattr(retrieval, "premise_source", source)
+    config = IterateConfig(run_dir=run_dir, rounds=1, progress=False, eval_limit=0)
+    iterate.main(config)
+    assert set(asked) == {"bm25"} and retrieving and all(retrieving)
+    policy_data = next(data for kind, data in trained if kind == "policy")
+    prm_data = next(data for kind, data in trained if kind == "prm")
+    assert policy_data[0] == "retriever/step_records.jsonl"  # the run's records with premises
+    assert prm_data[0] == "cot/step_records.jsonl"  # the PRM's prompts show none
+    logs = (run_dir / "iterate/round1/prove_train/train_verified.jsonl").read_text()
+    logs = [json.loads(x) for x in logs.splitlines()]
+    assert logs and all(log["nodes"][0][RETRIEVED_PREMISES] for log in logs)  # shown at the root
+    # a run without a retriever stage, or with retrieval off, lends none
+    assert iterate.run_retriever(run_dir, iterate.saved_run_config(run_dir)) == outputs
+    off = dataclasses.replace(iterate.saved_run_config(run_dir), retrieval=False)
+    assert iterate.run_retriever(run_dir, off) is None
 
 
 def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatch, capsys):
