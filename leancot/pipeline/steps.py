@@ -185,12 +185,14 @@ def retriever(
         common = _train_common(d, config, config.retriever_steps)
         for name in ("batch_size", "learning_rate", "tiny_size"):  # the retriever's own defaults
             common.pop(name)
-        cfg = rt.RetrieverConfig(data=[str(extract_dir / DATASET)], eval_split="val", **common)
+        # no evaluation in the trainer: recall on val below, with the premises embedded once
+        cfg = rt.RetrieverConfig(data=[str(extract_dir / DATASET)], eval_split=None, **common)
         metrics = metric_summary(rt.main(cfg, library=premises.library()).metrics)
     notify(f"retriever: retrieving premises at the training states ({premises.name})")
-    records = annotate_steps(
-        read_jsonl(cot_dir / STEPS_FILE), premises.source(), by_name(premises.theorems())
-    )
+    source = premises.source()
+    records = annotate_steps(read_jsonl(cot_dir / STEPS_FILE), source, by_name(premises.theorems()))
+    if trained:
+        metrics["eval"] = val_recall(source.retriever, extract_dir / DATASET, premises.library())
     rows = write_jsonl(d / STEPS_FILE, records)
     shown = [len(r[RETRIEVED_PREMISES]) for r in records]
     return {
@@ -201,6 +203,17 @@ def retriever(
         "step_records": rows,
         "premises_per_state": round(sum(shown) / len(shown), 2) if shown else 0.0,
     }
+
+
+def val_recall(dense: Any, dataset: Path, library: Sequence[Any]) -> dict[str, Any]:
+    """Recall@1/10 of the dense retriever on the val split's tactics' premises
+    (`retriever_eval`'s measure; the corpus' own premises embedded as well)."""
+    from leancot.train.retriever import index_premises
+    from leancot.train.retriever_data import dataset_index, recall_at, retrieval_examples
+
+    index = dataset_index(dataset, list(library))
+    dense.add(index_premises(index))
+    return recall_at(dense, index, retrieval_examples(dataset, "val"))
 
 
 def train_policy(d: Path, steps_file: Path, config: RunConfig) -> dict[str, Any]:

@@ -13,7 +13,6 @@ embeds the premises once and ranks by cosine similarity.
 
 from __future__ import annotations
 
-import heapq
 import json
 import random
 from collections.abc import Sequence
@@ -352,25 +351,40 @@ class DenseRetriever:
         last = self._last
         if last is not None and last[0] is allowed:
             return last[1], last[2]
-        known = [p for p in allowed if (p.name, p.text) in self.ids]
-        index = torch.tensor([self.ids[(p.name, p.text)] for p in known], dtype=torch.long)
+        known, rows = [], []
+        for p in allowed:
+            i = self.ids.get((p.name, p.text))
+            if i is not None:
+                known.append(p)
+                rows.append(i)
+        index = torch.tensor(rows, dtype=torch.long)
         self._last = (allowed, known, index)
         return known, index
 
     def scores(self, state: str, allowed: Sequence[Premise]) -> list[float]:
         """The cosine similarity of `state` with each premise of `allowed` (all embedded)."""
-        ids = [self.ids[(p.name, p.text)] for p in allowed]
-        return self._scores(state, ids)
+        import torch
 
-    def _scores(self, state: str, index: Any) -> list[float]:
-        if len(index) == 0:
-            return []
+        ids = torch.tensor([self.ids[(p.name, p.text)] for p in allowed], dtype=torch.long)
+        return self._scores(state, ids).tolist()
+
+    def _scores(self, state: str, index: Any) -> Any:
         query = embed_texts(self.model, self.tokenizer, [state], self.max_length)[0]
-        return (self.matrix[index] @ query).tolist()
+        return self.matrix[index] @ query
 
     def rank(self, state: str, allowed: Sequence[Premise], k: int) -> list[Premise]:
         """The `k` best of `allowed` (those embedded), best first; ties keep `allowed`'s order."""
+        import torch
+
         known, index = self._known(allowed)
+        if not known or k < 1:
+            return []
         scores = self._scores(state, index)
-        best = heapq.nlargest(k, range(len(known)), key=scores.__getitem__)
-        return [known[i] for i in best]
+        if len(known) > k:  # every index scoring at least the k-th best, then a stable order
+            kth = torch.topk(scores, k).values[-1]
+            near = torch.nonzero(scores >= kth).flatten().tolist()
+        else:
+            near = list(range(len(known)))
+        values = scores[near].tolist() if near else []
+        order = sorted(range(len(near)), key=lambda j: (-values[j], near[j]))[:k]
+        return [known[near[j]] for j in order]
