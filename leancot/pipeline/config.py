@@ -23,8 +23,8 @@ ITERATE_METHODS = ("best_first", "mcts_prm")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Settings of `leancot run` (defaults: the embedded Lean, CPU; about 8-10 min on 2 cores
-    without retrieval, longer with it)."""
+    """Settings of `leancot run` (defaults: the embedded Lean, CPU; without retrieval
+    about 8-10 min on 2 cores, longer with it)."""
 
     run_dir: Path = option(Path("runs/default"), "folder of the run; every stage resumes from it")
     source: Path | None = option(None, "Lean file or project to extract (default: bundled corpus)")
