@@ -22,6 +22,10 @@ STEPS_FILE = "step_records.jsonl"
 STAR_FILE = "lean_star.jsonl"
 PROOFS_FILE = "proofs.jsonl"
 
+RETRIEVED_PREMISES = "retrieved_premises"
+"""Optional field of a step record and of a search-log node: the premise texts a retriever gives
+at its state, shown in the policy's prompt (`-- premise:` lines; docs/FORMATS.md#sft-rows)."""
+
 # --- search logs and run folders (docs/FORMATS.md#search-logs, #run-folders-and-manifests) -------
 
 RESULTS_NAME = "results.jsonl"

@@ -17,15 +17,19 @@ from leancot.cli.common import add_parser, make_console
 from leancot.cli.config_args import add_config_arguments, config_from_args
 
 RUN_DESCRIPTION = """\
-The whole pipeline in one command, on the embedded defaults (CPU, about 8-10 min on 2 cores):
+The whole pipeline in one command, on the embedded defaults (CPU; with --no-retrieval
+about 8-10 min on 2 cores, far longer with the premise retriever: see the README):
 set up the embedded Lean, extract the bundled corpus, translate it to chain-of-thought, train the
-tiny tokenizer + policy (SFT) and a PRM (corpus steps as positives; tactics Lean rejects at
-training states as negatives), then prove the test split with the tactic-portfolio baseline,
-the goal-aware heuristic (portfolio + unfolding tactics, no model), best-first (model +
-portfolio + goal tactics) and MCTS with the PRM as value, all at the same Lean-call budget.
+dense premise retriever (--no-retrieval: none; --retriever bm25|DIR: that one), the tiny
+tokenizer + policy (SFT on prompts with the retrieved premises) and a PRM (corpus steps as
+positives; tactics Lean rejects at training states as negatives), then prove the test split
+with the tactic-portfolio baseline, the goal-aware heuristic (portfolio + unfolding tactics, no
+model), best-first (model + portfolio + goal tactics + premise tactics) and MCTS with the PRM
+as value, all at the same Lean-call budget.
 
 output: RUN_DIR (default runs/default) with one folder per stage, each with a manifest.json
-        written last: extract/ cot/ policy/ negatives/ prm/ prove/<method>/results.jsonl and
+        written last: extract/ cot/ retriever/ policy/ negatives/ prm/
+        prove/<method>/results.jsonl and
         report/ (report.md table, pass_vs_budget.png, report.html with each theorem's proof
         and search tree, report.json, run.json with timings).
 Rerunning resumes: finished stages are skipped, interrupted ones continue, and a stage whose

@@ -76,8 +76,11 @@ def is_banned(name: str, banned: Iterable[str]) -> bool:
     """Whether `name` shares its last component with a banned name (`A.foo` and `foo` for
     `Nat.foo`): the verifier refuses a restated core lemma's proof that names the lemma's last
     component (`prover.core_lemmas.uses_constant`), so such premises would only waste calls."""
-    last = name.rsplit(".", 1)[-1]
-    return any(last == b.rsplit(".", 1)[-1] for b in banned)
+    return _last(name) in {_last(b) for b in banned}
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
 
 
 @dataclass
@@ -105,8 +108,10 @@ class PremiseIndex:
                 if p.name == before:
                     break
                 local.append(p)
-        banned = frozenset(banned)
-        return [p for p in [*local, *self.library] if not is_banned(p.name, banned)]
+        lasts = {_last(b) for b in banned}  # `is_banned`, its sets built once
+        if not lasts:
+            return [*local, *self.library]
+        return [p for p in [*local, *self.library] if _last(p.name) not in lasts]
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [asdict(p) for p in [*self.library, *(p for ps in self.files.values() for p in ps)]]

@@ -31,6 +31,14 @@ def format_state_prompt(state: str, premises: Sequence[str] = ()) -> str:
     return head + state.strip("\n") + "\n"
 
 
+def prompt_state(prompt: str) -> str:
+    """The goal state of a `format_state_prompt` prompt: its `-- premise:` lines dropped."""
+    lines = prompt.strip("\n").split("\n")
+    while lines and lines[0].startswith(PREMISE_LINE):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 

@@ -23,7 +23,8 @@ ITERATE_METHODS = ("best_first", "mcts_prm")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Settings of `leancot run` (defaults: the embedded Lean, CPU, about 8-10 min on 2 cores)."""
+    """Settings of `leancot run` (defaults: the embedded Lean, CPU; without retrieval
+    about 8-10 min on 2 cores, longer with it)."""
 
     run_dir: Path = option(Path("runs/default"), "folder of the run; every stage resumes from it")
     source: Path | None = option(None, "Lean file or project to extract (default: bundled corpus)")
@@ -36,6 +37,13 @@ class RunConfig:
         "tiny model shape: small, or large (a teacher for `iterate --teacher`)",
         choices=TINY_SIZES,
     )
+    retrieval: bool = option(
+        True,
+        "premise retrieval: a retriever stage trains the dense retriever on the extracted train "
+        "split (or takes --retriever NAME) and the policy trains on, and the learned searches "
+        "prove with, the premises it retrieves; --no-retrieval: none",
+    )
+    retriever_steps: int = option(150, "dense retriever optimizer steps (retriever stage)")
     negatives_seconds: float = option(120.0, "time for collecting Lean-rejected tactics")
     negatives_theorems: int = option(200, "training theorems sampled for negatives")
     search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
@@ -64,7 +72,9 @@ class RunConfig:
             raise ValueError(f"methods must be among {METHODS}, got {self.methods}")
         if self.benchmark is not None and self.benchmark.partition(":")[0] not in SUITES:
             raise ValueError(f"benchmark must be NAME:SPLIT with NAME among {SUITES}")
-        for name in ("sft_steps", "prm_steps", "batch_size"):
+        if not self.retrieval and self.search.retriever is not None:
+            raise ValueError("--retriever needs retrieval: drop --no-retrieval")
+        for name in ("sft_steps", "prm_steps", "batch_size", "retriever_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 

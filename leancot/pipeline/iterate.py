@@ -12,7 +12,10 @@ evaluates on the named splits of `eval_splits` the same two ways (`pipeline.roun
 is the run's models before any round, and a `teacher` is evaluated there too, on the same
 budget). Every step of a round is a resumable stage (`pipeline.stages.run_stage`); the report
 (`RUN/iterate/report/`) is rewritten after each round. The search and budget are the run's
-unless given.
+unless given. A run with a retriever stage lends its retriever (unless `--retriever` names one):
+the searches retrieve with it, the round's verified logs record what it retrieved at each state
+(`pipeline.premise_rows`) and the policy trains on those prompts and on the run's step records
+with premises (`RUN/retriever/step_records.jsonl`); the PRM's rows stay without.
 """
 
 from __future__ import annotations
@@ -79,15 +82,36 @@ def saved_run_config(run_dir: Path) -> RunConfig:
     return config_from_mapping(RunConfig, {**saved["config"], "run_dir": Path(run_dir)})
 
 
+def run_retriever(run_dir: Path, run_cfg: RunConfig) -> dict[str, Any] | None:
+    """The outputs of the run's finished retriever stage (`retriever`, `steps_file`), or None
+    when the run retrieved nothing."""
+    if not run_cfg.retrieval:
+        return None
+    manifest = read_manifest(Path(run_dir) / "retriever")
+    return None if manifest is None else manifest.get("outputs") or None
+
+
+def with_retriever(search: Any, retriever: dict[str, Any] | None) -> Any:
+    """`search` with the run's retriever when it names none itself."""
+    if retriever is None or search.retriever is not None:
+        return search
+    return replace(search, retriever=str(retriever["retriever"]))
+
+
 def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     """Run (or resume) the rounds; one row per round, round 0 being the `leancot run` result.
-    The search and budget are the run's unless `config` gives them."""
+    The search and budget are the run's unless `config` gives them; the retriever is the run's
+    unless the search names one."""
     from leancot.pipeline import steps as st
 
     run_dir = Path(config.run_dir)
     run_cfg = saved_run_config(run_dir)
+    retriever = run_retriever(run_dir, run_cfg)
+    run_cfg = replace(run_cfg, search=with_retriever(run_cfg.search, retriever))
     config = replace(
-        config, search=config.search or run_cfg.search, budget=config.budget or run_cfg.budget
+        config,
+        search=with_retriever(config.search or run_cfg.search, retriever),
+        budget=config.budget or run_cfg.budget,
     )
     for stage in ("extract", "cot", "policy", "negatives", "prm"):
         if read_manifest(run_dir / stage) is None:
@@ -251,21 +275,32 @@ def _round(
     notify: Notify,
     st: Any,
 ) -> tuple[RoundRow, Path, Path, str]:
+    from leancot.pipeline.premise_rows import annotate_logs, by_name
+    from leancot.prover.retrieval import premise_source
     from leancot.prover.search_log import read_log
     from leancot.train import dpo, policy, prm, rows
 
     run_dir = Path(config.run_dir)
     d = config.iterate_dir / f"round{r}"
-    steps = str(run_dir / "cot" / st.STEPS_FILE)
+    steps = str(run_dir / "cot" / st.STEPS_FILE)  # the PRM's: its prompts show no premises
+    retriever = run_retriever(run_dir, run_cfg)
+    policy_steps = str(retriever["steps_file"]) if retriever else steps
     negs = str(run_dir / "negatives" / st.NEGATIVES_FILE)
+    s = config.search
+    assert s is not None  # resolved by `main`
 
     def prove_train(sd: Path) -> dict[str, Any]:
         theorems = round_theorems(config, r, cache.proved_before(r), lean, run_cfg, st)
         prover = config.teacher or str(policy_dir)
+        source = None
+        if s.retriever is not None:  # one source for the search and its rows' prompts
+            source = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
         counts = prove_with(
-            sd / "train.jsonl", theorems, prover, prm_dir, config, run_cfg, lean, st
+            sd / "train.jsonl", theorems, prover, prm_dir, config, run_cfg, lean, st, source
         )
         verified = verified_only(read_log(sd / "train.jsonl"))
+        if source is not None:
+            verified = annotate_logs(verified, source, by_name(theorems))
         write_jsonl(sd / "train_verified.jsonl", verified)
         headers = {str(t["full_name"]): str(t["header"]) for t in theorems}
         cache.add(verified, r, headers=headers)
@@ -281,6 +316,8 @@ def _round(
 
     source = config.train_benchmark or str(config.train_set or "corpus")
     key = fingerprint([prev, config.teacher, config.train_limit, source, config.seed])
+    if s.retriever is not None:  # its logs carry the retrieved premises: another key
+        key = fingerprint([key, s.retriever, s.retriever_k])
     train = run_stage(f"round {r}: prove train", d / "prove_train", key, prove_train, notify)
     logs.append(str(train.path / "train_verified.jsonl"))
     cache.add(read_log(logs[-1]), r)  # a cache lost or cut short is refilled from the logs
@@ -296,7 +333,7 @@ def _round(
 
     def train_policy(sd: Path) -> dict[str, Any]:
         cfg = policy.PolicyConfig(
-            data=[steps, *logs], model=str(policy_dir), output_dir=str(sd),
+            data=[policy_steps, *logs], model=str(policy_dir), output_dir=str(sd),
             max_steps=config.sft_steps, save_steps=config.sft_steps, **common,
         )  # fmt: skip
         return {"metrics": st.metric_summary(policy.main(cfg).metrics)}

@@ -67,10 +67,14 @@ def prove_with(
     run_cfg: Any,
     lean: Any,
     st: Any,
+    premises: Any = None,
 ) -> dict[str, Any]:
     """Search `theorems` into the log `out` with the round's method, or with `prm_path` None with
     the policy alone: best-first over its samples (`SampledPolicy`), no portfolio, no goal
-    tactics, no value, the same budget."""
+    tactics, no value, the same budget. With a retriever (`config.search.retriever`; `premises`:
+    its `PremiseSource` over `theorems`, built here when None) the policy's prompts show the
+    retrieved premises in both (what it was trained on); only the full search also tries the
+    premise tactics."""
     from leancot.models.hf import HFPRM, HFPolicy
     from leancot.prover.mixture import SampledPolicy, search_setup
     from leancot.prover.retrieval import premise_source
@@ -80,15 +84,20 @@ def prove_with(
     assert s is not None and b is not None  # resolved by `iterate.main`
     model = HFPolicy(model_dir, device=run_cfg.device)
     method = config.method
+    if premises is None and s.retriever is not None:
+        premises = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
     if prm_path is None:
         method, value = "best_first", None
         pol: Any = SampledPolicy(
-            model, max_tokens=s.max_tokens, temperature=s.temperature, seed=s.sampling_seed
+            model,
+            max_tokens=s.max_tokens,
+            temperature=s.temperature,
+            seed=s.sampling_seed,
+            premises=premises,
         )
         kwargs: dict[str, Any] = {"num_candidates": s.num_samples, "priority": "logprob"}
     else:
         value_model = HFPRM(str(prm_path), device=run_cfg.device)
-        premises = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
         pol, value, kwargs = search_setup(
             method, s, model=model, prm=value_model, premises=premises
         )

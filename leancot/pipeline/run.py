@@ -4,13 +4,17 @@ Stages, each in its own folder under `run_dir` with a `manifest.json` written la
 
   extract/    the bundled corpus (or `source`) traced into a LeanDojo folder (extract/dataset)
   cot/        chain-of-thought step records, Lean-STaR rows and proof documents
+  retriever/  (unless `retrieval` is off) the dense premise retriever trained on the train split
+              (or `search.retriever`, taken as it is), and step_records.jsonl: the step records
+              with the premises it retrieves at each state, which the policy trains on
   policy/     the tiny tokenizer and tactic policy (SFT on the step records)
   negatives/  real Lean labels: tactics Lean rejects at training states, as search logs
   prm/        the process reward model (all-good corpus rows + first-error rows from negatives/)
   prove/<method>/results.jsonl   the test split proved by `baseline` (tactic portfolio,
               best-first), `heuristic` (portfolio + goal-aware tactics, best-first, no model),
               `best_first` (model + portfolio, cumulative log-probability) and
-              `mcts_prm` (model + portfolio, PRM value), all at the same Lean-call budget
+              `mcts_prm` (model + portfolio, PRM value), all at the same Lean-call budget; the
+              learned two with the run's retriever (premises in the prompt and as tactics)
   report/     report.md (table), pass_vs_budget.png, report.html (the table, the plot, each
               theorem's proof and search tree, sample CoT documents), report.json; run.json
 
@@ -41,6 +45,7 @@ from leancot.pipeline.stages import (
     report_json,
     run_stage,
 )
+from leancot.prover.config import FIXED_METHODS
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
 
     lean = LazyLean(backend, request_timeout=max(600.0, config.budget.theorem_timeout))
     stages: list[StageResult] = []
-    total = 6 + len(config.methods)
+    total = 6 + len(config.methods) + int(config.retrieval)
 
     def stage(name: str, key_material: Any, work: Callable[[Path], Mapping[str, Any]]) -> Any:
         n = len(stages) + 1
@@ -112,14 +117,32 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
             lambda d: st.extract(d, config, lean, notify),
         )
         cot = stage("cot", {"up": extract.key}, lambda d: st.translate(d, extract.path))
+        premises, retrieved = None, {}
+        steps_file = cot.path / st.STEPS_FILE
+        if config.retrieval:
+            name = config.search.retriever or str(run_dir / "retriever")
+            premises = st.RunPremises(name, extract.path, root, lean, config.search.retriever_k)
+            retriever = stage(
+                "retriever",
+                {
+                    "up": [extract.key, cot.key],
+                    "retriever": config.search.retriever,
+                    "k": config.search.retriever_k,
+                    **_pick(config, "retriever_steps", "seed"),
+                },
+                lambda d: st.retriever(d, extract.path, cot.path, premises, config, notify),
+            )
+            retrieved = {"retriever": retriever.key}
+            steps_file = retriever.path / st.STEPS_FILE
         policy = stage(
             "policy",
             {
                 "up": cot.key,
+                **retrieved,
                 **_pick(config, "sft_steps", "batch_size", "learning_rate", "seed"),
                 **({} if config.tiny_size == "small" else {"tiny_size": config.tiny_size}),
             },
-            lambda d: st.train_policy(d, cot.path, config),
+            lambda d: st.train_policy(d, steps_file, config),
         )
         negatives = stage(
             "negatives",
@@ -140,6 +163,7 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
         models = st.Models(policy.path, prm.path, config)
         results = []
         for method in config.methods:
+            fixed = method in FIXED_METHODS
             ups = {
                 "baseline": [extract.key],
                 "heuristic": [extract.key],
@@ -147,8 +171,10 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
             }.get(method, [extract.key, policy.key, prm.key])
             done = stage(
                 f"prove/{method}",
-                {"up": ups, "method": method, **proving},
-                lambda d, m=method: st.prove(d, m, extract.path, root, lean, models, config),
+                {"up": ups, "method": method, **proving, **({} if fixed else retrieved)},
+                lambda d, m=method, p=None if fixed else premises: st.prove(
+                    d, m, extract.path, root, lean, models, config, p
+                ),
             )
             results.append(done.path / st.RESULTS_NAME)
         report = stage(

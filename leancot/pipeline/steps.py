@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leancot.files import read_jsonl, write_jsonl
-from leancot.formats import PROOFS_FILE, RESULTS_NAME, STAR_FILE, STEPS_FILE
+from leancot.formats import (
+    PROOFS_FILE,
+    RESULTS_NAME,
+    RETRIEVED_PREMISES,
+    STAR_FILE,
+    STEPS_FILE,
+)
 from leancot.pipeline.stages import Notify
 from leancot.prover.config import FIXED_METHODS
 
@@ -97,12 +103,125 @@ def metric_summary(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in keep if k in metrics}
 
 
-def train_policy(d: Path, cot_dir: Path, config: RunConfig) -> dict[str, Any]:
-    """The tiny tokenizer and policy, SFT on the training step records."""
+class RunPremises:
+    """The premise retrieval of a run: the retriever `name` (a folder or "bm25") over the library
+    and the whole corpus (`corpus_theorems`), built on first use and shared by the retriever
+    stage's training records and the prove stages, so both show the same premises."""
+
+    def __init__(
+        self,
+        name: str,
+        extract_dir: Path,
+        root: Path,
+        lean: LazyLean,
+        k: int,
+        *,
+        library: Sequence[Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.extract_dir = extract_dir
+        self.root = root
+        self.lean = lean
+        self.k = k
+        self._library = list(library) if library is not None else None
+        self._source: Any = None
+        self._theorems: list[Any] | None = None
+
+    def library(self) -> list[Any]:
+        """The library premises (given, else read through the run's Lean; cached on disk)."""
+        if self._library is None:
+            from leancot.prover.premises import library_premises
+
+            self._library = library_premises(self.lean.get())
+        return self._library
+
+    def theorems(self) -> list[Any]:
+        if self._theorems is None:
+            self._theorems = corpus_theorems(self.extract_dir, self.root)
+        return self._theorems
+
+    def source(self) -> Any:
+        if self._source is None:
+            from leancot.prover.retrieval import premise_source
+
+            self._source = premise_source(
+                self.name, None, self.theorems(), self.k, library=self.library()
+            )
+        return self._source
+
+
+def corpus_theorems(extract_dir: Path, root: Path) -> list[Any]:
+    """Every split of the extracted corpus, each theorem with its file context as header."""
+    from leancot.prover.benchmarks import load_leandojo_split
+
+    return [
+        t
+        for split in ("train", "val", "test")
+        for t in load_leandojo_split(
+            extract_dir / DATASET, split, source_root=root, source="bundled"
+        )
+    ]
+
+
+def retriever(
+    d: Path,
+    extract_dir: Path,
+    cot_dir: Path,
+    premises: RunPremises,
+    config: RunConfig,
+    notify: Notify,
+) -> dict[str, Any]:
+    """Train the dense retriever on the dataset's train split into `d` (unless
+    `config.search.retriever` names one, then `premises.name`), then write
+    `d/step_records.jsonl`: the step records with the premises `premises` retrieves at each
+    state (`pipeline.premise_rows`), what the policy trains on."""
+    from leancot.pipeline.premise_rows import annotate_steps, by_name
+
+    trained = config.search.retriever is None  # else `--retriever NAME`: use it as it is
+    metrics: dict[str, Any] = {}
+    if trained:
+        from leancot.train import retriever as rt
+
+        common = _train_common(d, config, config.retriever_steps)
+        for name in ("batch_size", "learning_rate", "tiny_size"):  # the retriever's own defaults
+            common.pop(name)
+        # no evaluation in the trainer: recall on val below, with the premises embedded once
+        cfg = rt.RetrieverConfig(data=[str(extract_dir / DATASET)], eval_split=None, **common)
+        metrics = metric_summary(rt.main(cfg, library=premises.library()).metrics)
+    notify(f"retriever: retrieving premises at the training states ({premises.name})")
+    source = premises.source()
+    records = annotate_steps(read_jsonl(cot_dir / STEPS_FILE), source, by_name(premises.theorems()))
+    if trained:
+        metrics["eval"] = val_recall(source.retriever, extract_dir / DATASET, premises.library())
+    rows = write_jsonl(d / STEPS_FILE, records)
+    shown = [len(r[RETRIEVED_PREMISES]) for r in records]
+    return {
+        "retriever": premises.name,
+        "trained": trained,
+        "metrics": metrics,
+        "steps_file": str(d / STEPS_FILE),
+        "step_records": rows,
+        "premises_per_state": round(sum(shown) / len(shown), 2) if shown else 0.0,
+    }
+
+
+def val_recall(dense: Any, dataset: Path, library: Sequence[Any]) -> dict[str, Any]:
+    """Recall@1/10 of the dense retriever on the val split's tactics' premises
+    (`retriever_eval`'s measure; the corpus' own premises embedded as well)."""
+    from leancot.train.retriever import index_premises
+    from leancot.train.retriever_data import dataset_index, recall_at, retrieval_examples
+
+    index = dataset_index(dataset, list(library))
+    dense.add(index_premises(index))
+    return recall_at(dense, index, retrieval_examples(dataset, "val"))
+
+
+def train_policy(d: Path, steps_file: Path, config: RunConfig) -> dict[str, Any]:
+    """The tiny tokenizer and policy, SFT on the training step records of `steps_file`."""
     from leancot.train import policy
 
     cfg = policy.PolicyConfig(
-        data=[str(cot_dir / STEPS_FILE)],
+        data=[str(steps_file)],
         eval_split="val",
         eval_max_rows=16,
         **_train_common(d, config, config.sft_steps),
@@ -223,8 +342,11 @@ def prove(
     lean: LazyLean,
     models: Models,
     config: RunConfig,
+    premises: RunPremises | None = None,
 ) -> dict[str, Any]:
-    """Prove the test split with one method; `d/results.jsonl` is the resumable search log."""
+    """Prove the test split with one method; `d/results.jsonl` is the resumable search log.
+    The learned methods retrieve with `premises` (the run's retriever), else with
+    `config.search.retriever` if set."""
     from leancot.prover.mixture import search_setup
     from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
@@ -235,12 +357,14 @@ def prove(
         theorems = benchmark_theorems(config.benchmark, lean.get(), config.test_limit)
     model = None if method in FIXED_METHODS else models.policy()
     prm = models.prm() if method == "mcts_prm" else None
-    premises = None
-    if model is not None:
-        k = config.search.retriever_k
-        premises = premise_source(config.search.retriever, lean.get(), theorems, k)
+    source = None
+    if model is not None and premises is not None and config.benchmark is None:
+        source = premises.source()  # the corpus' own: the one the policy's rows were built with
+    elif model is not None:
+        name = premises.name if premises is not None else config.search.retriever
+        source = premise_source(name, lean.get(), theorems, config.search.retriever_k)
     policy, value, kwargs = search_setup(
-        method, config.search, model=model, prm=prm, premises=premises
+        method, config.search, model=model, prm=prm, premises=source
     )
     out = d / RESULTS_NAME
     prove_theorems(

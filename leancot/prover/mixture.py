@@ -73,8 +73,8 @@ class SampledPolicy:
             }
             if self.seed is not None:
                 sampling["seed"] = self._call_seed(states)
-            if self.premises is not None and hasattr(self.premises, "top"):
-                sampling["premises"] = [[p.text for p in self.premises.top(s)] for s in states]
+            if self.premises is not None and hasattr(self.premises, "texts"):
+                sampling["premises"] = [self.premises.texts(s) for s in states]
             out = self.model.propose(states, n, **sampling)
         return [normalized(cands, self.log_weight, self.length_norm) for cands in out]
 

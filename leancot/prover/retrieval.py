@@ -37,14 +37,30 @@ __all__ = [
 PREMISE_TACTICS = ("exact {p}", "apply {p}", "rw [{p}]", "simp [{p}]", "simp_all [{p}]")
 
 
+_DENSE: dict[tuple[str, float], Any] = {}
+_DENSE_LOCK = threading.Lock()
+
+
 def load_retriever(path: str | Path, premises: Sequence[Premise]) -> Retriever:
     """`"bm25"`: BM25 over `premises`; a folder: the dense retriever `leancot train retriever`
-    wrote (its encoder embeds `premises` once)."""
+    wrote (its encoder embeds `premises` once). A folder loaded before in this process (same
+    path, same weights file time) is reused, embedding only the premises it has not seen: the
+    stages of `leancot run` and `iterate` share it (a dense ranking does not depend on the
+    other premises embedded, unlike BM25's corpus statistics)."""
     if str(path) == "bm25":
         return BM25Retriever(premises)
     from leancot.train.retriever import DenseRetriever
 
-    return DenseRetriever.load(path, premises)
+    folder = Path(path).resolve()
+    weights = [f.stat().st_mtime for f in sorted(folder.glob("*.safetensors"))]
+    key = (str(folder), max(weights, default=0.0))
+    with _DENSE_LOCK:
+        found = _DENSE.get(key)
+        if found is None:
+            found = _DENSE[key] = DenseRetriever.load(folder, premises)
+        else:
+            found.add(premises)
+    return found
 
 
 class TheoremPremises:
@@ -59,6 +75,7 @@ class TheoremPremises:
         self._lock = threading.Lock()
 
     def top(self, state: str) -> list[Premise]:
+        """The best `k` allowed premises for `state` (the state's text alone is the query)."""
         with self._lock:
             found = self._cache.get(state)
         if found is None:
@@ -66,6 +83,12 @@ class TheoremPremises:
             with self._lock:
                 self._cache[state] = found
         return found
+
+    def texts(self, state: str) -> list[str]:
+        """The premise texts the policy's prompt shows at `state` (`format_state_prompt`): what
+        `SampledPolicy` sends when proving, and what `pipeline.premise_rows` writes on training
+        records, so the two prompts are one."""
+        return [p.text for p in self.top(state)]
 
 
 class PremiseSource:
@@ -116,18 +139,24 @@ class PremiseTactics:
 
 
 def premise_source(
-    retriever: str | None, server: Any, theorems: Sequence[Mapping[str, Any]], k: int = 8
+    retriever: str | None,
+    server: Any,
+    theorems: Sequence[Mapping[str, Any]],
+    k: int = 8,
+    *,
+    library: Sequence[Premise] | None = None,
 ) -> PremiseSource | None:
-    """The `PremiseSource` of a run (None without a retriever): the library premises read
-    through `server` (cached on disk, `library_premises`), the theorems' in-file premises, and
-    the retriever `load_retriever(retriever, ...)` over all of them."""
+    """The `PremiseSource` of a run (None without a retriever): the library premises (`library`,
+    else read through `server`, cached on disk, `library_premises`), the theorems' in-file
+    premises, and the retriever `load_retriever(retriever, ...)` over all of them."""
     if retriever is None:
         return None
-    from leancot.prover.premises import library_premises
+    if library is None:
+        from leancot.prover.premises import library_premises
 
-    library = library_premises(server)
+        library = library_premises(server)
     local = {
         (p.name, p.text): p for t in theorems for p in header_premises(str(t.get("header") or ""))
     }
     docs = [*library, *local.values()]
-    return PremiseSource(load_retriever(retriever, docs), PremiseIndex(library), k=k)
+    return PremiseSource(load_retriever(retriever, docs), PremiseIndex(list(library)), k=k)

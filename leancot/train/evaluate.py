@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from leancot.extract.replay import CLOSED, progress
-from leancot.models.prompts import normalize_tactic, parse_step
+from leancot.models.prompts import normalize_tactic, parse_step, prompt_state
 from leancot.options import option
 from leancot.train.prm_eval import (
     PRMEval,
@@ -60,7 +60,8 @@ def evaluate_policy(
     max_tokens: int = 128,
     temperature: float = 0.0,
 ) -> PolicyEval:
-    """Greedy (beam search for n > 1 on HF) proposals for each held-out SFT row."""
+    """Greedy (beam search for n > 1 on HF) proposals for each held-out SFT row (its prompt as
+    given, retrieved premises included; `check` gets the goal state alone)."""
     if not rows:
         return PolicyEval(0, n, 0.0, 0.0, 0, None)
     states = [r["prompt"].rstrip("\n") for r in rows]
@@ -73,7 +74,8 @@ def evaluate_policy(
         top_n += reference in tactics
         total += len(props)
         if check is not None:
-            verdicts = [check(state, p.tactic) for p in props]
+            goal = prompt_state(state)
+            verdicts = [check(goal, p.tactic) for p in props]
             checked += sum(v is not None for v in verdicts)  # None: Lean cannot reach the state
             valid += sum(v is True for v in verdicts)
     return PolicyEval(

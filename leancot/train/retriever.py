@@ -312,6 +312,7 @@ class DenseRetriever:
         self.premises = list({(p.name, p.text): p for p in premises}.values())
         self.ids = {(p.name, p.text): i for i, p in enumerate(self.premises)}
         self.matrix = embed_texts(model, tokenizer, [p.text for p in self.premises], max_length)
+        self._last: tuple[Sequence[Premise], list[Premise], Any] | None = None
 
     @classmethod
     def load(cls, path: str | Path, premises: Sequence[Premise], device: str = "cpu"):
@@ -327,14 +328,63 @@ class DenseRetriever:
         encoder = AutoModel.from_pretrained(str(path)).to(device)
         return cls(_dual_encoder_class()(encoder), tokenizer, int(meta["max_length"]), premises)
 
+    def add(self, premises: Sequence[Premise]) -> None:
+        """Embed the premises of `premises` not embedded yet (rankings of others unchanged)."""
+        import torch
+
+        keys = {(p.name, p.text): p for p in premises if (p.name, p.text) not in self.ids}
+        fresh = list(keys.values())
+        if not fresh:
+            return
+        rows = embed_texts(self.model, self.tokenizer, [p.text for p in fresh], self.max_length)
+        for p in fresh:
+            self.ids[(p.name, p.text)] = len(self.premises)
+            self.premises.append(p)
+        self.matrix = torch.cat([self.matrix, rows]) if len(self.matrix) else rows
+        self._last = None
+
+    def _known(self, allowed: Sequence[Premise]) -> tuple[list[Premise], Any]:
+        """The embedded premises of `allowed` and their rows' indices; the last list asked is
+        remembered (a theorem's searches ask with the same list at every state)."""
+        import torch
+
+        last = self._last
+        if last is not None and last[0] is allowed:
+            return last[1], last[2]
+        known, rows = [], []
+        for p in allowed:
+            i = self.ids.get((p.name, p.text))
+            if i is not None:
+                known.append(p)
+                rows.append(i)
+        index = torch.tensor(rows, dtype=torch.long)
+        self._last = (allowed, known, index)
+        return known, index
+
     def scores(self, state: str, allowed: Sequence[Premise]) -> list[float]:
+        """The cosine similarity of `state` with each premise of `allowed` (all embedded)."""
+        import torch
+
+        ids = torch.tensor([self.ids[(p.name, p.text)] for p in allowed], dtype=torch.long)
+        return self._scores(state, ids).tolist()
+
+    def _scores(self, state: str, index: Any) -> Any:
         query = embed_texts(self.model, self.tokenizer, [state], self.max_length)[0]
-        ids = [self.ids[(p.name, p.text)] for p in allowed]
-        sims = self.matrix[ids] @ query if ids else query.new_zeros(0)
-        return [float(x) for x in sims]
+        return self.matrix[index] @ query
 
     def rank(self, state: str, allowed: Sequence[Premise], k: int) -> list[Premise]:
-        allowed = [p for p in allowed if (p.name, p.text) in self.ids]
-        scores = self.scores(state, allowed)
-        order = sorted(range(len(allowed)), key=lambda i: -scores[i])
-        return [allowed[i] for i in order[:k]]
+        """The `k` best of `allowed` (those embedded), best first; ties keep `allowed`'s order."""
+        import torch
+
+        known, index = self._known(allowed)
+        if not known or k < 1:
+            return []
+        scores = self._scores(state, index)
+        if len(known) > k:  # every index scoring at least the k-th best, then a stable order
+            kth = torch.topk(scores, k).values[-1]
+            near = torch.nonzero(scores >= kth).flatten().tolist()
+        else:
+            near = list(range(len(known)))
+        values = scores[near].tolist() if near else []
+        order = sorted(range(len(near)), key=lambda j: (-values[j], near[j]))[:k]
+        return [known[near[j]] for j in order]

@@ -4,15 +4,19 @@ Inputs and rows are laid out in docs/FORMATS.md (#cot-corpora, #search-logs, #tr
 
 Pure functions over plain dicts, no torch. Three row kinds come out:
 
-* SFT `{"prompt", "completion"}`: prompt = `format_state_prompt(state)`, completion =
-  `format_step(thought, tactic)`. From a search log (expert iteration) the rows follow the
-  verified proof path, and a step's thought is the one the policy wrote from the state before
-  the step, or for a step with none (the portfolio's, the goal-aware tactics') one rendered from
-  `state_before` and the tactic (`render_intent`): never text that depends on Lean's answer.
+* SFT `{"prompt", "completion"}`: prompt = `format_state_prompt(state, premises)`, completion =
+  `format_step(thought, tactic)`; `premises` are the record's or search node's
+  `retrieved_premises` (what the prover's retriever gives at that state,
+  `pipeline.premise_rows`), none when it has none. From a search log (expert iteration) the
+  rows follow the verified proof path, and a step's thought is the one the policy wrote from
+  the state before the step, or for a step with none (the portfolio's, the goal-aware
+  tactics') one rendered from `state_before` and the tactic (`render_intent`): never text
+  that depends on Lean's answer.
 * PRM, TRL's stepwise layout `{"prompt", "completions", "labels"}`: the prompt is the initial
-  state, the completions are the steps of one attempt. First-error labelling: a step is bad when
-  Lean rejects it (`error`/`timeout`) or it leads to a FAILED node (a dead end); the first bad
-  step ends the row. Steps before it were accepted by Lean and are labelled good. With
+  state (never with premises: the PRM scorer's prompt has none), the completions are the
+  steps of one attempt. First-error labelling: a step is bad when Lean rejects it
+  (`error`/`timeout`) or it leads to a FAILED node (a dead end); the first bad step ends the
+  row. Steps before it were accepted by Lean and are labelled good. With
   `soft=True` a label is the Monte-Carlo value of the step instead (`SearchTree.soft_value`:
   from the visit counts, the visit-weighted share of the step's subtree that is not a dead
   end), 1.0 on the proof path and 0.0 for a bad step.
@@ -22,7 +26,7 @@ Pure functions over plain dicts, no torch. Three row kinds come out:
   completes the proof.") and for rejected ones was not: the outcome must not be in the text.
   `prm_candidates` flattens rows into one labelled step each, for evaluation.
 * DPO `{"prompt", "chosen", "rejected"}`: at each state on a proof path, the proof's edge against
-  a sibling edge from the same state that Lean rejected or that led to a FAILED node (both
+  a sibling edge from the same state that Lean rejected or that led to a FAILED node (prompt and
   thoughts as for SFT rows).
 """
 
@@ -32,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from leancot.formats import RETRIEVED_PREMISES
 from leancot.models.prompts import (
     STEP_SEPARATOR,
     format_state_prompt,
@@ -84,6 +89,16 @@ def _state_of(rec: Mapping[str, Any]) -> str:
     return rec["state_before"] if "state_before" in rec else rec["state"]
 
 
+def _record_prompt(rec: Mapping[str, Any]) -> str:
+    """The policy's prompt of a step record: its state with its retrieved premises, if any."""
+    return format_state_prompt(_state_of(rec), rec.get(RETRIEVED_PREMISES) or ())
+
+
+def _node_prompt(tree: SearchTree, node: int) -> str:
+    """The policy's prompt at a search node: its state with its retrieved premises, if any."""
+    return format_state_prompt(tree.state(node), tree.premises(node))
+
+
 def _step_text(step: Mapping[str, Any]) -> str:
     """The completion text of a step record or search-log edge: its thought and tactic."""
     return format_step(step.get("thought") or "", step["tactic"])
@@ -129,7 +144,7 @@ def sft_rows(records: Iterable[Mapping[str, Any]], *, split: str | None = "train
             continue
         rows.append(
             {
-                "prompt": format_state_prompt(_state_of(rec)),
+                "prompt": _record_prompt(rec),
                 "completion": _step_text(rec),
             }
         )
@@ -145,7 +160,7 @@ def sft_rows_from_search_logs(
         for edge in tree.proof_path():
             rows.append(
                 {
-                    "prompt": format_state_prompt(tree.state(edge["src"])),
+                    "prompt": _node_prompt(tree, int(edge["src"])),
                     "completion": _search_step_text(tree, edge),
                 }
             )
@@ -300,7 +315,7 @@ def dpo_pairs_from_search_logs(
             for rejected in siblings:
                 rows.append(
                     {
-                        "prompt": format_state_prompt(tree.state(src)),
+                        "prompt": _node_prompt(tree, src),
                         "chosen": _search_step_text(tree, chosen),
                         "rejected": _search_step_text(tree, rejected),
                     }

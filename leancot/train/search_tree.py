@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from leancot.formats import RETRIEVED_PREMISES
 from leancot.models.prompts import normalize_tactic
 
 BAD_RESULTS = frozenset({"error", "timeout"})  # edge results Lean rejected
@@ -49,6 +50,10 @@ class SearchTree:
 
     def state(self, node: int) -> str:
         return self.nodes[node]["state"]
+
+    def premises(self, node: int) -> list[str]:
+        """The retrieved premise texts recorded at `node` (`retrieved_premises`; [] if none)."""
+        return list(self.nodes[node].get(RETRIEVED_PREMISES) or ())
 
     def status(self, node: int | None) -> str | None:
         return None if node is None or node not in self.nodes else self.nodes[node].get("status")

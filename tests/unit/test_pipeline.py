@@ -80,10 +80,13 @@ def test_fingerprint_is_stable_and_order_free():
 
 
 class FakeSteps:
-    """Stand-ins for pipeline.steps' stage functions that record which ran."""
+    """Stand-ins for pipeline.steps' stage functions that record which ran, the step records the
+    policy trained on and the retriever each prove stage was given."""
 
     def __init__(self) -> None:
         self.ran: list[str] = []
+        self.policy_data: list[str] = []
+        self.prove_retriever: dict[str, str | None] = {}
 
     def install(self, monkeypatch) -> None:
         def stage(name):
@@ -91,13 +94,17 @@ class FakeSteps:
                 self.ran.append(name if name != "prove" else f"prove/{args[0]}")
                 if name == "prove":
                     (d / steps.RESULTS_NAME).write_text("")
+                    premises = args[6] if len(args) > 6 else None
+                    self.prove_retriever[args[0]] = premises.name if premises else None
+                if name == "train_policy":
+                    self.policy_data.append(str(Path(args[0]).relative_to(d.parent)))
                 return {"stage": name}
 
             return run
 
-        for name in ("extract", "translate", "train_policy", "negatives", "train_prm", "prove"):
+        names = ("extract", "translate", "retriever", "train_policy", "negatives", "train_prm")
+        for name in (*names, "prove", "report"):
             monkeypatch.setattr(steps, name, stage(name))
-        monkeypatch.setattr(steps, "report", stage("report"))
         fake_install = type("I", (), {"lean_version": "4.x"})()
         monkeypatch.setattr(
             "leancot.lean.install.install_embedded_lean", lambda progress=None: fake_install
@@ -113,13 +120,19 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     config = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False)
     messages: list[str] = []
     result = run.main(config, notify=messages.append)
-    order = ["extract", "translate", "train_policy", "negatives", "train_prm",
+    order = ["extract", "translate", "retriever", "train_policy", "negatives", "train_prm",
              "prove/baseline", "prove/heuristic", "prove/best_first", "prove/mcts_prm",
              "report"]  # fmt: skip
     assert fake.ran == order
     assert all(read_manifest(s.path) for s in result.stages)
     assert json.loads((tmp_path / "run/report/run.json").read_text())["lean_calls_budget"] == 64
-    assert any("[1/10] extract: running" in m for m in messages)
+    assert any("[1/11] extract: running" in m for m in messages)
+    assert any("[3/11] retriever: running" in m for m in messages)
+    # the policy trains on the retriever stage's records; the learned searches use its retriever
+    assert fake.policy_data == ["retriever/step_records.jsonl"]
+    trained = str(tmp_path / "run" / "retriever")
+    assert fake.prove_retriever == {"baseline": None, "heuristic": None,
+                                    "best_first": trained, "mcts_prm": trained}  # fmt: skip
 
     fake.ran.clear()
     result = run.main(config)
@@ -130,9 +143,45 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     assert fake.ran == ["train_policy", "train_prm", "prove/best_first", "prove/mcts_prm", "report"]
 
     fake.ran.clear()
+    fewer = dataclasses.replace(changed, retriever_steps=9)
+    run.main(fewer)  # the retriever changed: what reads it reruns, the baselines and negatives not
+    assert fake.ran == ["retriever", "train_policy", "train_prm", "prove/best_first",
+                        "prove/mcts_prm", "report"]  # fmt: skip
+
+    fake.ran.clear()
     (corpus / "A.lean").write_text("theorem a : True := trivial\n")  # the corpus changed
-    run.main(changed)
+    run.main(fewer)
     assert fake.ran == order
+
+
+def test_no_retrieval_drops_the_stage_and_a_named_retriever_is_not_trained(tmp_path, monkeypatch):
+    fake = FakeSteps()
+    fake.install(monkeypatch)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "A.lean").write_text("theorem a : True := by trivial\n")
+    plain = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False, retrieval=False)
+    messages: list[str] = []
+    run.main(plain, notify=messages.append)
+    assert "retriever" not in fake.ran and fake.policy_data == ["cot/step_records.jsonl"]
+    assert set(fake.prove_retriever.values()) == {None}
+    assert any("[1/10] extract: running" in m for m in messages)
+    fake.ran.clear()
+    with_retrieval = dataclasses.replace(plain, retrieval=True)
+    run.main(with_retrieval)  # switched on: the stage and everything learned downstream rerun
+    assert fake.ran == ["retriever", "train_policy", "train_prm", "prove/best_first",
+                        "prove/mcts_prm", "report"]  # fmt: skip
+    fake.ran.clear()
+    bm25 = dataclasses.replace(with_retrieval, search=SearchConfig(retriever="bm25"))
+    run.main(bm25)
+    assert fake.ran[:2] == ["retriever", "train_policy"]
+    assert fake.prove_retriever["best_first"] == "bm25"
+    with pytest.raises(ValueError, match="no-retrieval"):
+        RunConfig(retrieval=False, search=SearchConfig(retriever="bm25"))
+    args = _parse(["run", "--no-retrieval", "--retriever-steps", "12"])
+    parsed = config_from_args(RunConfig, args)
+    assert parsed.retrieval is False and parsed.retriever_steps == 12
+    assert config_from_args(RunConfig, _parse(["run"])).retrieval is True
 
 
 def test_run_config_validates():
@@ -528,6 +577,8 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
         alone = type(policy).__name__ == "SampledPolicy"
         names = [t["full_name"] for t in theorems]
         searched.append((out_path.parent.name, method, type(policy).__name__, names))
+        sampled = policy if alone else policy.model  # the mixture's model part
+        retrieving.append(sampled.premises is not None)
         theorems = list({t["full_name"]: t for t in theorems}.values())  # once per name
         log = {
             "split": "train",
@@ -562,7 +613,7 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
 
     def trainer(kind):
         def main(cfg):
-            trained.append((kind, [Path(p).name for p in cfg.data]))
+            trained.append((kind, [f"{Path(p).parent.name}/{Path(p).name}" for p in cfg.data]))
             return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
 
         return main
@@ -587,6 +638,9 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
     return trained, searched
 
 
+retrieving: list[bool] = []  # per search of `_fake_iterate`: whether its model retrieves
+
+
 def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch):
     from leancot.prover import benchmarks
 
@@ -606,7 +660,10 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     assert [r.new_proofs for r in rows] == [None, 1, 0]
     assert [r.model_only_proved for r in rows] == [0, 0, 0]
     assert [k for k, _ in trained] == ["policy", "dpo", "prm"] * 2
-    assert trained[3][1] == ["step_records.jsonl", "train_verified.jsonl", "train_verified.jsonl"]
+    assert trained[3][1] == [
+        "cot/step_records.jsonl", "prove_train/train_verified.jsonl",
+        "prove_train/train_verified.jsonl",
+    ]  # fmt: skip
     assert rows[2].policy.endswith("round2/dpo")
     # round 0's policy alone, then per round: train, test, test with the policy alone
     assert [(d, m, p) for d, m, p, _ in searched[:4]] == [
@@ -622,6 +679,44 @@ def test_iterate_rounds_train_on_verified_logs_and_resume(tmp_path, monkeypatch)
     searched.clear()
     again = iterate.main(config)
     assert trained == [] and searched == [] and again == rows
+
+
+def test_iterate_retrieves_with_the_runs_retriever_and_trains_on_its_prompts(tmp_path, monkeypatch):
+    from retrieval_corpus import LIBRARY
+
+    from leancot.formats import RETRIEVED_PREMISES
+    from leancot.prover import benchmarks, retrieval
+
+    run_dir = _fake_run_dir(tmp_path)
+    annotated = run_dir / "retriever" / "step_records.jsonl"
+    outputs = {"retriever": "bm25", "steps_file": str(annotated), "trained": False}
+    write_json(run_dir / "retriever/manifest.json", {"key": "r", "outputs": outputs})
+    thms = [_theorem("T.a", "theorem a : R"), _theorem("T.b", "theorem b : R")]
+    trained, searched = _fake_iterate(monkeypatch)
+    retrieving.clear()
+    monkeypatch.setattr(benchmarks, "load_leandojo_split", lambda *a, **k: thms)
+    real = retrieval.premise_source
+    asked = []
+
+    def source(name, server, theorems, k=8, **kw):
+        asked.append(name)
+        return real(name, None, theorems, k, library=LIBRARY)
+
+    monkeypatch.setattr(retrieval, "premise_source", source)
+    config = IterateConfig(run_dir=run_dir, rounds=1, progress=False, eval_limit=0)
+    iterate.main(config)
+    assert set(asked) == {"bm25"} and retrieving and all(retrieving)
+    policy_data = next(data for kind, data in trained if kind == "policy")
+    prm_data = next(data for kind, data in trained if kind == "prm")
+    assert policy_data[0] == "retriever/step_records.jsonl"  # the run's records with premises
+    assert prm_data[0] == "cot/step_records.jsonl"  # the PRM's prompts show none
+    logs = (run_dir / "iterate/round1/prove_train/train_verified.jsonl").read_text()
+    logs = [json.loads(x) for x in logs.splitlines()]
+    assert logs and all(log["nodes"][0][RETRIEVED_PREMISES] for log in logs)  # shown at the root
+    # a run without a retriever stage, or with retrieval off, lends none
+    assert iterate.run_retriever(run_dir, iterate.saved_run_config(run_dir)) == outputs
+    off = dataclasses.replace(iterate.saved_run_config(run_dir), retrieval=False)
+    assert iterate.run_retriever(run_dir, off) is None
 
 
 def test_iterate_proves_a_fresh_benchmark_sample_each_round(tmp_path, monkeypatch, capsys):
