@@ -17,10 +17,10 @@ from leancot.cli.common import add_parser, make_console
 from leancot.cli.config_args import add_config_arguments, config_from_args
 
 RUN_DESCRIPTION = """\
-The whole pipeline in one command, on the embedded defaults (CPU; with --no-retrieval
-about 8-10 min on 2 cores, far longer with the premise retriever: see the README):
+The whole pipeline in one command, on the embedded defaults (CPU, no premise retrieval;
+about 8-10 min on 2 cores, far longer with --retrieval: see the README):
 set up the embedded Lean, extract the bundled corpus, translate it to chain-of-thought, train the
-dense premise retriever (--no-retrieval: none; --retriever bm25|DIR: that one), the tiny
+dense premise retriever (only with --retrieval; --retriever bm25|DIR: that one), the tiny
 tokenizer + policy (SFT on prompts with the retrieved premises) and a PRM (corpus steps as
 positives; tactics Lean rejects at training states as negatives), then prove the test split
 with the tactic-portfolio baseline, the goal-aware heuristic (portfolio + unfolding tactics, no

@@ -23,8 +23,8 @@ ITERATE_METHODS = ("best_first", "mcts_prm")
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Settings of `leancot run` (defaults: the embedded Lean, CPU; without retrieval
-    about 8-10 min on 2 cores, longer with it)."""
+    """Settings of `leancot run` (defaults: the embedded Lean, CPU, no premise retrieval;
+    about 8-10 min on 2 cores, far longer with --retrieval)."""
 
     run_dir: Path = option(Path("runs/default"), "folder of the run; every stage resumes from it")
     source: Path | None = option(None, "Lean file or project to extract (default: bundled corpus)")
@@ -38,10 +38,11 @@ class RunConfig:
         choices=TINY_SIZES,
     )
     retrieval: bool = option(
-        True,
+        False,
         "premise retrieval: a retriever stage trains the dense retriever on the extracted train "
         "split (or takes --retriever NAME) and the policy trains on, and the learned searches "
-        "prove with, the premises it retrieves; --no-retrieval: none",
+        "prove with, the premises it retrieves (off by default: it made the run several times "
+        "longer and proved no more on the bundled test split; see the README)",
     )
     retriever_steps: int = option(150, "dense retriever optimizer steps (retriever stage)")
     negatives_seconds: float = option(120.0, "time for collecting Lean-rejected tactics")
@@ -73,7 +74,7 @@ class RunConfig:
         if self.benchmark is not None and self.benchmark.partition(":")[0] not in SUITES:
             raise ValueError(f"benchmark must be NAME:SPLIT with NAME among {SUITES}")
         if not self.retrieval and self.search.retriever is not None:
-            raise ValueError("--retriever needs retrieval: drop --no-retrieval")
+            raise ValueError("--retriever needs retrieval: add --retrieval (not --no-retrieval)")
         for name in ("sft_steps", "prm_steps", "batch_size", "retriever_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

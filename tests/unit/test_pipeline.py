@@ -117,7 +117,7 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "A.lean").write_text("theorem a : True := by trivial\n")
-    config = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False)
+    config = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False, retrieval=True)
     messages: list[str] = []
     result = run.main(config, notify=messages.append)
     order = ["extract", "translate", "retriever", "train_policy", "negatives", "train_prm",
@@ -138,7 +138,7 @@ def test_main_runs_every_stage_then_resumes_and_reruns_what_changed(tmp_path, mo
     result = run.main(config)
     assert fake.ran == [] and all(s.resumed for s in result.stages)
 
-    changed = RunConfig(run_dir=tmp_path / "run", source=corpus, progress=False, sft_steps=7)
+    changed = dataclasses.replace(config, sft_steps=7)
     run.main(changed)
     assert fake.ran == ["train_policy", "train_prm", "prove/best_first", "prove/mcts_prm", "report"]
 
@@ -176,12 +176,13 @@ def test_no_retrieval_drops_the_stage_and_a_named_retriever_is_not_trained(tmp_p
     run.main(bm25)
     assert fake.ran[:2] == ["retriever", "train_policy"]
     assert fake.prove_retriever["best_first"] == "bm25"
-    with pytest.raises(ValueError, match="no-retrieval"):
+    with pytest.raises(ValueError, match="--retrieval"):
         RunConfig(retrieval=False, search=SearchConfig(retriever="bm25"))
     args = _parse(["run", "--no-retrieval", "--retriever-steps", "12"])
     parsed = config_from_args(RunConfig, args)
     assert parsed.retrieval is False and parsed.retriever_steps == 12
-    assert config_from_args(RunConfig, _parse(["run"])).retrieval is True
+    assert config_from_args(RunConfig, _parse(["run"])).retrieval is False  # opt-in: its cost
+    assert config_from_args(RunConfig, _parse(["run", "--retrieval"])).retrieval is True
 
 
 def test_run_config_validates():
@@ -546,7 +547,7 @@ def test_prove_config_validates():
 # --- iterate -------------------------------------------------------------------------------------
 
 
-def _fake_run_dir(tmp_path: Path) -> Path:
+def _fake_run_dir(tmp_path: Path, *, retrieval: bool = False) -> Path:
     run_dir = tmp_path / "run"
     for stage in ("extract", "cot", "policy", "negatives", "prm"):
         write_json(run_dir / stage / "manifest.json", {"key": stage, "outputs": {}})
@@ -554,7 +555,8 @@ def _fake_run_dir(tmp_path: Path) -> Path:
         run_dir / "prove/best_first/manifest.json",
         {"key": "p", "outputs": {"proved": 1, "total": 2}},
     )
-    config = {**dataclasses.asdict(RunConfig(run_dir=run_dir)), "source": str(tmp_path)}
+    run_config = RunConfig(run_dir=run_dir, retrieval=retrieval)
+    config = {**dataclasses.asdict(run_config), "source": str(tmp_path)}
     write_json(run_dir / "report/run.json", {"config": config}, default=str)
     return run_dir
 
@@ -687,7 +689,7 @@ def test_iterate_retrieves_with_the_runs_retriever_and_trains_on_its_prompts(tmp
     from leancot.formats import RETRIEVED_PREMISES
     from leancot.prover import benchmarks, retrieval
 
-    run_dir = _fake_run_dir(tmp_path)
+    run_dir = _fake_run_dir(tmp_path, retrieval=True)
     annotated = run_dir / "retriever" / "step_records.jsonl"
     outputs = {"retriever": "bm25", "steps_file": str(annotated), "trained": False}
     write_json(run_dir / "retriever/manifest.json", {"key": "r", "outputs": outputs})

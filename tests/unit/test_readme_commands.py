@@ -107,4 +107,4 @@ def test_run_time_as_measured() -> None:
         assert "about 8-10 min on 2 cores" in text and "retriev" in text
     quick_start = README.read_text(encoding="utf-8").split("## Quick start", 1)[1]
     quick_start = quick_start.split("\n## ", 1)[0]
-    assert "about 8-10 minutes on 2 cores" in quick_start and "--no-retrieval" in quick_start
+    assert "about 8-10 minutes on 2 cores" in quick_start and "--retrieval" in quick_start
