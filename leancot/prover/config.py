@@ -33,6 +33,11 @@ class SearchConfig:
     goal_tactics: bool = option(
         True, "learned searches also try the goal-aware unfolding tactics (as `heuristic` does)"
     )
+    step_values: bool = option(
+        True,
+        "mcts_prm: the PRM scores every candidate step before Lean runs it, and untried steps "
+        "are tried in the order of that score (Q-initialisation, prover/mcts.py)",
+    )
     retriever: str | None = option(
         None,
         "premise retriever of the learned searches: a `leancot train retriever` folder or bm25; "

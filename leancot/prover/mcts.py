@@ -23,6 +23,16 @@ backs up `value + novelty_bonus`, the intrinsic reward of RMaxTS (Xin et al. 202
 uninformative. Optional Dirichlet noise on the root priors follows AlphaZero.
 A value function with `value_paths(root_state, paths)` (a PRM) scores the path of
 `(thought, tactic)` steps to the leaf (best_first.value_call).
+
+With `step_values` and such a path value (a PRM scores steps, so it can score a step before
+Lean runs it), an expansion also scores every candidate: the value of the path extended by
+that one step (best_first.step_value_call), in one batch. An untried slot then has Q = that
+score instead of the first-play urgency, so the search tries first the steps the value
+believes in, and a new child takes the score as its value without a second call. This is the
+Q-initialisation of unvisited actions from a learned estimate (as in AlphaGo's use of a
+value for unexpanded moves, Silver et al. 2016, Nature 529, "Mastering the game of Go with
+deep neural networks and tree search"), read here as: a PRM trained on first-error labels
+predicts which tactics Lean will reject, so the Lean calls go to the others first.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from leancot.lean.results import TacticState
-from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES, value_call
+from leancot.prover.best_first import DEFAULT_NUM_CANDIDATES, step_value_call, value_call
 from leancot.prover.budget import (
     DEFAULT_BUDGET,
     Budget,
@@ -66,6 +76,7 @@ class _Slot:
     cand: Candidate
     prior: float
     edge: int | None = None
+    q0: float | None = None  # the value's score of the step before it runs (step_values)
 
 
 @dataclass
@@ -74,6 +85,7 @@ class _Search:
 
     graph: ProofGraph
     meter: Meter
+    step_values: bool = False
     slots: dict[int, list[_Slot]] = field(default_factory=dict)
 
 
@@ -103,16 +115,19 @@ def mcts_search(
     num_candidates: int = DEFAULT_NUM_CANDIDATES,
     dirichlet_alpha: float | None = None,
     seed: int = 0,
+    step_values: bool = False,
 ) -> SearchResult:
     """Search for a proof of `statement` by MCTS; see the module docstring.
 
     `num_candidates` is the policy's `n` per expansion; `dirichlet_alpha` (e.g. 0.3) mixes
     Dirichlet noise drawn with `seed` into the root priors; without it the run is deterministic
-    (ties go to the policy's earlier candidate).
+    (ties go to the policy's earlier candidate). `step_values`: score each candidate step with
+    the value before it runs (a path value only; a state value ignores it), see the module
+    docstring.
     """
     if c_puct < 0 or novelty_bonus < 0:
         raise ValueError("c_puct and novelty_bonus must be non-negative")
-    s = _Search(ProofGraph(), Meter(budget))
+    s = _Search(ProofGraph(), Meter(budget), step_values)
     graph, meter = s.graph, s.meter
     if (why := meter.blocked("lean")) is not None:
         return meter.result(graph, why)
@@ -160,6 +175,8 @@ def mcts_search(
             if not new:  # a transposition into an open state: back up what it is worth
                 leaf_value = child.value or 0.0
                 break
+            if slot.q0 is not None:  # scored before it ran: the same path, no second call
+                child.prior_value = slot.q0
             if (why := _expand(s, child, policy, value, num_candidates)) is not None:
                 return meter.result(graph, why)
             if child.status is Status.FAILED:  # the policy had nothing for it
@@ -180,25 +197,35 @@ def _expand(
     value: ValueFn | ValueCall,
     n: int,
 ) -> StopReason | None:
-    """Ask the policy for the node's candidates and the value function for its value."""
+    """Ask the policy for the node's candidates and the value function for the node's value
+    (unless its parent's step score gave it one) and, with `step_values`, each step's score."""
     for kind in ("expand", "model"):
         if (why := s.meter.blocked(kind)) is not None:
             return why
     cands = dedup(s.meter.propose(policy, [node.state], n)[0])
     priors = softmax([c.logprob for c in cands])
-    s.slots[node.id] = [_Slot(c, p) for c, p in zip(cands, priors, strict=True)]
+    slots = [_Slot(c, p) for c, p in zip(cands, priors, strict=True)]
+    s.slots[node.id] = slots
     if not cands:
         s.graph.close(node.id)
         return None
-    node.prior_value = s.meter.value(value_call(value, s.graph, [node]), [node.state])[0]
+    if node.prior_value is None:
+        node.prior_value = s.meter.value(value_call(value, s.graph, [node]), [node.state])[0]
+    steps = [(c.thought, c.tactic) for c in cands]
+    call = step_value_call(value, s.graph, node, steps) if s.step_values else None
+    if call is not None:
+        scores = s.meter.value(call, [node.state] * len(cands))
+        for slot, score in zip(slots, scores, strict=True):
+            slot.q0 = score
     return None
 
 
 def _q(graph: ProofGraph, node: Node, slot: _Slot) -> tuple[float, int]:
-    """(Q, N) of a slot; an untried or unvisited slot has Q = the node's mean value."""
+    """(Q, N) of a slot; an untried or unvisited slot has Q = its step score if it has one,
+    else the node's mean value."""
     fpu = node.value_sum / node.visits if node.visits else 0.0
     if slot.edge is None:
-        return fpu, 0
+        return (fpu if slot.q0 is None else slot.q0), 0
     edge = graph.edges[slot.edge]
     if edge.visits:
         return edge.value_sum / edge.visits, edge.visits
