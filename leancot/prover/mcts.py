@@ -26,9 +26,12 @@ A value function with `value_paths(root_state, paths)` (a PRM) scores the path o
 
 With `step_values` and such a path value (a PRM scores steps, so it can score a step before
 Lean runs it), an expansion also scores every candidate: the value of the path extended by
-that one step (best_first.step_value_call), in one batch. An untried slot then has Q = that
-score instead of the first-play urgency, so the search tries first the steps the value
-believes in, and a new child takes the score as its value without a second call. This is the
+that one step (best_first.step_value_call), in one batch. An untried slot then has
+Q = min(the node's value, that score) instead of the first-play urgency: a step cannot make
+its path better than the path's weakest step (the PRM's `min` aggregate), so the steps the
+value doubts are tried after the others, in the policy's order otherwise, and an untried
+slot keeps its Q when its siblings fail. A new child takes the score as its value without a
+second call. This is the
 Q-initialisation of unvisited actions from a learned estimate (as in AlphaGo's use of a
 value for unexpanded moves, Silver et al. 2016, Nature 529, "Mastering the game of Go with
 deep neural networks and tree search"), read here as: a PRM trained on first-error labels
@@ -76,7 +79,7 @@ class _Slot:
     cand: Candidate
     prior: float
     edge: int | None = None
-    q0: float | None = None  # the value's score of the step before it runs (step_values)
+    score: float | None = None  # the value of the path through the step, before it runs
 
 
 @dataclass
@@ -175,8 +178,8 @@ def mcts_search(
             if not new:  # a transposition into an open state: back up what it is worth
                 leaf_value = child.value or 0.0
                 break
-            if slot.q0 is not None:  # scored before it ran: the same path, no second call
-                child.prior_value = slot.q0
+            if slot.score is not None:  # scored before it ran: the same path, no second call
+                child.prior_value = slot.score
             if (why := _expand(s, child, policy, value, num_candidates)) is not None:
                 return meter.result(graph, why)
             if child.status is Status.FAILED:  # the policy had nothing for it
@@ -216,16 +219,18 @@ def _expand(
     if call is not None:
         scores = s.meter.value(call, [node.state] * len(cands))
         for slot, score in zip(slots, scores, strict=True):
-            slot.q0 = score
+            slot.score = score
     return None
 
 
 def _q(graph: ProofGraph, node: Node, slot: _Slot) -> tuple[float, int]:
-    """(Q, N) of a slot; an untried or unvisited slot has Q = its step score if it has one,
-    else the node's mean value."""
+    """(Q, N) of a slot; an untried slot has Q = min(the node's value, its step score) if it
+    has a score, else (and an unvisited one) the node's mean value."""
     fpu = node.value_sum / node.visits if node.visits else 0.0
     if slot.edge is None:
-        return (fpu if slot.q0 is None else slot.q0), 0
+        if slot.score is None:
+            return fpu, 0
+        return min(slot.score, node.prior_value or 0.0), 0
     edge = graph.edges[slot.edge]
     if edge.visits:
         return edge.value_sum / edge.visits, edge.visits
