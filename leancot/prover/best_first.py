@@ -83,25 +83,6 @@ def value_call(value: Any, graph: ProofGraph, nodes: list[Node]) -> Any:
     return lambda states: value_paths(root_state, paths)
 
 
-def step_value_call(value: Any, graph: ProofGraph, node: Node, steps: list[tuple[str, str]]) -> Any:
-    """What to call to score, before Lean runs them, the `(thought, tactic)` `steps` proposed
-    at `node`: the value of each path from the root through `node` extended by one step (the
-    value the child would get if the step succeeds), or None when `value` scores states only
-    (a state that does not exist yet cannot be scored)."""
-    root_state = graph.root.state
-    state_paths = getattr(value, "value_state_paths", None)
-    if state_paths is not None:
-        base = node_state_path(graph, node)
-        with_states = [[*base, (node.state, thought, tactic)] for thought, tactic in steps]
-        return lambda states: state_paths(root_state, with_states)
-    value_paths = getattr(value, "value_paths", None)
-    if value_paths is None:
-        return None
-    prefix = node_path(graph, node)
-    paths = [[*prefix, step] for step in steps]
-    return lambda states: value_paths(root_state, paths)
-
-
 @dataclass
 class _Search:
     """The state of one best-first search."""

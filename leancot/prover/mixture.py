@@ -197,7 +197,11 @@ def search_setup(
     if method == "baseline" or model is None:
         if method == "mcts_prm":
             policy = WeightedPolicy(PortfolioPolicy(), 1.0)
-            kwargs = {"num_candidates": s.baseline_n, "step_values": s.step_values}
+            kwargs = {
+                "num_candidates": s.baseline_n,
+                "step_values": s.step_values,
+                "alpha_dedup": s.alpha_dedup,
+            }
             return policy, PRMValue(prm), kwargs
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
     policy = mixture(
@@ -210,7 +214,11 @@ def search_setup(
         premises=premises,
     )
     if method == "mcts_prm":
-        kwargs = {"num_candidates": s.num_samples, "step_values": s.step_values}
+        kwargs = {
+            "num_candidates": s.num_samples,
+            "step_values": s.step_values,
+            "alpha_dedup": s.alpha_dedup,
+        }
         return policy, PRMValue(prm), kwargs
     value = PRMValue(prm) if prm is not None and s.priority != "logprob" else None
     if s.priority != "logprob" and value is None:
