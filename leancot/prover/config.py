@@ -34,9 +34,10 @@ class SearchConfig:
         True, "learned searches also try the goal-aware unfolding tactics (as `heuristic` does)"
     )
     step_values: bool = option(
-        True,
+        False,
         "mcts_prm: the PRM scores every candidate step before Lean runs it, and untried steps "
-        "are tried in the order of that score (Q-initialisation, prover/mcts.py)",
+        "are tried in the order of that score (Q-initialisation, prover/mcts.py); off by "
+        "default: on core val it spent more Lean calls, not fewer (README, external suite)",
     )
     alpha_dedup: bool = option(
         True,

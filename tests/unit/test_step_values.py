@@ -115,7 +115,7 @@ def test_prm_value_scores_steps_as_one_step_attempts_with_intent_thoughts():
     assert PRMValue(prm).value_steps("⊢ True", []) == []
 
 
-def test_search_setup_turns_step_values_on_for_mcts_by_default():
+def test_search_setup_hands_step_values_to_mcts_off_by_default():
     class FakePRM:
         def score_batch(self, items):
             return [[0.5] * len(steps) for _, steps in items]
@@ -125,9 +125,9 @@ def test_search_setup_turns_step_values_on_for_mcts_by_default():
             return [[("", "simp", -1.0)] for _ in states]
 
     _, _, kwargs = search_setup("mcts_prm", model=Model(), prm=FakePRM())
-    assert kwargs["step_values"] is True
-    off = SearchConfig(step_values=False)
-    assert search_setup("mcts_prm", off, model=Model(), prm=FakePRM())[2]["step_values"] is False
+    assert kwargs["step_values"] is False
+    on = SearchConfig(step_values=True)
+    assert search_setup("mcts_prm", on, model=Model(), prm=FakePRM())[2]["step_values"] is True
     assert "step_values" not in search_setup("best_first", model=Model())[2]
 
 
