@@ -122,6 +122,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "report_budget": args.report_budget,
         "core_limit": args.core_limit,
         "workers": args.workers,
+        "retriever": args.retriever,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -184,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-budget", type=int, help="external: the counted budget")
     parser.add_argument("--core-limit", type=int, help="external: statements per core split")
     parser.add_argument("--workers", type=int, help="external: Lean processes")
+    parser.add_argument(
+        "--retriever", help="external: premise retriever of the learned methods (bm25 or DIR)"
+    )
     args = parser.parse_args(argv)
     if args.suite == "external":
         result = external(args)

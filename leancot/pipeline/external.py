@@ -63,6 +63,9 @@ class ExternalConfig:
     core_limit: int = option(500, "`core` splits: this many statements (a seeded hash sample)")
     workers: int = option(2, "parallel searches, one Lean process each")
     theorem_timeout: float = option(120.0, "wall-clock seconds per theorem")
+    retriever: str | None = option(
+        None, "premise retriever of the learned methods (bm25 or a retriever folder; none: off)"
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -182,7 +185,12 @@ def _prove_split(
                 limit=split_limit(benchmark, config),
                 policy="portfolio" if fixed else str(config.run_dir / "policy"),
                 prm=str(config.run_dir / "prm") if valued else None,
-                search=replace(SearchConfig(), sampling_seed=seed, priority=priority),
+                search=replace(
+                    SearchConfig(),
+                    sampling_seed=seed,
+                    priority=priority,
+                    retriever=config.retriever,
+                ),
                 budget=budget,
                 workers=len(servers),
                 progress=config.progress,

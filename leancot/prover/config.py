@@ -33,6 +33,17 @@ class SearchConfig:
     goal_tactics: bool = option(
         True, "learned searches also try the goal-aware unfolding tactics (as `heuristic` does)"
     )
+    step_values: bool = option(
+        False,
+        "mcts_prm: the PRM scores every candidate step before Lean runs it, and untried steps "
+        "are tried in the order of that score (Q-initialisation, prover/mcts.py); off by "
+        "default: on core val it spent more Lean calls, not fewer (README, external suite)",
+    )
+    alpha_dedup: bool = option(
+        True,
+        "mcts_prm: a new state equal to a known one up to the names of its variables (`intro x` "
+        "and `intro` on one goal) is not searched again (prover/renaming.py)",
+    )
     retriever: str | None = option(
         None,
         "premise retriever of the learned searches: a `leancot train retriever` folder or bm25; "

@@ -23,6 +23,24 @@ backs up `value + novelty_bonus`, the intrinsic reward of RMaxTS (Xin et al. 202
 uninformative. Optional Dirichlet noise on the root priors follows AlphaZero.
 A value function with `value_paths(root_state, paths)` (a PRM) scores the path of
 `(thought, tactic)` steps to the leaf (best_first.value_call).
+
+With `step_values` and a value that scores single steps (`value_steps(state, steps)`: a PRM
+scores steps, so it can score one before Lean runs it), an expansion also scores every
+candidate as a one-step attempt from the node's state, in one batch. The step's value is
+min(the node's path value, that score): the PRM's `min` aggregate, with the node's path
+already scored (the root has no steps, so its children take the score itself). An untried slot
+then has Q = its step's value instead of the first-play urgency, so the steps the value doubts
+are tried after the others, and an untried slot keeps its Q when its siblings fail; a new
+child takes its step's value without a second call. This is the Q-initialisation of unvisited
+actions from a learned estimate (as in AlphaGo's use of a value for unexpanded moves, Silver et
+al. 2016, Nature 529, "Mastering the game of Go with deep neural networks and tree search"),
+read here as: a PRM trained on first-error labels predicts which tactics Lean will reject, so
+the Lean calls go to the others first.
+
+With `alpha_dedup`, a new state equal to a known one up to the names of its variables
+(`renaming.alpha_key`: `intro x` and `intro` on the same `∀`) is not searched a second time:
+it is closed at once (FAILED, no expansion, no value call) and its path backs up the value of
+the state it duplicates. No proof is lost: the equivalent state is searched where it was found.
 """
 
 from __future__ import annotations
@@ -52,6 +70,7 @@ from leancot.prover.policies import (
     ValueFn,
     dedup,
 )
+from leancot.prover.renaming import alpha_key
 
 DEFAULT_C_PUCT = 1.0  # exploration constant c_puct of the PUCT rule
 ERROR_VALUE = 0.0  # value backed up for an error, a timeout or a dead end
@@ -66,6 +85,7 @@ class _Slot:
     cand: Candidate
     prior: float
     edge: int | None = None
+    score: float | None = None  # the value of the path through the step, before it runs
 
 
 @dataclass
@@ -74,7 +94,17 @@ class _Search:
 
     graph: ProofGraph
     meter: Meter
+    step_values: bool = False
+    alpha_dedup: bool = False
     slots: dict[int, list[_Slot]] = field(default_factory=dict)
+    by_key: dict[str, int] = field(default_factory=dict)  # alpha_key -> first node with it
+
+    def duplicate_of(self, node: Node) -> Node | None:
+        """With `alpha_dedup`, the known node `node` equals up to names (None if new)."""
+        if not self.alpha_dedup:
+            return None
+        first = self.by_key.setdefault(alpha_key(node.state), node.id)
+        return None if first == node.id else self.graph.nodes[first]
 
 
 def softmax(logprobs: list[float]) -> list[float]:
@@ -103,16 +133,20 @@ def mcts_search(
     num_candidates: int = DEFAULT_NUM_CANDIDATES,
     dirichlet_alpha: float | None = None,
     seed: int = 0,
+    step_values: bool = False,
+    alpha_dedup: bool = False,
 ) -> SearchResult:
     """Search for a proof of `statement` by MCTS; see the module docstring.
 
     `num_candidates` is the policy's `n` per expansion; `dirichlet_alpha` (e.g. 0.3) mixes
     Dirichlet noise drawn with `seed` into the root priors; without it the run is deterministic
-    (ties go to the policy's earlier candidate).
+    (ties go to the policy's earlier candidate). `step_values`: score each candidate step with
+    the value before it runs (a value with `value_steps` only; others ignore it); `alpha_dedup`:
+    do not search a state equal to a known one up to names; see the module docstring.
     """
     if c_puct < 0 or novelty_bonus < 0:
         raise ValueError("c_puct and novelty_bonus must be non-negative")
-    s = _Search(ProofGraph(), Meter(budget))
+    s = _Search(ProofGraph(), Meter(budget), step_values, alpha_dedup)
     graph, meter = s.graph, s.meter
     if (why := meter.blocked("lean")) is not None:
         return meter.result(graph, why)
@@ -120,6 +154,7 @@ def mcts_search(
     if not isinstance(start, TacticState):
         return meter.result(graph, StopReason.START_FAILED, describe(start))
     root = graph.add_root(start.pp, start)
+    s.duplicate_of(root)
     if (why := _expand(s, root, policy, value, num_candidates)) is not None:
         return meter.result(graph, why)
     root.visits, root.value_sum = 1, root.prior_value or 0.0
@@ -160,6 +195,12 @@ def mcts_search(
             if not new:  # a transposition into an open state: back up what it is worth
                 leaf_value = child.value or 0.0
                 break
+            if (twin := s.duplicate_of(child)) is not None:  # the same state up to names
+                graph.close(child.id)
+                leaf_value = twin.value or 0.0
+                break
+            if slot.score is not None:  # scored before it ran: the same path, no second call
+                child.prior_value = slot.score
             if (why := _expand(s, child, policy, value, num_candidates)) is not None:
                 return meter.result(graph, why)
             if child.status is Status.FAILED:  # the policy had nothing for it
@@ -180,25 +221,36 @@ def _expand(
     value: ValueFn | ValueCall,
     n: int,
 ) -> StopReason | None:
-    """Ask the policy for the node's candidates and the value function for its value."""
+    """Ask the policy for the node's candidates and the value function for the node's value
+    (unless its parent's step score gave it one) and, with `step_values`, each step's score."""
     for kind in ("expand", "model"):
         if (why := s.meter.blocked(kind)) is not None:
             return why
     cands = dedup(s.meter.propose(policy, [node.state], n)[0])
     priors = softmax([c.logprob for c in cands])
-    s.slots[node.id] = [_Slot(c, p) for c, p in zip(cands, priors, strict=True)]
+    slots = [_Slot(c, p) for c, p in zip(cands, priors, strict=True)]
+    s.slots[node.id] = slots
     if not cands:
         s.graph.close(node.id)
         return None
-    node.prior_value = s.meter.value(value_call(value, s.graph, [node]), [node.state])[0]
+    if node.prior_value is None:
+        node.prior_value = s.meter.value(value_call(value, s.graph, [node]), [node.state])[0]
+    value_steps = getattr(value, "value_steps", None) if s.step_values else None
+    if value_steps is not None:
+        steps = [(c.thought, c.tactic) for c in cands]
+        scores = s.meter.value(lambda _: value_steps(node.state, steps), [node.state] * len(cands))
+        ceiling = 1.0 if node.id == s.graph.root.id else (node.prior_value or 0.0)
+        for slot, score in zip(slots, scores, strict=True):
+            slot.score = min(ceiling, score)
     return None
 
 
 def _q(graph: ProofGraph, node: Node, slot: _Slot) -> tuple[float, int]:
-    """(Q, N) of a slot; an untried or unvisited slot has Q = the node's mean value."""
+    """(Q, N) of a slot; an untried slot has Q = its step's value if it was scored, else (and
+    an unvisited one) the node's mean value."""
     fpu = node.value_sum / node.visits if node.visits else 0.0
     if slot.edge is None:
-        return fpu, 0
+        return (fpu if slot.score is None else slot.score), 0
     edge = graph.edges[slot.edge]
     if edge.visits:
         return edge.value_sum / edge.visits, edge.visits

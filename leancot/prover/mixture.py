@@ -19,7 +19,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from leancot.prover.config import METHODS, SearchConfig
-from leancot.prover.policies import Candidate, MixedPolicy, PortfolioPolicy, bind_theorem
+from leancot.prover.policies import (
+    Candidate,
+    MixedPolicy,
+    PortfolioPolicy,
+    bind_theorem,
+    plausible_tactic,
+)
 from leancot.prover.prm_value import PRMValue
 from leancot.prover.unfolding import UnfoldingPolicy
 
@@ -30,7 +36,8 @@ class SampledPolicy:
 
     The searches add log-probabilities along a path and compare them with the portfolio's, so the
     raw sequence log-probabilities (tens of nats for a long thought) are renormalised per state:
-    `log softmax(logprob / length_norm)`, plus `log(weight)` for a mixture.
+    `log softmax(logprob / length_norm)`, plus `log(weight)` for a mixture. Samples whose tactic
+    cannot parse (`policies.plausible_tactic`: prose, unbalanced brackets) are dropped first.
     """
 
     def __init__(
@@ -76,7 +83,8 @@ class SampledPolicy:
             if self.premises is not None and hasattr(self.premises, "texts"):
                 sampling["premises"] = [self.premises.texts(s) for s in states]
             out = self.model.propose(states, n, **sampling)
-        return [normalized(cands, self.log_weight, self.length_norm) for cands in out]
+        screened = [[c for c in cands if plausible_tactic(c[1])] for cands in out]
+        return [normalized(cands, self.log_weight, self.length_norm) for cands in screened]
 
     def _call_seed(self, states: list[str]) -> int:
         """A seed from (seed, the states, how often they were expanded): the same search at the
@@ -171,7 +179,8 @@ def search_setup(
     goal-aware unfolding tactics and the portfolio (no model, the baseline learned methods are
     judged against); best_first: the model's samples mixed
     with the portfolio, cumulative log-probability priority (or `search.priority` "value"/"mix"
-    with a PRM); mcts_prm: the same mixture under MCTS with the PRM as value. `goal_tactics`
+    with a PRM); mcts_prm: the same mixture under MCTS with the PRM as value (and, with
+    `search.step_values`, as the score of each step before it runs). `goal_tactics`
     adds the goal-aware unfolding tactics to the searches' mixture (never to the baseline).
     Without a model, best_first is the baseline. `premises` (a `retrieval.PremiseSource`, from
     `search.retriever`) adds retrieved premises to the learned searches' prompts and tactics.
@@ -188,7 +197,12 @@ def search_setup(
     if method == "baseline" or model is None:
         if method == "mcts_prm":
             policy = WeightedPolicy(PortfolioPolicy(), 1.0)
-            return policy, PRMValue(prm), {"num_candidates": s.baseline_n}
+            kwargs = {
+                "num_candidates": s.baseline_n,
+                "step_values": s.step_values,
+                "alpha_dedup": s.alpha_dedup,
+            }
+            return policy, PRMValue(prm), kwargs
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
     policy = mixture(
         model,
@@ -200,7 +214,12 @@ def search_setup(
         premises=premises,
     )
     if method == "mcts_prm":
-        return policy, PRMValue(prm), {"num_candidates": s.num_samples}
+        kwargs = {
+            "num_candidates": s.num_samples,
+            "step_values": s.step_values,
+            "alpha_dedup": s.alpha_dedup,
+        }
+        return policy, PRMValue(prm), kwargs
     value = PRMValue(prm) if prm is not None and s.priority != "logprob" else None
     if s.priority != "logprob" and value is None:
         raise ValueError(f"best_first with priority {s.priority!r} needs a PRM (--prm DIR)")

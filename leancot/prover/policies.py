@@ -72,6 +72,29 @@ def dedup(cands: Iterable[Candidate]) -> list[Candidate]:
     return out
 
 
+TACTIC_START = re.compile(r"^(?:[a-z][\w!?'.]*|[(·{⟨])")
+CLOSING = {")": "(", "]": "[", "}": "{", "⟩": "⟨"}
+
+
+def plausible_tactic(text: str) -> bool:
+    """Whether `text` can parse as a tactic: it starts as one does (a lower-case tactic name,
+    a parenthesised sequence, a focusing dot, a brace block or an anonymous constructor), holds
+    no backtick (prose quoting code: "The goal is `x = y`"), and its brackets balance. A
+    screen for a model's samples, so that text Lean would reject unparsed costs no Lean call;
+    every tactic of the portfolio and of the goal-aware templates passes it."""
+    text = text.strip()
+    if not text or "`" in text or not TACTIC_START.match(text):
+        return False
+    stack: list[str] = []
+    for ch in text:
+        if ch in "([{⟨":
+            stack.append(ch)
+        elif ch in CLOSING:
+            if not stack or stack.pop() != CLOSING[ch]:
+                return False
+    return not stack
+
+
 # --- the tactic portfolio -------------------------------------------------------------------
 
 CLOSERS = (

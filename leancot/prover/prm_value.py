@@ -65,6 +65,17 @@ class PRMValue:
         steps = [[(render_intent(s, tac).thought, tac) for s, _, tac in p] for p in paths]
         return self.value_paths(root_state, steps)
 
+    def value_steps(self, state: str, steps: Sequence[tuple[str, str]]) -> list[float]:
+        """One value per `(thought, tactic)` step, each scored as a one-step attempt from
+        `state` (the form of most PRM training rows), with the intent thought of the state and
+        tactic as in training: what MCTS's step values ask before Lean runs the steps."""
+        from leancot.translate.templates import render_intent
+
+        items = [(state, [(render_intent(state, tac).thought, tac)]) for _, tac in steps]
+        scores = self.prm.score_batch(items) if items else []
+        self.calls += 1
+        return [self._combine(s) for s in scores]
+
     def value(
         self, states: Sequence[str], paths: Sequence[Sequence[tuple[str, str]]] | None = None
     ) -> list[float]:

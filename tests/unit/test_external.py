@@ -88,3 +88,27 @@ def test_best_first_with_and_without_value_are_separate_methods(tmp_path, monkey
     assert list(summary["benchmarks"]["bundled:test"]["methods"]) == [
         "heuristic", "best_first", "best_first_value", "mcts_prm"
     ]  # fmt: skip
+
+
+def test_the_retriever_reaches_every_method_search(tmp_path, monkeypatch):
+    """`retriever` is handed to each method's search settings (`prove` applies it to the
+    learned methods only)."""
+    from leancot.pipeline import external, prove
+
+    for d in ("policy", "prm"):
+        (tmp_path / "run" / d).mkdir(parents=True)
+    asked = []
+
+    def fake_main(config, *, notify, servers):
+        asked.append((config.method, config.search.retriever))
+        config.out.write_text("")
+        return type("R", (), {"suite": {}})()
+
+    monkeypatch.setattr(prove, "main", fake_main)
+    config = ExternalConfig(
+        run_dir=tmp_path / "run", out_dir=tmp_path / "ext", splits=("bundled:test",),
+        methods=("heuristic", "mcts_prm"), seeds=(0,), retriever="bm25",
+    )  # fmt: skip
+    external.main(config, servers=[object()])
+    assert asked == [("heuristic", "bm25"), ("mcts_prm", "bm25")]
+    assert ExternalConfig().retriever is None
