@@ -28,7 +28,7 @@ from leancot.options import config_from_mapping
 from leancot.pipeline.config import IterateConfig, RunConfig
 from leancot.pipeline.proof_cache import PROOFS_FILE, ProofCache, first_unproved, sample_unproved
 from leancot.pipeline.prove import make_backend
-from leancot.pipeline.round_eval import evaluate, prove_with, write_report
+from leancot.pipeline.round_eval import EvalTheorems, evaluate, prove_with, write_report
 from leancot.pipeline.stages import (
     RUN_SUMMARY,
     LazyLean,
@@ -100,6 +100,7 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     settings = [asdict(config.search), asdict(config.budget)]
     prev = fingerprint([config.method, str(run_dir), (first or {}).get("key"), settings])
     cache = ProofCache(config.iterate_dir / PROOFS_FILE)
+    splits = EvalTheorems()  # each evaluation split loaded once for all rounds
     try:
         d = config.iterate_dir / "round0"
         model_only = None
@@ -116,7 +117,7 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
             )
         evals = evaluate(
             "round 0: eval", d / "eval", policy_dir, prm_dir, prev, config, run_cfg, lean,
-            notify, st,
+            notify, st, splits,
         )  # fmt: skip
         extra: dict[str, Any] = {}
         if config.teacher is not None:  # the teacher on the same splits and budget
@@ -124,7 +125,7 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
                 "policy": config.teacher,
                 **evaluate(
                     "teacher: eval", d / "eval_teacher", config.teacher, prm_dir, prev,
-                    config, run_cfg, lean, notify, st,
+                    config, run_cfg, lean, notify, st, splits,
                 ),
             }  # fmt: skip
         rows = [
@@ -134,8 +135,9 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
         write_report(config.iterate_dir, rows, extra)
         for r in range(1, config.rounds + 1):
             out = _round(
-                r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, cache, notify, st
-            )
+                r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, cache, notify, st,
+                splits,
+            )  # fmt: skip
             row, policy_dir, prm_dir, prev = out
             rows.append(row)
             write_report(config.iterate_dir, rows, extra)
@@ -250,6 +252,7 @@ def _round(
     cache: ProofCache,
     notify: Notify,
     st: Any,
+    splits: EvalTheorems | None = None,
 ) -> tuple[RoundRow, Path, Path, str]:
     from leancot.prover.search_log import read_log
     from leancot.train import dpo, policy, prm, rows
@@ -344,7 +347,7 @@ def _round(
         model_only = _model_only(r, d, policy_path, policy_key, config, run_cfg, lean, notify, st)
     evals = evaluate(
         f"round {r}: eval", d / "eval", policy_path, new_prm.path,
-        fingerprint([policy_key, new_prm.key]), config, run_cfg, lean, notify, st,
+        fingerprint([policy_key, new_prm.key]), config, run_cfg, lean, notify, st, splits,
     )  # fmt: skip
     row = RoundRow(
         round=r,
