@@ -40,7 +40,7 @@ class RunConfig:
     negatives_theorems: int = option(200, "training theorems sampled for negatives")
     search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
     budget: BudgetConfig = option(BudgetConfig(), "what each search may spend per theorem")
-    test_limit: int | None = option(None, "prove at most this many test theorems")
+    test_limit: int | None = option(None, "prove at most this many test theorems (0: none)")
     benchmark: str | None = option(
         None,
         "prove a named benchmark split NAME:SPLIT (e.g. minif2f-core:valid, core:test) instead "
@@ -170,7 +170,7 @@ class IterateConfig:
     learning_rate: float = option(5e-4, "learning rate of the round's fine-tuning")
     search: SearchConfig | None = option(None, "search settings (default: the run's)")
     budget: BudgetConfig | None = option(None, "per-theorem budget (default: the run's)")
-    test_limit: int | None = option(None, "prove at most this many test theorems")
+    test_limit: int | None = option(None, "prove at most this many test theorems (0: none)")
     model_only: bool = option(
         True, "also prove the test set with the policy alone each round (no portfolio, no value)"
     )

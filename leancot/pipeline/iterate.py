@@ -104,12 +104,14 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     try:
         d = config.iterate_dir / "round0"
         model_only = None
-        if config.model_only:
+        if config.model_only and config.test_limit != 0:
             model_only = _model_only(0, d, policy_dir, prev, config, run_cfg, lean, notify, st)
         same = (config.test_limit, config.search, config.budget) == (
             run_cfg.test_limit, run_cfg.search, run_cfg.budget
         )  # fmt: skip
-        if first is not None and same:
+        if config.test_limit == 0:  # no test set: nothing to prove (the named splits evaluate)
+            proved, total = 0, 0
+        elif first is not None and same:
             proved, total = _test_counts(first)
         else:  # the run's models on this test set, search and budget
             proved, total = _round0_full(
@@ -341,9 +343,14 @@ def _round(
         return prove_with(out, thms, str(policy_path), new_prm.path, config, run_cfg, lean, st)
 
     key = fingerprint([new_policy.key, new_prm.key, str(policy_path), config.test_limit])
-    test = run_stage(f"round {r}: prove test", d / "prove_test", key, prove_test, notify)
+    if config.test_limit == 0:  # no test set: no stage, the same key for the next round
+        test_proved, test_total, test_key = 0, 0, key
+    else:
+        test = run_stage(f"round {r}: prove test", d / "prove_test", key, prove_test, notify)
+        test_proved, test_total = test.outputs["proved"], test.outputs["total"]
+        test_key = test.key
     model_only = None
-    if config.model_only:
+    if config.model_only and config.test_limit != 0:
         model_only = _model_only(r, d, policy_path, policy_key, config, run_cfg, lean, notify, st)
     evals = evaluate(
         f"round {r}: eval", d / "eval", policy_path, new_prm.path,
@@ -354,8 +361,8 @@ def _round(
         policy=str(policy_path),
         train_proved=train.outputs["proved"],
         train_total=train.outputs["total"],
-        test_proved=test.outputs["proved"],
-        test_total=test.outputs["total"],
+        test_proved=test_proved,
+        test_total=test_total,
         sft_rows=train.outputs["sft_rows"],
         prm_rows=train.outputs["prm_rows"],
         dpo_pairs=train.outputs["dpo_pairs"],
@@ -363,4 +370,4 @@ def _round(
         model_only_proved=model_only,
         evals=evals,
     )
-    return row, policy_path, new_prm.path, test.key
+    return row, policy_path, new_prm.path, test_key

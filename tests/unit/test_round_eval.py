@@ -300,3 +300,7 @@ def test_each_evaluation_split_is_loaded_once_for_all_rounds(tmp_path, monkeypat
     evals = {p for p, _ in started if "/eval/" in p}
     assert len(evals) == 3 * 2 * 2  # rounds 0-2, two splits, full and model only
     assert [r.evals["core_val"]["total"] for r in rows] == [3, 3, 3]
+    for r in range(3):  # test_limit 0: no test-set stages at all
+        d = config.iterate_dir / f"round{r}"
+        assert not (d / "prove_test").exists() and not (d / "prove_test_model_only").exists()
+    assert [(r.test_proved, r.test_total, r.model_only_proved) for r in rows] == [(0, 0, None)] * 3
