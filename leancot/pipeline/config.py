@@ -40,7 +40,7 @@ class RunConfig:
     negatives_theorems: int = option(200, "training theorems sampled for negatives")
     search: SearchConfig = option(SearchConfig(), "how the searches propose tactics")
     budget: BudgetConfig = option(BudgetConfig(), "what each search may spend per theorem")
-    test_limit: int | None = option(None, "prove at most this many test theorems (0: none)")
+    test_limit: int | None = option(None, "prove at most this many test theorems")
     benchmark: str | None = option(
         None,
         "prove a named benchmark split NAME:SPLIT (e.g. minif2f-core:valid, core:test) instead "
