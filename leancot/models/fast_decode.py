@@ -14,8 +14,10 @@ otherwise recomputes with a second teacher-forced pass.
 A row finishes at EOS or when the text decoded so far first contains a stop string (the moment
 HF's `StopStringCriteria` fires).
 
-`supports(model)` says whether a model fits (anything else keeps `generate`); the weights are
-read, never copied into a second model, and the module does nothing at import time.
+`supports(model)` says whether a model fits (anything else keeps `generate`). A decoder reads the
+model's weights when it is made (the fused projections are small concatenated copies), so
+`HFPolicy` makes one per call and a model trained in between is read afresh; the module does
+nothing at import time.
 """
 
 from __future__ import annotations
