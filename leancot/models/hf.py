@@ -79,6 +79,7 @@ class HFPolicy(PolicyBase):
         self.device = _place(self.model, device)
         self.batch_size = batch_size
         self.max_prompt_tokens = max_prompt_tokens
+        self._token_text: list[str] | None = None  # for `fast_decode` (built on first use)
 
     def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Completion]]:
         import torch
@@ -115,14 +116,18 @@ class HFPolicy(PolicyBase):
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=tok)
-        with torch.no_grad():
-            sequences = self.model.generate(**enc, **kwargs)
-        width = enc["input_ids"].shape[1]
-        generated = sequences[:, width:]
-        keep = _completion_mask(generated, tok.eos_token_id, tok.pad_token_id)
         prompt_ids = enc["input_ids"].repeat_interleave(params.n, dim=0)
         prompt_mask = enc["attention_mask"].repeat_interleave(params.n, dim=0)
-        logprobs = self._logprobs(prompt_ids, prompt_mask, generated, keep)
+        if self._fast(params):
+            generated, token_lp = self._fast_sample(prompt_ids, prompt_mask, params)
+            keep = _completion_mask(generated, tok.eos_token_id, tok.pad_token_id)
+            logprobs = (token_lp * keep).sum(dim=1).tolist()
+        else:
+            with torch.no_grad():
+                sequences = self.model.generate(**enc, **kwargs)
+            generated = sequences[:, enc["input_ids"].shape[1] :]
+            keep = _completion_mask(generated, tok.eos_token_id, tok.pad_token_id)
+            logprobs = self._logprobs(prompt_ids, prompt_mask, generated, keep)
         texts = tok.batch_decode(
             generated * keep + tok.pad_token_id * (1 - keep), skip_special_tokens=True
         )
@@ -134,6 +139,33 @@ class HFPolicy(PolicyBase):
                 row.append(Completion(_cut(texts[j], params.stop), float(logprobs[j])))
             result.append(row)
         return result
+
+    def _fast(self, params: SamplingParams) -> bool:
+        """Whether `fast_decode.LlamaDecoder` samples this call: a plain sampling call (no
+        nucleus cut, ASCII stop strings) on a model it supports."""
+        from leancot.models import fast_decode
+
+        return (
+            params.temperature > 0
+            and params.top_p >= 1.0
+            and all(s.isascii() for s in params.stop)
+            and fast_decode.supports(self.model)
+            and fast_decode.generate_top_k(self.model) is not False
+        )
+
+    def _fast_sample(self, prompt_ids: Any, prompt_mask: Any, params: SamplingParams) -> Any:
+        from leancot.models import fast_decode
+
+        tok = self.tokenizer
+        if params.stop and self._token_text is None:
+            self._token_text = fast_decode.token_texts(tok, self.model.config.vocab_size)
+        decoder = fast_decode.LlamaDecoder(self.model)  # per call: reads the current weights
+        return decoder.sample(
+            prompt_ids, prompt_mask, max_new_tokens=params.max_tokens,
+            temperature=params.temperature, top_k=fast_decode.generate_top_k(self.model),
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id, stop=params.stop, token_text=self._token_text or (),
+        )  # fmt: skip
 
     def _logprobs(self, prompt_ids, prompt_mask, generated, keep):
         import torch

@@ -181,7 +181,7 @@ class IterateConfig:
     learning_rate: float = option(5e-4, "learning rate of the round's fine-tuning")
     search: SearchConfig | None = option(None, "search settings (default: the run's)")
     budget: BudgetConfig | None = option(None, "per-theorem budget (default: the run's)")
-    test_limit: int | None = option(None, "prove at most this many test theorems")
+    test_limit: int | None = option(None, "prove at most this many test theorems (0: none)")
     model_only: bool = option(
         True, "also prove the test set with the policy alone each round (no portfolio, no value)"
     )

@@ -31,7 +31,7 @@ from leancot.options import config_from_mapping
 from leancot.pipeline.config import IterateConfig, RunConfig
 from leancot.pipeline.proof_cache import PROOFS_FILE, ProofCache, first_unproved, sample_unproved
 from leancot.pipeline.prove import make_backend
-from leancot.pipeline.round_eval import evaluate, prove_with, write_report
+from leancot.pipeline.round_eval import EvalTheorems, evaluate, prove_with, write_report
 from leancot.pipeline.stages import (
     RUN_SUMMARY,
     LazyLean,
@@ -124,15 +124,18 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     settings = [asdict(config.search), asdict(config.budget)]
     prev = fingerprint([config.method, str(run_dir), (first or {}).get("key"), settings])
     cache = ProofCache(config.iterate_dir / PROOFS_FILE)
+    splits = EvalTheorems()  # each evaluation split loaded once for all rounds
     try:
         d = config.iterate_dir / "round0"
         model_only = None
-        if config.model_only:
+        if config.model_only and config.test_limit != 0:
             model_only = _model_only(0, d, policy_dir, prev, config, run_cfg, lean, notify, st)
         same = (config.test_limit, config.search, config.budget) == (
             run_cfg.test_limit, run_cfg.search, run_cfg.budget
         )  # fmt: skip
-        if first is not None and same:
+        if config.test_limit == 0:  # no test set: nothing to prove (the named splits evaluate)
+            proved, total = 0, 0
+        elif first is not None and same:
             proved, total = _test_counts(first)
         else:  # the run's models on this test set, search and budget
             proved, total = _round0_full(
@@ -140,7 +143,7 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
             )
         evals = evaluate(
             "round 0: eval", d / "eval", policy_dir, prm_dir, prev, config, run_cfg, lean,
-            notify, st,
+            notify, st, splits,
         )  # fmt: skip
         extra: dict[str, Any] = {}
         if config.teacher is not None:  # the teacher on the same splits and budget
@@ -148,7 +151,7 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
                 "policy": config.teacher,
                 **evaluate(
                     "teacher: eval", d / "eval_teacher", config.teacher, prm_dir, prev,
-                    config, run_cfg, lean, notify, st,
+                    config, run_cfg, lean, notify, st, splits,
                 ),
             }  # fmt: skip
         rows = [
@@ -158,8 +161,9 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
         write_report(config.iterate_dir, rows, extra)
         for r in range(1, config.rounds + 1):
             out = _round(
-                r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, cache, notify, st
-            )
+                r, config, run_cfg, policy_dir, prm_dir, logs, prev, lean, cache, notify, st,
+                splits,
+            )  # fmt: skip
             row, policy_dir, prm_dir, prev = out
             rows.append(row)
             write_report(config.iterate_dir, rows, extra)
@@ -274,6 +278,7 @@ def _round(
     cache: ProofCache,
     notify: Notify,
     st: Any,
+    splits: EvalTheorems | None = None,
 ) -> tuple[RoundRow, Path, Path, str]:
     from leancot.pipeline.premise_rows import annotate_logs, by_name
     from leancot.prover.retrieval import premise_source
@@ -375,21 +380,26 @@ def _round(
         return prove_with(out, thms, str(policy_path), new_prm.path, config, run_cfg, lean, st)
 
     key = fingerprint([new_policy.key, new_prm.key, str(policy_path), config.test_limit])
-    test = run_stage(f"round {r}: prove test", d / "prove_test", key, prove_test, notify)
+    if config.test_limit == 0:  # no test set: no stage, the same key for the next round
+        test_proved, test_total, test_key = 0, 0, key
+    else:
+        test = run_stage(f"round {r}: prove test", d / "prove_test", key, prove_test, notify)
+        test_proved, test_total = test.outputs["proved"], test.outputs["total"]
+        test_key = test.key
     model_only = None
-    if config.model_only:
+    if config.model_only and config.test_limit != 0:
         model_only = _model_only(r, d, policy_path, policy_key, config, run_cfg, lean, notify, st)
     evals = evaluate(
         f"round {r}: eval", d / "eval", policy_path, new_prm.path,
-        fingerprint([policy_key, new_prm.key]), config, run_cfg, lean, notify, st,
+        fingerprint([policy_key, new_prm.key]), config, run_cfg, lean, notify, st, splits,
     )  # fmt: skip
     row = RoundRow(
         round=r,
         policy=str(policy_path),
         train_proved=train.outputs["proved"],
         train_total=train.outputs["total"],
-        test_proved=test.outputs["proved"],
-        test_total=test.outputs["total"],
+        test_proved=test_proved,
+        test_total=test_total,
         sft_rows=train.outputs["sft_rows"],
         prm_rows=train.outputs["prm_rows"],
         dpo_pairs=train.outputs["dpo_pairs"],
@@ -397,4 +407,4 @@ def _round(
         model_only_proved=model_only,
         evals=evals,
     )
-    return row, policy_path, new_prm.path, test.key
+    return row, policy_path, new_prm.path, test_key

@@ -58,6 +58,21 @@ def eval_theorems(pair: str, lean: Any, limit: int | None) -> list[Any]:
     return theorems
 
 
+class EvalTheorems:
+    """The evaluation splits' theorems, loaded once (`eval_theorems`) and shared by every
+    round's and mode's stage of one `iterate`: the same seeded sample each time, so a core
+    split is not restated again for each of them."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, int | None], list[Any]] = {}
+
+    def get(self, pair: str, lean: Any, limit: int | None) -> list[Any]:
+        key = (pair, limit)
+        if key not in self._loaded:
+            self._loaded[key] = eval_theorems(pair, lean, limit)
+        return list(self._loaded[key])
+
+
 def prove_with(
     out: Path,
     theorems: list[Any],
@@ -119,12 +134,15 @@ def evaluate(
     lean: Any,
     notify: Notify,
     st: Any,
+    theorems: EvalTheorems | None = None,
 ) -> dict[str, dict[str, int | None]]:
     """`{split_key: {"full", "model_only", "total"}}` of `policy` (+ `prm`) on every split of
     `config.eval_splits` (stages under `d`); `model_only` is None without `config.model_only`,
-    and the whole is empty with `eval_limit` 0."""
+    and the whole is empty with `eval_limit` 0. `theorems` shares the loaded splits between
+    calls."""
     if config.eval_limit == 0:
         return {}
+    loaded = theorems if theorems is not None else EvalTheorems()
     settings = [config.method, config.eval_limit, str(config.search), str(config.budget)]
     out: dict[str, dict[str, int | None]] = {}
     for pair in config.eval_splits:
@@ -134,9 +152,9 @@ def evaluate(
         for mode, value in modes:
 
             def work(sd: Path, pair: str = pair, value: Path | None = value) -> dict[str, Any]:
-                theorems = eval_theorems(pair, lean, config.eval_limit)
+                thms = loaded.get(pair, lean, config.eval_limit)
                 log = sd / "log.jsonl"
-                return prove_with(log, theorems, str(policy), value, config, run_cfg, lean, st)
+                return prove_with(log, thms, str(policy), value, config, run_cfg, lean, st)
 
             stage_key = fingerprint([key, str(policy), str(value), pair, mode, settings])
             done = run_stage(f"{label}: {pair} {mode}", d / name / mode, stage_key, work, notify)

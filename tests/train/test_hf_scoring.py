@@ -73,6 +73,24 @@ def test_sampling_and_beams_give_n_per_prompt(hf_policy):
         assert [p.logprob for p in props] == sorted((p.logprob for p in props), reverse=True)
 
 
+def test_fast_decoding_samples_what_generate_samples(hf_policy, monkeypatch):
+    """The tiny policy samples through `fast_decode` (a stop string, left padding, n per
+    prompt): at the same seed the same texts as `generate`, and the same log-probabilities."""
+    from leancot.models import fast_decode
+
+    params = SamplingParams(n=4, temperature=0.7, max_tokens=48, stop=("\n\n",), seed=11)
+    prompts = [format_state_prompt(s) for s in STATES]
+    assert hf_policy._fast(params)
+    fast = hf_policy.generate(prompts, params)
+    monkeypatch.setattr(fast_decode, "supports", lambda model: False)
+    assert not hf_policy._fast(params)
+    slow = hf_policy.generate(prompts, params)
+    assert [[c.text for c in r] for r in fast] == [[c.text for c in r] for r in slow]
+    for f, s in zip(fast, slow, strict=True):
+        lps = [c.cumulative_logprob for c in s]
+        assert [c.cumulative_logprob for c in f] == pytest.approx(lps, abs=1e-3)
+
+
 def test_hf_prm_scores(prm_run):
     from leancot.models.hf import HFPRM
 

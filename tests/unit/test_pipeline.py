@@ -33,6 +33,7 @@ from leancot.prover.config import BudgetConfig, SearchConfig
 from leancot.prover.mixture import normalized, search_setup
 from leancot.prover.prm_value import PRMValue
 from leancot.train.rows import prm_rows_from_search_logs, prm_step_text
+from tests.unit.fake_lean import FakeLazyLean
 
 # --- stages ----------------------------------------------------------------------------------
 
@@ -620,17 +621,7 @@ def _fake_iterate(monkeypatch) -> tuple[list, list]:
 
         return main
 
-    class Lazy:
-        def __init__(self, *a, **k):
-            pass
-
-        def get(self):
-            return object()
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(iterate, "LazyLean", Lazy)
+    monkeypatch.setattr(iterate, "LazyLean", FakeLazyLean)
     monkeypatch.setattr(steps, "test_theorems", lambda *a: [_theorem("T.a", "theorem a : R")])
     monkeypatch.setattr("leancot.prover.workers.prove_theorems", fake_prove)
     monkeypatch.setattr(hf, "HFPolicy", lambda *a, **k: object())

@@ -19,6 +19,7 @@ from leancot.pipeline.config import IterateConfig, RunConfig
 from leancot.prover import ScriptedEnv, ScriptedPolicy
 from leancot.prover.runner import prove_all
 from leancot.prover.workers import FileContextEnv
+from tests.unit.fake_lean import FakeLazyLean
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLITS = {
@@ -83,17 +84,7 @@ def _fakes(monkeypatch, kill_at: str | None) -> list[tuple[str, str]]:
     def trainer(cfg):
         return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
 
-    class Lazy:
-        def __init__(self, *a, **k):
-            pass
-
-        def get(self):
-            return object()
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(iterate, "LazyLean", Lazy)
+    monkeypatch.setattr(iterate, "LazyLean", FakeLazyLean)
     monkeypatch.setattr(steps, "test_theorems", lambda *a: [])
     monkeypatch.setattr(
         round_eval, "eval_theorems", lambda pair, lean, limit: [_theorem(n) for n in SPLITS[pair]]
@@ -287,3 +278,29 @@ def test_the_large_tiny_model_is_a_larger_policy_for_a_teacher():
     assert 3 * small < large < 8 * small
     with pytest.raises(ValueError, match="tiny model size"):
         tiny_spec("huge")
+
+
+def test_each_evaluation_split_is_loaded_once_for_all_rounds(tmp_path, monkeypatch):
+    """Rounds 0-2, two splits, full and model only: 12 evaluation stages, one load per split."""
+    run_dir = _fake_run_dir(tmp_path)
+    config = IterateConfig(
+        run_dir=run_dir, rounds=2, train_limit=2, test_limit=0, progress=False,
+        eval_splits=tuple(SPLITS), eval_limit=3,
+    )  # fmt: skip
+    started = _fakes(monkeypatch, kill_at=None)
+    loads: list[str] = []
+
+    def load(pair, lean, limit):
+        loads.append(pair)
+        return [_theorem(n) for n in SPLITS[pair]]
+
+    monkeypatch.setattr(round_eval, "eval_theorems", load)
+    rows = iterate.main(config)
+    assert sorted(loads) == sorted(SPLITS)
+    evals = {p for p, _ in started if "/eval/" in p}
+    assert len(evals) == 3 * 2 * 2  # rounds 0-2, two splits, full and model only
+    assert [r.evals["core_val"]["total"] for r in rows] == [3, 3, 3]
+    for r in range(3):  # test_limit 0: no test-set stages at all
+        d = config.iterate_dir / f"round{r}"
+        assert not (d / "prove_test").exists() and not (d / "prove_test_model_only").exists()
+    assert [(r.test_proved, r.test_total, r.model_only_proved) for r in rows] == [(0, 0, None)] * 3
