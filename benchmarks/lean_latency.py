@@ -381,15 +381,21 @@ PROCESS_PARTS = ("memory", "recovery", "standby", "routing")
 
 
 def run_process(
-    *, parts: Sequence[str] = PROCESS_PARTS, tactics: int = 5000, free: bool = True, log=print
+    *,
+    parts: Sequence[str] = PROCESS_PARTS,
+    tactics: int = 5000,
+    free: bool = True,
+    node_flags: Sequence[str] | None = None,
+    log=print,
 ) -> tuple[dict[str, float | int], dict[str, object]]:
     """The process layer's numbers (lean_process.py) of `parts`; the memory part also gives
     ready_s and tactic_median_ms of its server. `free=False`: the long run frees no handles (the
     baseline it is compared with)."""
     project = project_dir()
     corpus = load_corpus(project)
-    backend = wasm_backend(project_dir=project)
-    notes: dict[str, object] = {}
+    flags = {} if node_flags is None else {"node_flags": tuple(node_flags)}
+    backend = wasm_backend(project_dir=project, **flags)
+    notes: dict[str, object] = {"node_flags": list(backend.argv[2:-3])}
     numbers: dict[str, float | int] = {}
     tactic_s: list[float] = []
 
@@ -510,6 +516,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-free", action="store_true", help="the long run frees no handles (baseline)"
     )
+    parser.add_argument(
+        "--node-flags",
+        default=None,
+        help="Node/V8 flags of the process run's servers, space-separated, instead of "
+        "wasm_backend's default (e.g. '' for none, '--max-semi-space-size=1')",
+    )
     args = parser.parse_args(argv)
     parts = [p for p in args.process_parts.split(",") if p]
     unknown = sorted(set(parts) - set(PROCESS_PARTS))
@@ -527,7 +539,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.only in ("all", "process"):
         extra, extra_notes = run_process(
-            parts=parts, tactics=args.tactics, free=not args.no_free, log=log
+            parts=parts,
+            tactics=args.tactics,
+            free=not args.no_free,
+            node_flags=None if args.node_flags is None else args.node_flags.split(),
+            log=log,
         )
         if args.only == "all":  # the latency run's own ready_s and tactic median stand
             extra = {k: v for k, v in extra.items() if k not in numbers}

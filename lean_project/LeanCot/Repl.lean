@@ -294,7 +294,8 @@ partial def ppGoalsAux (gs : List MVarId) (acc : Array Json) : MetaM (Array Json
 of `maxHeartbeats` thousand heartbeats; errors logged or thrown come back as text. -/
 def runMetaIn (env : Environment) (mctx : MetavarContext) (opts : Options) (ns : Name)
     (openDecls : List OpenDecl) (ngenTag : Nat) (x : MetaM α)
-    (maxHeartbeats : Nat := defaultMaxHeartbeats) : IO (Except String (α × Environment)) := do
+    (maxHeartbeats : Nat := defaultMaxHeartbeats) (lctx : LocalContext := {})
+    (ngenRoot : Name := `_leancot) : IO (Except String (α × Environment)) := do
   -- heartbeats count from now: the process's counter only grows, and without this every tactic
   -- fails with "maximum number of heartbeats" once enough has been elaborated
   let heartbeats ← IO.getNumHeartbeats
@@ -303,9 +304,9 @@ def runMetaIn (env : Environment) (mctx : MetavarContext) (opts : Options) (ns :
     currNamespace := ns, openDecls := openDecls, initHeartbeats := heartbeats,
     maxHeartbeats := maxHeartbeats * 1000 }
   let coreState : Core.State := {
-    env := env, ngen := { namePrefix := Name.mkNum `_leancot ngenTag, idx := 1 } }
+    env := env, ngen := { namePrefix := Name.mkNum ngenRoot ngenTag, idx := 1 } }
   let core : CoreM α := do
-    let (a, _) ← x.run {} { mctx := mctx }
+    let (a, _) ← x.run { lctx := lctx } { mctx := mctx }
     return a
   let r ← (core.run coreCtx coreState).toBaseIO
   match r with
@@ -1163,23 +1164,29 @@ def addProof (st : IO.Ref State) (p : ProofSnap) : IO Nat := do
 
 /-- A fresh goal for a term `sorry`: its expected type in its local context (no goal when the
 type was not known: a `sorry` that stands for a whole term always has one). Local instances of
-that context are not registered again. -/
-def termSorryGoal (ti : TermInfo) : MetaM (MVarId × MetavarContext) := do
+that context are not registered again. The type is instantiated in the current context; the goal
+is made in `into?` when given (see `sorryJson`). -/
+def termSorryGoal (ti : TermInfo) (into? : Option MetavarContext) :
+    MetaM (MVarId × MetavarContext) := do
   let some ty := ti.expectedType? | throwError "a term sorry without an expected type"
   let ty ← instantiateMVars ty
+  if let some m := into? then setMCtx m
   let goal ← mkFreshExprMVarAt ti.lctx {} ty .syntheticOpaque
   return (goal.mvarId!, ← getMCtx)
 
 /-- The goal and metavariable context a `sorry` leaves open. -/
-def sorryGoal (s : SorryAt) : IO (Except String (MVarId × MetavarContext)) := do
+def sorryGoal (s : SorryAt) (into? : Option MetavarContext) (tag : Nat) :
+    IO (Except String (MVarId × MetavarContext)) := do
   match s.kind with
   | .tactic ti => match ti.goalsBefore with
     | [] => return .error "no goal"
     | g :: _ => return .ok (g, ti.mctxBefore)
   | .term ti =>
     let ctx := s.ctx
-    match ← runMetaIn ctx.env ctx.mctx ctx.options ctx.currNamespace ctx.openDecls 0
-        (termSorryGoal ti) with
+    -- a name of its own for the new goal (`_leancot_sorry.tag.1`): one made with the names of
+    -- `runMetaIn`'s other callers would clash with a goal of the proof state it joins
+    match ← runMetaIn ctx.env ctx.mctx ctx.options ctx.currNamespace ctx.openDecls tag
+        (termSorryGoal ti into?) (ngenRoot := `_leancot_sorry) with
     | .ok (r, _) => return .ok r
     | .error e => return .error e
 
@@ -1189,11 +1196,15 @@ def posField (key : String) (p : Position) (rest : List (String × Json)) : List
 
 /-- A `sorry`'s entry, with a new proof state for its goal in `env` (the environment before the
 command, as the community REPL does: the declaration being elaborated is not there, so a proof
-cannot use itself); `none` when the `sorry` has no goal. -/
-def sorryJson (st : IO.Ref State) (env : Environment) (root? : Option MVarId) (s : SorryAt) :
-    IO (Option Json) := do
+cannot use itself); `none` when the `sorry` has no goal. The goal of a term `sorry` left by a
+tactic request is made in the proof state's metavariable context from before the tactic
+(`into?`), as the community REPL does: there a named hole such as `?succ` still means the goal
+of that name the proof state had. -/
+def sorryJson (st : IO.Ref State) (env : Environment) (root? : Option MVarId)
+    (into? : Option MetavarContext) (s : SorryAt) : IO (Option Json) := do
   let ctx := s.ctx
-  match ← sorryGoal s with
+  -- each `sorry` with a goal gets a new proof state: the number of proof states is a fresh tag
+  match ← sorryGoal s into? (← st.get).proofs.size with
   | .error _ => return none
   | .ok (g, mctx) =>
     let goals ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0
@@ -1264,6 +1275,112 @@ def rootGoalJson (st : IO.Ref State) (env : Environment) (t : TacticAt) : IO (Op
   return some (Json.mkObj (("goal", Json.str goals) :: ("proofState", toJson id) ::
     posField "pos" pos (posField "endPos" pos [])))
 
+/-- The community REPL's name for the kind of an info node. -/
+def infoKind : Info → String
+  | .ofTacticInfo _ => "TacticInfo"
+  | .ofTermInfo _ => "TermInfo"
+  | .ofPartialTermInfo _ => "PartialTermInfo"
+  | .ofCommandInfo _ => "CommandInfo"
+  | .ofMacroExpansionInfo _ => "MacroExpansionInfo"
+  | .ofOptionInfo _ => "OptionInfo"
+  | .ofFieldInfo _ => "FieldInfo"
+  | .ofCompletionInfo _ => "CompletionInfo"
+  | .ofUserWidgetInfo _ => "UserWidgetInfo"
+  | .ofCustomInfo _ => "CustomInfo"
+  | .ofFVarAliasInfo _ => "FVarAliasInfo"
+  | .ofFieldRedeclInfo _ => "FieldRedeclInfo"
+  | .ofChoiceInfo _ => "ChoiceInfo"
+  | .ofDelabTermInfo _ => "DelabTermInfo"
+  | .ofErrorNameInfo _ => "ErrorNameInfo"
+  | .ofDocElabInfo _ => "DocElabInfo"
+  | .ofDocInfo _ => "DocInfo"
+
+/-- A name as `ToJson Name` writes it (`Name.toString`); `null` for the anonymous name. -/
+def nameOrNull (n : Name) : Json :=
+  if n.isAnonymous then Json.null else Json.str (nameSource n)
+
+/-- A syntax node's `range`: where it starts and ends, and whether it is synthetic. -/
+def stxRangeJson (fm : FileMap) (stx : Syntax) : Json :=
+  let pos := stx.getPos?.getD 0
+  Json.mkObj [("synthetic", Json.bool !(isOriginal stx)),
+    ("start", posJson (fm.toPosition pos)),
+    ("finish", posJson (fm.toPosition (stx.getTailPos?.getD pos)))]
+
+/-- The kinds of a syntax node's arguments. -/
+def argKindsJson (stx : Syntax) : Json :=
+  Json.arr (arrFold (fun a (c : Syntax) => a.push (Json.str (nameSource c.getKind))) stx.getArgs 0 #[])
+
+/-- A syntax node as the community REPL's full info trees give it: `pp` (the term pretty printer's
+text in `lctx`, `null` where it fails), `kind`, `argKinds`, `range`. -/
+def termStxJson (ctx : ContextInfo) (lctx : LocalContext) (stx : Syntax) : IO Json := do
+  let pp ← runMetaIn ctx.env ctx.mctx ctx.options ctx.currNamespace ctx.openDecls 0
+    (do try return some (toString (← PrettyPrinter.ppTerm ⟨stx⟩)) catch _ => return none)
+    (lctx := lctx)
+  let pp := match pp with
+    | .ok (some text, _) => Json.str text
+    | _ => Json.null
+  return Json.mkObj [("pp", pp), ("kind", Json.str (nameSource stx.getKind)),
+    ("argKinds", argKindsJson stx), ("range", stxRangeJson ctx.fileMap stx)]
+
+/-- `ppExpr (← instantiateMVars e)` in `lctx`, as text. -/
+def ppExprIn (ctx : ContextInfo) (lctx : LocalContext) (e : Expr) : IO String := do
+  match ← runMetaIn ctx.env ctx.mctx ctx.options ctx.currNamespace ctx.openDecls 0
+      (do return toString (← ppExpr (← instantiateMVars e))) (lctx := lctx) with
+  | .ok (text, _) => return text
+  | .error e => return s!"<error printing expression: {e}>"
+
+/-- A tactic node's fields (`name, stx, goalsBefore, goalsAfter`), as in the `tactics` modes. -/
+def tacticNodeJson (ctx : ContextInfo) (ti : TacticInfo) : IO Json := do
+  let name := match ti.stx with
+    | .node _ k _ => Json.str (nameSource k)
+    | _ => Json.null
+  let stx := Json.mkObj [("pp", Json.str (← ppTacticIn ctx ti.stx)),
+    ("kind", Json.str (nameSource ti.stx.getKind)), ("argKinds", argKindsJson ti.stx),
+    ("range", stxRangeJson ctx.fileMap ti.stx)]
+  return Json.mkObj [("name", name), ("stx", stx),
+    ("goalsBefore", ← ppGoalsIn ctx ti.mctxBefore ti.goalsBefore),
+    ("goalsAfter", ← ppGoalsIn ctx ti.mctxAfter ti.goalsAfter)]
+
+/-- The info trees of a command in full (`"infotree": "full"`), as the community REPL gives them:
+every node `{"kind", "node", "children"}`, where `node` has the fields of a term, command or
+tactic node and is `null` for the other kinds; a hole is `{"goalState": …}`. A node outside any
+context (which Lean's frontend does not produce) has a `null` node. -/
+partial def fullTreeJson (ctx? : Option ContextInfo) (t : InfoTree) : IO Json := do
+  match t with
+  | .context pctx t => fullTreeJson (pctx.mergeIntoOuter? ctx?) t
+  | .node info children =>
+    let kids ← arrMapIO (paToArray children) 0 #[] (fullTreeJson ctx?)
+    let node ← match ctx?, info with
+      | some ctx, .ofTermInfo ti => do
+        let fields := [("elaborator", nameOrNull ti.elaborator),
+          ("stx", ← termStxJson ctx ti.lctx ti.stx),
+          ("expr", Json.str (← ppExprIn ctx ti.lctx ti.expr)), ("isBinder", Json.bool ti.isBinder)]
+        let fields ← match ti.expectedType? with
+          | some ty => pure (("expectedType", Json.str (← ppExprIn ctx ti.lctx ty)) :: fields)
+          | none => pure fields
+        pure (Json.mkObj fields)
+      | some ctx, .ofCommandInfo ci => do
+        pure (Json.mkObj [("elaborator", nameOrNull ci.elaborator),
+          ("stx", ← termStxJson ctx {} ci.stx)])
+      | some ctx, .ofTacticInfo ti => tacticNodeJson ctx ti
+      | _, _ => pure Json.null
+    return Json.mkObj [("kind", Json.str (infoKind info)), ("node", node),
+      ("children", Json.arr kids)]
+  | .hole g =>
+    match ctx? with
+    | some ctx =>
+      let goals ← ppGoalsIn ctx ctx.mctx [g]
+      let text := match goals with
+        | Json.arr gs => (gs[0]?.getD (Json.str "")).getStr?.toOption.getD ""
+        | _ => ""
+      return Json.mkObj [("goalState", Json.str text)]
+    | none => return Json.mkObj [("goalState", Json.null)]
+where
+  /-- `xs.mapM f`, by hand. -/
+  arrMapIO (xs : Array InfoTree) (i : Nat) (acc : Array Json) (f : InfoTree → IO Json) :
+      IO (Array Json) := do
+    if h : i < xs.size then arrMapIO xs (i + 1) (acc.push (← f xs[i])) f else return acc
+
 /-- The info trees of a command as JSON (`"infotree"`), as the community REPL gives them in
 its modes `tactics` (only tactic nodes), `original` (those with original syntax) and
 `substantive` (no combinators or structuring tactics); a node that is left out gives its place to
@@ -1280,22 +1397,7 @@ partial def tacticTreeJson (mode : String) (ctx? : Option ContextInfo) (t : Info
       let keep := (mode == "tactics") || (mode == "original" && isOriginal ti.stx) ||
         (mode == "substantive" && isSubstantive ti.stx)
       if !keep then return arrFold (fun a k => a.push k) kids 0 acc
-      let fm := ctx.fileMap
-      let pos := ti.stx.getPos?.getD 0
-      let range := Json.mkObj [("synthetic", Json.bool !(isOriginal ti.stx)),
-        ("start", posJson (fm.toPosition pos)),
-        ("finish", posJson (fm.toPosition (ti.stx.getTailPos?.getD pos)))]
-      let argKinds := arrFold (fun a (c : Syntax) => a.push (Json.str (nameText c.getKind)))
-        ti.stx.getArgs 0 #[]
-      let name := match ti.stx with
-        | .node _ k _ => Json.str (nameText k)
-        | _ => Json.null
-      let stx := Json.mkObj [("pp", Json.str (← ppTacticIn ctx ti.stx)),
-        ("kind", Json.str (nameText ti.stx.getKind)), ("argKinds", Json.arr argKinds),
-        ("range", range)]
-      let node := Json.mkObj [("name", name), ("stx", stx),
-        ("goalsBefore", ← ppGoalsIn ctx ti.mctxBefore ti.goalsBefore),
-        ("goalsAfter", ← ppGoalsIn ctx ti.mctxAfter ti.goalsAfter)]
+      let node ← tacticNodeJson ctx ti
       return acc.push (Json.mkObj [("kind", Json.str "TacticInfo"), ("node", node),
         ("children", Json.arr kids)])
     | _, _ => return arrFold (fun a k => a.push k) kids 0 acc
@@ -1329,7 +1431,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOpt
     -- Only the command state is kept: the messages and info trees are answered here.
     st.set { s with envs := s.envs.push fs.cmdState }
     let sorries := sorriesOfTrees fs.trees
-    let sorryJsons ← filterMapIO (sorryJson st start none) sorries.toList #[]
+    let sorryJsons ← filterMapIO (sorryJson st start none none) sorries.toList #[]
     let sorryJsons ← if o.rootGoals then
         let roots := arrFold (fun acc t => rootTactics none t acc) fs.trees 0 #[]
         filterMapIO (rootGoalJson st start) roots.toList sorryJsons
@@ -1348,6 +1450,8 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOpt
       | some mode =>
         if mode == "tactics" || mode == "original" || mode == "substantive" then
           arrFoldTrees fs.trees 0 #[] fun a t => tacticTreeJson mode none t a
+        else if mode == "full" then
+          arrFoldTrees fs.trees 0 #[] fun a t => do return a.push (← fullTreeJson none t)
         else pure #[]
       | none => pure #[]
     let fields := if trees.size == 0 then fields else ("infotree", Json.arr trees) :: fields
@@ -1481,7 +1585,8 @@ def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats 
         env := p.env, fileMap := default, mctx := r.mctx, options := p.options,
         currNamespace := p.currNamespace, openDecls := p.openDecls, ngen := {} }
       let trees := arrFold (fun acc t => acc.push (InfoTree.context (.commandCtx cci) t)) r.trees 0 #[]
-      let sorries ← filterMapIO (sorryJson st p.env (some p.root)) (sorriesOfTrees trees).toList #[]
+      let sorries ← filterMapIO (sorryJson st p.env (some p.root) (some p.mctx))
+        (sorriesOfTrees trees).toList #[]
       let snap : ProofSnap := { p with env := r.env, mctx := r.mctx, goals := r.goals }
       let id ← addProof st snap
       let messages ← messagesJsonAux r.messages 0 #[]

@@ -37,6 +37,10 @@ STACK_ENV = "LEANCOT_WASM_STACK_MB"
 DEFAULT_NODE_STACK_KB = 65500
 DEFAULT_WASM_STACK_MB = 512  # with the Node flag, lets deep recursion pass (measured)
 DEFAULT_WASM_THREADS = 1
+# V8's young generation is sized per isolate (the main thread and every wasm pthread worker), and
+# the REPL allocates little JavaScript: a 1 MB semi-space cut the RSS after the 5000-tactic run
+# (benchmarks/lean_latency.py --only process --process-parts memory; README, "Memory levers").
+DEFAULT_NODE_FLAGS = ("--max-semi-space-size=1",)
 PROTOCOL_ENV = "LEANCOT_REPL_PROTOCOL"  # read by Repl.lean's `mainIO`
 PROTOCOLS = ("leancot", "community")
 
@@ -174,6 +178,7 @@ def wasm_backend(
     startup_timeout: float = 300.0,
     protocol: str = "leancot",
     lean_path: Sequence[Path | str] = (),
+    node_flags: Sequence[str] = DEFAULT_NODE_FLAGS,
 ) -> Backend:
     """Our REPL on the embedded WASM Lean, speaking `protocol` (see the module docstring).
     `install=None` looks it up (see `leancot setup`); `project_dir=None` is leancot's
@@ -181,7 +186,7 @@ def wasm_backend(
     extra wasm thread keeps its own heap (measured: the REPL's start-up peak is 2.1 GB with Lean's
     default thread count, 1.35 GB with one). `lean_path`: more directories of .olean files
     (a user project's modules, built by `leancot.extract.build`), after the core library; they
-    must lie under a mounted directory.
+    must lie under a mounted directory. `node_flags` go to Node before the glue.
 
     The WASM file system sees only the host directories the patched glue mounts. With `sandbox`
     (the default; required for untrusted text) each process gets a fresh private temporary
@@ -211,7 +216,7 @@ def wasm_backend(
         env[STACK_ENV] = str(wasm_stack_mb)
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
-    node = [str(install.node), f"--stack-size={node_stack_kb}", str(install.lean_js)]
+    node = [str(install.node), f"--stack-size={node_stack_kb}", *node_flags, str(install.lean_js)]
     argv = [*node, f"-j{threads}", str(repl)]
     return Backend(
         "wasm",

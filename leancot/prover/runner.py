@@ -85,7 +85,7 @@ def attempt(
 ) -> dict[str, Any]:
     """Search one theorem in `env`, re-check a found proof with `verify`; the search-log record."""
     header = theorem.get("header") or ""
-    if header and hasattr(env, "use_header"):
+    if hasattr(env, "use_header"):  # also without one: no header of an earlier theorem stays
         env.use_header(header)
     policy = search_kwargs.get("policy")
     bound = bind_theorem(policy, theorem)  # a retrieval-aware policy learns the theorem here

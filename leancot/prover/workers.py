@@ -10,20 +10,27 @@ re-checked from scratch by `leancot.lean.verify`.
   for an honest proof (`omega`, `decide`, `induction ...`) instead of stopping on one the
   verifier will reject. The final verification is unchanged.
 - `WorkerServers`: binds one server to each prover thread and verifies on that thread's server.
-- `prove_theorems`: `runner.prove_all` over both; a restated core lemma's proof may not use the
-  lemma itself (`core_lemmas.forbid_source_lemmas`).
+- `PooledServers`: routes each theorem instead (`PooledEnv`): the search and the verification of
+  a theorem run on the pool server that already holds its header's environment when one is free
+  (`LeanPool.acquire(header=...)`, as kimina-lean-server keeps a REPL per import header), so a
+  suite whose theorems come from several files elaborates each header about once per server.
+- `prove_theorems`: `runner.prove_all` over `PooledServers`; a restated core lemma's proof may
+  not use the lemma itself (`core_lemmas.forbid_source_lemmas`).
 - `prove_theorems_ray`: the same on Ray actors (`distributed.prove_all_ray`), each starting a
   Lean server of its own (`OwnLeanServer`) and verifying on it (`VerifyOnActorServer`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leancot.lean.pool import LeanPool
 from leancot.lean.results import LeanError, ProofFinished, TacticResult, TacticState
 from leancot.lean.server import LeanServer
 from leancot.prover.benchmarks import Theorem
@@ -32,6 +39,8 @@ from leancot.prover.core_lemmas import banned_constant, forbid_source_lemmas, us
 from leancot.prover.lean_env import LeanEnv
 from leancot.prover.runner import format_proof, prove_all
 from leancot.prover.search_log import RunSummary
+
+logger = logging.getLogger(__name__)
 
 
 class FileContextEnv(LeanEnv):
@@ -125,9 +134,91 @@ class WorkerServers:
         )
 
 
+class PooledServers(WorkerServers):
+    """Theorem-level routing on a `LeanPool`: `make_env` gives each prover thread a `PooledEnv`,
+    which leases, for each theorem, the free server holding the theorem's header (the search
+    and its verification both run there); `verify` checks on the server the calling thread
+    leases. The pool's `header_hit_rate` counts the leases that found their header cached."""
+
+    def __init__(
+        self,
+        pool: LeanPool,
+        verify_timeout: float | None,
+        trust_header: bool = False,
+        *,
+        banned: Mapping[str, str] | None = None,
+        check: Callable[[str, str, str], object] | None = None,
+    ) -> None:
+        super().__init__(pool.servers, verify_timeout, trust_header, banned=banned, check=check)
+        self.pool = pool
+
+    def make_env(self) -> PooledEnv:
+        return PooledEnv(self, banned=self.banned, check=self.check)
+
+    def bind(self, server: LeanServer | None) -> None:
+        """The server the calling thread's verifications run on (None: none leased)."""
+        self._local.server = server
+
+
+class PooledEnv(FileContextEnv):
+    """A `FileContextEnv` that holds a pool server for one theorem at a time: `use_header` (the
+    runner calls it before each theorem) frees the last theorem's handles, returns its server to
+    the pool and leases the one `LeanPool.acquire(header=...)` routes the new header to; `start`
+    leases one if none is held; `close` returns it."""
+
+    def __init__(
+        self,
+        workers: PooledServers,
+        *,
+        banned: Mapping[str, str] | None = None,
+        check: Callable[[str, str, str], object] | None = None,
+    ) -> None:
+        super().__init__(workers.pool.servers[0], banned=banned, check=check)
+        self.workers = workers
+        self._lease: contextlib.ExitStack | None = None
+
+    @property
+    def leased(self) -> bool:
+        """Whether this env holds a pool server now."""
+        return self._lease is not None
+
+    def use_header(self, header: str) -> None:
+        super().use_header(header)
+        self._take(header)
+
+    def start(self, statement: str, timeout: float | None = None) -> Any:
+        if self._lease is None:
+            self._take(self.header)
+        return super().start(statement, timeout)
+
+    def close(self) -> None:
+        self._give_back()
+
+    def _take(self, header: str) -> None:
+        """Give the held server back and lease the one the pool routes `header` to."""
+        self._give_back()
+        lease = contextlib.ExitStack()
+        self.server = lease.enter_context(
+            self.workers.pool.acquire(header=header if header.strip() else None)
+        )
+        self._lease = lease
+        self.workers.bind(self.server)
+
+    def _give_back(self) -> None:
+        """Free the last theorem's handles on the held server, then return it to the pool."""
+        if self._lease is None:
+            return
+        try:
+            self.free_handles()
+        finally:
+            lease, self._lease = self._lease, None
+            self.workers.bind(None)
+            lease.close()
+
+
 def prove_theorems(
     theorems: Sequence[Theorem],
-    servers: Sequence[LeanServer],
+    servers: Sequence[LeanServer] | LeanPool,
     *,
     method: str,
     policy: Any,
@@ -143,17 +234,19 @@ def prove_theorems(
     (the theorems' headers are untrusted text too unless `trust_header`), and refused when it
     uses the core lemma its theorem restates. With `ban_aware` the searches of restated core
     lemmas check each closing against that ban as they go (`FileContextEnv`); without it they
-    stop at the first closing and the final verdict alone applies the ban."""
-    workers = WorkerServers(
-        servers, verify_timeout=budget.theorem_wall_s, trust_header=trust_header
-    )
+    stop at the first closing and the final verdict alone applies the ban.
+
+    Each theorem is routed to a server holding its header (`PooledServers`); `servers` may be a
+    `LeanPool` or running servers (pooled here for the routing; the caller still owns them)."""
+    pool = servers if isinstance(servers, LeanPool) else LeanPool.from_servers(servers)
+    workers = PooledServers(pool, verify_timeout=budget.theorem_wall_s, trust_header=trust_header)
     checked = forbid_source_lemmas(workers.verify, theorems)
     if ban_aware:
         workers.banned = {
             str(t["statement"]): c for t in theorems if (c := banned_constant(t)) is not None
         }
         workers.check = checked
-    return prove_all(
+    summary = prove_all(
         theorems,
         workers.make_env,
         method=method,
@@ -162,10 +255,17 @@ def prove_theorems(
         out_path=out_path,
         value=value,
         budget=budget,
-        workers=len(servers),
+        workers=pool.n,
         search_kwargs=search_kwargs,
         progress=progress,
     )
+    if pool.header_hit_rate is not None:
+        logger.info(
+            "header routing: %d of %d theorem leases found their header cached",
+            pool.header_hits,
+            pool.header_requests,
+        )
+    return summary
 
 
 class OwnServerEnv(FileContextEnv):

@@ -11,6 +11,7 @@ import pytest
 
 from leancot.lean import backends
 from leancot.lean.backends import (
+    DEFAULT_NODE_FLAGS,
     MOUNTS_ENV,
     PROTOCOL_ENV,
     REPL_EXE,
@@ -63,11 +64,14 @@ def test_wasm_backend_command_line(project, tmp_path, monkeypatch):
     assert backend.argv == (
         str(cache / "node"),
         "--stack-size=1234",
+        *DEFAULT_NODE_FLAGS,
         str(cache / "lean.js"),
         "-j1",
         str(runner),
     )
-    assert wasm_backend(install, project, threads=2).argv[3] == "-j2"
+    assert wasm_backend(install, project, threads=2).argv[-2] == "-j2"
+    plain = wasm_backend(install, project, node_flags=())
+    assert plain.argv[1:3] == ("--stack-size=65500", str(cache / "lean.js"))
     with pytest.raises(ValueError, match="threads"):
         wasm_backend(install, project, threads=0)
     env = dict(backend.env)
