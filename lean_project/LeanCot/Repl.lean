@@ -568,9 +568,9 @@ def ppTacticIn (ctx : ContextInfo) (stx : Syntax) : IO String := do
   | .ok (text, _) => return text
   | .error _ => return "<failed to pretty print>"
 
-/-- A traced tactic: leancot's fields (`kind, decl, goalsBefore, goalsAfter, constants`) and the
-community REPL's (`tactic, goals, usedConstants, pos, endPos`, and `proofState` when given). -/
-/-- A traced tactic as JSON. `extractor`: only what leancot's extractor reads (kind, positions,
+/-- A traced tactic as JSON: leancot's fields (`kind, decl, goalsBefore, goalsAfter, constants`)
+and the community REPL's (`tactic, goals, usedConstants, pos, endPos`, and `proofState` when
+given). `extractor`: only what leancot's extractor reads (kind, positions,
 declaration, goals before and after, constants), without the community REPL's `tactic` (the
 tactic pretty-printed), `goals` and `usedConstants` (a walk over the proof term): on the bundled
 corpus those two made every file's extraction about 1.4x slower. -/
