@@ -68,7 +68,15 @@ def test_extract_a_small_project_and_resume(lean_server, tmp_path):
     requests_before = lean_server.stats.requests
     again = main(config, server=lean_server, progress=False)
     assert again.theorems == 2
-    assert lean_server.stats.requests == requests_before  # every file came from the cache
+    assert [(f.path, f.line) for f in again.files_failed] == [("Demo/Bad.lean", 2)]
+    retried = lean_server.stats.requests - requests_before
+    assert retried > 0  # a failed file is not cached: a rerun retries it
+
+    (project / "Demo" / "Bad.lean").unlink()
+    requests_before = lean_server.stats.requests
+    fixed = main(config, server=lean_server, progress=False)
+    assert fixed.theorems == 2 and fixed.files_ok == 1 and not fixed.files_failed
+    assert lean_server.stats.requests == requests_before  # the good file came from the cache
 
 
 def test_tactics_still_run_after_heavy_elaboration(lean_server):
