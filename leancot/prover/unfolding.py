@@ -28,6 +28,9 @@ ORDER_HYPOTHESIS = re.compile(r"^\S+ ≤ \S+$")
 
 
 BINDERS = re.compile(r"(?:fun|∀|∃|λ)\s*((?:[^,:=⦃⦄]|=(?!>))*?)\s*(?::|,|=>)")
+# A bracketed binder anywhere (`(x y : T)`, `{α : Type}`, `[inst : C]`, `⦃a : T⦄`): the names
+# before its colon are bound (BINDERS sees only the first binder after `∀`/`fun`).
+BRACKET_BINDER = re.compile(r"[({\[⦃]\s*((?:[A-Za-z_][\w'!?]*\s+)*[A-Za-z_][\w'!?]*)\s*:(?!=)")
 
 
 def goal_constants(state: str, limit: int = 4) -> list[str]:
@@ -41,7 +44,7 @@ def goal_constants(state: str, limit: int = 4) -> list[str]:
         (line[1:] for line in state.split("\n\n")[0].splitlines() if line.startswith("⊢")), ""
     )
     text = "\n".join([*types, target])
-    for group in BINDERS.findall(text):
+    for group in [*BINDERS.findall(text), *BRACKET_BINDER.findall(text)]:
         bound.update(re.findall(r"[\w'!?]+", group))
     found: list[str] = []
     for match in IDENT.finditer(text):

@@ -18,6 +18,14 @@ def test_constants_skip_bound_names_binders_universes_and_basic_types():
     assert goal_constants("n : Nat\n⊢ n + 0 = n") == []
 
 
+def test_constants_skip_names_of_every_bracketed_binder():
+    implicit = "⊢ ∀ {α : Type} [inst : BEq α] (x : α) (xs : List α), count x xs ≤ xs.length"
+    assert goal_constants(implicit) == ["BEq", "count"]  # not inst, x, xs (a later binder)
+    assert goal_constants("⊢ ∀ (a b : Nat) (h : a ≤ b), f a ≤ f b") == ["f"]
+    assert goal_constants("⊢ ∀ ⦃a : Nat⦄, g a = a") == ["g"]
+    assert goal_constants("⊢ (x : Nat) → x = x") == []
+
+
 def test_constants_read_only_the_first_goal_and_respect_the_limit():
     state = "x : Nat\n⊢ f (g (h (k x))) = 0\n\ncase other\n⊢ later = 1"
     assert goal_constants(state) == ["f", "g", "h", "k"]
