@@ -62,8 +62,13 @@ def make_backend(name: str) -> Any:
 def needs_lean_to_load(config: ProveConfig) -> bool:
     """Whether loading the theorems asks Lean (the named suites that filter by elaborating, or
     the library premises of a retriever)."""
-    retrieves = config.search.retriever is not None and config.method not in FIXED_METHODS
-    return retrieves or config.benchmark in ("minif2f-core", "core")
+    return retrieves_premises(config) or config.benchmark in ("minif2f-core", "core")
+
+
+def retrieves_premises(config: ProveConfig) -> bool:
+    """Whether the search uses a premise retriever: every method but the plain `baseline`
+    (`heuristic` adds the premise tactics to its own), when `--retriever` is given."""
+    return config.search.retriever is not None and config.method != "baseline"
 
 
 def policy_model(config: ProveConfig) -> Any:
@@ -111,7 +116,7 @@ def main(
             notify(f"prove: {config.benchmark}: {suite['kept']} of {suite['candidates']} kept, "
                    f"dropped {suite['dropped'] or 'none'}")  # fmt: skip
         premises = None
-        if config.search.retriever is not None and config.method not in FIXED_METHODS:
+        if retrieves_premises(config):
             notify(f"prove: premise retriever {config.search.retriever}")
             premises = premise_source(
                 config.search.retriever, servers[0], theorems, config.search.retriever_k

@@ -51,6 +51,9 @@ class SearchConfig:
         "`rw [p]`, `simp [p]`, ...); none: no retrieval",
     )
     retriever_k: int = option(8, "premises retrieved per goal state (with a retriever)")
+    premise_n: int = option(
+        8, "tactics using the retrieved premises per expansion (with a retriever; `exact p`, ...)"
+    )
     sampling_seed: int | None = option(
         None,
         "sampling seed of the policy (none: the model's own random stream); each state's "
@@ -58,7 +61,8 @@ class SearchConfig:
     )
 
     def __post_init__(self) -> None:
-        for name in ("num_samples", "portfolio_n", "baseline_n", "max_tokens", "retriever_k"):
+        positive = ("num_samples", "portfolio_n", "baseline_n", "max_tokens", "retriever_k")
+        for name in (*positive, "premise_n"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.temperature < 0:

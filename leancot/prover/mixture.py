@@ -165,6 +165,19 @@ def mixture(
     return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
 
 
+def with_premise_tactics(fixed: Any, premises: Any, premise_n: int) -> MixedPolicy:
+    """`fixed` (a policy without a model) followed by up to `premise_n` tactics that use the
+    premises retrieved for each state (`retrieval.PremiseTactics`), half the weight each:
+    `heuristic` with a retriever, a model-free baseline that retrieves."""
+    from leancot.prover.retrieval import PremiseTactics
+
+    return MixedPolicy(
+        WeightedPolicy(fixed, 0.5),
+        WeightedPolicy(PremiseTactics(premises), 0.5),
+        portfolio_n=premise_n,
+    )
+
+
 def search_setup(
     method: str,
     search: SearchConfig | None = None,
@@ -183,7 +196,8 @@ def search_setup(
     `search.step_values`, as the score of each step before it runs). `goal_tactics`
     adds the goal-aware unfolding tactics to the searches' mixture (never to the baseline).
     Without a model, best_first is the baseline. `premises` (a `retrieval.PremiseSource`, from
-    `search.retriever`) adds retrieved premises to the learned searches' prompts and tactics.
+    `search.retriever`) adds retrieved premises to the learned searches' prompts and tactics,
+    and their tactics to `heuristic`'s (after its own, `with_premise_tactics`).
     """
     s = search or SearchConfig()
     if method not in METHODS:
@@ -193,6 +207,8 @@ def search_setup(
     policy: Any
     if method == "heuristic":
         policy = goal_aware(1.0, s.baseline_n)
+        if premises is not None:
+            policy = with_premise_tactics(policy, premises, s.premise_n)
         return policy, None, {"num_candidates": s.baseline_n}
     if method == "baseline" or model is None:
         if method == "mcts_prm":

@@ -4,8 +4,11 @@ goal state, and turn the best into candidate tactics.
 - `load_retriever(path, premises)`: a dense retriever folder written by `leancot train
   retriever` (`leancot.train.retriever.DenseRetriever`), or "bm25" (`leancot.models.bm25`).
 - `TheoremPremises`: one theorem's allowed premises and a retriever; `top(state)` is cached.
-- `PremiseTactics`: `simp [p]`, `rw [p]`, `exact p`, `apply p`, `simp_all [p]` for the top
-  premises, a policy component of the learned searches' mixture (`mixture.mixture`).
+- `premise_query(state)`: what the retriever reads of a state: the first goal's target and its
+  propositional hypotheses, without the binders that only name types and instances.
+- `PremiseTactics`: `rw [p]`, `simp only [p]`, `exact p`, `apply p`, `simp [p]`, `simp_all [p]`
+  for the top premises (a `∀`/`→` goal introduced first), a policy component of the learned
+  searches' mixture (`mixture.mixture`) and of `heuristic` with a retriever.
   Both are bound to a theorem with `for_theorem` (`policies.bind_theorem`, which the runner
   calls per search).
 """
@@ -13,15 +16,17 @@ goal state, and turn the best into candidate tactics.
 from __future__ import annotations
 
 import math
+import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from leancot.models.bm25 import BM25Retriever, Retriever
 from leancot.models.premises import Premise, PremiseIndex, header_premises
-from leancot.prover.policies import Candidate, bind_theorem
+from leancot.prover.policies import PROP_MARKERS, Candidate, bind_theorem, hypotheses
 from leancot.prover.premises import banned_names
+from leancot.prover.unfolding import BINDERS, BRACKET_BINDER, IDENT
 
 __all__ = [
     "BM25Retriever",
@@ -31,10 +36,19 @@ __all__ = [
     "TheoremPremises",
     "bind_theorem",
     "load_retriever",
+    "premise_query",
     "premise_source",
 ]
 
 PREMISE_TACTICS = ("exact {p}", "apply {p}", "rw [{p}]", "simp [{p}]", "simp_all [{p}]")
+# Binders that only name a type, a universe or an instance (`{α : Type u_1}`, `[inst : BEq α]`,
+# `[LawfulBEq α]`): their words (BEq, TransCmp, Hashable) say which classes the statement
+# assumes, not which lemma proves it, and drown the goal's own constants in a BM25 query.
+_NO_BRACKET = r"[^(){}⦃⦄\[\]]"
+TYPE_BINDER = re.compile(
+    rf"[({{⦃]\s*[^(){{}}⦃⦄\[\]:]+:{_NO_BRACKET}*\b(?:Type|Sort)\b{_NO_BRACKET}*[)}}⦄]\s*"
+)
+INSTANCE_BINDER = re.compile(r"\[[^\[\]]*\]\s*")
 
 
 _DENSE: dict[tuple[str, float], Any] = {}
@@ -63,23 +77,65 @@ def load_retriever(path: str | Path, premises: Sequence[Premise]) -> Retriever:
     return found
 
 
+def lexical_query(retriever: Retriever) -> Callable[[str], str]:
+    """The query a retriever reads by default: `premise_query` for BM25 (words only count
+    there), the state itself for a learned one (trained on whole states)."""
+    return premise_query if isinstance(retriever, BM25Retriever) else (lambda state: state)
+
+
+def premise_query(state: str) -> str:
+    """The text a retriever reads for `state`: the first goal's hypotheses that are propositions
+    and its target (over as many lines as Lean wrapped it on), with type, universe and instance
+    binders left out (`TYPE_BINDER`, `INSTANCE_BINDER`) and the names of bound variables
+    removed (`x.pred` reads `pred`): only the goal's constants and symbols remain, as a variable
+    named `t₁` or `xs` says nothing about which lemma fits. The state itself when it shows no
+    goal."""
+    first = state.split("\n\n")[0]
+    if "⊢" not in first:
+        return state
+    hyps = hypotheses(state)
+    lines = [typ for name, typ in hyps if PROP_MARKERS.search(typ) and not name.startswith("inst")]
+    target = " ".join(first[first.index("⊢") + 1 :].split())
+    lines.append(INSTANCE_BINDER.sub("", TYPE_BINDER.sub("", target)))
+    text = "\n".join(lines)
+    bound = {name for name, _ in hyps}
+    for group in [*BINDERS.findall(text), *BRACKET_BINDER.findall(text)]:
+        bound.update(re.findall(r"[\w'!?]+", group))
+
+    def constant(match: re.Match[str]) -> str:
+        head, _, rest = match.group(0).partition(".")
+        return rest if head in bound else match.group(0)
+
+    return IDENT.sub(constant, text)
+
+
 class TheoremPremises:
     """The premises one theorem may use and a retriever over them; `top(state)` (the best
     `k`, cached per state) never holds a banned name."""
 
-    def __init__(self, retriever: Retriever, allowed: Sequence[Premise], k: int = 8) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        allowed: Sequence[Premise],
+        k: int = 8,
+        query: Callable[[str], str] | None = None,
+    ) -> None:
         self.retriever = retriever
         self.allowed = list(allowed)
         self.k = k
+        self.query = query or lexical_query(retriever)
         self._cache: dict[str, list[Premise]] = {}
         self._lock = threading.Lock()
 
     def top(self, state: str) -> list[Premise]:
-        """The best `k` allowed premises for `state` (the state's text alone is the query)."""
+        """The best `k` allowed premises for `state` (the query: `query(state)`, by default
+        `premise_query` for BM25 and the state's text for a dense retriever, as it was
+        trained)."""
         with self._lock:
             found = self._cache.get(state)
         if found is None:
-            found = self.retriever.rank(state, self.allowed, self.k) if self.allowed else []
+            query = self.query(state)
+            found = self.retriever.rank(query, self.allowed, self.k) if self.allowed else []
             with self._lock:
                 self._cache[state] = found
         return found
@@ -108,20 +164,36 @@ class PremiseSource:
 
 
 class PremiseTactics:
-    """Tactics that use the retrieved premises (`PREMISE_TACTICS` for each, best premise first),
-    Zipf log-probabilities over the list. Unbound (no theorem yet) it proposes nothing."""
+    """Tactics that use the retrieved premises: `templates` for each premise that is a
+    proposition (`is_lemma`), best premise first, Zipf log-probabilities over the list. On a goal
+    that binds variables (`∀`, `→`: the root of a restated lemma) each runs after `intros`, as
+    `rw` cannot rewrite under a binder and `exact`/`apply` would meet the `∀`. Unbound (no
+    theorem yet) it proposes nothing."""
 
-    def __init__(self, source: PremiseSource, bound: TheoremPremises | None = None) -> None:
+    def __init__(
+        self,
+        source: PremiseSource,
+        bound: TheoremPremises | None = None,
+        *,
+        templates: Sequence[str] = PREMISE_TACTICS,
+    ) -> None:
         self.source = source
         self.bound = bound
+        self.templates = tuple(templates)
 
     def for_theorem(self, theorem: Mapping[str, Any]) -> PremiseTactics:
-        return PremiseTactics(self.source, self.source.for_theorem(theorem))
+        return PremiseTactics(
+            self.source, self.source.for_theorem(theorem), templates=self.templates
+        )
 
     def tactics_for(self, state: str) -> list[str]:
         if self.bound is None:
             return []
-        return [t.format(p=p.name) for p in self.bound.top(state) for t in PREMISE_TACTICS]
+        lemmas = [p for p in self.bound.top(state) if is_lemma(p)]
+        tactics = [t.format(p=p.name) for p in lemmas for t in self.templates]
+        if binds_variables(state):
+            tactics = [f"(intros; {t})" for t in tactics]
+        return list(dict.fromkeys(tactics))
 
     def propose(self, states: list[str], n: int) -> list[list[Candidate]]:
         out = []
@@ -136,6 +208,25 @@ class PremiseTactics:
                 ]
             )
         return out
+
+
+LEMMA_KINDS = frozenset({"theorem", "lemma", "axiom", ""})  # core theorems arrive as axioms here
+
+
+def is_lemma(premise: Premise) -> bool:
+    """Whether a premise states a fact a tactic can use as `exact p`/`rw [p]` (a theorem, or an
+    axiom: this build ships the library's theorems as axioms), not a definition, structure or
+    constructor (the goal-aware tactics unfold the goal's definitions already)."""
+    return premise.kind in LEMMA_KINDS
+
+
+def binds_variables(state: str) -> bool:
+    """Whether the first goal's target starts with a `∀` or is an implication."""
+    first = state.split("\n\n")[0]
+    if "⊢" not in first:
+        return False
+    target = " ".join(first[first.index("⊢") + 1 :].split())
+    return target.startswith("∀") or " → " in target
 
 
 def premise_source(

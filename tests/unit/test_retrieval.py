@@ -214,3 +214,86 @@ def test_printed_types_accept_the_shorter_names_lean_prints():
     assert printed_type("Option.some", "@some : {α : Type u_1} → α → Option α").endswith("Option α")
     assert printed_type("Bool.true", "false : Bool") is None
     assert printed_type("Bool.true", "Bool.true : Bool\nsome other text") is not None
+
+
+CORE_ROOT = (
+    "⊢ ∀ {α : Type u_1} {β : α → Type u_2} [inst : BEq α] [LawfulBEq α] {l : List α} {k : α},\n"
+    "    List.lookup k (List.insert k l) = some k"
+)
+
+
+def test_the_bm25_query_is_the_goals_constants_without_type_instance_or_variable_names():
+    from leancot.prover.retrieval import premise_query
+
+    query = premise_query(CORE_ROOT)
+    assert "BEq" not in query and "Type" not in query and "LawfulBEq" not in query
+    assert "List.lookup" in query and "List.insert" in query and "some" in query
+    assert not {"k", "l"} & set(query.replace("(", " ").replace(")", " ").split())
+    # a field access on a bound variable keeps the field; a propositional hypothesis stays
+    state = "x y : Nat\ninst : BEq Nat\nh : x ≤ y\n⊢ min x.pred y.pred = (min x y).pred"
+    assert [line.split() for line in premise_query(state).split("\n")] == [
+        ["≤"],
+        ["min", "pred", "pred", "=", "(min", ").pred"],
+    ]
+    assert premise_query("no goal here") == "no goal here"
+
+
+def test_bm25_with_the_goal_query_ranks_fewer_premises_about_the_binders_classes():
+    from leancot.prover.retrieval import TheoremPremises
+
+    root = (
+        "⊢ ∀ {α : Type u_1} {cmp : α → α → Ordering} [inst : Std.TransCmp cmp]\n"
+        "    {t : Std.TreeMap α Nat cmp} {k : α}, t.getD k 0 = (t.get? k).getD 0"
+    )
+    lemma = Premise("Std.TreeMap.getD_eq_getD_get?", "Std.TreeMap.getD_eq_getD_get? : ∀ "
+                    "{m : Std.TreeMap α β} {a : α} {fallback : β}, m.getD a fallback = "
+                    "(m.get? a).getD fallback", "axiom")  # fmt: skip
+    classes = [
+        Premise(
+            f"Std.TransCmp.c{i}",
+            f"Std.TransCmp.c{i} : ∀ {{α : Type u_1}} {{cmp : α → α → "
+            "Ordering}} [Std.TransCmp cmp] {a b c : α}, cmp a b = Ordering.eq → cmp a c = "
+            "cmp b c",
+            "axiom",
+        )  # fmt: skip
+        for i in range(4)
+    ]
+    docs = [lemma, *classes, *LIBRARY]
+    ranked = TheoremPremises(BM25Retriever(docs), docs, k=3).top(root)
+    raw = TheoremPremises(BM25Retriever(docs), docs, k=3, query=lambda s: s).top(root)
+    assert ranked[0] == raw[0] == lemma
+    count = lambda ps: sum(p in classes for p in ps)  # noqa: E731
+    assert count(ranked) == 1 and count(raw) == 2  # the binders' words pull the classes in
+
+
+def test_premise_tactics_use_lemmas_only_and_introduce_a_bound_goal_first():
+    from leancot.prover.retrieval import PremiseTactics, TheoremPremises
+
+    lemma = Premise("List.lookup_insert", "List.lookup_insert : List.lookup k (List.insert k l)",
+                    "axiom")  # fmt: skip
+    definition = Premise("List.insert", "List.insert : α → List α → List α", "definition")
+    table = TableRetriever({CORE_ROOT: ["List.insert", "List.lookup_insert"]})
+    bound = PremiseTactics(None, TheoremPremises(table, [lemma, definition], k=2))
+    tactics = bound.tactics_for(CORE_ROOT)
+    assert tactics and all(t.startswith("(intros; ") and "List.lookup_insert" in t for t in tactics)
+    assert "(intros; rw [List.lookup_insert])" in tactics
+    state = "l : List Nat\n⊢ List.lookup 0 (List.insert 0 l) = some 0"
+    table.table[state] = ["List.lookup_insert"]
+    assert "rw [List.lookup_insert]" in bound.tactics_for(state)
+
+
+def test_heuristic_with_a_retriever_tries_its_own_tactics_then_premise_tactics():
+    from leancot.prover.config import SearchConfig
+    from leancot.prover.mixture import search_setup
+
+    theorem = core_theorem()
+    plain, _, _ = search_setup("heuristic", SearchConfig(baseline_n=32))
+    policy, value, kwargs = search_setup(
+        "heuristic", SearchConfig(baseline_n=32, premise_n=3), premises=source_for(theorem)
+    )
+    assert value is None and kwargs == {"num_candidates": 32}
+    state = "n m : Nat\n⊢ n + m = m + n"
+    own = [c.tactic for c in plain.propose([state], 32)[0]]
+    got = [c.tactic for c in bind_theorem(policy, theorem).propose([state], 32)[0]]
+    assert got[: len(own)] == own and len(got) == len(own) + 3  # then 3 premise tactics
+    assert not any("Nat.add_comm" in t for t in got)  # the restated lemma never
