@@ -52,7 +52,7 @@ class SearchConfig:
     )
     retriever_k: int = option(8, "premises retrieved per goal state (with a retriever)")
     premise_n: int = option(
-        8, "tactics using the retrieved premises per expansion (with a retriever; `exact p`, ...)"
+        4, "tactics using the retrieved premises per expansion (with a retriever; `exact p`, ...)"
     )
     sampling_seed: int | None = option(
         None,

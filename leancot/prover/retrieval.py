@@ -6,9 +6,10 @@ goal state, and turn the best into candidate tactics.
 - `TheoremPremises`: one theorem's allowed premises and a retriever; `top(state)` is cached.
 - `premise_query(state)`: what the retriever reads of a state: the first goal's target and its
   propositional hypotheses, without the binders that only name types and instances.
-- `PremiseTactics`: `rw [p]`, `simp only [p]`, `exact p`, `apply p`, `simp [p]`, `simp_all [p]`
-  for the top premises (a `∀`/`→` goal introduced first), a policy component of the learned
-  searches' mixture (`mixture.mixture`) and of `heuristic` with a retriever.
+- `PremiseTactics`: `simp only [p1, .., pk]` and `simp [p1, .., pk]` over all the top lemmas,
+  then `rw [p]`, `exact p`, `apply p`, `simp [p]`, `simp_all [p]` for each (a `∀`/`→` goal
+  introduced first), a policy component of the learned searches' mixture (`mixture.mixture`)
+  and of `heuristic` with a retriever (`mixture.with_premise_tactics`).
   Both are bound to a theorem with `for_theorem` (`policies.bind_theorem`, which the runner
   calls per search).
 """
@@ -40,7 +41,11 @@ __all__ = [
     "premise_source",
 ]
 
-PREMISE_TACTICS = ("exact {p}", "apply {p}", "rw [{p}]", "simp [{p}]", "simp_all [{p}]")
+PREMISE_TACTICS = ("rw [{p}]", "exact {p}", "apply {p}", "simp [{p}]", "simp_all [{p}]")
+# Every retrieved lemma in one call, first: a restated core lemma's own simp lemma is what
+# `simp [p]` closes it with (the verifier refuses that), `simp only` leaves the simp set out, so
+# the retrieved lemmas must do the work; one call instead of one per premise.
+BAG_TACTICS = ("simp only [{p}]", "simp [{p}]")
 # Binders that only name a type, a universe or an instance (`{α : Type u_1}`, `[inst : BEq α]`,
 # `[LawfulBEq α]`): their words (BEq, TransCmp, Hashable) say which classes the statement
 # assumes, not which lemma proves it, and drown the goal's own constants in a BM25 query.
@@ -164,11 +169,11 @@ class PremiseSource:
 
 
 class PremiseTactics:
-    """Tactics that use the retrieved premises: `templates` for each premise that is a
-    proposition (`is_lemma`), best premise first, Zipf log-probabilities over the list. On a goal
-    that binds variables (`∀`, `→`: the root of a restated lemma) each runs after `intros`, as
-    `rw` cannot rewrite under a binder and `exact`/`apply` would meet the `∀`. Unbound (no
-    theorem yet) it proposes nothing."""
+    """Tactics that use the retrieved premises that are propositions (`is_lemma`):
+    `BAG_TACTICS` with all of them, then `templates` for each, best premise first, Zipf
+    log-probabilities over the list. On a goal that binds variables (`∀`, `→`: the root of a
+    restated lemma) each runs after `intros`, as `rw` cannot rewrite under a binder and
+    `exact`/`apply` would meet the `∀`. Unbound (no theorem yet) it proposes nothing."""
 
     def __init__(
         self,
@@ -189,8 +194,10 @@ class PremiseTactics:
     def tactics_for(self, state: str) -> list[str]:
         if self.bound is None:
             return []
-        lemmas = [p for p in self.bound.top(state) if is_lemma(p)]
-        tactics = [t.format(p=p.name) for p in lemmas for t in self.templates]
+        lemmas = [p.name for p in self.bound.top(state) if is_lemma(p)]
+        bag = ", ".join(lemmas)
+        tactics = [t.format(p=bag) for t in BAG_TACTICS] if lemmas else []
+        tactics += [t.format(p=p) for p in lemmas for t in self.templates]
         if binds_variables(state):
             tactics = [f"(intros; {t})" for t in tactics]
         return list(dict.fromkeys(tactics))

@@ -138,7 +138,10 @@ def test_retrieved_premises_reach_the_prompt_and_the_old_prompt_stays_without():
     prompt = model.prompts[-1]
     assert prompt.count("-- premise: ") == 2 and "Nat.add_comm :" not in prompt
     assert prompt.endswith("n m : Nat\n⊢ n + m = m + n\n")
-    assert any(c.tactic.startswith("exact ") for c in cands)  # premise tactics in the mixture
+    tactics = [c.tactic for c in cands]
+    assert any(t.startswith("exact ") for t in tactics)  # premise tactics in the mixture,
+    first = next(i for i, t in enumerate(tactics) if "A.add_comm'" in t)
+    assert "omega" in tactics[:first] and "rfl" in tactics[:first]  # after the portfolio's
     plain = RecordingPolicy()
     mixture(plain, goal_tactics=False).propose(["⊢ p"], 1)
     assert plain.prompts == ["⊢ p\n"]
@@ -276,7 +279,20 @@ def test_premise_tactics_use_lemmas_only_and_introduce_a_bound_goal_first():
     bound = PremiseTactics(None, TheoremPremises(table, [lemma, definition], k=2))
     tactics = bound.tactics_for(CORE_ROOT)
     assert tactics and all(t.startswith("(intros; ") and "List.lookup_insert" in t for t in tactics)
+    assert tactics[:2] == [
+        "(intros; simp only [List.lookup_insert])",  # every lemma in one call first
+        "(intros; simp [List.lookup_insert])",
+    ]
     assert "(intros; rw [List.lookup_insert])" in tactics
+    table.table[CORE_ROOT] = ["List.lookup_insert", "List.lookup_insert_2"]
+    second = Premise("List.lookup_insert_2", "List.lookup_insert_2 : x", "theorem")
+    bound = PremiseTactics(None, TheoremPremises(table, [lemma, second, definition], k=2))
+    bag = "[List.lookup_insert, List.lookup_insert_2]"
+    assert bound.tactics_for(CORE_ROOT)[:3] == [
+        f"(intros; simp only {bag})",
+        f"(intros; simp {bag})",
+        "(intros; rw [List.lookup_insert])",
+    ]
     state = "l : List Nat\n⊢ List.lookup 0 (List.insert 0 l) = some 0"
     table.table[state] = ["List.lookup_insert"]
     assert "rw [List.lookup_insert]" in bound.tactics_for(state)
