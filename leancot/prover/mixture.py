@@ -159,17 +159,18 @@ def mixture(
     else:
         fixed = WeightedPolicy(PortfolioPolicy(), rest)
     if premises is not None:
-        fixed = with_premise_tactics(fixed, premises, premise_n, rest)
+        fixed = with_premise_tactics(fixed, premises, premise_n, rest, share=0.2)
     return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
 
 
 def with_premise_tactics(
-    fixed: Any, premises: Any, premise_n: int, weight: float = 1.0, share: float = 0.2
+    fixed: Any, premises: Any, premise_n: int, weight: float = 1.0, share: float = 0.5
 ) -> MixedPolicy:
     """`fixed` (a policy without a model, weight `weight`), then up to `premise_n` tactics that
     use the premises retrieved for each state (`retrieval.PremiseTactics`); the premise tactics
     get `share` of `weight`, the rest stays with `fixed`: `heuristic` with a retriever (a
-    model-free baseline that retrieves) and the fixed part of `mixture`."""
+    model-free baseline that retrieves; best-first tries a node's tactics in this order, the
+    share only ranks the children) and the fixed part of `mixture` (share 0.2)."""
     from leancot.prover.retrieval import PremiseTactics
 
     return MixedPolicy(
