@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--core-limit", type=int, help="external: statements per core split")
     parser.add_argument("--workers", type=int, help="external: Lean processes")
     parser.add_argument(
-        "--retriever", help="external: premise retriever of the learned methods (bm25 or DIR)"
+        "--retriever",
+        help="external: premise retriever of heuristic and the learned methods (bm25 or DIR)",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

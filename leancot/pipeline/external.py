@@ -64,7 +64,9 @@ class ExternalConfig:
     workers: int = option(2, "parallel searches, one Lean process each")
     theorem_timeout: float = option(120.0, "wall-clock seconds per theorem")
     retriever: str | None = option(
-        None, "premise retriever of the learned methods (bm25 or a retriever folder; none: off)"
+        None,
+        "premise retriever of heuristic and the learned methods (bm25 or a retriever folder; "
+        "none: off)",
     )
     progress: bool = option(False, "progress bars")
 

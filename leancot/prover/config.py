@@ -46,13 +46,16 @@ class SearchConfig:
     )
     retriever: str | None = option(
         None,
-        "premise retriever of the learned searches: a `leancot train retriever` folder or bm25; "
-        "retrieved premises go into the policy's prompt and into candidate tactics (`exact p`, "
-        "`rw [p]`, `simp [p]`, ...); none: no retrieval",
+        "premise retriever of the searches (best_first, mcts_prm, and heuristic, which adds "
+        "the premise tactics after its own): a `leancot train retriever` folder or bm25; "
+        "retrieved premises go into the policy's prompt and into candidate tactics "
+        "(`simp only [p1, ..]`, `simp [p1, ..]`, `rw [p]`, `exact p`, ...); none: no retrieval",
     )
     retriever_k: int = option(8, "premises retrieved per goal state (with a retriever)")
     premise_n: int = option(
-        4, "tactics using the retrieved premises per expansion (with a retriever; `exact p`, ...)"
+        4,
+        "tactics using the retrieved premises per expansion (with a retriever): the first are "
+        "`simp only`/`simp` with all of them, then `rw [p]`, `exact p`, ... per premise",
     )
     sampling_seed: int | None = option(
         None,
