@@ -313,3 +313,18 @@ def test_heuristic_with_a_retriever_tries_its_own_tactics_then_premise_tactics()
     got = [c.tactic for c in bind_theorem(policy, theorem).propose([state], 32)[0]]
     assert got[: len(own)] == own and len(got) == len(own) + 3  # then 3 premise tactics
     assert not any("Nat.add_comm" in t for t in got)  # the restated lemma never
+
+
+def test_prove_retrieves_for_heuristic_and_the_learned_methods_never_for_baseline():
+    from dataclasses import replace
+
+    from leancot.pipeline.config import ProveConfig
+    from leancot.pipeline.prove import needs_lean_to_load, retrieves_premises
+    from leancot.prover.config import SearchConfig
+
+    bm25 = SearchConfig(retriever="bm25")
+    for method, expected in (("baseline", False), ("heuristic", True), ("mcts_prm", True)):
+        config = ProveConfig(method=method, search=bm25)
+        assert retrieves_premises(config) is expected
+        assert needs_lean_to_load(config) is expected  # the library premises come from Lean
+        assert not retrieves_premises(replace(config, search=SearchConfig()))
