@@ -41,11 +41,11 @@ DEFAULT_WASM_THREADS = 1
 # the REPL allocates little JavaScript: a 1 MB semi-space cut the RSS after the 5000-tactic run
 # (benchmarks/lean_latency.py --only process --process-parts memory; README, "Memory levers").
 DEFAULT_NODE_FLAGS = ("--max-semi-space-size=1",)
-# glibc's malloc keeps an arena per thread (Node's main thread and each wasm pthread worker).
-# Capping them changed the RSS after the 5000-tactic run by no more than the runs' own spread
-# (README, "Memory levers, session 7"), so by default it is left alone (None: not set).
+# glibc's malloc keeps arenas per thread (Node's main thread and each wasm pthread worker): one
+# arena gave 0.95x the RSS after the 5000-tactic run, tactics no slower (README, "Memory levers,
+# session 7"). None: not set (the inherited value or glibc's default).
 MALLOC_ARENA_ENV = "MALLOC_ARENA_MAX"
-DEFAULT_MALLOC_ARENA_MAX: int | None = None
+DEFAULT_MALLOC_ARENA_MAX: int | None = 1
 PROTOCOL_ENV = "LEANCOT_REPL_PROTOCOL"  # read by Repl.lean's `mainIO`
 PROTOCOLS = ("leancot", "community")
 
