@@ -47,6 +47,7 @@ from leancot.lean import (
     TacticState,
     wasm_backend,
 )
+from leancot.lean.backends import MALLOC_ARENA_ENV
 from leancot.lean.paths import project_dir
 from leancot.lean.screen import mask
 from leancot.lean.source_text import assemble
@@ -386,16 +387,23 @@ def run_process(
     tactics: int = 5000,
     free: bool = True,
     node_flags: Sequence[str] | None = None,
+    malloc_arena_max: int | None = None,
     log=print,
 ) -> tuple[dict[str, float | int], dict[str, object]]:
     """The process layer's numbers (lean_process.py) of `parts`; the memory part also gives
     ready_s and tactic_median_ms of its server. `free=False`: the long run frees no handles (the
-    baseline it is compared with)."""
+    baseline it is compared with). `node_flags`, `malloc_arena_max` (0: not set): instead of
+    wasm_backend's defaults."""
     project = project_dir()
     corpus = load_corpus(project)
-    flags = {} if node_flags is None else {"node_flags": tuple(node_flags)}
+    flags: dict[str, object] = {} if node_flags is None else {"node_flags": tuple(node_flags)}
+    if malloc_arena_max is not None:
+        flags["malloc_arena_max"] = malloc_arena_max or None
     backend = wasm_backend(project_dir=project, **flags)
-    notes: dict[str, object] = {"node_flags": list(backend.argv[2:-3])}
+    notes: dict[str, object] = {
+        "node_flags": list(backend.argv[2:-3]),
+        "malloc_arena_max": dict(backend.env).get(MALLOC_ARENA_ENV),
+    }
     numbers: dict[str, float | int] = {}
     tactic_s: list[float] = []
 
@@ -520,7 +528,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--node-flags",
         default=None,
         help="Node/V8 flags of the process run's servers, space-separated, instead of "
-        "wasm_backend's default (e.g. '' for none, '--max-semi-space-size=1')",
+        "wasm_backend's default (e.g. '' for none, '--max-semi-space-size=1'; write "
+        "--node-flags='--a --b')",
+    )
+    parser.add_argument(
+        "--malloc-arena-max",
+        type=int,
+        default=None,
+        help="MALLOC_ARENA_MAX of the process run's servers instead of wasm_backend's default "
+        "(0: not set)",
     )
     args = parser.parse_args(argv)
     parts = [p for p in args.process_parts.split(",") if p]
@@ -543,6 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tactics=args.tactics,
             free=not args.no_free,
             node_flags=None if args.node_flags is None else args.node_flags.split(),
+            malloc_arena_max=args.malloc_arena_max,
             log=log,
         )
         if args.only == "all":  # the latency run's own ready_s and tactic median stand

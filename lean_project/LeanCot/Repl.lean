@@ -24,9 +24,10 @@ protocol").
 How it runs. This module has no `#eval`, so `lake build` only compiles it. The Python backends
 (`leancot/lean/backends.py`) start `lean` on a copy of this file with `#eval LeanCot.Repl.main`
 appended, so it is elaborated at each start: the WebAssembly build runs neither an `IO` entry point
-nor `lean --run`, and it cannot interpret code imported from a compiled user module either (tried
-with this module compiled by `lean -o`: its compiler-generated helpers, such as `main._redArg`,
-are not found). Natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which calls
+nor `lean --run`, and it cannot interpret code imported from a compiled module either: tried
+with this module compiled by `lean -o` and with an unsplit .olean written by `buildModule`, the
+compiler-generated helpers of imported code, such as `main._redArg`, are not found (README,
+"Start-up"). Natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which calls
 `mainIO`.
 
 Why the code looks the way it does. The WASM build ships only the public part of the core

@@ -41,6 +41,11 @@ DEFAULT_WASM_THREADS = 1
 # the REPL allocates little JavaScript: a 1 MB semi-space cut the RSS after the 5000-tactic run
 # (benchmarks/lean_latency.py --only process --process-parts memory; README, "Memory levers").
 DEFAULT_NODE_FLAGS = ("--max-semi-space-size=1",)
+# glibc's malloc keeps arenas per thread (Node's main thread and each wasm pthread worker): one
+# arena gave 0.95x the RSS after the 5000-tactic run, tactics no slower (README, "Memory levers,
+# session 7"). None: not set (the inherited value or glibc's default).
+MALLOC_ARENA_ENV = "MALLOC_ARENA_MAX"
+DEFAULT_MALLOC_ARENA_MAX: int | None = 1
 PROTOCOL_ENV = "LEANCOT_REPL_PROTOCOL"  # read by Repl.lean's `mainIO`
 PROTOCOLS = ("leancot", "community")
 
@@ -179,6 +184,7 @@ def wasm_backend(
     protocol: str = "leancot",
     lean_path: Sequence[Path | str] = (),
     node_flags: Sequence[str] = DEFAULT_NODE_FLAGS,
+    malloc_arena_max: int | None = DEFAULT_MALLOC_ARENA_MAX,
 ) -> Backend:
     """Our REPL on the embedded WASM Lean, speaking `protocol` (see the module docstring).
     `install=None` looks it up (see `leancot setup`); `project_dir=None` is leancot's
@@ -186,7 +192,8 @@ def wasm_backend(
     extra wasm thread keeps its own heap (measured: the REPL's start-up peak is 2.1 GB with Lean's
     default thread count, 1.35 GB with one). `lean_path`: more directories of .olean files
     (a user project's modules, built by `leancot.extract.build`), after the core library; they
-    must lie under a mounted directory. `node_flags` go to Node before the glue.
+    must lie under a mounted directory. `node_flags` go to Node before the glue;
+    `malloc_arena_max` is Node's `MALLOC_ARENA_MAX` (None: the inherited value or glibc's default).
 
     The WASM file system sees only the host directories the patched glue mounts. With `sandbox`
     (the default; required for untrusted text) each process gets a fresh private temporary
@@ -216,6 +223,10 @@ def wasm_backend(
         env[STACK_ENV] = str(wasm_stack_mb)
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
+    if malloc_arena_max is not None:
+        if malloc_arena_max < 1:
+            raise ValueError(f"malloc_arena_max must be at least 1, got {malloc_arena_max}")
+        env[MALLOC_ARENA_ENV] = str(malloc_arena_max)
     node = [str(install.node), f"--stack-size={node_stack_kb}", *node_flags, str(install.lean_js)]
     argv = [*node, f"-j{threads}", str(repl)]
     return Backend(

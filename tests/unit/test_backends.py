@@ -11,7 +11,9 @@ import pytest
 
 from leancot.lean import backends
 from leancot.lean.backends import (
+    DEFAULT_MALLOC_ARENA_MAX,
     DEFAULT_NODE_FLAGS,
+    MALLOC_ARENA_ENV,
     MOUNTS_ENV,
     PROTOCOL_ENV,
     REPL_EXE,
@@ -75,6 +77,11 @@ def test_wasm_backend_command_line(project, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="threads"):
         wasm_backend(install, project, threads=0)
     env = dict(backend.env)
+    assert env[MALLOC_ARENA_ENV] == str(DEFAULT_MALLOC_ARENA_MAX)
+    assert MALLOC_ARENA_ENV not in dict(wasm_backend(install, project, malloc_arena_max=None).env)
+    assert dict(wasm_backend(install, project, malloc_arena_max=2).env)[MALLOC_ARENA_ENV] == "2"
+    with pytest.raises(ValueError, match="malloc_arena_max"):
+        wasm_backend(install, project, malloc_arena_max=0)
     assert env["LEAN_PATH"].split(":") == [
         str(cache / "lib"),
         str(project.resolve() / ".lake" / "build" / "lib" / "lean"),
