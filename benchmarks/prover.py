@@ -123,6 +123,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "core_limit": args.core_limit,
         "workers": args.workers,
         "retriever": args.retriever,
+        "value": args.value,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -187,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="external: Lean processes")
     parser.add_argument(
         "--retriever", help="external: premise retriever of the learned methods (bm25 or DIR)"
+    )
+    parser.add_argument(
+        "--value",
+        type=Path,
+        help="external: value model of mcts_prm / best_first_value (`leancot train value` DIR)",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

@@ -66,6 +66,11 @@ class ExternalConfig:
     retriever: str | None = option(
         None, "premise retriever of the learned methods (bm25 or a retriever folder; none: off)"
     )
+    value: Path | None = option(
+        None,
+        "value of mcts_prm and best_first_value: a `leancot train value` folder (outcome "
+        "value) instead of RUN_DIR/prm (none: the run's PRM)",
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -184,7 +189,7 @@ def _prove_split(
                 split=split,
                 limit=split_limit(benchmark, config),
                 policy="portfolio" if fixed else str(config.run_dir / "policy"),
-                prm=str(config.run_dir / "prm") if valued else None,
+                prm=str(config.value or config.run_dir / "prm") if valued else None,
                 search=replace(
                     SearchConfig(),
                     sampling_seed=seed,

@@ -26,7 +26,7 @@ from leancot.prover.policies import (
     bind_theorem,
     plausible_tactic,
 )
-from leancot.prover.prm_value import PRMValue
+from leancot.prover.prm_value import as_value
 from leancot.prover.unfolding import UnfoldingPolicy
 
 
@@ -202,7 +202,7 @@ def search_setup(
                 "step_values": s.step_values,
                 "alpha_dedup": s.alpha_dedup,
             }
-            return policy, PRMValue(prm), kwargs
+            return policy, as_value(prm), kwargs
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
     policy = mixture(
         model,
@@ -219,8 +219,8 @@ def search_setup(
             "step_values": s.step_values,
             "alpha_dedup": s.alpha_dedup,
         }
-        return policy, PRMValue(prm), kwargs
-    value = PRMValue(prm) if prm is not None and s.priority != "logprob" else None
+        return policy, as_value(prm), kwargs
+    value = as_value(prm) if prm is not None and s.priority != "logprob" else None
     if s.priority != "logprob" and value is None:
         raise ValueError(f"best_first with priority {s.priority!r} needs a PRM (--prm DIR)")
     return policy, value, {"num_candidates": s.num_samples, "priority": s.priority}
