@@ -12,6 +12,7 @@ statements' steps, against the constant and length baselines of `prm_eval`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,9 +90,8 @@ def main(config: ValueTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainRes
     train_set = tokenize_prm_dataset(
         rows_dataset(rows, soft=True), tokenizer, max_length=config.max_length, soft=True
     )
-    trainer_config = PRMTrainConfig(
-        **{k: getattr(config, k) for k in TrainConfig.__dataclass_fields__}, soft_labels=True
-    )
+    common = {f.name: getattr(config, f.name) for f in dataclasses.fields(TrainConfig)}
+    trainer_config = PRMTrainConfig(**common, soft_labels=True)
     trainer = build_trainer(trainer_config, model, tokenizer, train_set, callbacks=callbacks)
 
     def evaluate(final: Any) -> dict[str, Any]:
