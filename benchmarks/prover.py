@@ -124,6 +124,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "workers": args.workers,
         "retriever": args.retriever,
         "value": args.value,
+        "step_values": args.step_values or None,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -193,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         "--value",
         type=Path,
         help="external: value model of mcts_prm / best_first_value (`leancot train value` DIR)",
+    )
+    parser.add_argument(
+        "--step-values",
+        action="store_true",
+        help="external: mcts_prm scores each candidate step with the value before it runs",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

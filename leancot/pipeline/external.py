@@ -71,6 +71,9 @@ class ExternalConfig:
         "value of mcts_prm and best_first_value: a `leancot train value` folder (outcome "
         "value) instead of RUN_DIR/prm (none: the run's PRM)",
     )
+    step_values: bool = option(
+        False, "mcts_prm: the value scores each candidate step before it runs (prover/mcts.py)"
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -195,6 +198,7 @@ def _prove_split(
                     sampling_seed=seed,
                     priority=priority,
                     retriever=config.retriever,
+                    step_values=config.step_values,
                 ),
                 budget=budget,
                 workers=len(servers),

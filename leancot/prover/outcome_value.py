@@ -34,7 +34,12 @@ def model_kind(model_dir: str | Path) -> str | None:
 
 
 class OutcomeValue:
-    """Value of a node = the outcome model's score of the step that reached it."""
+    """Value of a node = the outcome model's score of the step that reached it.
+
+    `caps_step_values` False: under MCTS's step values a step's score is not capped by its
+    node's value (a step nearer the proof is worth more than the state it starts from)."""
+
+    caps_step_values = False
 
     def __init__(self, model: Any, *, empty_value: float = 0.5) -> None:
         if not hasattr(model, "score_batch"):

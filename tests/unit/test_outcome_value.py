@@ -119,3 +119,23 @@ def test_search_setup_takes_a_value_as_it_is_and_wraps_a_prm(tmp_path):
     (tmp_path / "leancot_train.json").write_text("{")
     with pytest.raises(ValueError, match="leancot_train.json"):
         model_kind(tmp_path)
+
+
+def test_mcts_step_values_of_a_state_value_are_not_capped_by_the_node():
+    from leancot.prover.budget import Meter
+    from leancot.prover.graph import ProofGraph
+    from leancot.prover.mcts import _expand, _Search
+
+    env = ScriptedEnv(ENV, "⊢ R")
+    s = _Search(ProofGraph(), Meter(Budget()), step_values=True)
+    root = s.graph.add_root("⊢ R", env.start("t"))
+    edge, _ = s.graph.add_edge(root.id, "b", env.step(root.handle, "b"))
+    child = s.graph.nodes[edge.dst]
+    child.prior_value = 0.2  # far from sure a proof lies below ⊢ B ...
+    value = OutcomeValue(StepScores({"close": 0.9}))
+    _expand(s, child, ScriptedPolicy(POLICY), value, 4)
+    assert [sl.score for sl in s.slots[child.id]] == [0.9]  # ... but `close` looks good
+    capped = PRMValue(StepScores({"close": 0.9}))
+    s.slots.clear()
+    _expand(s, child, ScriptedPolicy(POLICY), capped, 4)
+    assert [sl.score for sl in s.slots[child.id]] == [0.2]  # a PRM's step: at most its path
