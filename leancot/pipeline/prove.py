@@ -95,7 +95,6 @@ def main(
     prm = None
     if config.prm is not None and config.method not in FIXED_METHODS:
         from leancot.models.hf import HFPRM
-
         from leancot.prover.outcome_value import VALUE_KIND, OutcomeValue, model_kind
 
         prm = HFPRM(config.prm, device=config.device)

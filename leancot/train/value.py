@@ -116,7 +116,11 @@ def main(config: ValueTrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainRes
 
 def _candidate(row: dict[str, Any]) -> dict[str, Any]:
     """A one-step evaluation candidate of `prm_eval`: label = a proof was found below."""
-    return {"prompt": row["prompt"], "completions": row["completions"], "label": row["labels"][0] > 0}
+    return {
+        "prompt": row["prompt"],
+        "completions": row["completions"],
+        "label": row["labels"][0] > 0,
+    }
 
 
 __all__ = ["KIND", "ValueTrainConfig", "build_rows", "main"]

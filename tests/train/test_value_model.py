@@ -38,8 +38,14 @@ def test_rows_follow_the_outcomes_and_negatives_are_capped(value_run):
 
 def test_training_steps_move_the_loss(tmp_path, quick):
     config = value_train.ValueTrainConfig(
-        **quick(data=[str(LOGS)], output_dir=str(tmp_path / "m"), max_steps=30, holdout=0.0,
-                logging_steps=1, learning_rate=3e-3)  # fmt: skip
+        **quick(
+            data=[str(LOGS)],
+            output_dir=str(tmp_path / "m"),
+            max_steps=30,
+            holdout=0.0,
+            logging_steps=1,
+            learning_rate=3e-3,
+        )  # fmt: skip
     )
     history = value_train.main(config).metrics
     meta = json.loads((tmp_path / "m" / "leancot_train.json").read_text(encoding="utf-8"))
@@ -55,7 +61,9 @@ def test_the_trained_folder_is_a_value_for_the_searches(value_run):
     _, result = value_run
     assert model_kind(result.model_dir) == VALUE_KIND
     value = OutcomeValue(HFPRM(str(result.model_dir)))
-    scores = value.value_steps("x : UInt8\n⊢ x.toUInt16.toNat = x.toNat", [("", "rfl"), ("", "omega")])
+    scores = value.value_steps(
+        "x : UInt8\n⊢ x.toUInt16.toNat = x.toNat", [("", "rfl"), ("", "omega")]
+    )
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
     env = ScriptedEnv({"⊢ R": {"intro": "⊢ G"}, "⊢ G": {"rfl": "no goals"}}, "⊢ R")
     policy = ScriptedPolicy({"⊢ R": ["bad", "intro"], "⊢ G": ["rfl"]})

@@ -25,14 +25,20 @@ from leancot.train.value_rows import (
 
 LOGS = {
     log["full_name"].removeprefix("leancot_core_"): log
-    for log in map(json.loads, (Path(__file__).parent.parent / "data" / "value_search_logs.jsonl")
-                   .read_text(encoding="utf-8").splitlines())  # fmt: skip
+    for log in map(
+        json.loads,
+        (Path(__file__).parent.parent / "data" / "value_search_logs.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines(),
+    )  # fmt: skip
 }
 
 
 def by_tactic(rows, state_prefix=""):
     return {
-        r["completions"][0].rsplit("\n", 1)[-1]: r for r in rows if r["prompt"].startswith(state_prefix)
+        r["completions"][0].rsplit("\n", 1)[-1]: r
+        for r in rows
+        if r["prompt"].startswith(state_prefix)
     }
 
 
