@@ -12,7 +12,8 @@ value the searches need is "does this step lead to a proof soon". From a search 
 
 (a search that claimed a proof `verify` rejected gives no rows: its outcome is unknown). A row
 is `{"prompt": the state before the step (`format_state_prompt`), "completions": [step text],
-"labels": [target]}`, the one-step layout of PRM rows, so the PRM trainer and `HFPRM` read it unchanged. The step text is
+"labels": [target]}`, the one-step layout of PRM rows, so the PRM trainer and `HFPRM` read it
+unchanged. The step text is
 `rows.prm_step_text(state, tactic)`: made from the state and the tactic alone, so nothing of the
 outcome (the edge's result, its error, the node's status or visits) reaches the model's input.
 Each row also carries `full_name`, `split`, `method` and `remaining` (null off every proof) for
