@@ -160,6 +160,8 @@ def main(
         "seeds": list(config.seeds),
         "benchmarks": results,
         "tuned_on": "models: bundled train split; search settings: leancot defaults (bundled)",
+        "value": None if config.value is None else str(config.value),
+        "step_values": config.step_values,
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
