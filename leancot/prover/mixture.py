@@ -26,7 +26,7 @@ from leancot.prover.policies import (
     bind_theorem,
     plausible_tactic,
 )
-from leancot.prover.prm_value import as_value
+from leancot.prover.prm_value import PRMValue
 from leancot.prover.unfolding import UnfoldingPolicy
 
 
@@ -163,6 +163,15 @@ def mixture(
         tactics = WeightedPolicy(PremiseTactics(premises), share)
         fixed = MixedPolicy(tactics, fixed, portfolio_n=portfolio_n)
     return MixedPolicy(sampled, fixed, portfolio_n=portfolio_n)
+
+
+def as_value(model: Any) -> Any:
+    """The searches' value of a scoring model: a PRM wrapped in `PRMValue`; a model that is
+    already a value (it has `value_state_paths` and `value_steps`, e.g.
+    `outcome_value.OutcomeValue`) as it is."""
+    if hasattr(model, "value_state_paths") and hasattr(model, "value_steps"):
+        return model
+    return PRMValue(model)
 
 
 def search_setup(

@@ -19,15 +19,6 @@ Aggregate = Literal["min", "last", "prod"]
 AGGREGATES = ("min", "last", "prod")
 
 
-def as_value(model: Any) -> Any:
-    """The searches' value of a scoring model: a PRM wrapped in `PRMValue`; a model that is
-    already a value (it has `value_state_paths` and `value_steps`, e.g.
-    `outcome_value.OutcomeValue`) as it is."""
-    if hasattr(model, "value_state_paths") and hasattr(model, "value_steps"):
-        return model
-    return PRMValue(model)
-
-
 class PRMValue:
     """Value of a node = the PRM's step probabilities along its path, aggregated.
 

@@ -11,9 +11,9 @@ import pytest
 from leancot.models.prompts import format_step
 from leancot.prover import Budget, ScriptedEnv, ScriptedPolicy, best_first_search, mcts_search
 from leancot.prover.config import SearchConfig
-from leancot.prover.mixture import search_setup
+from leancot.prover.mixture import as_value, search_setup
 from leancot.prover.outcome_value import VALUE_KIND, OutcomeValue, model_kind
-from leancot.prover.prm_value import PRMValue, as_value
+from leancot.prover.prm_value import PRMValue
 from leancot.train.rows import prm_step_text
 
 # Two first steps Lean accepts; only `b`'s state has a proof (`close`), two steps deep.
