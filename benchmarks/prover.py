@@ -3,11 +3,14 @@ comparison table; `--suite external`: every method on statements nobody here wro
 
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
+        [--value DIR] [--step-values]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
 `best_first_value` (ranked by the PRM) and `mcts_prm` (the
-models of the finished run in RUN_DIR), the learned methods at 3 sampling seeds; `--json` prints
+models of the finished run in RUN_DIR; with `--value DIR`, a `leancot train value` folder is the
+value of `best_first_value` and `mcts_prm` instead of the run's PRM: give it its own
+`--out-dir`, the logs resume), the learned methods at 3 sampling seeds; `--json` prints
 `{"suite", "lean_calls_budget", "benchmarks": {"NAME:SPLIT": {METHOD: {"proved" (mean over
 seeds), "spread" ([min, max]), "total", "curve" ({budget: mean proved})}}}, "filters"}`.
 `--quick`: 4 theorems of `minif2f-core` valid and `bundled` test, one seed, budgets 8/16/32.
