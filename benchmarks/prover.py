@@ -3,11 +3,14 @@ comparison table; `--suite external`: every method on statements nobody here wro
 
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
+        [--value DIR] [--step-values]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
 `best_first_value` (ranked by the PRM) and `mcts_prm` (the
-models of the finished run in RUN_DIR), the learned methods at 3 sampling seeds; `--json` prints
+models of the finished run in RUN_DIR; with `--value DIR`, a `leancot train value` folder is the
+value of `best_first_value` and `mcts_prm` instead of the run's PRM: give it its own
+`--out-dir`, the logs resume), the learned methods at 3 sampling seeds; `--json` prints
 `{"suite", "lean_calls_budget", "benchmarks": {"NAME:SPLIT": {METHOD: {"proved" (mean over
 seeds), "spread" ([min, max]), "total", "curve" ({budget: mean proved})}}}, "filters"}`.
 `--quick`: 4 theorems of `minif2f-core` valid and `bundled` test, one seed, budgets 8/16/32.
@@ -123,6 +126,8 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "core_limit": args.core_limit,
         "workers": args.workers,
         "retriever": args.retriever,
+        "value": args.value,
+        "step_values": args.step_values or None,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -188,6 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--retriever",
         help="external: premise retriever of heuristic and the learned methods (bm25 or DIR)",
+    )
+    parser.add_argument(
+        "--value",
+        type=Path,
+        help="external: value model of mcts_prm / best_first_value (`leancot train value` DIR)",
+    )
+    parser.add_argument(
+        "--step-values",
+        action="store_true",
+        help="external: mcts_prm scores each candidate step with the value before it runs",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

@@ -1,4 +1,4 @@
-"""`leancot train policy|prm|dpo|retriever` and `leancot evaluate`: registrars and handlers.
+"""`leancot train policy|prm|dpo|value|retriever` and `leancot evaluate`: registrars and handlers.
 
 Flags come from the trainers' config dataclasses (`config_args`, help texts included);
 `--config FILE.yaml` fills the same fields, flags given on the command line win. `evaluate
@@ -25,6 +25,8 @@ Train a model on the CoT corpora and search logs; `leancot train KIND --help` li
   policy  supervised fine-tuning of the tactic policy on (state -> thought, tactic) rows
   prm     the process reward model on stepwise rows {prompt, completions, labels}
   dpo     DPO of the policy on chosen/rejected sibling tactics from search logs
+  value   the outcome value on search logs: each tried step labelled gamma^k when the search
+          found a verified proof k steps below it, else 0 (`leancot prove --prm DIR` reads it)
   grpo    GRPO of the policy: answers to a benchmark's train statements, rewarded 1 when Lean
           verifies the answer's tactic as the whole proof (--benchmark, or DATA = folders of
           .lean files); writes grpo_log.jsonl, reward_curve.png and verify_cache.jsonl too
@@ -56,6 +58,11 @@ TRAINERS = {
     "policy": ("leancot.train.policy", "PolicyConfig", "supervised fine-tuning of the policy"),
     "prm": ("leancot.train.prm", "PRMTrainConfig", "train the process reward model"),
     "dpo": ("leancot.train.dpo", "DPOTrainConfig", "DPO of the policy on search siblings"),
+    "value": (
+        "leancot.train.value",
+        "ValueTrainConfig",
+        "the outcome value: what each searched step led to (a proof k steps on: gamma^k)",
+    ),
     "grpo": (
         "leancot.pipeline.grpo",
         "GRPORunConfig",

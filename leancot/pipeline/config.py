@@ -111,7 +111,9 @@ class ProveConfig:
     vllm: str | None = option(None, "policy model run in-process by vLLM")
     endpoint: str | None = option(None, "OpenAI-compatible /v1/completions server of the policy")
     model_name: str | None = option(None, "model name to ask the endpoint for")
-    prm: str | None = option(None, "trained PRM folder (needed by mcts_prm)")
+    prm: str | None = option(
+        None, "trained PRM folder (needed by mcts_prm), or a `leancot train value` folder"
+    )
     search: SearchConfig = option(SearchConfig(), "how the search proposes tactics")
     budget: BudgetConfig = option(BudgetConfig(), "what the search may spend per theorem")
     workers: int = option(1, "parallel searches, one Lean process each")

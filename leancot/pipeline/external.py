@@ -68,6 +68,14 @@ class ExternalConfig:
         "premise retriever of heuristic and the learned methods (bm25 or a retriever folder; "
         "none: off)",
     )
+    value: Path | None = option(
+        None,
+        "value of mcts_prm and best_first_value: a `leancot train value` folder (outcome "
+        "value) instead of RUN_DIR/prm (none: the run's PRM)",
+    )
+    step_values: bool = option(
+        False, "mcts_prm: the value scores each candidate step before it runs (prover/mcts.py)"
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -154,6 +162,8 @@ def main(
         "seeds": list(config.seeds),
         "benchmarks": results,
         "tuned_on": "models: bundled train split; search settings: leancot defaults (bundled)",
+        "value": None if config.value is None else str(config.value),
+        "step_values": config.step_values,
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
@@ -186,12 +196,13 @@ def _prove_split(
                 split=split,
                 limit=split_limit(benchmark, config),
                 policy="portfolio" if fixed else str(config.run_dir / "policy"),
-                prm=str(config.run_dir / "prm") if valued else None,
+                prm=str(config.value or config.run_dir / "prm") if valued else None,
                 search=replace(
                     SearchConfig(),
                     sampling_seed=seed,
                     priority=priority,
                     retriever=config.retriever,
+                    step_values=config.step_values,
                 ),
                 budget=budget,
                 workers=len(servers),

@@ -28,7 +28,9 @@ With `step_values` and a value that scores single steps (`value_steps(state, ste
 scores steps, so it can score one before Lean runs it), an expansion also scores every
 candidate as a one-step attempt from the node's state, in one batch. The step's value is
 min(the node's path value, that score): the PRM's `min` aggregate, with the node's path
-already scored (the root has no steps, so its children take the score itself). An untried slot
+already scored (the root has no steps, so its children take the score itself; a value with
+`caps_step_values = False`, a state value such as `outcome_value.OutcomeValue`, is not capped:
+a step nearer a proof may be worth more than its node). An untried slot
 then has Q = its step's value instead of the first-play urgency, so the steps the value doubts
 are tried after the others, and an untried slot keeps its Q when its siblings fail; a new
 child takes its step's value without a second call. This is the Q-initialisation of unvisited
@@ -239,7 +241,8 @@ def _expand(
     if value_steps is not None:
         steps = [(c.thought, c.tactic) for c in cands]
         scores = s.meter.value(lambda _: value_steps(node.state, steps), [node.state] * len(cands))
-        ceiling = 1.0 if node.id == s.graph.root.id else (node.prior_value or 0.0)
+        capped = getattr(value, "caps_step_values", True) and node.id != s.graph.root.id
+        ceiling = (node.prior_value or 0.0) if capped else 1.0
         for slot, score in zip(slots, scores, strict=True):
             slot.score = min(ceiling, score)
     return None

@@ -180,6 +180,15 @@ def with_premise_tactics(
     )
 
 
+def as_value(model: Any) -> Any:
+    """The searches' value of a scoring model: a PRM wrapped in `PRMValue`; a model that is
+    already a value (it has `value_state_paths` and `value_steps`, e.g.
+    `outcome_value.OutcomeValue`) as it is."""
+    if hasattr(model, "value_state_paths") and hasattr(model, "value_steps"):
+        return model
+    return PRMValue(model)
+
+
 def search_setup(
     method: str,
     search: SearchConfig | None = None,
@@ -220,7 +229,7 @@ def search_setup(
                 "step_values": s.step_values,
                 "alpha_dedup": s.alpha_dedup,
             }
-            return policy, PRMValue(prm), kwargs
+            return policy, as_value(prm), kwargs
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
     policy = mixture(
         model,
@@ -238,8 +247,8 @@ def search_setup(
             "step_values": s.step_values,
             "alpha_dedup": s.alpha_dedup,
         }
-        return policy, PRMValue(prm), kwargs
-    value = PRMValue(prm) if prm is not None and s.priority != "logprob" else None
+        return policy, as_value(prm), kwargs
+    value = as_value(prm) if prm is not None and s.priority != "logprob" else None
     if s.priority != "logprob" and value is None:
         raise ValueError(f"best_first with priority {s.priority!r} needs a PRM (--prm DIR)")
     return policy, value, {"num_candidates": s.num_samples, "priority": s.priority}
