@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import json
 import random
 
+import pytest
+
 from leancot.pipeline.proof_cache import (
+    TUNE_FRACTION,
     ProofCache,
     first_unproved,
+    in_tune_slice,
     sample_unproved,
     statement_key,
 )
@@ -63,3 +68,79 @@ def test_round_sampling_skips_proved_statements():
         sample_unproved(pool, {statement_key(t["statement"]) for t in pool}, 3, random.Random(0))
         == []
     )
+
+
+def test_the_tuning_slice_is_a_fixed_tenth_no_round_samples(monkeypatch):
+    """Core rounds never draw from the tuning slice: the restated pool is asked for more until
+    `train_limit` statements outside it (and not yet proved) are found."""
+    from leancot.pipeline import iterate
+    from leancot.pipeline.config import IterateConfig
+
+    names = [f"Lib.t{i}" for i in range(2000)]
+    share = sum(map(in_tune_slice, names)) / len(names)
+    assert abs(share - TUNE_FRACTION) < 0.03
+    assert [in_tune_slice(n) for n in names] == [in_tune_slice(n) for n in names]  # stable
+    pool = [{"full_name": n, "statement": f"theorem {n} : R"} for n in names[:200]]
+    asked: list[int] = []
+
+    def load_suite(name, split, *, server=None, limit=None, seed=0, **kw):
+        assert (name, split) == ("core", "train")
+        asked.append(limit)
+        return pool[:limit], None
+
+    monkeypatch.setattr("leancot.prover.suites.load_suite", load_suite)
+    lean = type("L", (), {"get": lambda self: None})()
+    config = IterateConfig(train_benchmark="core:train", train_limit=40)
+    proved = {statement_key(t["statement"]) for t in pool[:10]}
+    chosen = iterate.round_theorems(config, 1, proved, lean, None, None)
+    assert len(chosen) == 40 and len(asked) > 1 and asked[0] == 50  # asked again for more
+    assert not any(in_tune_slice(t["full_name"]) for t in chosen)
+    assert not {statement_key(t["statement"]) for t in chosen} & proved
+    kept = [t for t in pool[10:] if not in_tune_slice(t["full_name"])]
+    assert chosen == kept[:40]  # the pool's seeded order, nothing skipped but the slice
+
+
+def test_sft_rows_weight_the_verified_proof_rows_and_replay_the_step_rows_once(tmp_path):
+    """`search_log_weight` k: each proof-path row k times, each step row once; the counts of
+    `iterate.sft_row_counts` are those rows."""
+    from leancot.pipeline.iterate import sft_row_counts
+    from leancot.prover import ScriptedEnv, ScriptedPolicy
+    from leancot.prover.runner import prove_all
+    from leancot.train.data import load_inputs
+    from leancot.train.policy import build_rows
+
+    steps = tmp_path / "steps.jsonl"
+    records = [
+        {"full_name": "S.a", "split": "train", "state_before": "⊢ A", "tactic": "rfl"},
+        {"full_name": "S.b", "split": "train", "state_before": "⊢ B", "tactic": "simp"},
+        {"full_name": "S.b", "split": "train", "state_before": "⊢ B", "tactic": "simp"},
+    ]
+    steps.write_text("".join(json.dumps(r) + "\n" for r in records))
+    log = tmp_path / "train_verified.jsonl"
+    theorems = [
+        {"full_name": n, "statement": f"theorem {n} : R", "split": "train", "header": ""}
+        for n in ("T.x", "T.y", "T.z")
+    ]
+    starts = {t["statement"]: f"⊢ {t['full_name']}" for t in theorems}
+    table = {
+        "⊢ T.x": {"intro": "⊢ X1"},
+        "⊢ X1": {"simp": "no goals"},
+        "⊢ T.y": {"omega": "no goals"},
+    }
+    prove_all(
+        theorems, lambda: ScriptedEnv(table, starts), method="best_first",
+        policy=ScriptedPolicy({"⊢ T.x": ["intro"], "⊢ X1": ["simp"], "⊢ T.y": ["omega"],
+                               "⊢ T.z": ["simp"]}),
+        verify=lambda s, p: True, out_path=log, progress=False,
+    )  # fmt: skip
+    inputs = load_inputs([steps, log])
+    once = build_rows(inputs, "train")
+    assert len(once) == 2 + 3  # two distinct step rows; T.x's path has two steps, T.y's one
+    weighted = build_rows(inputs, "train", search_log_weight=4)
+    assert len(weighted) == 2 + 3 * 4
+    assert sum(r["prompt"].startswith("⊢ A") or "⊢ A" in r["prompt"] for r in weighted) == 1
+    assert sft_row_counts([str(steps), str(log)], 4) == {"replay": 2, "new": 3, "trained": 14}
+    from leancot.train.policy import PolicyConfig
+
+    with pytest.raises(ValueError, match="search_log_weight"):
+        PolicyConfig(data=[str(steps)], output_dir=str(tmp_path), search_log_weight=0)
