@@ -280,18 +280,16 @@ def round_theorems(
         pool = load_leandojo_split(dataset, "train", source_root=root, source="bundled")
         return sample_unproved(pool, proved, n, random.Random(seed))
     name, _, split = config.train_benchmark.partition(":")
-    if name == "core":  # restated lazily in a seeded order: ask for more until `n` are left
-        want = n + len(proved)
-        while True:
-            pool, _ = load_suite(name, split, server=lean.get(), limit=want, seed=seed)
-            rest = [t for t in pool if not in_tune_slice(str(t["full_name"]))]
-            chosen = first_unproved(rest, proved, n)
-            if len(chosen) >= n or len(pool) < want:  # enough, or the split is exhausted
-                return chosen
-            want += 2 * (n - len(chosen)) + 8
+
+    def keep(full_name: str) -> bool:
+        return not in_tune_slice(full_name)
+
+    if name == "core":  # restated lazily in a seeded order: ask for as many more as are proved
+        limit = n + len(proved)
+        pool, _ = load_suite(name, split, server=lean.get(), limit=limit, seed=seed, keep=keep)
+        return first_unproved(pool, proved, n)
     server = lean.get() if name == "minif2f-core" else None
-    pool, _ = load_suite(name, split, server=server)
-    pool = [t for t in pool if not in_tune_slice(str(t["full_name"]))]
+    pool, _ = load_suite(name, split, server=server, keep=keep)
     return sample_unproved(pool, proved, n, random.Random(seed))
 
 

@@ -16,6 +16,7 @@ from leancot.pipeline.proof_cache import (
     sample_unproved,
     statement_key,
 )
+from leancot.prover.theorems import Theorem
 
 
 def _record(name: str, statement: str, *, verified: bool = True) -> dict:
@@ -71,33 +72,47 @@ def test_round_sampling_skips_proved_statements():
 
 
 def test_the_tuning_slice_is_a_fixed_tenth_no_round_samples(monkeypatch):
-    """Core rounds never draw from the tuning slice: the restated pool is asked for more until
-    `train_limit` statements outside it (and not yet proved) are found."""
+    """Core rounds never draw from the tuning slice: it is left out before restating, and the
+    round takes the first `train_limit` statements of the seeded order not yet proved."""
     from leancot.pipeline import iterate
     from leancot.pipeline.config import IterateConfig
+    from leancot.prover import core_suite, suites
 
     names = [f"Lib.t{i}" for i in range(2000)]
     share = sum(map(in_tune_slice, names)) / len(names)
     assert abs(share - TUNE_FRACTION) < 0.03
     assert [in_tune_slice(n) for n in names] == [in_tune_slice(n) for n in names]  # stable
-    pool = [{"full_name": n, "statement": f"theorem {n} : R"} for n in names[:200]]
-    asked: list[int] = []
+    lemmas = [f"Lib.t{i}" for i in range(200)]
+    restated: list[str] = []
 
-    def load_suite(name, split, *, server=None, limit=None, seed=0, **kw):
-        assert (name, split) == ("core", "train")
-        asked.append(limit)
-        return pool[:limit], None
+    def fake_core_suite(server, split, *, limit=None, seed=0, report=None, keep=None):
+        out = []
+        for lemma in lemmas:  # the real one restates in this loop: each candidate costs Lean
+            if limit is not None and len(out) >= limit:
+                break
+            if keep is None or keep(lemma):
+                restated.append(lemma)
+                name = core_suite.core_theorem_name(lemma)
+                out.append(Theorem(name, f"theorem {name} : R", "import Std", split, "core:"))
+        return out
 
-    monkeypatch.setattr("leancot.prover.suites.load_suite", load_suite)
-    lean = type("L", (), {"get": lambda self: None})()
+    monkeypatch.setattr(core_suite, "core_suite", fake_core_suite)
+    server = object()
+    kept, _ = suites.load_suite("core", "train", server=server, limit=30, keep=lambda n: True)
+    assert len(kept) == 30
+    lean = type("L", (), {"get": lambda self: server})()
     config = IterateConfig(train_benchmark="core:train", train_limit=40)
-    proved = {statement_key(t["statement"]) for t in pool[:10]}
+    proved = {statement_key(t["statement"]) for t in kept[:10]}
+    restated.clear()
     chosen = iterate.round_theorems(config, 1, proved, lean, None, None)
-    assert len(chosen) == 40 and len(asked) > 1 and asked[0] == 50  # asked again for more
+    assert len(chosen) == 40
     assert not any(in_tune_slice(t["full_name"]) for t in chosen)
+    assert not any(in_tune_slice(core_suite.core_theorem_name(n)) for n in restated)
     assert not {statement_key(t["statement"]) for t in chosen} & proved
-    kept = [t for t in pool[10:] if not in_tune_slice(t["full_name"])]
-    assert chosen == kept[:40]  # the pool's seeded order, nothing skipped but the slice
+    outside = [t for t in kept[10:] if not in_tune_slice(t["full_name"])]
+    assert chosen[: len(outside)] == outside  # the seeded order, nothing skipped but the slice
+    held_out, _ = suites.load_suite("core", "train", server=server, limit=5, keep=in_tune_slice)
+    assert len(held_out) == 5 and all(in_tune_slice(t["full_name"]) for t in held_out)
 
 
 def test_sft_rows_weight_the_verified_proof_rows_and_replay_the_step_rows_once(tmp_path):
