@@ -80,6 +80,33 @@ def verified_only(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def train_settings(config: IterateConfig, run_cfg: RunConfig) -> dict[str, Any]:
+    """The trainer settings every round's fine-tuning shares."""
+    return {
+        "learning_rate": config.learning_rate,
+        "batch_size": run_cfg.batch_size,
+        "save_total_limit": 1,
+        "seed": config.seed,
+        "progress": config.progress,
+        "eval_split": None,
+        "report_to": run_cfg.report_to,
+    }
+
+
+def round_sft_config(
+    config: IterateConfig, run_cfg: RunConfig, data: Sequence[str], model: Path, out: Path
+) -> Any:
+    """A round's policy SFT (`train.policy.PolicyConfig`): `sft_steps` from `model` on `data`,
+    the search logs' rows `new_rows_weight` times."""
+    from leancot.train.policy import PolicyConfig
+
+    return PolicyConfig(
+        data=list(data), model=str(model), output_dir=str(out), max_steps=config.sft_steps,
+        save_steps=config.sft_steps, search_log_weight=config.new_rows_weight,
+        **train_settings(config, run_cfg),
+    )  # fmt: skip
+
+
 def sft_row_counts(data: Sequence[str], weight: int) -> dict[str, int]:
     """What a round's SFT trains on (`train.policy.build_rows`): the distinct rows of the step
     records (`replay`), the distinct rows of the verified proof paths no step record gives
@@ -357,22 +384,10 @@ def _round(
     train = run_stage(f"round {r}: prove train", d / "prove_train", key, prove_train, notify)
     logs.append(str(train.path / "train_verified.jsonl"))
     cache.add(read_log(logs[-1]), r)  # a cache lost or cut short is refilled from the logs
-    common = {
-        "learning_rate": config.learning_rate,
-        "batch_size": run_cfg.batch_size,
-        "save_total_limit": 1,
-        "seed": config.seed,
-        "progress": config.progress,
-        "eval_split": None,
-        "report_to": run_cfg.report_to,
-    }
+    common = train_settings(config, run_cfg)
 
     def train_policy(sd: Path) -> dict[str, Any]:
-        cfg = policy.PolicyConfig(
-            data=[policy_steps, *logs], model=str(policy_dir), output_dir=str(sd),
-            max_steps=config.sft_steps, save_steps=config.sft_steps,
-            search_log_weight=config.new_rows_weight, **common,
-        )  # fmt: skip
+        cfg = round_sft_config(config, run_cfg, [policy_steps, *logs], policy_dir, sd)
         result = policy.main(cfg)
         return {
             "metrics": st.metric_summary(result.metrics),
