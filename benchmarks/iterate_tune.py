@@ -4,6 +4,7 @@ rounds report (core val, minif2f-core valid, bundled test).
     python benchmarks/iterate_tune.py RUN_DIR --out-dir DIR [--weights 1 4 16] [--seed 0]
         [--train-limit 60] [--heldout 40] [--lean-calls 16] [--harvest-lean-calls N] [--json]
     python benchmarks/iterate_tune.py RUN_DIR --out-dir DIR --harvest-only --seed S
+    python benchmarks/iterate_tune.py RUN_DIR --out-dir DIR --step sft --weights 4   # one SFT
 
 1. Harvest: round 1's training statements of `--seed` (`iterate.round_theorems`: core:train
    outside the tuning slice, the same sample `leancot iterate --seed S` proves in round 1),
@@ -19,7 +20,9 @@ rounds report (core val, minif2f-core valid, bundled test).
    tactic is compared with the held-out proof rows (exact match).
 The chosen weight proves the most held-out statements alone; ties go to the higher exact match,
 then to the smaller k. `--json` prints {"weights": [{k, proved, total, exact_match, rows}],
-"chosen", "harvest": {...}, "heldout": {...}}. Every step resumes from what exists in DIR.
+"chosen", "harvest": {...}, "heldout": {...}}. Every step resumes from what exists in DIR, and
+`--step harvest|heldout|sft` runs one of them alone (`sft` needs no Lean: the weights' SFT runs
+can go in parallel processes before the sweep, which then finds them done).
 """
 
 from __future__ import annotations
@@ -73,6 +76,35 @@ def held_out(config: Any, run_cfg: Any, lean: Any, n: int, out: Path) -> tuple[l
     return theorems, rows
 
 
+def sft_data(config: Any, run_cfg: Any, train_log: Path) -> list[str]:
+    """The round's SFT inputs: the run's step records and the harvest's verified log."""
+    from leancot.pipeline import steps as st
+    from leancot.pipeline.iterate import run_retriever
+
+    run_dir = Path(config.run_dir)
+    retriever = run_retriever(run_dir, run_cfg)
+    steps = str(retriever["steps_file"]) if retriever else str(run_dir / "cot" / st.STEPS_FILE)
+    return [steps, str(train_log)]
+
+
+def train_weight(config: Any, run_cfg: Any, k: int, data: list[str], out: Path) -> Any:
+    """The round's SFT from the run's policy with weight `k` (stage `out/k<k>/policy`)."""
+    from leancot.pipeline import steps as st
+    from leancot.pipeline.iterate import round_sft_config
+    from leancot.pipeline.stages import fingerprint, run_stage
+    from leancot.train import policy
+
+    run_dir = Path(config.run_dir)
+    cfg = replace(config, new_rows_weight=k)
+
+    def train(sd: Path) -> dict[str, Any]:
+        sft = round_sft_config(cfg, run_cfg, data, run_dir / "policy", sd)
+        return {"metrics": st.metric_summary(policy.main(sft).metrics)}
+
+    key = fingerprint([str(run_dir), data, k, config.sft_steps, config.learning_rate])
+    return run_stage(f"tune: SFT k={k}", out / f"k{k}" / "policy", key, train)
+
+
 def sweep(
     config: Any, run_cfg: Any, lean: Any, weights: list[int], train_log: Path,
     theorems: list[Any], rows: list[dict[str, Any]], out: Path,
@@ -80,26 +112,16 @@ def sweep(
     """Per weight: the round's SFT, then the policy alone on the held-out statements."""
     from leancot.models.hf import HFPolicy
     from leancot.pipeline import steps as st
-    from leancot.pipeline.iterate import round_sft_config, run_retriever, sft_row_counts
+    from leancot.pipeline.iterate import sft_row_counts
     from leancot.pipeline.round_eval import prove_with
     from leancot.pipeline.stages import fingerprint, run_stage
-    from leancot.train import policy
     from leancot.train.evaluate import evaluate_policy
 
-    run_dir = Path(config.run_dir)
-    retriever = run_retriever(run_dir, run_cfg)
-    steps = str(retriever["steps_file"]) if retriever else str(run_dir / "cot" / st.STEPS_FILE)
-    data = [steps, str(train_log)]
+    data = sft_data(config, run_cfg, train_log)
     results = []
     for k in weights:
         cfg = replace(config, new_rows_weight=k)
-
-        def train(sd: Path, cfg: Any = cfg) -> dict[str, Any]:
-            sft = round_sft_config(cfg, run_cfg, data, run_dir / "policy", sd)
-            return {"metrics": st.metric_summary(policy.main(sft).metrics)}
-
-        key = fingerprint([str(run_dir), data, k, config.sft_steps, config.learning_rate])
-        sft = run_stage(f"tune: SFT k={k}", out / f"k{k}" / "policy", key, train)
+        sft = train_weight(config, run_cfg, k, data, out)
 
         def alone(sd: Path, model: Path = sft.path, cfg: Any = cfg) -> dict[str, Any]:
             return prove_with(sd / "log.jsonl", theorems, str(model), None, cfg, run_cfg, lean, st)
@@ -142,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--harvest-lean-calls", type=int, default=None, help="(max(64, --lean-calls))")
     ap.add_argument("--sft-steps", type=int, default=None, help="(iterate's default)")
     ap.add_argument("--harvest-only", action="store_true", help="round 1's harvest, then stop")
+    ap.add_argument(
+        "--step", choices=("all", "harvest", "heldout", "sft"), default="all", help="one step alone"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -160,12 +185,20 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     lean = LazyLean(lambda: make_backend("wasm"), request_timeout=600.0)
     out: dict[str, Any] = {}
+    step = "harvest" if args.harvest_only else args.step
+    hdir, tdir = args.out_dir / f"harvest-s{args.seed}", args.out_dir / "tune"
     try:
         with redirect_stdout(sys.stderr) if args.json else nullcontext():
-            hdir = args.out_dir / f"harvest-s{args.seed}"
-            out["harvest"] = harvest(config, run_cfg, lean, hdir)
-            if not args.harvest_only:
-                tdir = args.out_dir / "tune"
+            if step == "sft":  # no Lean: the harvest must be done
+                data = sft_data(config, run_cfg, hdir / "train_verified.jsonl")
+                for k in args.weights:
+                    out[f"k{k}"] = str(train_weight(config, run_cfg, k, data, tdir).path)
+            if step in ("all", "harvest"):
+                out["harvest"] = harvest(config, run_cfg, lean, hdir)
+            if step == "heldout":
+                theorems, rows = held_out(config, run_cfg, lean, args.heldout, tdir)
+                out["heldout"] = {"statements": len(theorems), "proof_rows": len(rows)}
+            if step == "all":
                 theorems, rows = held_out(config, run_cfg, lean, args.heldout, tdir)
                 out["heldout"] = {"statements": len(theorems), "proof_rows": len(rows)}
                 log = hdir / "train_verified.jsonl"
@@ -178,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(out))
         return 0
-    print(f"harvest (seed {args.seed}): {out['harvest']['proved']} of {out['harvest']['total']}")
+    if "harvest" in out:
+        got = out["harvest"]
+        print(f"harvest (seed {args.seed}): {got['proved']} of {got['total']}")
     for r in out.get("weights", []):
         print(f"k={r['k']}: held out, model only {r['proved']} of {r['total']}, "
               f"exact match {r['exact_match']}, rows {r['rows']}")  # fmt: skip
