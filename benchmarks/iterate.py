@@ -3,7 +3,7 @@
     python benchmarks/iterate.py [RUN_DIR] [--json] [--quick] [--rounds N]
                                  [--train-benchmark NAME:SPLIT] [--train-limit N]
                                  [--test-limit N] [--eval-limit N] [--eval-splits S..]
-                                 [--lean-calls N]
+                                 [--lean-calls N] [--harvest-lean-calls N] [--new-rows-weight K]
                                  [--teacher DIR] [--out-dir DIR]
                                  [--retrieval-seeds S..] [--retrieval-steps N] [--no-retrieval]
 
@@ -22,6 +22,8 @@ policy alone (`leancot.pipeline.round_eval`). The run's own test set is proved o
                        {"full": proved, "model_only": proved, "total": n}
            new_proofs  statements the round proved first (the proof cache; null in round 0)
            sft_rows, prm_rows  rows trained on (accumulated over rounds; null in round 0)
+           sft_rows_trained  the round's SFT rows in all: the run's step rows once (the
+                       replay) and each verified-proof row --new-rows-weight times
   retriever_recall10, bm25_recall10
            recall@10 of the premise retrievers on the held-out (test split) tactics' premises
            of RUN_DIR/extract/dataset (`train.retriever_eval.measure_retrievers`: the dense
@@ -102,6 +104,8 @@ def summary(
         "eval_limit": config.eval_limit,
         "teacher": config.teacher,
         "lean_calls": config.budget.lean_calls if config.budget else None,
+        "harvest_lean_calls": config.harvest_budget().lean_calls if config.budget else None,
+        "new_rows_weight": config.new_rows_weight,
         "method": config.method,
         "seed": config.seed,
     }
@@ -142,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--teacher", default=None, help="policy folder / hub id of a teacher")
     ap.add_argument("--lean-calls", type=int, default=None)
+    ap.add_argument(
+        "--harvest-lean-calls", type=int, default=None, help="per training statement (max(64, N))"
+    )
+    ap.add_argument(
+        "--new-rows-weight", type=int, default=None, help="oversampling of the rounds' SFT rows"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--retrieval-seeds", type=int, nargs="+", default=None, help="(0 1 2)")
@@ -159,11 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc}", file=sys.stderr)
         return 2
     fields: dict[str, Any] = dict(QUICK) if args.quick else {}
-    for name in ("rounds", "train_limit", "test_limit", "eval_limit", "teacher"):
+    names = ("rounds", "train_limit", "test_limit", "eval_limit", "teacher")
+    for name in (*names, "harvest_lean_calls", "new_rows_weight"):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if args.eval_splits:
         fields["eval_splits"] = tuple(args.eval_splits)
+    if args.quick:  # the quick round harvests at its own small budget too
+        fields.setdefault("harvest_lean_calls", args.lean_calls or QUICK_LEAN_CALLS)
     lean_calls = args.lean_calls or (QUICK_LEAN_CALLS if args.quick else None)
     budget = run.budget if lean_calls is None else replace(run.budget, lean_calls=lean_calls)
     out_dir = args.out_dir or (args.run_dir / "iterate-quick" if args.quick else None)

@@ -7,7 +7,7 @@ inherits the run's search and budget unless they are given (`None` = the run's).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from leancot.formats import RESULTS_NAME
@@ -19,6 +19,7 @@ from leancot.train.config import REPORT_TO, TINY_SIZES
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
+HARVEST_LEAN_CALLS = 64  # the least Lean calls of a round's proving of its training statements
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,18 @@ class IterateConfig:
         "instead of the corpus' train split; statements already proved are not sampled again",
     )
     teacher: str | None = option(None, "policy folder / hub id that proves the training theorems")
+    harvest_lean_calls: int | None = option(
+        None,
+        "Lean calls per training statement when a round proves them (the harvest; default: "
+        "max(64, the evaluation budget's)): more calls find more proofs to learn from, while "
+        "the evaluations keep the budget's",
+    )
+    new_rows_weight: int = option(
+        4,
+        "repeat each SFT row of the rounds' verified proofs this many times in a round's SFT "
+        "data (the run's own rows once: the replay); 4 is a prior, not yet tuned "
+        "(benchmarks/iterate_tune.py tunes it on the core:train tuning slice)",
+    )
     sft_steps: int = option(100, "policy SFT steps per round (from the current policy)")
     prm_steps: int = option(100, "PRM steps per round (from the current PRM)")
     dpo: bool = option(False, "also DPO-tune the policy on the search siblings")
@@ -213,6 +226,12 @@ class IterateConfig:
             raise ValueError(f"iterate searches with best_first or mcts_prm, not {self.method!r}")
         if self.rounds < 1 or self.train_limit < 1:
             raise ValueError("rounds and train_limit must be positive")
+        if self.harvest_lean_calls is not None and self.harvest_lean_calls < 1:
+            raise ValueError(f"harvest_lean_calls must be positive, got {self.harvest_lean_calls}")
+        if self.new_rows_weight < 1:
+            raise ValueError(
+                f"new_rows_weight must be a positive integer, got {self.new_rows_weight}"
+            )
         if self.train_benchmark is not None:
             name, _, split = self.train_benchmark.partition(":")
             if name not in SUITES or not split:
@@ -227,3 +246,10 @@ class IterateConfig:
     def iterate_dir(self) -> Path:
         """Where the rounds go: `out_dir`, else RUN_DIR/iterate."""
         return self.out_dir if self.out_dir is not None else self.run_dir / "iterate"
+
+    def harvest_budget(self) -> BudgetConfig:
+        """The budget of proving a round's training statements: the evaluation budget with
+        `harvest_lean_calls` (default max(64, its own)) Lean calls."""
+        assert self.budget is not None  # resolved by `iterate.main`
+        calls = self.harvest_lean_calls or max(HARVEST_LEAN_CALLS, self.budget.lean_calls)
+        return replace(self.budget, lean_calls=calls)

@@ -5,7 +5,11 @@ Statements come from a named benchmark's split (`prover.suites.load_suite`: `bun
 default, `core`, `minif2f-core`, ...) or, when DATA folders are given, from the `.lean` files in
 them (split by a hash of the theorem name, as the bundled corpus). Each statement's initial goal,
 pretty-printed by Lean in its header's environment, is its prompt; a statement Lean cannot start
-is left out and counted. Rewards are checked by `leancot.lean.verify` on a `LeanPool` of
+is left out and counted. With `--retriever` (a `leancot train retriever` folder or bm25) the
+prompt shows the premises retrieved at that state, built as the SFT/DPO rows' and the prover's
+(`models.prompts.format_state_prompt` with `TheoremPremises.texts(state)`, the theorem's banned
+names left out), so GRPO tunes the policy on the prompts it is trained and searched with.
+Rewards are checked by `leancot.lean.verify` on a `LeanPool` of
 `lean_workers` servers, and a restated core lemma's proof may not use the lemma itself
 (`prover.core_lemmas.forbid_source_lemmas`), as in `leancot prove`.
 """
@@ -40,6 +44,12 @@ class GRPORunConfig(GRPOTrainConfig):
     limit: int | None = option(None, "train on at most this many statements (the first)")
     backend: str = option("wasm", "wasm (embedded Lean) or native (lake/lean on PATH)")
     start_timeout: float = option(60.0, "seconds Lean may take to state one theorem")
+    retriever: str | None = option(
+        None,
+        "premise retriever whose premises the prompts show (a `leancot train retriever` folder "
+        "or bm25; default: none, the state alone)",
+    )
+    retriever_k: int = option(8, "premises retrieved per prompt (with --retriever)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -49,6 +59,8 @@ class GRPORunConfig(GRPOTrainConfig):
             raise ValueError(f"`backend` must be wasm or native, not {self.backend!r}")
         if self.limit is not None and self.limit < 1:
             raise ValueError("`limit` must be positive")
+        if self.retriever_k < 1:
+            raise ValueError("`retriever_k` must be positive")
 
 
 def load_statements(config: GRPORunConfig, server: Any, split: str, limit: int | None) -> list[Any]:
@@ -66,11 +78,16 @@ def load_statements(config: GRPORunConfig, server: Any, split: str, limit: int |
 
 
 def initial_prompts(
-    theorems: Sequence[Any], server: Any, timeout: float, notify: Notify = quiet
+    theorems: Sequence[Any],
+    server: Any,
+    timeout: float,
+    notify: Notify = quiet,
+    premises: Any = None,
 ) -> tuple[list[dict[str, str]], Counter[str]]:
     """GRPO prompt rows (`train.grpo.PROMPT_COLUMNS`) of the theorems Lean can start, and why
     the others were left out (each theorem's header is elaborated first: `notify` hears every
-    50 theorems)."""
+    50 theorems). `premises` (a `prover.retrieval.PremiseSource`): each prompt shows the
+    premises retrieved at the initial state, as the SFT rows and the searches do."""
     from leancot.lean.results import TacticState
     from leancot.models.prompts import format_state_prompt
     from leancot.prover.lean_env import LeanEnv
@@ -83,9 +100,10 @@ def initial_prompts(
         if not isinstance(start, TacticState):
             dropped[type(start).__name__] += 1
             continue
+        shown = premises.for_theorem(theorem).texts(start.pp) if premises is not None else ()
         rows.append(
             {
-                "prompt": format_state_prompt(start.pp),
+                "prompt": format_state_prompt(start.pp, shown),
                 "statement": theorem.statement,
                 "header": theorem.header,
                 "full_name": theorem.full_name,
@@ -131,7 +149,19 @@ def main(
             pool = LeanPool.from_servers(servers)
         server = pool.servers[0]
         theorems = load_statements(config, server, config.split, config.limit)
-        prompts, dropped = initial_prompts(theorems, server, config.start_timeout, notify)
+        held_out: list[Any] = []
+        if config.eval_split is not None:
+            held_out = load_statements(config, server, config.eval_split, config.eval_max_rows)
+        premises = None
+        if config.retriever is not None:
+            from leancot.prover.retrieval import premise_source
+
+            notify(f"grpo: premises from {config.retriever} (k={config.retriever_k})")
+            premises = premise_source(
+                config.retriever, server, [*theorems, *held_out], config.retriever_k
+            )
+        start = config.start_timeout
+        prompts, dropped = initial_prompts(theorems, server, start, notify, premises)
         source = ", ".join(config.data) if config.data else config.benchmark
         notify(
             f"grpo: {len(prompts)} of {len(theorems)} {config.split} statements of {source} "
@@ -139,11 +169,9 @@ def main(
         )
         if not prompts:
             raise ValueError(f"no statements to train on in split {config.split!r} of {source}")
-        held_out: list[Any] = []
         eval_prompts: list[dict[str, str]] = []
         if config.eval_split is not None:
-            held_out = load_statements(config, server, config.eval_split, config.eval_max_rows)
-            eval_prompts, _ = initial_prompts(held_out, server, config.start_timeout)
+            eval_prompts, _ = initial_prompts(held_out, server, start, quiet, premises)
             notify(f"grpo: {len(eval_prompts)} held-out {config.eval_split} statements")
         return grpo.main(
             config,

@@ -29,7 +29,13 @@ from typing import Any
 from leancot.files import write_jsonl
 from leancot.options import config_from_mapping
 from leancot.pipeline.config import IterateConfig, RunConfig
-from leancot.pipeline.proof_cache import PROOFS_FILE, ProofCache, first_unproved, sample_unproved
+from leancot.pipeline.proof_cache import (
+    PROOFS_FILE,
+    ProofCache,
+    first_unproved,
+    in_tune_slice,
+    sample_unproved,
+)
 from leancot.pipeline.prove import make_backend
 from leancot.pipeline.round_eval import EvalTheorems, evaluate, prove_with, write_report
 from leancot.pipeline.stages import (
@@ -58,6 +64,7 @@ class RoundRow:
     new_proofs: int | None = None  # statements this round proved first (the proof cache)
     model_only_proved: int | None = None  # test theorems the policy alone proved
     evals: dict[str, dict[str, int | None]] | None = None  # round_eval.evaluate per split
+    sft_trained: int | None = None  # SFT rows in all, the new ones weighted (sft_row_counts)
 
 
 def verified_only(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,6 +78,47 @@ def verified_only(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             r = {**r, "proved": False, "proof": None}
         out.append(r)
     return out
+
+
+def train_settings(config: IterateConfig, run_cfg: RunConfig) -> dict[str, Any]:
+    """The trainer settings every round's fine-tuning shares."""
+    return {
+        "learning_rate": config.learning_rate,
+        "batch_size": run_cfg.batch_size,
+        "save_total_limit": 1,
+        "seed": config.seed,
+        "progress": config.progress,
+        "eval_split": None,
+        "report_to": run_cfg.report_to,
+    }
+
+
+def round_sft_config(
+    config: IterateConfig, run_cfg: RunConfig, data: Sequence[str], model: Path, out: Path
+) -> Any:
+    """A round's policy SFT (`train.policy.PolicyConfig`): `sft_steps` from `model` on `data`,
+    the search logs' rows `new_rows_weight` times."""
+    from leancot.train.policy import PolicyConfig
+
+    return PolicyConfig(
+        data=list(data), model=str(model), output_dir=str(out), max_steps=config.sft_steps,
+        save_steps=config.sft_steps, search_log_weight=config.new_rows_weight,
+        **train_settings(config, run_cfg),
+    )  # fmt: skip
+
+
+def sft_row_counts(data: Sequence[str], weight: int) -> dict[str, int]:
+    """What a round's SFT trains on (`train.policy.build_rows`): the distinct rows of the step
+    records (`replay`), the distinct rows of the verified proof paths no step record gives
+    (`new`), and the rows in all with each new one `weight` times (`trained`)."""
+    from leancot.train.data import load_inputs
+    from leancot.train.policy import build_rows
+
+    inputs = load_inputs([p for p in data if Path(p).exists()])  # the trainer read them all
+    once = build_rows(inputs, "train")
+    replay = len(build_rows(inputs, "train", include_search_logs=False))
+    trained = len(build_rows(inputs, "train", search_log_weight=weight))
+    return {"replay": replay, "new": len(once) - replay, "trained": trained}
 
 
 def saved_run_config(run_dir: Path) -> RunConfig:
@@ -246,7 +294,8 @@ def round_theorems(
 ) -> list[Any]:
     """Round `r`'s training theorems: `train_limit` drawn with seed `seed * 1000 + r` from the
     train split (of `train_benchmark`, `train_set` or the run's corpus), leaving out the
-    statements in `proved` (keys of `proof_cache.statement_key`)."""
+    statements in `proved` (keys of `proof_cache.statement_key`) and, from a benchmark's split,
+    its tuning slice (`proof_cache.in_tune_slice`)."""
     from leancot.pipeline.run import source_root
     from leancot.prover.benchmarks import load_leandojo_split
     from leancot.prover.suites import load_suite
@@ -258,11 +307,16 @@ def round_theorems(
         pool = load_leandojo_split(dataset, "train", source_root=root, source="bundled")
         return sample_unproved(pool, proved, n, random.Random(seed))
     name, _, split = config.train_benchmark.partition(":")
+
+    def keep(full_name: str) -> bool:
+        return not in_tune_slice(full_name)
+
     if name == "core":  # restated lazily in a seeded order: ask for as many more as are proved
-        pool, _ = load_suite(name, split, server=lean.get(), limit=n + len(proved), seed=seed)
+        limit = n + len(proved)
+        pool, _ = load_suite(name, split, server=lean.get(), limit=limit, seed=seed, keep=keep)
         return first_unproved(pool, proved, n)
     server = lean.get() if name == "minif2f-core" else None
-    pool, _ = load_suite(name, split, server=server)
+    pool, _ = load_suite(name, split, server=server, keep=keep)
     return sample_unproved(pool, proved, n, random.Random(seed))
 
 
@@ -294,6 +348,8 @@ def _round(
     s = config.search
     assert s is not None  # resolved by `main`
 
+    harvest = replace(config, budget=config.harvest_budget())  # more calls than evaluating
+
     def prove_train(sd: Path) -> dict[str, Any]:
         theorems = round_theorems(config, r, cache.proved_before(r), lean, run_cfg, st)
         prover = config.teacher or str(policy_dir)
@@ -301,7 +357,7 @@ def _round(
         if s.retriever is not None:  # one source for the search and its rows' prompts
             source = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
         counts = prove_with(
-            sd / "train.jsonl", theorems, prover, prm_dir, config, run_cfg, lean, st, source
+            sd / "train.jsonl", theorems, prover, prm_dir, harvest, run_cfg, lean, st, source
         )
         verified = verified_only(read_log(sd / "train.jsonl"))
         if source is not None:
@@ -313,6 +369,7 @@ def _round(
         return {
             **counts,
             "prover": prover,
+            "lean_calls": harvest.budget.lean_calls if harvest.budget else None,
             "new_proofs": cache.count(r),
             "sft_rows": len(rows.sft_rows_from_search_logs(all_logs)),
             "prm_rows": len(rows.prm_rows_from_search_logs(all_logs)),
@@ -321,29 +378,26 @@ def _round(
 
     source = config.train_benchmark or str(config.train_set or "corpus")
     key = fingerprint([prev, config.teacher, config.train_limit, source, config.seed])
+    key = fingerprint([key, asdict(harvest.budget), "tune slice apart"])
     if s.retriever is not None:  # its logs carry the retrieved premises: another key
         key = fingerprint([key, s.retriever, s.retriever_k])
     train = run_stage(f"round {r}: prove train", d / "prove_train", key, prove_train, notify)
     logs.append(str(train.path / "train_verified.jsonl"))
     cache.add(read_log(logs[-1]), r)  # a cache lost or cut short is refilled from the logs
-    common = {
-        "learning_rate": config.learning_rate,
-        "batch_size": run_cfg.batch_size,
-        "save_total_limit": 1,
-        "seed": config.seed,
-        "progress": config.progress,
-        "eval_split": None,
-        "report_to": run_cfg.report_to,
-    }
+    common = train_settings(config, run_cfg)
 
     def train_policy(sd: Path) -> dict[str, Any]:
-        cfg = policy.PolicyConfig(
-            data=[policy_steps, *logs], model=str(policy_dir), output_dir=str(sd),
-            max_steps=config.sft_steps, save_steps=config.sft_steps, **common,
-        )  # fmt: skip
-        return {"metrics": st.metric_summary(policy.main(cfg).metrics)}
+        cfg = round_sft_config(config, run_cfg, [policy_steps, *logs], policy_dir, sd)
+        result = policy.main(cfg)
+        return {
+            "metrics": st.metric_summary(result.metrics),
+            "new_rows_weight": config.new_rows_weight,
+            "rows": sft_row_counts([policy_steps, *logs], config.new_rows_weight),
+        }
 
     key = fingerprint([train.key, config.sft_steps, config.learning_rate])
+    if config.new_rows_weight != 1:  # weight 1 keeps the key of the rounds before the option
+        key = fingerprint([key, config.new_rows_weight])
     new_policy = run_stage(f"round {r}: policy", d / "policy", key, train_policy, notify)
     policy_path, policy_key = new_policy.path, new_policy.key
 
@@ -406,5 +460,6 @@ def _round(
         new_proofs=train.outputs.get("new_proofs"),
         model_only_proved=model_only,
         evals=evals,
+        sft_trained=new_policy.outputs.get("rows", {}).get("trained"),
     )
     return row, policy_path, new_prm.path, test_key

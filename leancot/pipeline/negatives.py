@@ -23,7 +23,7 @@ from leancot.pipeline.stages import Notify, quiet
 from leancot.prover.graph import ProofGraph
 from leancot.prover.lean_source import file_context
 from leancot.prover.policies import PortfolioPolicy, tactic_key
-from leancot.prover.theorems import bare_statement
+from leancot.prover.theorems import bare_statement, goal_command
 from leancot.translate.templates import render_intent
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _theorem_negatives(
     if not statement:
         return None
     t0 = time.perf_counter()
-    start = server.start_proof(statement, env, timeout)
+    start = server.start_proof(goal_command(statement), env, timeout)
     calls = 1
     if not isinstance(start, TacticState):
         return None

@@ -5,7 +5,9 @@ line per newly verified statement: `{"statement", "full_name", "header", "proof"
 A statement is its text with whitespace collapsed, so a restatement that only reflows is the same
 statement. A line cut off by a killed run is ignored on reading and dropped before the next append.
 Rounds sample training statements among those not proved in an earlier round
-(`sample_unproved`, `first_unproved`).
+(`sample_unproved`, `first_unproved`), and never from the tuning slice (`in_tune_slice`): a
+fixed tenth of a benchmark's train split, by a hash of the theorem's name, kept apart for tuning
+the rounds' settings (`benchmarks/iterate_tune.py`), so nothing reported is tuned on.
 """
 
 from __future__ import annotations
@@ -15,14 +17,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leancot.files import append_jsonl, open_jsonl_log, read_jsonl_log
+from leancot.files import append_jsonl, open_jsonl_log, read_jsonl_log, sha256_hex
 
 PROOFS_FILE = "proofs.jsonl"
+TUNE_FRACTION = 0.1  # share of a train split no round samples from: the tuning slice
 
 
 def statement_key(statement: str) -> str:
     """The cache key of a statement: its text with runs of whitespace collapsed."""
     return " ".join(statement.split())
+
+
+def in_tune_slice(full_name: str) -> bool:
+    """Whether a training theorem is in the tuning slice (`TUNE_FRACTION` of the names, by a
+    hash of `tune:<full_name>`, so the slice is the same in every round, seed and run)."""
+    return int(sha256_hex("tune:" + full_name, 12), 16) < TUNE_FRACTION * 16**12
 
 
 def _key_of(theorem: Mapping[str, Any]) -> str:

@@ -172,6 +172,7 @@ def report_rows(rows: Sequence[Any]) -> list[dict[str, Any]]:
             **(r.evals or {}),
             "new_proofs": r.new_proofs,
             "sft_rows": r.sft_rows,
+            "sft_rows_trained": getattr(r, "sft_trained", None),
             "prm_rows": r.prm_rows,
         }
         for r in rows

@@ -22,7 +22,7 @@ A proof must not use the lemma it restates: `core_lemmas.forbid_source_lemmas`, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from leancot.files import KeyedJsonl, sha256_hex
@@ -142,9 +142,11 @@ def core_suite(
     seed: int = 0,
     report: Any = None,
     cache: RestatementCache | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[Theorem]:
     """The `core` benchmark's theorems of `split` (None: all): candidates in a seeded hash
-    order, restated until `limit` are kept (None: every candidate of the split)."""
+    order, restated until `limit` are kept (None: every candidate of the split). `keep`: only
+    the lemmas whose name it accepts are candidates (the others count as "left out")."""
     header = "import Std"
     env = server.header_env(header)  # cached per process: the searches reuse it
     if _errors(env):
@@ -153,7 +155,7 @@ def core_suite(
     if cache is None:
         cache = default_cache(str(getattr(server, "version", "") or "unknown"))
     wanted = normalize_split(split)
-    candidates = _candidates(constants, wanted, report)
+    candidates = _candidates(constants, wanted, report, keep)
     order = sorted(candidates, key=lambda c: sha256_hex(f"{seed}:{c['name']}", 16))
     out = []
     for constant in order:
@@ -178,7 +180,10 @@ def core_suite(
 
 
 def _candidates(
-    constants: Iterable[Mapping[str, Any]], wanted: str | None, report: Any
+    constants: Iterable[Mapping[str, Any]],
+    wanted: str | None,
+    report: Any,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[Mapping[str, Any]]:
     out = []
     seen: set[str] = set()
@@ -192,6 +197,8 @@ def _candidates(
         why = drop_reason(constant)
         if why is None and wanted is not None and core_split(name) != wanted:
             why = "other split"
+        if why is None and keep is not None and not keep(name):
+            why = "left out"
         if why is not None:
             if report is not None:
                 report.dropped[why] += 1

@@ -18,7 +18,7 @@ from leancot.lean.results import (
     TacticState,
 )
 from leancot.lean.server import LeanServer
-from leancot.prover.theorems import bare_statement
+from leancot.prover.theorems import bare_statement, goal_command
 
 
 class LeanEnv:
@@ -51,7 +51,7 @@ class LeanEnv:
             if not hdr.ok:
                 return LeanError("the header does not elaborate", hdr.messages)
             env = hdr
-        return self.server.start_proof(statement, env, timeout)
+        return self.server.start_proof(goal_command(statement), env, timeout)
 
     def free_handles(self) -> None:
         """Free the handles of the last theorem."""

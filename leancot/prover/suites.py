@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -201,9 +201,11 @@ def load_suite(
     path: str | os.PathLike[str] | None = None,
     limit: int | None = None,
     seed: int = 0,
+    keep: Callable[[str], bool] | None = None,
 ) -> tuple[list[Theorem], SuiteReport]:
     """The theorems of suite `name` and split `split` (`limit`: the first that many), with the
-    report of what the filters dropped. `minif2f-core` and `core` need a Lean `server`."""
+    report of what the filters dropped. `minif2f-core` and `core` need a Lean `server`.
+    `keep(full_name)`: only the theorems it accepts (for `core`, before restating)."""
     if name not in SUITES:
         raise BenchmarkError(f"unknown benchmark {name!r}: choose one of {', '.join(SUITES)}")
     report = SuiteReport(name, split)
@@ -217,11 +219,15 @@ def load_suite(
         assert server is not None
         theorems = load_minif2f_core(server, path, split, report=report)
     else:
+        from leancot.prover.core_lemmas import core_theorem_name
         from leancot.prover.core_suite import core_suite
 
         assert server is not None
-        theorems = core_suite(server, split, limit=limit, seed=seed, report=report)
+        named = None if keep is None else (lambda lemma: keep(core_theorem_name(lemma)))
+        theorems = core_suite(server, split, limit=limit, seed=seed, report=report, keep=named)
     if name in ("bundled", "bundled-grouped"):
         report.candidates = report.kept = len(theorems)
+    if keep is not None and name != "core":
+        theorems = [t for t in theorems if keep(t.full_name)]
     out = list(theorems[:limit] if limit is not None else theorems)
     return out, report

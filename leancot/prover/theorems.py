@@ -61,6 +61,16 @@ def bare_statement(statement: str) -> str:
     return re.sub(r"\s*:=\s*(by\s*)?$", "", statement.rstrip())
 
 
+def goal_command(statement: str) -> str:
+    """The command that states `statement`'s goal: its bare statement with ` := by sorry`.
+
+    Always appended, never guessed from the text: a type may itself contain `:=` (a structure
+    instance `{ toBitVec := n }`, a `have x := e;` in the type), and such a statement sent
+    without a proof ends in "unexpected end of input" (`LeanServer.start_proof` appends
+    ` := by sorry` only when the text has no `:=`)."""
+    return bare_statement(statement) + " := by sorry"
+
+
 def normalize_split(split: str | None) -> str | None:
     """The split name we use: "valid" (miniF2F, ProofNet) is "val"; None or "all" is every split."""
     if split is None or split == "all":

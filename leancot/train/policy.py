@@ -20,24 +20,36 @@ class PolicyConfig(TrainConfig):
     """Policy SFT: TrainConfig plus where rows come from."""
 
     include_search_logs: bool = option(True, "add the proof paths of proved search attempts")
+    search_log_weight: int = option(
+        1,
+        "repeat each SFT row from a search log's proof path this many times (after "
+        "deduplication), so expert-iteration rows are not drowned by the step records",
+    )
     eval_n: int = option(1, "proposals per held-out state in the final evaluation")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.eval_n < 1:
             raise ValueError("`eval_n` must be positive")
+        if self.search_log_weight < 1:
+            raise ValueError("`search_log_weight` must be a positive integer")
 
 
 def build_rows(
-    inputs: Any, split: str | None, *, include_search_logs: bool = True
+    inputs: Any, split: str | None, *, include_search_logs: bool = True, search_log_weight: int = 1
 ) -> list[dict[str, Any]]:
-    """SFT rows of `split` from step records and (optionally) proved search attempts."""
+    """SFT rows of `split` from step records and (optionally) proved search attempts, each
+    distinct row once; a search-log row that no step record gives is repeated
+    `search_log_weight` times (oversampling the expert-iteration data)."""
     from leancot.train.rows import dedupe, sft_rows, sft_rows_from_search_logs
 
-    rows = sft_rows(inputs.steps, split=split)
+    rows = dedupe(sft_rows(inputs.steps, split=split), ("prompt", "completion"))
     if include_search_logs:
-        rows += sft_rows_from_search_logs(inputs.search_logs, split=split)
-    return dedupe(rows, ("prompt", "completion"))
+        seen = {(r["prompt"], r["completion"]) for r in rows}
+        logged = sft_rows_from_search_logs(inputs.search_logs, split=split)
+        fresh = [r for r in logged if (r["prompt"], r["completion"]) not in seen]
+        rows += [r for r in fresh for _ in range(search_log_weight)]
+    return rows
 
 
 def load_causal_lm(config: TrainConfig, tokenizer: Any) -> Any:
@@ -114,7 +126,12 @@ def main(config: PolicyConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
 
     inputs = load_inputs(config.data)
     include = config.include_search_logs
-    rows = build_rows(inputs, config.split, include_search_logs=include)
+    rows = build_rows(
+        inputs,
+        config.split,
+        include_search_logs=include,
+        search_log_weight=config.search_log_weight,
+    )
     if not rows:
         raise ValueError(f"no SFT rows in split {config.split!r} of {config.data}")
     eval_rows = []

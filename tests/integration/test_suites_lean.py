@@ -98,3 +98,19 @@ def test_core_suite_enumerates_and_restates_library_theorems(lean_server, tmp_pa
         assert lean_server.run_cmd(f"{thm.statement} := sorry", header).ok, thm.statement
     leveled = [t for t in theorems if ".{u_1" in t.statement]
     assert all("Type u_1" in t.statement or "Sort u_1" in t.statement for t in leveled)
+
+
+def test_a_restatement_whose_type_holds_colon_equals_starts_a_proof(lean_server, tmp_path):
+    """`UInt64.mul_def`'s type holds a structure instance (`{ toBitVec := … }`): its restatement
+    must start as a goal (it ended in "unexpected end of input" when `:=` in the type was taken
+    for a proof), and the search's env proves it honestly."""
+    from leancot.lean.results import TacticState
+    from leancot.prover.core_suite import restate
+    from leancot.prover.lean_env import LeanEnv
+
+    header = lean_server.header_env("import Std")
+    entry = restate(lean_server, {"name": "UInt64.mul_def"}, header)
+    assert ":=" in entry["statement"], entry
+    start = LeanEnv(lean_server, "import Std").start(entry["statement"])
+    assert isinstance(start, TacticState), start
+    assert "toBitVec :=" in start.pp

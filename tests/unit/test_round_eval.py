@@ -9,6 +9,7 @@ import importlib.util
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,11 +46,14 @@ class Interrupted(BaseException):
     """Stands in for a kill: not an `Exception`, so the runner does not catch it."""
 
 
-def _fakes(monkeypatch, kill_at: str | None) -> list[tuple[str, str]]:
+def _fakes(
+    monkeypatch, kill_at: str | None, seen: dict[str, Any] | None = None
+) -> list[tuple[str, str]]:
     """Lean, the models and the trainers replaced; searches run `prove_all` on a scripted env:
     the full search proves every theorem, the policy alone those of names ending in "a" or
     "1". Returns (log path relative to the rounds, theorem) per search started; the first search
-    of `kill_at` raises `Interrupted` (once)."""
+    of `kill_at` raises `Interrupted` (once). `seen` gets each log's Lean-call budget and the
+    SFT trainer's `search_log_weight`."""
     from leancot.models import hf
     from leancot.train import policy, prm
 
@@ -59,6 +63,8 @@ def _fakes(monkeypatch, kill_at: str | None) -> list[tuple[str, str]]:
     def fake_prove(theorems, servers, *, out_path, method, policy, **kw):
         alone = type(policy).__name__ == "SampledPolicy"
         rounds = out_path.parents[4] if out_path.name == "log.jsonl" else out_path.parents[2]
+        if seen is not None:
+            seen[str(out_path.relative_to(rounds))] = kw["budget"].max_lean_calls
 
         class Env(ScriptedEnv):
             def start(self, statement, timeout=None):
@@ -82,6 +88,8 @@ def _fakes(monkeypatch, kill_at: str | None) -> list[tuple[str, str]]:
         )  # fmt: skip
 
     def trainer(cfg):
+        if seen is not None and hasattr(cfg, "search_log_weight"):
+            seen.setdefault("weights", []).append(cfg.search_log_weight)
         return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
 
     monkeypatch.setattr(iterate, "LazyLean", FakeLazyLean)
@@ -156,7 +164,8 @@ def test_rounds_are_evaluated_on_named_splits_and_a_killed_round_resumes(tmp_pat
     out = bench.summary(rows, config)
     assert set(out) >= {"rounds", "retriever_recall10", "bm25_recall10", "minutes"}
     assert out["rounds"][0] == {
-        "round": 0, **expected, "new_proofs": None, "sft_rows": None, "prm_rows": None
+        "round": 0, **expected, "new_proofs": None, "sft_rows": None, "sft_rows_trained": None,
+        "prm_rows": None,
     }  # fmt: skip
     assert out["retriever_recall10"] is None and "retrieval" not in out  # not measured
     assert out["minutes"] >= 0
@@ -164,6 +173,44 @@ def test_rounds_are_evaluated_on_named_splits_and_a_killed_round_resumes(tmp_pat
     out = bench.summary(rows, config, measured)
     assert (out["retriever_recall10"], out["bm25_recall10"]) == (0.6, 0.3)
     assert out["retrieval"] is measured
+
+
+def test_a_round_harvests_at_its_own_budget_weights_its_rows_and_resumes_after_a_kill(
+    tmp_path, monkeypatch
+):
+    """Training statements are proved with `harvest_lean_calls`, the evaluations with the
+    budget's; the round's SFT repeats each verified-proof row `new_rows_weight` times beside
+    the run's step rows once; a round killed while proving its statements resumes."""
+    from leancot.prover.config import BudgetConfig
+
+    run_dir = _fake_run_dir(tmp_path)
+    step = {"full_name": "S.s", "split": "train", "state_before": "⊢ S", "tactic": "rfl",
+            "thought": "Close it by reflexivity."}  # fmt: skip
+    (run_dir / "cot" / "step_records.jsonl").write_text(json.dumps(step) + "\n")
+    config = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=2, test_limit=0, progress=False,
+        eval_splits=("core:val",), eval_limit=3, budget=BudgetConfig(lean_calls=8),
+        harvest_lean_calls=48, new_rows_weight=3,
+    )  # fmt: skip
+    seen: dict[str, Any] = {}
+    started = _fakes(monkeypatch, kill_at="T.y", seen=seen)
+    with pytest.raises(Interrupted):  # killed in round 1, proving its second statement
+        iterate.main(config)
+    assert started[-1] == ("round1/prove_train/train.jsonl", "T.y")
+    started.clear()
+    rows = iterate.main(config)
+    train = [name for log, name in started if log.startswith("round1/prove_train")]
+    assert train == ["T.y"]  # T.x was proved before the kill: not again
+    assert seen["round1/prove_train/train.jsonl"] == 48
+    assert seen["round1/eval/core_val/full/log.jsonl"] == 8
+    assert seen["round1/eval/core_val/model_only/log.jsonl"] == 8
+    assert seen["weights"] == [3]
+    assert rows[1].new_proofs == 2 and rows[1].sft_rows == 2
+    policy_stage = json.loads((config.iterate_dir / "round1/policy/manifest.json").read_text())
+    assert policy_stage["outputs"]["rows"] == {"replay": 1, "new": 2, "trained": 1 + 2 * 3}
+    assert rows[1].sft_trained == 7
+    saved = json.loads((config.iterate_dir / "report/rounds.json").read_text())
+    assert saved["rounds"][1]["sft_rows_trained"] == 7
 
 
 # --- ban-aware search env -------------------------------------------------------------------------

@@ -319,14 +319,32 @@ def test_lean_env_replays_a_path_after_a_restart():
     assert isinstance(b, TacticState) and env.replays == 1
     assert server.requests == [
         ("header", "import Foo"),
-        ("start", "theorem t : R"),
+        ("start", "theorem t : R := by sorry"),
         ("⊢ R", "a"),
         ("⊢ A", "boom"),
         ("header", "import Foo"),
-        ("start", "theorem t : R"),
+        ("start", "theorem t : R := by sorry"),
         ("⊢ R", "a"),
         ("⊢ A", "x"),
         ("⊢ R", "b"),
+    ]
+
+
+def test_lean_env_states_a_type_with_its_own_colon_equals_with_a_proof_to_come():
+    """A restated core lemma whose type holds `:=` (a structure instance, a `have` in the
+    type) is sent with ` := by sorry`, not taken for a statement with a proof ("unexpected end
+    of input" before)."""
+    server = FakeServer()
+    env = LeanEnv(server)  # type: ignore[arg-type]
+    statement = (
+        "theorem leancot_core_UInt64_mul_def : ∀ (a b : UInt64), "
+        "a * b = { toBitVec := a.toBitVec * b.toBitVec }"
+    )
+    env.start(statement + " :=")  # a trailing `:=` is dropped first
+    env.start("theorem h : have w := 1;\n  w = 1")
+    assert server.requests == [
+        ("start", statement + " := by sorry"),
+        ("start", "theorem h : have w := 1;\n  w = 1 := by sorry"),
     ]
 
 
