@@ -14,6 +14,7 @@ from leancot.lean.pool import LeanPool
 from leancot.lean.results import CommandResult, ProofFinished, TacticState
 from leancot.prover import Budget, ScriptedPolicy
 from leancot.prover.search_log import read_log
+from leancot.prover.theorems import goal_command
 from leancot.prover.workers import PooledServers, prove_theorems
 
 
@@ -108,7 +109,7 @@ def test_prove_theorems_routes_by_header_and_verifies_where_it_searched(tmp_path
     verified: list[tuple[str, str, str]] = []
 
     def fake_verify(statement, proof, header, *, server, timeout, trust_header):
-        assert statement in server.started  # the same server searched it
+        assert goal_command(statement) in server.started  # the same server searched it
         assert header_key(header) in server.env_handles.keys()
         verified.append((server.name, statement, header))
         return True
