@@ -18,8 +18,9 @@ from leancot.prover.policies import Candidate, hypotheses
 IDENT = re.compile(r"(?<![\w.'])[A-Za-z_][\w'!?]*(?:\.[A-Za-z_][\w'!?]*)*")
 # Words that are syntax, sorts, logical constants or types whose unfolding never helps `simp`.
 NOT_UNFOLDABLE = frozenset(
-    """fun let have show from if then else match with do by at in return this
+    """fun let have show from if then else match with do by at in return this bif
     Type Sort Prop True False true false Nat Int List Bool Option String Char Fin Array Unit
+    UInt8 UInt16 UInt32 UInt64 USize Float
     some none Eq Ne Iff And Or Not Exists HAdd HMul HSub HDiv HMod LE LT GE GT id
     """.split()
 )
@@ -49,6 +50,8 @@ def goal_constants(state: str, limit: int = 4) -> list[str]:
     found: list[str] = []
     for match in IDENT.finditer(text):
         name = match.group(0)
+        if text.startswith("✝", match.end()):  # an inaccessible variable (`x✝`), not a constant
+            continue
         if name in found or name.split(".")[0] in bound or name in NOT_UNFOLDABLE:
             continue
         if name.startswith("_") or re.fullmatch(r"u_\d+", name):

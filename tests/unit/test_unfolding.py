@@ -26,6 +26,13 @@ def test_constants_skip_names_of_every_bracketed_binder():
     assert goal_constants("⊢ (x : Nat) → x = x") == []
 
 
+def test_constants_skip_inaccessible_variables_syntax_and_machine_integer_types():
+    # `x✝` is an inaccessible variable (the hypotheses leave it out), not a constant `x`
+    assert goal_constants("x✝ : List Nat\n⊢ foo x✝ = bar x✝") == ["foo", "bar"]
+    assert goal_constants("x : UInt32\n⊢ (bif x == 0 then 1 else 2) = 2") == []
+    assert goal_constants("⊢ ∀ (a : UInt8), g a = a.toNat") == ["g"]
+
+
 def test_constants_read_only_the_first_goal_and_respect_the_limit():
     state = "x : Nat\n⊢ f (g (h (k x))) = 0\n\ncase other\n⊢ later = 1"
     assert goal_constants(state) == ["f", "g", "h", "k"]
