@@ -59,6 +59,23 @@ def test_a_missing_command_says_so():
     assert bad.returncode != 0 and "no command" in bad.stderr
 
 
+def exec_child(pid: int, name: str, timeout: float = 5.0) -> list[psutil.Process]:
+    """The children of `pid` once one has exec'd `name` (between fork and exec a child still
+    has its parent's name), or the children at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = psutil.Process(pid).children()
+        try:
+            if any(c.name() == name for c in children):
+                return children
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.01)
+    children = psutil.Process(pid).children()
+    assert [c.name() for c in children] == [name]
+    return children
+
+
 def test_sigterm_is_forwarded_and_the_cleanup_dir_removed(tmp_path):
     private = tmp_path / "private"
     private.mkdir()
@@ -66,11 +83,8 @@ def test_sigterm_is_forwarded_and_the_cleanup_dir_removed(tmp_path):
     argv = guarded_argv(["sleep", "30"], cleanup=str(private))
     proc = subprocess.Popen(argv, start_new_session=True)
     try:
-        deadline = time.monotonic() + 5
-        while not psutil.Process(proc.pid).children() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        (child,) = psutil.Process(proc.pid).children()
-        assert child.name() == "sleep" and os.getpgid(child.pid) == proc.pid
+        (child,) = exec_child(proc.pid, "sleep")
+        assert os.getpgid(child.pid) == proc.pid
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=5) == -signal.SIGTERM
         assert wait_gone([child.pid], 2) is not None
