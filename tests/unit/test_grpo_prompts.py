@@ -10,12 +10,12 @@ from retrieval_corpus import LIBRARY
 from leancot.lean.results import CommandResult, LeanError, TacticState
 from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import PremiseIndex, header_premises
-from leancot.models.scoring import Completion, PolicyBase
 from leancot.pipeline.grpo import GRPORunConfig, initial_prompts
 from leancot.prover.mixture import mixture
 from leancot.prover.policies import bind_theorem
 from leancot.prover.retrieval import PremiseSource
 from leancot.prover.theorems import Theorem
+from tests.unit.recording_policy import RecordingPolicy
 
 STATE = "n m : Nat\n⊢ n + m = m + n"
 
@@ -43,15 +43,6 @@ class StartServer:
         if "bad" in statement:
             return LeanError("unknown identifier")
         return TacticState(STATE, next(self.ids), (STATE,))
-
-
-class RecordingPolicy(PolicyBase):
-    def __init__(self):
-        self.prompts = []
-
-    def generate(self, prompts, params):
-        self.prompts += prompts
-        return [[Completion("think\nsimp", -1.0)] for _ in prompts]
 
 
 def _theorems() -> list[Theorem]:

@@ -10,7 +10,6 @@ from leancot.formats import RETRIEVED_PREMISES
 from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import PremiseIndex, header_premises
 from leancot.models.prompts import PREMISE_LINE, format_state_prompt, prompt_state
-from leancot.models.scoring import Completion, PolicyBase
 from leancot.pipeline.premise_rows import annotate_logs, annotate_steps, by_name
 from leancot.prover.mixture import SampledPolicy, mixture
 from leancot.prover.policies import bind_theorem
@@ -22,6 +21,7 @@ from leancot.train.rows import (
     sft_rows,
     sft_rows_from_search_logs,
 )
+from tests.unit.recording_policy import RecordingPolicy
 
 HEADER = (
     "namespace A\n"
@@ -38,17 +38,6 @@ THEOREM = {
 }
 S0 = "a b : Nat\n⊢ a + b + 0 = b + a"
 S1 = "a b : Nat\n⊢ a + b = b + a"
-
-
-class RecordingPolicy(PolicyBase):
-    """A scoring-API model that records the prompts it is given."""
-
-    def __init__(self):
-        self.prompts = []
-
-    def generate(self, prompts, params):
-        self.prompts += prompts
-        return [[Completion("think\nsimp", -1.0)] for _ in prompts]
 
 
 class CountingRetriever:

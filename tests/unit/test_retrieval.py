@@ -8,13 +8,13 @@ from retrieval_corpus import LIBRARY, write_dataset
 from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import Premise, PremiseIndex, header_premises, premise_words
 from leancot.models.prompts import format_state_prompt
-from leancot.models.scoring import Completion, PolicyBase
 from leancot.prover.mixture import mixture
 from leancot.prover.policies import bind_theorem
 from leancot.prover.premises import banned_names, read_library, usable_constant
 from leancot.prover.retrieval import PremiseSource, PremiseTactics
 from leancot.train.retriever_data import candidates, dataset_index, retrieval_examples
 from leancot.train.retriever_eval import recall_at
+from tests.unit.recording_policy import RecordingPolicy
 
 
 class TableRetriever:
@@ -116,15 +116,6 @@ def test_premise_tactics_never_offer_a_banned_name():
     proposed = [c.tactic for c in bound.propose([state], 200)[0]]
     assert not any("add_comm'" in t for t in proposed) and "exact Nat.add_comm" in proposed
     assert PremiseTactics(source_for(own)).propose([state], 10) == [[]]  # unbound: nothing
-
-
-class RecordingPolicy(PolicyBase):
-    def __init__(self):
-        self.prompts = []
-
-    def generate(self, prompts, params):
-        self.prompts += prompts
-        return [[Completion("think\nsimp", -1.0)] for _ in prompts]
 
 
 def test_retrieved_premises_reach_the_prompt_and_the_old_prompt_stays_without():
