@@ -179,8 +179,10 @@ def report_rows(rows: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def markdown_table(rows: Sequence[Any]) -> str:
-    """The rounds as a markdown table: per split `full / model only / total`."""
+def markdown_table(rows: Sequence[Any], teacher: Mapping[str, Any] | None = None) -> str:
+    """The rounds as a markdown table: per split `full / model only / total`; with a `teacher`
+    (`rounds.json`'s entry: its policy and counts on the same splits and budget) a last row
+    `teacher POLICY` with its counts and no data columns."""
     keys = list(dict.fromkeys(k for r in rows for k in (r.evals or {})))
     head = ["round", *[f"{k} full / model only" for k in keys], "new proofs", "SFT", "PRM"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
@@ -192,6 +194,13 @@ def markdown_table(rows: Sequence[Any]) -> str:
                          f"{e['total']}")  # fmt: skip
         cells += [_n(r.new_proofs), _n(r.sft_rows), _n(r.prm_rows)]
         lines.append("| " + " | ".join(cells) + " |")
+    if teacher:
+        cells = [f"teacher {teacher.get('policy')}"]
+        for k in keys:
+            e = teacher.get(k)
+            cells.append("–" if e is None else f"{_n(e.get('full'))} / "
+                         f"{_n(e.get('model_only'))} of {e.get('total')}")  # fmt: skip
+        lines.append("| " + " | ".join([*cells, "–", "–", "–"]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -204,7 +213,7 @@ def write_report(iterate_dir: Path, rows: Sequence[Any], extra: Mapping[str, Any
     round, `report/round<r>.png` (None without matplotlib)."""
     d = Path(iterate_dir) / REPORT_DIR
     write_json(d / ROUNDS_JSON, {"rounds": report_rows(rows), **extra})
-    atomic_write_text(d / ROUNDS_MD, markdown_table(rows))
+    atomic_write_text(d / ROUNDS_MD, markdown_table(rows, extra.get("teacher")))
     return plot_rounds(rows, d / f"round{rows[-1].round}.png") if rows else None
 
 

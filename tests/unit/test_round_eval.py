@@ -295,6 +295,9 @@ def test_a_teacher_proves_the_training_statements_and_is_evaluated_on_the_same_b
         "bundled_test": {"full": 3, "model_only": 1, "total": 3},
     }
     assert rows[1].new_proofs == 2  # the teacher's proofs went into the cache and the data
+    table = (config.iterate_dir / "report" / "rounds.md").read_text().splitlines()
+    assert table[-1] == "| teacher org/big-prover | 3 / 1 of 3 | – | – | – |"  # last, same columns
+    assert all(line.count("|") == table[0].count("|") for line in table)
     # the command prints the rounds and the teacher in one table
     import argparse
 
