@@ -135,7 +135,7 @@ names the function it replaces). -/
 
 /-- `Array.foldl f b xs[i:]`. -/
 partial def arrFold (f : β → α → β) (xs : Array α) (i : Nat) (b : β) : β :=
-  if h : i < xs.size then arrFold f xs (i + 1) (f b xs[i]) else b
+  if h : i < xs.size then arrFold f xs (i + 1) (f b (xs[i]'h)) else b
 
 /-- `PersistentArray.foldl` on one node of the trie. -/
 partial def paNodeFold (f : β → α → β) (n : PersistentArrayNode α) (b : β) : β :=
@@ -198,7 +198,7 @@ def messageJson (m : Message) : IO Json := do
 
 /-- `ms.mapM messageJson` from index `i` (`Array.mapM` needs private `Array.mapMUnsafe.map`). -/
 partial def messagesJsonAux (ms : Array Message) (i : Nat) (acc : Array Json) : IO (Array Json) := do
-  if h : i < ms.size then messagesJsonAux ms (i + 1) (acc.push (← messageJson ms[i])) else return acc
+  if h : i < ms.size then messagesJsonAux ms (i + 1) (acc.push (← messageJson (ms[i]'h))) else return acc
 
 def messagesJson (ms : Array Message) : IO Json := do
   return Json.arr (← messagesJsonAux ms 0 #[])
@@ -209,7 +209,7 @@ def hasErrors (log : MessageLog) : Bool :=
 /-- The error messages' texts, one a line: an `Array.foldlM` by hand. -/
 partial def errorTextAux (ms : Array Message) (i : Nat) (acc : String) : IO String := do
   if h : i < ms.size then
-    let m := ms[i]
+    let m := ms[i]'h
     if m.severity == .error then
       errorTextAux ms (i + 1) (acc ++ (← m.data.toString) ++ "\n")
     else errorTextAux ms (i + 1) acc
@@ -700,7 +700,7 @@ def optionProblem (lim : Limits) (name : Name) (value : Syntax) : Option String 
   else some s!"`set_option {text}` is not allowed (allowed: pp.*, trace.*, linter.*, maxHeartbeats, maxRecDepth, …)"
 
 def attributeName (attr : Syntax) : String :=
-  if attr.getKind == ``Lean.Parser.Attr.simple then nameText attr[0].getId
+  if attr.getKind == ``Lean.Parser.Attr.simple then nameText (attr.getArg 0).getId
   else lastComponent attr.getKind
 
 /-- Problems anywhere inside a command: code-running syntax, `sorry`, `native_decide`, options
@@ -720,17 +720,17 @@ partial def syntaxProblems (lim : Limits) (stx : Syntax) (acc : Array (Syntax ×
         acc.push (stx, "`native_decide` trusts the compiler")
       else if lim.mode == .theorem && !lim.allowNative && (k == ``Lean.Parser.Tactic.posConfigItem ||
           k == ``Lean.Parser.Tactic.valConfigItem) &&
-          (lastComponent stx[1].getId == "native" || lastComponent stx[0].getId == "native") then
+          (lastComponent (stx.getArg 1).getId == "native" || lastComponent (stx.getArg 0).getId == "native") then
         acc.push (stx, "`native` evaluation trusts the compiler")
       else if k == ``Lean.Parser.Command.set_option || k == ``Lean.Parser.Term.set_option ||
           k == ``Lean.Parser.Tactic.set_option then
         -- the value follows the name (after an empty node in the tactic and term forms)
-        let value := if stx[2].getNumArgs == 0 && stx[2].isOfKind nullKind then stx[3] else stx[2]
-        match optionProblem lim stx[1].getId value with
+        let value := if (stx.getArg 2).getNumArgs == 0 && (stx.getArg 2).isOfKind nullKind then (stx.getArg 3) else (stx.getArg 2)
+        match optionProblem lim (stx.getArg 1).getId value with
         | some p => acc.push (stx, p)
         | none => acc
       else if k == ``Lean.Parser.Term.attrInstance then
-        let name := attributeName stx[1]
+        let name := attributeName (stx.getArg 1)
         if strIn allowedAttributes name then acc
         else acc.push (stx, s!"attribute `{name}` is not allowed (it may run code)")
       else acc
@@ -753,12 +753,12 @@ def fileCommandKinds : List String :=
 partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
   let k := stx.getKind
   if k == ``Lean.Parser.Command.in then
-    let first := stx[0].getKind
+    let first := (stx.getArg 0).getKind
     if first == ``Lean.Parser.Command.open || first == ``Lean.Parser.Command.set_option then
-      commandProblem mode stx[2]
-    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{syntaxWord stx[0]}`"
+      commandProblem mode (stx.getArg 2)
+    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{syntaxWord (stx.getArg 0)}`"
   else if k == ``Lean.Parser.Command.declaration then
-    let d := lastComponent stx[1].getKind
+    let d := lastComponent (stx.getArg 1).getKind
     if mode == .theorem then
       if d == "theorem" then none else some s!"expected the theorem, found a declaration `{d}`"
     else if d == "axiom" then some "new axioms are not allowed"
@@ -768,7 +768,7 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
   else if mode == .file && k == ``Lean.Parser.Command.mutual then
     arrFold (fun acc c => match acc with
       | some p => some p
-      | none => commandProblem mode c) stx[1].getArgs 0 none
+      | none => commandProblem mode c) (stx.getArg 1).getArgs 0 none
   else if mode == .file && strIn fileCommandKinds (lastComponent k) then none
   else if mode == .theorem then
     some s!"only the theorem itself is allowed; found the command `{syntaxWord stx}`"
@@ -779,7 +779,7 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
 /-- `PersistentHashMap.foldl` on a collision node's parallel key and value arrays. -/
 partial def collisionFold (f : γ → α → β → γ) (ks : Array α) (vs : Array β) (i : Nat) (acc : γ) : γ :=
   if h : i < ks.size then
-    if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc ks[i] vs[i]) else acc
+    if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc (ks[i]'h) (vs[i]'h2)) else acc
   else acc
 
 /-- `PersistentHashMap.foldl` from a node. -/
@@ -896,7 +896,7 @@ where
       replayAll base orig visiting env ds
 
 /-- Re-check every constant in `names` with the kernel, starting from `base`: the error, if any. -/
-def kernelReplay (base orig : Environment) (names : Array Name) : IO (Option String) := do
+partial def kernelReplay (base orig : Environment) (names : Array Name) : IO (Option String) := do
   try
     let _ ← arrFoldIO (fun env n => replayConst base orig [] env n) names 0 base
     return none
@@ -905,7 +905,7 @@ where
   /-- `Array.foldlM`, by hand. -/
   arrFoldIO (f : Environment → Name → IO Environment) (xs : Array Name) (i : Nat)
       (env : Environment) : IO Environment := do
-    if h : i < xs.size then arrFoldIO f xs (i + 1) (← f env xs[i]) else return env
+    if h : i < xs.size then arrFoldIO f xs (i + 1) (← f env (xs[i]'h)) else return env
 
 def axiomsJson (env : Environment) (thm : Name) : IO Json := do
   let r ← runMetaIn env {} baseOptions .anonymous [] 0 (collectAxioms thm : MetaM (Array Name))
@@ -933,18 +933,18 @@ def isUnsafeConst (env : Environment) (n : Name) : Bool :=
 names it: in the current namespace unless `_root_.`, mangled if `private`. -/
 partial def declaredTheorem (cs : Command.State) (stx : Syntax) : Option Name :=
   let k := stx.getKind
-  if k == ``Lean.Parser.Command.in then declaredTheorem cs stx[2]
+  if k == ``Lean.Parser.Command.in then declaredTheorem cs (stx.getArg 2)
   else
-    let inner := stx[1]
+    let inner := (stx.getArg 1)
     let isThm := (k == ``Lean.Parser.Command.declaration &&
       inner.getKind == ``Lean.Parser.Command.theorem) || lastComponent k == "lemma"
     if !isThm then none else
-    let id := inner[1][0].getId
+    let id := ((inner.getArg 1).getArg 0).getId
     let ns := match cs.scopes with
       | s :: _ => s.currNamespace
       | [] => .anonymous
     let full := if namePrefix `_root_ id then id.replacePrefix `_root_ .anonymous else ns ++ id
-    let isPrivate := hasAtom "private" stx[0]
+    let isPrivate := hasAtom "private" (stx.getArg 0)
     some (if isPrivate then mkPrivateName cs.env full else full)
 where
   hasAtom (a : String) : Syntax → Bool
@@ -1088,7 +1088,7 @@ where
 def extendsOld (env : Environment) (n : Name) : Bool :=
   extendsOldAux env n || extendsOldAux env (unprivate n)
 
-def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String)
+partial def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String)
     (envId : Option Nat) (lim : Limits) : IO Json := do
   let s ← st.get
   let some base := envAt s envId | return errorJson unknownEnv
@@ -1154,7 +1154,7 @@ where
   /-- `Array.foldlM`, by hand. -/
   arrFoldM (f : Array Json → Name → IO (Array Json)) (xs : Array Name) (i : Nat) (acc : Array Json) :
       IO (Array Json) := do
-    if h : i < xs.size then arrFoldM f xs (i + 1) (← f acc xs[i]) else return acc
+    if h : i < xs.size then arrFoldM f xs (i + 1) (← f acc (xs[i]'h)) else return acc
 
 /-! ## The request loop -/
 
@@ -1380,7 +1380,7 @@ where
   /-- `xs.mapM f`, by hand. -/
   arrMapIO (xs : Array InfoTree) (i : Nat) (acc : Array Json) (f : InfoTree → IO Json) :
       IO (Array Json) := do
-    if h : i < xs.size then arrMapIO xs (i + 1) (acc.push (← f xs[i])) f else return acc
+    if h : i < xs.size then arrMapIO xs (i + 1) (acc.push (← f (xs[i]'h))) f else return acc
 
 /-- The info trees of a command as JSON (`"infotree"`), as the community REPL gives them in
 its modes `tactics` (only tactic nodes), `original` (those with original syntax) and
@@ -1407,7 +1407,7 @@ where
   /-- `Array.foldlM`, by hand. -/
   arrFoldIO (xs : Array InfoTree) (i : Nat) (acc : Array Json)
       (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
-    if h : i < xs.size then arrFoldIO xs (i + 1) (← f acc xs[i]) f else return acc
+    if h : i < xs.size then arrFoldIO xs (i + 1) (← f acc (xs[i]'h)) f else return acc
 
 /-- What a command request asks for besides its text. -/
 structure CmdOptions where
@@ -1416,7 +1416,7 @@ structure CmdOptions where
   infotree : Option String := none
   maxHeartbeats : Option Nat := none
 
-def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
+partial def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
     IO Json := do
   let s ← st.get
   let some base := envAt s env? | return errorJson unknownEnv
@@ -1460,7 +1460,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOpt
 where
   arrFoldTrees (xs : Array InfoTree) (i : Nat) (acc : Array Json)
       (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
-    if h : i < xs.size then arrFoldTrees xs (i + 1) (← f acc xs[i]) f else return acc
+    if h : i < xs.size then arrFoldTrees xs (i + 1) (← f acc (xs[i]'h)) f else return acc
 
 def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
   let inputCtx := Parser.InputContext.mk' tac "<input>" (FileMap.ofString tac) tac.rawEndPos
@@ -1568,7 +1568,7 @@ def runTacticOn (p : ProofSnap) (stx : Syntax) (tag : Nat) (maxHeartbeats : Nat)
 /-- `ts.mapM (·.msg.toString)`, trimmed, as JSON strings. -/
 partial def tracesJson (ts : Array TraceElem) (i : Nat) (acc : Array Json) : IO (Array Json) := do
   if h : i < ts.size then
-    tracesJson ts (i + 1) (acc.push (Json.str (trimText (← ts[i].msg.toString))))
+    tracesJson ts (i + 1) (acc.push (Json.str (trimText (← (ts[i]'h).msg.toString))))
   else return acc
 
 def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats : Nat) :
@@ -1859,7 +1859,7 @@ def constantJson (m : Name) (c : ConstantInfo) : Json :=
 partial def moduleConstants (names : Array Name) (data : Array ModuleData) (roots kinds : List String)
     (i : Nat) (acc : Array Json) : Array Json :=
   if h : i < names.size then
-    let m := names[i]
+    let m := names[i]'h
     let acc := match data[i]? with
       | some d =>
         if memString (rootOf m) roots then
@@ -2026,7 +2026,7 @@ def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (
 partial def signaturesAux (names : Array Name) (keep : List String) (i : Nat) (acc : Array Json) :
     MetaM (Array Json) := do
   if h : i < names.size then
-    let n := names[i]
+    let n := names[i]'h
     let hidden := (hasHiddenPart n || isAuxName n) && !memString (nameText n) keep
     let acc ← if hidden then pure acc else
       match (← getEnv).find? n with
