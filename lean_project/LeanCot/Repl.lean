@@ -69,6 +69,11 @@ import Lean.Compiler.ImplementedByAttr
 -- Elaborate this file on one thread: the REPL is sequential, and under WASM every extra thread
 -- keeps its own heap (measured: 0.4 GB less peak memory at start-up).
 set_option Elab.async false
+-- Cheaper to elaborate at each start, with the same code (nothing here reasons about these
+-- types or functions): no injectivity and `sizeOf` lemmas for the structures, no linters.
+set_option genInjectivity false
+set_option genSizeOfSpec false
+set_option linter.all false
 open Lean Elab Meta
 
 namespace LeanCot.Repl
