@@ -598,14 +598,19 @@ def tacticJson (t : TacticAt) (proofState? : Option Nat := none) (extractor : Bo
   let state := match proofState? with
     | some i => [("proofState", toJson i)]
     | none => []
-  return Json.mkObj (("tactic", Json.str (← ppTacticIn t.ctx t.info.stx)) ::
-    ("goals", Json.str (goalsText before)) ::
-    ("usedConstants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) used 0 #[])) ::
-    ("kind", Json.str (nameText t.info.stx.getKind)) :: ("pos", posJson pos) ::
-    ("endPos", posJson endPos) :: ("decl", decl) :: ("goalsBefore", before) ::
-    ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter) ::
-    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[])) ::
-    state)
+  let tactic ← ppTacticIn t.ctx t.info.stx
+  let after ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter
+  let usedJson : Json := Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) used 0 #[])
+  let constsJson : Json :=
+    Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[])
+  -- the fields as one list literal before `state` (a long `::` chain with `←` inside took seconds
+  -- to elaborate)
+  let fields : List (String × Json) := [("tactic", Json.str tactic),
+    ("goals", Json.str (goalsText before)), ("usedConstants", usedJson),
+    ("kind", Json.str (nameText t.info.stx.getKind)), ("pos", posJson pos),
+    ("endPos", posJson endPos), ("decl", decl), ("goalsBefore", before), ("goalsAfter", after),
+    ("constants", constsJson)]
+  return Json.mkObj (reverseList (reverseList fields []) state)  -- `fields ++ state`
 
 /-! ## Verification (`"verify"` requests, for leancot/lean/verify.py)
 
