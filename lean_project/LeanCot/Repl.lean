@@ -72,11 +72,18 @@ set_option Elab.async false
 -- Cheaper to elaborate at each start, with the same code (nothing here reasons about these
 -- types or functions): no injectivity and `sizeOf` lemmas for the structures, no linters.
 set_option genInjectivity false
+set_option genSizeOf false
 set_option genSizeOfSpec false
 set_option linter.all false
 open Lean Elab Meta
 
 namespace LeanCot.Repl
+
+/-- A `Bool` as a proposition (`b = true`), found at once: every `if` on a `Bool` asks for this
+coercion, and the search through Lean's coercion classes costs time at each start (the
+coercion unfolds to the same `b = true`). Local to this file: user environments import their
+own headers. -/
+@[instance high] private abbrev boolAsProp (b : Bool) : CoeT Bool b Prop := ⟨b = true⟩
 
 /-! ## Setup -/
 
