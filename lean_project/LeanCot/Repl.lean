@@ -117,6 +117,11 @@ structure State where
   /-- Reference statements already elaborated: (environment handle, text) and the theorem. -/
   references : List ((Option Nat × String) × ConstantInfo) := []
 
+/-- `st.get` and `st.set`, monomorphic: the generic `IO.Ref` operations ask at each use for the
+lift of `ST` into `IO`, an instance search that unfolds the monad stack (time at each start). -/
+def readSt (st : IO.Ref State) : IO State := st.get
+def writeSt (st : IO.Ref State) (s : State) : IO Unit := st.set s
+
 /-- The command state a request's `"env"` names (`none`: the base environment). -/
 def envAt (s : State) : Option Nat → Option Command.State
   | none => some s.base
@@ -1044,7 +1049,7 @@ partial def findReference : List ((Option Nat × String) × ConstantInfo) → Op
 def referenceTheorem (st : IO.Ref State) (envId : Option Nat) (base : Command.State) (text : String)
     (lim : Limits) :
     IO (Except String ConstantInfo) := do
-  let s ← st.get
+  let s ← readSt st
   match findReference s.references envId text with
   | some ci => return .ok ci
   | none =>
@@ -1067,7 +1072,7 @@ def referenceTheorem (st : IO.Ref State) (envId : Option Nat) (base : Command.St
   match best with
   | none => return .error "the reference statement declares no theorem"
   | some ci =>
-    st.set { s with references := ((envId, text), ci) :: s.references }
+    writeSt st { s with references := ((envId, text), ci) :: s.references }
     return .ok ci
 
 def namesJson (ns : Array Name) : Json :=
@@ -1107,7 +1112,7 @@ def extendsOld (env : Environment) (n : Name) : Bool :=
 
 partial def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String)
     (envId : Option Nat) (lim : Limits) : IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some base := envAt s envId | return errorJson unknownEnv
   -- as strict as with leancot's options, whatever the protocol: no auto-bound implicits unless
   -- the environment's scope sets them
@@ -1164,8 +1169,8 @@ partial def handleVerify (st : IO.Ref State) (text : String) (reference? : Optio
     return Json.mkObj (("theorem", info) :: ("extra", namesJson extra) ::
       ("scopeChanged", Json.bool !(sameScope base final)) :: common)
   | none =>
-    let s ← st.get
-    st.set { s with envs := s.envs.push final }
+    let s ← readSt st
+    writeSt st { s with envs := s.envs.push final }
     return Json.mkObj (("env", toJson s.envs.size) :: common)
 where
   /-- `Array.foldlM`, by hand. -/
@@ -1176,8 +1181,8 @@ where
 /-! ## The request loop -/
 
 def addProof (st : IO.Ref State) (p : ProofSnap) : IO Nat := do
-  let s ← st.get
-  st.set { s with proofs := s.proofs.push p }
+  let s ← readSt st
+  writeSt st { s with proofs := s.proofs.push p }
   return s.proofs.size
 
 /-- A fresh goal for a term `sorry`: its expected type in its local context (no goal when the
@@ -1222,7 +1227,7 @@ def sorryJson (st : IO.Ref State) (env : Environment) (root? : Option MVarId)
     (into? : Option MetavarContext) (s : SorryAt) : IO (Option Json) := do
   let ctx := s.ctx
   -- each `sorry` with a goal gets a new proof state: the number of proof states is a fresh tag
-  match ← sorryGoal s into? (← st.get).proofs.size with
+  match ← sorryGoal s into? (← readSt st).proofs.size with
   | .error _ => return none
   | .ok (g, mctx) =>
     let goals ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0
@@ -1435,19 +1440,19 @@ structure CmdOptions where
 
 partial def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some base := envAt s env? | return errorJson unknownEnv
   let r ← elabInput base cmd env?.isNone s.headers s.opts o.maxHeartbeats
   match r with
   | .error e => return errorJson e
   | .ok (fs, newHeader, start) =>
     if let some (key, henv) := newHeader then
-      let s ← st.get
-      st.set { s with headers := (key, henv) :: s.headers }
-    let s ← st.get
+      let s ← readSt st
+      writeSt st { s with headers := (key, henv) :: s.headers }
+    let s ← readSt st
     let envId := s.envs.size
     -- Only the command state is kept: the messages and info trees are answered here.
-    st.set { s with envs := s.envs.push fs.cmdState }
+    writeSt st { s with envs := s.envs.push fs.cmdState }
     let sorries := sorriesOfTrees fs.trees
     let sorryJsons ← filterMapIO (sorryJson st start none none) sorries.toList #[]
     let sorryJsons ← if o.rootGoals then
@@ -1590,7 +1595,7 @@ partial def tracesJson (ts : Array TraceElem) (i : Nat) (acc : Array Json) : IO 
 
 def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats : Nat) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some p := s.proofs[psId]? | return errorJson "Unknown proof state."
   match parseTactic p.env tac with
   | .error e => return errorJson ("Lean error:\n" ++ e)
@@ -1728,14 +1733,14 @@ def reopenText : List OpenDecl → String
 before), then its constants checked again by the kernel, then its `open` namespaces' scoped
 extensions activated. -/
 def unpickledEnv (st : IO.Ref State) (p : PickledEnv) : IO Command.State := do
-  let s ← st.get
+  let s ← readSt st
   let key := importsKey p.imports
   let header ← match lookupHeader s.headers key with
     | some h => pure h
     | none =>
       let env ← importModules p.imports s.opts (loadExts := true)
       let h := Command.mkState env {} s.opts
-      st.set { s with headers := (key, h) :: s.headers }
+      writeSt st { s with headers := (key, h) :: s.headers }
       pure h
   let decls := arrFold (fun acc c => match declOf p.constants c with
     | some d => d :: acc
@@ -1770,7 +1775,7 @@ def snapReply (st : IO.Ref State) (p : ProofSnap) : IO Json := do
       ("proofStatus", Json.str status)]
 
 def handlePickle (st : IO.Ref State) (req : Json) : IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let str (k : String) : Option String := (req.getObjValAs? String k).toOption
   let num (k : String) : Option Nat := (req.getObjValAs? Nat k).toOption
   try
@@ -1791,8 +1796,8 @@ def handlePickle (st : IO.Ref State) (req : Json) : IO Json := do
       | none, none => return errorJson "\"pickleTo\" needs \"env\" or \"proofState\""
     | none, some path, _ =>
       let cs ← unpickledEnv st (← readObject PickledEnv path)
-      let s ← st.get
-      st.set { s with envs := s.envs.push cs }
+      let s ← readSt st
+      writeSt st { s with envs := s.envs.push cs }
       return Json.mkObj [("env", toJson s.envs.size)]
     | none, none, some path =>
       let given ← match num "env" with
@@ -1890,7 +1895,7 @@ partial def moduleConstants (names : Array Name) (data : Array ModuleData) (root
 
 def handleConstants (st : IO.Ref State) (envId : Option Nat) (roots kinds : List String) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some cs := envAt s envId | return errorJson unknownEnv
   let header := cs.env.header
   let found := moduleConstants header.moduleNames header.moduleData roots kinds 0 #[]
@@ -2014,14 +2019,14 @@ partial def commandStx? : InfoTree → Option Syntax
 
 def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (allTactics : Bool) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some base := envAt s env? | return errorJson unknownEnv
   match ← elabInput base text env?.isNone s.headers s.opts none with
   | .error e => return errorJson e
   | .ok (fs, newHeader, _) =>
     if let some (key, henv) := newHeader then
-      let s ← st.get
-      st.set { s with headers := (key, henv) :: s.headers }
+      let s ← readSt st
+      writeSt st { s with headers := (key, henv) :: s.headers }
     let fm := FileMap.ofString text
     let env := fs.cmdState.env
     let found := arrFold (fun acc t =>
@@ -2061,7 +2066,7 @@ def moduleIndex (names : Array Name) (key : String) : Option Nat :=
 
 def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Option Nat) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some cs := envAt s envId | return errorJson unknownEnv
   let env := cs.env
   let header := env.header
@@ -2130,12 +2135,12 @@ def buildModule (st : IO.Ref State) (path : String) (mod : Name) (olean : String
     return Json.mkObj [("messages", ← messagesJson (logMessages msgs))]
   let imports := headerToImports header
   let key := importsKey imports
-  let s ← st.get
+  let s ← readSt st
   let env ← match lookupHeader s.headers key with
     | some cs => pure cs.env
     | none =>
       let env ← importModules imports s.opts (loadExts := true)
-      st.set { s with headers := (key, Command.mkState env {} s.opts) :: s.headers }
+      writeSt st { s with headers := (key, Command.mkState env {} s.opts) :: s.headers }
       pure env
   let fs ← elabCommands inputCtx parserState (Command.mkState (env.setMainModule mod) {} s.opts)
     (logMessages msgs) #[]
@@ -2216,10 +2221,10 @@ def freeProofs (env : Environment) : List Nat → Array ProofSnap → Nat → Ar
 def handleForget (st : IO.Ref State) (spec : Json) : IO Json := do
   match natsField spec "envs", natsField spec "proofStates" with
   | .ok envIds, .ok proofIds =>
-    let s ← st.get
+    let s ← readSt st
     let (envs, ne) := freeEnvs s.base envIds s.envs 0
     let (proofs, np) := freeProofs s.base.env proofIds s.proofs 0
-    st.set { s with envs, proofs }
+    writeSt st { s with envs, proofs }
     return Json.mkObj [("forgotten", Json.mkObj [("envs", toJson ne), ("proofStates", toJson np)])]
   | .error e, _ | _, .error e => return errorJson e
 
@@ -2228,7 +2233,7 @@ this section's business. -/
 def forgetDispatch (st : IO.Ref State) (req : Json) : IO (Option Json) := do
   if let .ok spec := req.getObjVal? "forget" then
     return some (← handleForget st spec)
-  let s ← st.get
+  let s ← readSt st
   if let .ok (some i) := optionalField (α := Nat) req "env" then
     if let some cs := s.envs[i]? then
       if envForgotten cs then
@@ -2340,7 +2345,7 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
         match req.getObjVal? "nonce", resp with
         | .ok n, .obj _ => pure (resp.setObjVal! "nonce" n)
         | _, _ => pure resp
-    reply (← st.get).leancot out resp
+    reply (← readSt st).leancot out resp
     loop st inp out
 
 /-- Serve requests from stdin until it ends, in leancot's protocol (`leancot`) or the community
