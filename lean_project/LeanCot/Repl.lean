@@ -39,6 +39,11 @@ does not have it. So this file folds, maps and prints with its own small recursi
 naming the library function it stands for, and builds contexts and monad runs by hand. Lean's
 own elaborators (of user commands and tactics) are compiled code and unaffected.
 
+Cheap to elaborate, because that happens at every start on the WASM backend (README,
+"Start-up, session 8"): loops are `partial def`s (no termination proofs), indexing is `xs[i]'h`
+with the `if h :` proof at hand and `stx.getArg i` (no `get_elem_tactic`), structures get no
+injectivity or `sizeOf` lemmas, and long `::` chains with `←` inside are avoided.
+
 Contents
   Setup            the state (environments, proof states, headers) and the base options
   Own folds        Array/PersistentArray/List folds that the interpreter can run
