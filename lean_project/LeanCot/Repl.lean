@@ -39,6 +39,11 @@ does not have it. So this file folds, maps and prints with its own small recursi
 naming the library function it stands for, and builds contexts and monad runs by hand. Lean's
 own elaborators (of user commands and tactics) are compiled code and unaffected.
 
+Cheap to elaborate, because that happens at every start on the WASM backend (README,
+"Start-up, session 8"): loops are `partial def`s (no termination proofs), indexing is `xs[i]'h`
+with the `if h :` proof at hand and `stx.getArg i` (no `get_elem_tactic`), structures get no
+injectivity or `sizeOf` lemmas, and long `::` chains with `←` inside are avoided.
+
 Contents
   Setup            the state (environments, proof states, headers) and the base options
   Own folds        Array/PersistentArray/List folds that the interpreter can run
@@ -69,9 +74,21 @@ import Lean.Compiler.ImplementedByAttr
 -- Elaborate this file on one thread: the REPL is sequential, and under WASM every extra thread
 -- keeps its own heap (measured: 0.4 GB less peak memory at start-up).
 set_option Elab.async false
+-- Cheaper to elaborate at each start, with the same code (nothing here reasons about these
+-- types or functions): no injectivity and `sizeOf` lemmas for the structures, no linters.
+set_option genInjectivity false
+set_option genSizeOf false
+set_option genSizeOfSpec false
+set_option linter.all false
 open Lean Elab Meta
 
 namespace LeanCot.Repl
+
+/-- A `Bool` as a proposition (`b = true`), found at once: every `if` on a `Bool` asks for this
+coercion, and the search through Lean's coercion classes costs time at each start (the
+coercion unfolds to the same `b = true`). Local to this file: user environments import their
+own headers. -/
+@[instance high] private abbrev boolAsProp (b : Bool) : CoeT Bool b Prop := ⟨b = true⟩
 
 /-! ## Setup -/
 
@@ -105,6 +122,11 @@ structure State where
   /-- Reference statements already elaborated: (environment handle, text) and the theorem. -/
   references : List ((Option Nat × String) × ConstantInfo) := []
 
+/-- `st.get` and `st.set`, monomorphic: the generic `IO.Ref` operations ask at each use for the
+lift of `ST` into `IO`, an instance search that unfolds the monad stack (time at each start). -/
+def readSt (st : IO.Ref State) : IO State := st.get
+def writeSt (st : IO.Ref State) (s : State) : IO Unit := st.set s
+
 /-- The command state a request's `"env"` names (`none`: the base environment). -/
 def envAt (s : State) : Option Nat → Option Command.State
   | none => some s.base
@@ -135,7 +157,7 @@ names the function it replaces). -/
 
 /-- `Array.foldl f b xs[i:]`. -/
 partial def arrFold (f : β → α → β) (xs : Array α) (i : Nat) (b : β) : β :=
-  if h : i < xs.size then arrFold f xs (i + 1) (f b xs[i]) else b
+  if h : i < xs.size then arrFold f xs (i + 1) (f b (xs[i]'h)) else b
 
 /-- `PersistentArray.foldl` on one node of the trie. -/
 partial def paNodeFold (f : β → α → β) (n : PersistentArrayNode α) (b : β) : β :=
@@ -198,7 +220,7 @@ def messageJson (m : Message) : IO Json := do
 
 /-- `ms.mapM messageJson` from index `i` (`Array.mapM` needs private `Array.mapMUnsafe.map`). -/
 partial def messagesJsonAux (ms : Array Message) (i : Nat) (acc : Array Json) : IO (Array Json) := do
-  if h : i < ms.size then messagesJsonAux ms (i + 1) (acc.push (← messageJson ms[i])) else return acc
+  if h : i < ms.size then messagesJsonAux ms (i + 1) (acc.push (← messageJson (ms[i]'h))) else return acc
 
 def messagesJson (ms : Array Message) : IO Json := do
   return Json.arr (← messagesJsonAux ms 0 #[])
@@ -209,7 +231,7 @@ def hasErrors (log : MessageLog) : Bool :=
 /-- The error messages' texts, one a line: an `Array.foldlM` by hand. -/
 partial def errorTextAux (ms : Array Message) (i : Nat) (acc : String) : IO String := do
   if h : i < ms.size then
-    let m := ms[i]
+    let m := ms[i]'h
     if m.severity == .error then
       errorTextAux ms (i + 1) (acc ++ (← m.data.toString) ++ "\n")
     else errorTextAux ms (i + 1) acc
@@ -593,14 +615,19 @@ def tacticJson (t : TacticAt) (proofState? : Option Nat := none) (extractor : Bo
   let state := match proofState? with
     | some i => [("proofState", toJson i)]
     | none => []
-  return Json.mkObj (("tactic", Json.str (← ppTacticIn t.ctx t.info.stx)) ::
-    ("goals", Json.str (goalsText before)) ::
-    ("usedConstants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) used 0 #[])) ::
-    ("kind", Json.str (nameText t.info.stx.getKind)) :: ("pos", posJson pos) ::
-    ("endPos", posJson endPos) :: ("decl", decl) :: ("goalsBefore", before) ::
-    ("goalsAfter", ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter) ::
-    ("constants", Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[])) ::
-    state)
+  let tactic ← ppTacticIn t.ctx t.info.stx
+  let after ← ppGoalsIn t.ctx t.info.mctxAfter t.info.goalsAfter
+  let usedJson : Json := Json.arr (arrFold (fun acc n => acc.push (Json.str (nameText n))) used 0 #[])
+  let constsJson : Json :=
+    Json.arr (arrFold (fun acc n => acc.push (Json.str (nameSource n))) t.consts 0 #[])
+  -- the fields as one list literal before `state` (a long `::` chain with `←` inside took seconds
+  -- to elaborate)
+  let fields : List (String × Json) := [("tactic", Json.str tactic),
+    ("goals", Json.str (goalsText before)), ("usedConstants", usedJson),
+    ("kind", Json.str (nameText t.info.stx.getKind)), ("pos", posJson pos),
+    ("endPos", posJson endPos), ("decl", decl), ("goalsBefore", before), ("goalsAfter", after),
+    ("constants", constsJson)]
+  return Json.mkObj (reverseList (reverseList fields []) state)  -- `fields ++ state`
 
 /-! ## Verification (`"verify"` requests, for leancot/lean/verify.py)
 
@@ -700,7 +727,7 @@ def optionProblem (lim : Limits) (name : Name) (value : Syntax) : Option String 
   else some s!"`set_option {text}` is not allowed (allowed: pp.*, trace.*, linter.*, maxHeartbeats, maxRecDepth, …)"
 
 def attributeName (attr : Syntax) : String :=
-  if attr.getKind == ``Lean.Parser.Attr.simple then nameText attr[0].getId
+  if attr.getKind == ``Lean.Parser.Attr.simple then nameText (attr.getArg 0).getId
   else lastComponent attr.getKind
 
 /-- Problems anywhere inside a command: code-running syntax, `sorry`, `native_decide`, options
@@ -720,17 +747,17 @@ partial def syntaxProblems (lim : Limits) (stx : Syntax) (acc : Array (Syntax ×
         acc.push (stx, "`native_decide` trusts the compiler")
       else if lim.mode == .theorem && !lim.allowNative && (k == ``Lean.Parser.Tactic.posConfigItem ||
           k == ``Lean.Parser.Tactic.valConfigItem) &&
-          (lastComponent stx[1].getId == "native" || lastComponent stx[0].getId == "native") then
+          (lastComponent (stx.getArg 1).getId == "native" || lastComponent (stx.getArg 0).getId == "native") then
         acc.push (stx, "`native` evaluation trusts the compiler")
       else if k == ``Lean.Parser.Command.set_option || k == ``Lean.Parser.Term.set_option ||
           k == ``Lean.Parser.Tactic.set_option then
         -- the value follows the name (after an empty node in the tactic and term forms)
-        let value := if stx[2].getNumArgs == 0 && stx[2].isOfKind nullKind then stx[3] else stx[2]
-        match optionProblem lim stx[1].getId value with
+        let value := if (stx.getArg 2).getNumArgs == 0 && (stx.getArg 2).isOfKind nullKind then (stx.getArg 3) else (stx.getArg 2)
+        match optionProblem lim (stx.getArg 1).getId value with
         | some p => acc.push (stx, p)
         | none => acc
       else if k == ``Lean.Parser.Term.attrInstance then
-        let name := attributeName stx[1]
+        let name := attributeName (stx.getArg 1)
         if strIn allowedAttributes name then acc
         else acc.push (stx, s!"attribute `{name}` is not allowed (it may run code)")
       else acc
@@ -753,12 +780,12 @@ def fileCommandKinds : List String :=
 partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
   let k := stx.getKind
   if k == ``Lean.Parser.Command.in then
-    let first := stx[0].getKind
+    let first := (stx.getArg 0).getKind
     if first == ``Lean.Parser.Command.open || first == ``Lean.Parser.Command.set_option then
-      commandProblem mode stx[2]
-    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{syntaxWord stx[0]}`"
+      commandProblem mode (stx.getArg 2)
+    else some s!"only `open … in` and `set_option … in` may wrap a command, not `{syntaxWord (stx.getArg 0)}`"
   else if k == ``Lean.Parser.Command.declaration then
-    let d := lastComponent stx[1].getKind
+    let d := lastComponent (stx.getArg 1).getKind
     if mode == .theorem then
       if d == "theorem" then none else some s!"expected the theorem, found a declaration `{d}`"
     else if d == "axiom" then some "new axioms are not allowed"
@@ -768,7 +795,7 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
   else if mode == .file && k == ``Lean.Parser.Command.mutual then
     arrFold (fun acc c => match acc with
       | some p => some p
-      | none => commandProblem mode c) stx[1].getArgs 0 none
+      | none => commandProblem mode c) (stx.getArg 1).getArgs 0 none
   else if mode == .file && strIn fileCommandKinds (lastComponent k) then none
   else if mode == .theorem then
     some s!"only the theorem itself is allowed; found the command `{syntaxWord stx}`"
@@ -779,7 +806,7 @@ partial def commandProblem (mode : CheckMode) (stx : Syntax) : Option String :=
 /-- `PersistentHashMap.foldl` on a collision node's parallel key and value arrays. -/
 partial def collisionFold (f : γ → α → β → γ) (ks : Array α) (vs : Array β) (i : Nat) (acc : γ) : γ :=
   if h : i < ks.size then
-    if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc ks[i] vs[i]) else acc
+    if h2 : i < vs.size then collisionFold f ks vs (i + 1) (f acc (ks[i]'h) (vs[i]'h2)) else acc
   else acc
 
 /-- `PersistentHashMap.foldl` from a node. -/
@@ -896,7 +923,7 @@ where
       replayAll base orig visiting env ds
 
 /-- Re-check every constant in `names` with the kernel, starting from `base`: the error, if any. -/
-def kernelReplay (base orig : Environment) (names : Array Name) : IO (Option String) := do
+partial def kernelReplay (base orig : Environment) (names : Array Name) : IO (Option String) := do
   try
     let _ ← arrFoldIO (fun env n => replayConst base orig [] env n) names 0 base
     return none
@@ -905,7 +932,7 @@ where
   /-- `Array.foldlM`, by hand. -/
   arrFoldIO (f : Environment → Name → IO Environment) (xs : Array Name) (i : Nat)
       (env : Environment) : IO Environment := do
-    if h : i < xs.size then arrFoldIO f xs (i + 1) (← f env xs[i]) else return env
+    if h : i < xs.size then arrFoldIO f xs (i + 1) (← f env (xs[i]'h)) else return env
 
 def axiomsJson (env : Environment) (thm : Name) : IO Json := do
   let r ← runMetaIn env {} baseOptions .anonymous [] 0 (collectAxioms thm : MetaM (Array Name))
@@ -933,18 +960,18 @@ def isUnsafeConst (env : Environment) (n : Name) : Bool :=
 names it: in the current namespace unless `_root_.`, mangled if `private`. -/
 partial def declaredTheorem (cs : Command.State) (stx : Syntax) : Option Name :=
   let k := stx.getKind
-  if k == ``Lean.Parser.Command.in then declaredTheorem cs stx[2]
+  if k == ``Lean.Parser.Command.in then declaredTheorem cs (stx.getArg 2)
   else
-    let inner := stx[1]
+    let inner := (stx.getArg 1)
     let isThm := (k == ``Lean.Parser.Command.declaration &&
       inner.getKind == ``Lean.Parser.Command.theorem) || lastComponent k == "lemma"
     if !isThm then none else
-    let id := inner[1][0].getId
+    let id := ((inner.getArg 1).getArg 0).getId
     let ns := match cs.scopes with
       | s :: _ => s.currNamespace
       | [] => .anonymous
     let full := if namePrefix `_root_ id then id.replacePrefix `_root_ .anonymous else ns ++ id
-    let isPrivate := hasAtom "private" stx[0]
+    let isPrivate := hasAtom "private" (stx.getArg 0)
     some (if isPrivate then mkPrivateName cs.env full else full)
 where
   hasAtom (a : String) : Syntax → Bool
@@ -1027,7 +1054,7 @@ partial def findReference : List ((Option Nat × String) × ConstantInfo) → Op
 def referenceTheorem (st : IO.Ref State) (envId : Option Nat) (base : Command.State) (text : String)
     (lim : Limits) :
     IO (Except String ConstantInfo) := do
-  let s ← st.get
+  let s ← readSt st
   match findReference s.references envId text with
   | some ci => return .ok ci
   | none =>
@@ -1050,7 +1077,7 @@ def referenceTheorem (st : IO.Ref State) (envId : Option Nat) (base : Command.St
   match best with
   | none => return .error "the reference statement declares no theorem"
   | some ci =>
-    st.set { s with references := ((envId, text), ci) :: s.references }
+    writeSt st { s with references := ((envId, text), ci) :: s.references }
     return .ok ci
 
 def namesJson (ns : Array Name) : Json :=
@@ -1088,9 +1115,9 @@ where
 def extendsOld (env : Environment) (n : Name) : Bool :=
   extendsOldAux env n || extendsOldAux env (unprivate n)
 
-def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String)
+partial def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String)
     (envId : Option Nat) (lim : Limits) : IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some base := envAt s envId | return errorJson unknownEnv
   -- as strict as with leancot's options, whatever the protocol: no auto-bound implicits unless
   -- the environment's scope sets them
@@ -1147,20 +1174,20 @@ def handleVerify (st : IO.Ref State) (text : String) (reference? : Option String
     return Json.mkObj (("theorem", info) :: ("extra", namesJson extra) ::
       ("scopeChanged", Json.bool !(sameScope base final)) :: common)
   | none =>
-    let s ← st.get
-    st.set { s with envs := s.envs.push final }
+    let s ← readSt st
+    writeSt st { s with envs := s.envs.push final }
     return Json.mkObj (("env", toJson s.envs.size) :: common)
 where
   /-- `Array.foldlM`, by hand. -/
   arrFoldM (f : Array Json → Name → IO (Array Json)) (xs : Array Name) (i : Nat) (acc : Array Json) :
       IO (Array Json) := do
-    if h : i < xs.size then arrFoldM f xs (i + 1) (← f acc xs[i]) else return acc
+    if h : i < xs.size then arrFoldM f xs (i + 1) (← f acc (xs[i]'h)) else return acc
 
 /-! ## The request loop -/
 
 def addProof (st : IO.Ref State) (p : ProofSnap) : IO Nat := do
-  let s ← st.get
-  st.set { s with proofs := s.proofs.push p }
+  let s ← readSt st
+  writeSt st { s with proofs := s.proofs.push p }
   return s.proofs.size
 
 /-- A fresh goal for a term `sorry`: its expected type in its local context (no goal when the
@@ -1205,7 +1232,7 @@ def sorryJson (st : IO.Ref State) (env : Environment) (root? : Option MVarId)
     (into? : Option MetavarContext) (s : SorryAt) : IO (Option Json) := do
   let ctx := s.ctx
   -- each `sorry` with a goal gets a new proof state: the number of proof states is a fresh tag
-  match ← sorryGoal s into? (← st.get).proofs.size with
+  match ← sorryGoal s into? (← readSt st).proofs.size with
   | .error _ => return none
   | .ok (g, mctx) =>
     let goals ← runMetaIn ctx.env mctx ctx.options ctx.currNamespace ctx.openDecls 0
@@ -1380,7 +1407,7 @@ where
   /-- `xs.mapM f`, by hand. -/
   arrMapIO (xs : Array InfoTree) (i : Nat) (acc : Array Json) (f : InfoTree → IO Json) :
       IO (Array Json) := do
-    if h : i < xs.size then arrMapIO xs (i + 1) (acc.push (← f xs[i])) f else return acc
+    if h : i < xs.size then arrMapIO xs (i + 1) (acc.push (← f (xs[i]'h))) f else return acc
 
 /-- The info trees of a command as JSON (`"infotree"`), as the community REPL gives them in
 its modes `tactics` (only tactic nodes), `original` (those with original syntax) and
@@ -1407,7 +1434,7 @@ where
   /-- `Array.foldlM`, by hand. -/
   arrFoldIO (xs : Array InfoTree) (i : Nat) (acc : Array Json)
       (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
-    if h : i < xs.size then arrFoldIO xs (i + 1) (← f acc xs[i]) f else return acc
+    if h : i < xs.size then arrFoldIO xs (i + 1) (← f acc (xs[i]'h)) f else return acc
 
 /-- What a command request asks for besides its text. -/
 structure CmdOptions where
@@ -1416,21 +1443,21 @@ structure CmdOptions where
   infotree : Option String := none
   maxHeartbeats : Option Nat := none
 
-def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
+partial def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOptions) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some base := envAt s env? | return errorJson unknownEnv
   let r ← elabInput base cmd env?.isNone s.headers s.opts o.maxHeartbeats
   match r with
   | .error e => return errorJson e
   | .ok (fs, newHeader, start) =>
     if let some (key, henv) := newHeader then
-      let s ← st.get
-      st.set { s with headers := (key, henv) :: s.headers }
-    let s ← st.get
+      let s ← readSt st
+      writeSt st { s with headers := (key, henv) :: s.headers }
+    let s ← readSt st
     let envId := s.envs.size
     -- Only the command state is kept: the messages and info trees are answered here.
-    st.set { s with envs := s.envs.push fs.cmdState }
+    writeSt st { s with envs := s.envs.push fs.cmdState }
     let sorries := sorriesOfTrees fs.trees
     let sorryJsons ← filterMapIO (sorryJson st start none none) sorries.toList #[]
     let sorryJsons ← if o.rootGoals then
@@ -1460,7 +1487,7 @@ def handleCmd (st : IO.Ref State) (cmd : String) (env? : Option Nat) (o : CmdOpt
 where
   arrFoldTrees (xs : Array InfoTree) (i : Nat) (acc : Array Json)
       (f : Array Json → InfoTree → IO (Array Json)) : IO (Array Json) := do
-    if h : i < xs.size then arrFoldTrees xs (i + 1) (← f acc xs[i]) f else return acc
+    if h : i < xs.size then arrFoldTrees xs (i + 1) (← f acc (xs[i]'h)) f else return acc
 
 def parseTactic (env : Environment) (tac : String) : Except String Syntax :=
   let inputCtx := Parser.InputContext.mk' tac "<input>" (FileMap.ofString tac) tac.rawEndPos
@@ -1568,12 +1595,12 @@ def runTacticOn (p : ProofSnap) (stx : Syntax) (tag : Nat) (maxHeartbeats : Nat)
 /-- `ts.mapM (·.msg.toString)`, trimmed, as JSON strings. -/
 partial def tracesJson (ts : Array TraceElem) (i : Nat) (acc : Array Json) : IO (Array Json) := do
   if h : i < ts.size then
-    tracesJson ts (i + 1) (acc.push (Json.str (trimText (← ts[i].msg.toString))))
+    tracesJson ts (i + 1) (acc.push (Json.str (trimText (← (ts[i]'h).msg.toString))))
   else return acc
 
 def handleTactic (st : IO.Ref State) (tac : String) (psId : Nat) (maxHeartbeats : Nat) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some p := s.proofs[psId]? | return errorJson "Unknown proof state."
   match parseTactic p.env tac with
   | .error e => return errorJson ("Lean error:\n" ++ e)
@@ -1711,14 +1738,14 @@ def reopenText : List OpenDecl → String
 before), then its constants checked again by the kernel, then its `open` namespaces' scoped
 extensions activated. -/
 def unpickledEnv (st : IO.Ref State) (p : PickledEnv) : IO Command.State := do
-  let s ← st.get
+  let s ← readSt st
   let key := importsKey p.imports
   let header ← match lookupHeader s.headers key with
     | some h => pure h
     | none =>
       let env ← importModules p.imports s.opts (loadExts := true)
       let h := Command.mkState env {} s.opts
-      st.set { s with headers := (key, h) :: s.headers }
+      writeSt st { s with headers := (key, h) :: s.headers }
       pure h
   let decls := arrFold (fun acc c => match declOf p.constants c with
     | some d => d :: acc
@@ -1753,7 +1780,7 @@ def snapReply (st : IO.Ref State) (p : ProofSnap) : IO Json := do
       ("proofStatus", Json.str status)]
 
 def handlePickle (st : IO.Ref State) (req : Json) : IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let str (k : String) : Option String := (req.getObjValAs? String k).toOption
   let num (k : String) : Option Nat := (req.getObjValAs? Nat k).toOption
   try
@@ -1774,8 +1801,8 @@ def handlePickle (st : IO.Ref State) (req : Json) : IO Json := do
       | none, none => return errorJson "\"pickleTo\" needs \"env\" or \"proofState\""
     | none, some path, _ =>
       let cs ← unpickledEnv st (← readObject PickledEnv path)
-      let s ← st.get
-      st.set { s with envs := s.envs.push cs }
+      let s ← readSt st
+      writeSt st { s with envs := s.envs.push cs }
       return Json.mkObj [("env", toJson s.envs.size)]
     | none, none, some path =>
       let given ← match num "env" with
@@ -1859,7 +1886,7 @@ def constantJson (m : Name) (c : ConstantInfo) : Json :=
 partial def moduleConstants (names : Array Name) (data : Array ModuleData) (roots kinds : List String)
     (i : Nat) (acc : Array Json) : Array Json :=
   if h : i < names.size then
-    let m := names[i]
+    let m := names[i]'h
     let acc := match data[i]? with
       | some d =>
         if memString (rootOf m) roots then
@@ -1873,7 +1900,7 @@ partial def moduleConstants (names : Array Name) (data : Array ModuleData) (root
 
 def handleConstants (st : IO.Ref State) (envId : Option Nat) (roots kinds : List String) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some cs := envAt s envId | return errorJson unknownEnv
   let header := cs.env.header
   let found := moduleConstants header.moduleNames header.moduleData roots kinds 0 #[]
@@ -1997,14 +2024,14 @@ partial def commandStx? : InfoTree → Option Syntax
 
 def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (allTactics : Bool) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some base := envAt s env? | return errorJson unknownEnv
   match ← elabInput base text env?.isNone s.headers s.opts none with
   | .error e => return errorJson e
   | .ok (fs, newHeader, _) =>
     if let some (key, henv) := newHeader then
-      let s ← st.get
-      st.set { s with headers := (key, henv) :: s.headers }
+      let s ← readSt st
+      writeSt st { s with headers := (key, henv) :: s.headers }
     let fm := FileMap.ofString text
     let env := fs.cmdState.env
     let found := arrFold (fun acc t =>
@@ -2026,7 +2053,7 @@ def premiseIdentifiers (st : IO.Ref State) (text : String) (env? : Option Nat) (
 partial def signaturesAux (names : Array Name) (keep : List String) (i : Nat) (acc : Array Json) :
     MetaM (Array Json) := do
   if h : i < names.size then
-    let n := names[i]
+    let n := names[i]'h
     let hidden := (hasHiddenPart n || isAuxName n) && !memString (nameText n) keep
     let acc ← if hidden then pure acc else
       match (← getEnv).find? n with
@@ -2044,7 +2071,7 @@ def moduleIndex (names : Array Name) (key : String) : Option Nat :=
 
 def premiseModules (st : IO.Ref State) (mods keep : List String) (envId : Option Nat) :
     IO Json := do
-  let s ← st.get
+  let s ← readSt st
   let some cs := envAt s envId | return errorJson unknownEnv
   let env := cs.env
   let header := env.header
@@ -2113,12 +2140,12 @@ def buildModule (st : IO.Ref State) (path : String) (mod : Name) (olean : String
     return Json.mkObj [("messages", ← messagesJson (logMessages msgs))]
   let imports := headerToImports header
   let key := importsKey imports
-  let s ← st.get
+  let s ← readSt st
   let env ← match lookupHeader s.headers key with
     | some cs => pure cs.env
     | none =>
       let env ← importModules imports s.opts (loadExts := true)
-      st.set { s with headers := (key, Command.mkState env {} s.opts) :: s.headers }
+      writeSt st { s with headers := (key, Command.mkState env {} s.opts) :: s.headers }
       pure env
   let fs ← elabCommands inputCtx parserState (Command.mkState (env.setMainModule mod) {} s.opts)
     (logMessages msgs) #[]
@@ -2199,10 +2226,10 @@ def freeProofs (env : Environment) : List Nat → Array ProofSnap → Nat → Ar
 def handleForget (st : IO.Ref State) (spec : Json) : IO Json := do
   match natsField spec "envs", natsField spec "proofStates" with
   | .ok envIds, .ok proofIds =>
-    let s ← st.get
+    let s ← readSt st
     let (envs, ne) := freeEnvs s.base envIds s.envs 0
     let (proofs, np) := freeProofs s.base.env proofIds s.proofs 0
-    st.set { s with envs, proofs }
+    writeSt st { s with envs, proofs }
     return Json.mkObj [("forgotten", Json.mkObj [("envs", toJson ne), ("proofStates", toJson np)])]
   | .error e, _ | _, .error e => return errorJson e
 
@@ -2211,7 +2238,7 @@ this section's business. -/
 def forgetDispatch (st : IO.Ref State) (req : Json) : IO (Option Json) := do
   if let .ok spec := req.getObjVal? "forget" then
     return some (← handleForget st spec)
-  let s ← st.get
+  let s ← readSt st
   if let .ok (some i) := optionalField (α := Nat) req "env" then
     if let some cs := s.envs[i]? then
       if envForgotten cs then
@@ -2323,7 +2350,7 @@ partial def loop (st : IO.Ref State) (inp out : IO.FS.Handle) : IO Unit := do
         match req.getObjVal? "nonce", resp with
         | .ok n, .obj _ => pure (resp.setObjVal! "nonce" n)
         | _, _ => pure resp
-    reply (← st.get).leancot out resp
+    reply (← readSt st).leancot out resp
     loop st inp out
 
 /-- Serve requests from stdin until it ends, in leancot's protocol (`leancot`) or the community
