@@ -87,6 +87,8 @@ class ExternalConfig:
         unknown = set(self.methods) - set(EXTERNAL_METHODS)
         if unknown:
             raise ValueError(f"unknown methods {sorted(unknown)}: choose among {EXTERNAL_METHODS}")
+        if not 0.0 <= self.value_prior_weight <= 1.0:
+            raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
         if self.report_budget not in self.budgets:
             raise ValueError(f"report_budget {self.report_budget} must be one of {self.budgets}")
         for pair in self.splits:
