@@ -3,7 +3,7 @@ comparison table; `--suite external`: every method on statements nobody here wro
 
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
-        [--value DIR] [--step-values]
+        [--value DIR] [--step-values] [--value-prior-weight W]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
@@ -128,6 +128,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "retriever": args.retriever,
         "value": args.value,
         "step_values": args.step_values or None,
+        "value_prior_weight": args.value_prior_weight,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -203,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         "--step-values",
         action="store_true",
         help="external: mcts_prm scores each candidate step with the value before it runs",
+    )
+    parser.add_argument(
+        "--value-prior-weight",
+        type=float,
+        help="external: the value's share of the order a node's untried steps run in "
+        "(mcts_prm, best_first_value; default 0)",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

@@ -76,12 +76,19 @@ class ExternalConfig:
     step_values: bool = option(
         False, "mcts_prm: the value scores each candidate step before it runs (prover/mcts.py)"
     )
+    value_prior_weight: float = option(
+        0.0,
+        "mcts_prm and best_first_value: the value's share of the order a node's untried steps "
+        "run in (SearchConfig.value_prior_weight)",
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
         unknown = set(self.methods) - set(EXTERNAL_METHODS)
         if unknown:
             raise ValueError(f"unknown methods {sorted(unknown)}: choose among {EXTERNAL_METHODS}")
+        if not 0.0 <= self.value_prior_weight <= 1.0:
+            raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
         if self.report_budget not in self.budgets:
             raise ValueError(f"report_budget {self.report_budget} must be one of {self.budgets}")
         for pair in self.splits:
@@ -164,6 +171,7 @@ def main(
         "tuned_on": "models: bundled train split; search settings: leancot defaults (bundled)",
         "value": None if config.value is None else str(config.value),
         "step_values": config.step_values,
+        "value_prior_weight": config.value_prior_weight,
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
@@ -203,6 +211,7 @@ def _prove_split(
                     priority=priority,
                     retriever=config.retriever,
                     step_values=config.step_values,
+                    value_prior_weight=config.value_prior_weight,
                 ),
                 budget=budget,
                 workers=len(servers),

@@ -10,6 +10,16 @@ or the budget runs out. Priorities:
   probability factor of the path.
 Ties go to the node found first.
 
+Best-first runs every candidate of a node before it values any child, so a value ranks nodes
+but cannot change which of a node's tactics Lean runs first. With `value_prior_weight` w > 0
+and a value that scores single steps (`value_steps(state, steps)`, e.g.
+`outcome_value.OutcomeValue`), an expansion scores all its candidates in one batched call and
+runs them in the order of the mixed prior of `policies.mix_priors`:
+`(1 - w) * softmax(logprobs) + w * score / sum(scores)` (stable: ties keep the policy's order),
+so a closer the value likes runs before the portfolio's earlier tactics. A value whose step
+score is its child's value (`steps_score_children`) then values the new children from those
+scores, without a second call.
+
 A value function with a `value_paths(root_state, paths)` method (e.g. a PRM adapter, which scores
 steps rather than states) is given, for each scored node, the `(thought, tactic)` steps of the
 edges that first reached it from the root (`node_path`); a plain one gets the states.
@@ -34,7 +44,16 @@ from leancot.prover.budget import (
     describe,
 )
 from leancot.prover.graph import EdgeResult, Node, ProofGraph, Status
-from leancot.prover.policies import ProposeFn, TacticPolicy, ValueCall, ValueFn, dedup
+from leancot.prover.policies import (
+    Candidate,
+    ProposeFn,
+    TacticPolicy,
+    ValueCall,
+    ValueFn,
+    dedup,
+    mix_priors,
+    softmax,
+)
 
 Priority = Literal["logprob", "value", "mix"]
 DEFAULT_NUM_CANDIDATES = 8
@@ -83,6 +102,18 @@ def value_call(value: Any, graph: ProofGraph, nodes: list[Node]) -> Any:
     return lambda states: value_paths(root_state, paths)
 
 
+def value_order(
+    meter: Meter, value: Any, state: str, candidates: list[Candidate], weight: float
+) -> tuple[list[Candidate], list[float | None]]:
+    """`candidates` sorted by the mixed prior of the policy and the value's step scores (one
+    batched call), best first, ties in the policy's order; with their scores."""
+    steps = [(c.thought, c.tactic) for c in candidates]
+    raw = meter.value(lambda _: value.value_steps(state, steps), [state] * len(candidates))
+    mixed = mix_priors(softmax([c.logprob for c in candidates]), list(raw), weight)
+    order = sorted(range(len(candidates)), key=lambda i: -mixed[i])
+    return [candidates[i] for i in order], [float(raw[i]) for i in order]
+
+
 @dataclass
 class _Search:
     """The state of one best-first search."""
@@ -117,10 +148,14 @@ def best_first_search(
     budget: Budget = DEFAULT_BUDGET,
     num_candidates: int = DEFAULT_NUM_CANDIDATES,
     mix_weight: float = 1.0,
+    value_prior_weight: float = 0.0,
 ) -> SearchResult:
-    """Search for a proof of `statement`; see the module docstring for the priorities."""
+    """Search for a proof of `statement`; see the module docstring for the priorities and for
+    `value_prior_weight` (the value's share of the order a node's candidates run in)."""
     if priority not in ("logprob", "value", "mix"):
         raise ValueError(f"priority must be 'logprob', 'value' or 'mix', not {priority!r}")
+    if not 0.0 <= value_prior_weight <= 1.0:
+        raise ValueError(f"value_prior_weight must be in [0, 1], got {value_prior_weight}")
     if priority != "logprob" and value is None:
         raise ValueError(f"priority={priority!r} needs a value function (value=...)")
     s = _Search(ProofGraph(), Meter(budget), priority, mix_weight)
@@ -149,8 +184,16 @@ def best_first_search(
         if node.expanded or node.status is not Status.OPEN or -neg != s.score(node):
             continue  # closed, resolved, or a stale entry superseded by a better path
         candidates = dedup(meter.propose(policy, [node.state], num_candidates)[0])
+        scores: list[float | None] = [None] * len(candidates)
+        if value_prior_weight > 0 and hasattr(value, "value_steps") and candidates:
+            if (why := meter.blocked("model")) is not None:
+                return meter.result(graph, why)
+            candidates, scores = value_order(
+                meter, value, node.state, candidates, value_prior_weight
+            )
         fresh: list[Node] = []
-        for cand in candidates:
+        fresh_scores: list[float | None] = []
+        for cand, score in zip(candidates, scores, strict=True):
             if (why := meter.blocked("lean")) is not None:
                 return meter.result(graph, why)
             result = meter.step(env, node.handle, cand.tactic)
@@ -166,6 +209,7 @@ def best_first_search(
             if new:
                 s.logprob[child.id] = through
                 fresh.append(child)
+                fresh_scores.append(score)
             elif through > s.logprob[child.id] and not child.expanded:
                 s.logprob[child.id] = through  # a better path to a queued node: requeue
                 if child.status is Status.OPEN:
@@ -175,7 +219,10 @@ def best_first_search(
             if (why := meter.blocked("model")) is not None:
                 return meter.result(graph, why)
             assert value is not None
-            values = meter.value(value_call(value, graph, fresh), [c.state for c in fresh])
+            if getattr(value, "steps_score_children", False) and None not in fresh_scores:
+                values = fresh_scores  # the step scores of the ordering are the children's values
+            else:
+                values = meter.value(value_call(value, graph, fresh), [c.state for c in fresh])
             for child, v in zip(fresh, values, strict=True):
                 child.prior_value = v
         for child in fresh:

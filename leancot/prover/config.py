@@ -39,6 +39,13 @@ class SearchConfig:
         "are tried in the order of that score (Q-initialisation, prover/mcts.py); off by "
         "default: on core val it spent more Lean calls, not fewer (README, external suite)",
     )
+    value_prior_weight: float = option(
+        0.0,
+        "mcts_prm and best_first with a value: the value's share w of the order a node's "
+        "untried steps run in; every candidate is scored in one batched call when its node is "
+        "expanded, and the prior is (1-w) * policy + w * value scores (prover/mcts.py); 0: the "
+        "policy's order alone; 0.5 was tuned on core val for an outcome value (README)",
+    )
     alpha_dedup: bool = option(
         True,
         "mcts_prm: a new state equal to a known one up to the names of its variables (`intro x` "
@@ -70,6 +77,8 @@ class SearchConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0.0 <= self.value_prior_weight <= 1.0:
+            raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
         if self.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {self.priority!r}")
 

@@ -39,6 +39,20 @@ al. 2016, Nature 529, "Mastering the game of Go with deep neural networks and tr
 read here as: a PRM trained on first-error labels predicts which tactics Lean will reject, so
 the Lean calls go to the others first.
 
+With `value_prior_weight` w > 0 and a value that scores single steps, the same one batched
+call per expansion (shared with `step_values`) also enters the prior:
+
+    P(s, a) = (1 - w) * softmax(policy logprobs)_a + w * v(s, a) / sum_b v(s, b)
+
+with v(s, a) the value's score of the untried step (uniform when every score is 0), so at a
+fresh node, where every untried slot has the same Q, the first Lean calls go to the steps the
+value likes. This is PUCT's prior made from two sources (AlphaGo's prior came from a policy
+net alone; here the policy is a mixture of samples and a fixed portfolio whose
+log-probabilities do not rank the portfolio's tactics, which the outcome value was trained to
+rank). A value whose step score is its child's value (`steps_score_children`, e.g.
+`outcome_value.OutcomeValue`) then gives each new child its step's score without a second
+call.
+
 With `alpha_dedup`, a new state equal to a known one up to the names of its variables
 (`renaming.alpha_key`: `intro x` and `intro` on the same `∀`) is not searched a second time:
 it is closed at once (FAILED, no expansion, no value call) and its path backs up the value of
@@ -71,6 +85,8 @@ from leancot.prover.policies import (
     ValueCall,
     ValueFn,
     dedup,
+    mix_priors,
+    softmax,
 )
 from leancot.prover.renaming import alpha_key
 
@@ -88,6 +104,7 @@ class _Slot:
     prior: float
     edge: int | None = None
     score: float | None = None  # the value of the path through the step, before it runs
+    step_score: float | None = None  # the value's raw score of the step, before it runs
 
 
 @dataclass
@@ -98,6 +115,7 @@ class _Search:
     meter: Meter
     step_values: bool = False
     alpha_dedup: bool = False
+    value_prior_weight: float = 0.0
     slots: dict[int, list[_Slot]] = field(default_factory=dict)
     by_key: dict[str, int] = field(default_factory=dict)  # alpha_key -> first node with it
 
@@ -107,15 +125,6 @@ class _Search:
             return None
         first = self.by_key.setdefault(alpha_key(node.state), node.id)
         return None if first == node.id else self.graph.nodes[first]
-
-
-def softmax(logprobs: list[float]) -> list[float]:
-    if not logprobs:
-        return []
-    top = max(logprobs)
-    weights = [math.exp(lp - top) for lp in logprobs]
-    total = sum(weights)
-    return [w / total for w in weights]
 
 
 def puct(q: float, prior: float, parent_visits: int, visits: int, c_puct: float) -> float:
@@ -137,6 +146,7 @@ def mcts_search(
     seed: int = 0,
     step_values: bool = False,
     alpha_dedup: bool = False,
+    value_prior_weight: float = 0.0,
 ) -> SearchResult:
     """Search for a proof of `statement` by MCTS; see the module docstring.
 
@@ -144,11 +154,14 @@ def mcts_search(
     Dirichlet noise drawn with `seed` into the root priors; without it the run is deterministic
     (ties go to the policy's earlier candidate). `step_values`: score each candidate step with
     the value before it runs (a value with `value_steps` only; others ignore it); `alpha_dedup`:
-    do not search a state equal to a known one up to names; see the module docstring.
+    do not search a state equal to a known one up to names; `value_prior_weight`: the value's
+    share of each node's prior (0: the policy's alone); see the module docstring.
     """
     if c_puct < 0 or novelty_bonus < 0:
         raise ValueError("c_puct and novelty_bonus must be non-negative")
-    s = _Search(ProofGraph(), Meter(budget), step_values, alpha_dedup)
+    if not 0.0 <= value_prior_weight <= 1.0:
+        raise ValueError(f"value_prior_weight must be in [0, 1], got {value_prior_weight}")
+    s = _Search(ProofGraph(), Meter(budget), step_values, alpha_dedup, value_prior_weight)
     graph, meter = s.graph, s.meter
     if (why := meter.blocked("lean")) is not None:
         return meter.result(graph, why)
@@ -203,6 +216,8 @@ def mcts_search(
                 break
             if slot.score is not None:  # scored before it ran: the same path, no second call
                 child.prior_value = slot.score
+            elif slot.step_score is not None and getattr(value, "steps_score_children", False):
+                child.prior_value = slot.step_score
             if (why := _expand(s, child, policy, value, num_candidates)) is not None:
                 return meter.result(graph, why)
             if child.status is Status.FAILED:  # the policy had nothing for it
@@ -224,7 +239,8 @@ def _expand(
     n: int,
 ) -> StopReason | None:
     """Ask the policy for the node's candidates and the value function for the node's value
-    (unless its parent's step score gave it one) and, with `step_values`, each step's score."""
+    (unless its parent's step score gave it one) and, with `step_values` or a value prior,
+    each step's score (one batched call)."""
     for kind in ("expand", "model"):
         if (why := s.meter.blocked(kind)) is not None:
             return why
@@ -237,10 +253,18 @@ def _expand(
         return None
     if node.prior_value is None:
         node.prior_value = s.meter.value(value_call(value, s.graph, [node]), [node.state])[0]
-    value_steps = getattr(value, "value_steps", None) if s.step_values else None
-    if value_steps is not None:
-        steps = [(c.thought, c.tactic) for c in cands]
-        scores = s.meter.value(lambda _: value_steps(node.state, steps), [node.state] * len(cands))
+    value_steps = getattr(value, "value_steps", None)
+    if value_steps is None or not (s.step_values or s.value_prior_weight > 0):
+        return None
+    steps = [(c.thought, c.tactic) for c in cands]
+    scores = s.meter.value(lambda _: value_steps(node.state, steps), [node.state] * len(cands))
+    for slot, score in zip(slots, scores, strict=True):
+        slot.step_score = score
+    if s.value_prior_weight > 0:
+        mixed = mix_priors(priors, scores, s.value_prior_weight)
+        for slot, prior in zip(slots, mixed, strict=True):
+            slot.prior = prior
+    if s.step_values:
         capped = getattr(value, "caps_step_values", True) and node.id != s.graph.root.id
         ceiling = (node.prior_value or 0.0) if capped else 1.0
         for slot, score in zip(slots, scores, strict=True):

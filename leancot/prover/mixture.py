@@ -204,11 +204,13 @@ def search_setup(
     judged against); best_first: the model's samples mixed
     with the portfolio, cumulative log-probability priority (or `search.priority` "value"/"mix"
     with a PRM); mcts_prm: the same mixture under MCTS with the PRM as value (and, with
-    `search.step_values`, as the score of each step before it runs). `goal_tactics`
-    adds the goal-aware unfolding tactics to the searches' mixture (never to the baseline).
-    Without a model, best_first is the baseline. `premises` (a `retrieval.PremiseSource`, from
-    `search.retriever`) adds retrieved premises to the learned searches' prompts and tactics,
-    and their tactics to `heuristic`'s (after its own, `with_premise_tactics`).
+    `search.step_values`, as the score of each step before it runs). With a value, both take
+    `search.value_prior_weight`: the value's share of the order a node's steps run in.
+    `goal_tactics` adds the goal-aware unfolding tactics to the searches' mixture (never to
+    the baseline). Without a model, best_first is the baseline. `premises` (a
+    `retrieval.PremiseSource`, from `search.retriever`) adds retrieved premises to the learned
+    searches' prompts and tactics, and their tactics to `heuristic`'s (after its own,
+    `with_premise_tactics`).
     """
     s = search or SearchConfig()
     if method not in METHODS:
@@ -228,6 +230,7 @@ def search_setup(
                 "num_candidates": s.baseline_n,
                 "step_values": s.step_values,
                 "alpha_dedup": s.alpha_dedup,
+                "value_prior_weight": s.value_prior_weight,
             }
             return policy, as_value(prm), kwargs
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
@@ -246,9 +249,13 @@ def search_setup(
             "num_candidates": s.num_samples,
             "step_values": s.step_values,
             "alpha_dedup": s.alpha_dedup,
+            "value_prior_weight": s.value_prior_weight,
         }
         return policy, as_value(prm), kwargs
     value = as_value(prm) if prm is not None and s.priority != "logprob" else None
     if s.priority != "logprob" and value is None:
         raise ValueError(f"best_first with priority {s.priority!r} needs a PRM (--prm DIR)")
-    return policy, value, {"num_candidates": s.num_samples, "priority": s.priority}
+    kwargs = {"num_candidates": s.num_samples, "priority": s.priority}
+    if value is not None:
+        kwargs["value_prior_weight"] = s.value_prior_weight
+    return policy, value, kwargs

@@ -37,9 +37,13 @@ class OutcomeValue:
     """Value of a node = the outcome model's score of the step that reached it.
 
     `caps_step_values` False: under MCTS's step values a step's score is not capped by its
-    node's value (a step nearer the proof is worth more than the state it starts from)."""
+    node's value (a step nearer the proof is worth more than the state it starts from).
+    `steps_score_children` True: a step's score before it runs is the value of the node it
+    reaches, so a search that scored a node's steps (a value prior) values the children from
+    those scores without a second call."""
 
     caps_step_values = False
+    steps_score_children = True  # value_steps(state, [step]) is the value of the step's child
 
     def __init__(self, model: Any, *, empty_value: float = 0.5) -> None:
         if not hasattr(model, "score_batch"):

@@ -72,6 +72,28 @@ def dedup(cands: Iterable[Candidate]) -> list[Candidate]:
     return out
 
 
+def softmax(logprobs: list[float]) -> list[float]:
+    """The probabilities of `logprobs` renormalised over the list (MCTS's policy prior)."""
+    if not logprobs:
+        return []
+    top = max(logprobs)
+    weights = [math.exp(lp - top) for lp in logprobs]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def mix_priors(priors: list[float], scores: list[float], weight: float) -> list[float]:
+    """`(1 - weight) * priors + weight * scores / sum(scores)` (uniform shares when the scores
+    sum to 0; negative scores count as 0): the mixed prior of
+    `mcts_search` and the candidate order of `best_first_search` with a `value_prior_weight`."""
+    if not priors:
+        return []
+    clipped = [max(0.0, v) for v in scores]
+    total = sum(clipped)
+    shares = [v / total for v in clipped] if total > 0 else [1.0 / len(priors)] * len(priors)
+    return [(1 - weight) * p + weight * v for p, v in zip(priors, shares, strict=True)]
+
+
 TACTIC_START = re.compile(r"^(?:[a-z][\w!?'.]*|[(·{⟨])")
 CLOSING = {")": "(", "]": "[", "}": "{", "⟩": "⟨"}
 

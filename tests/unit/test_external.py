@@ -112,3 +112,30 @@ def test_the_retriever_reaches_every_method_search(tmp_path, monkeypatch):
     external.main(config, servers=[object()])
     assert asked == [("heuristic", "bm25"), ("mcts_prm", "bm25")]
     assert ExternalConfig().retriever is None
+
+
+def test_the_value_prior_weight_reaches_the_searches_and_the_summary(tmp_path, monkeypatch):
+    """`value_prior_weight` goes into every method's search settings (the searches with a
+    value use it) and is recorded in external.json; it is checked like the search's own."""
+    from leancot.pipeline import external, prove
+
+    for d in ("policy", "prm"):
+        (tmp_path / "run" / d).mkdir(parents=True)
+    asked = []
+
+    def fake_main(config, *, notify, servers):
+        asked.append((config.method, config.search.value_prior_weight))
+        config.out.write_text("")
+        return type("R", (), {"suite": {}})()
+
+    monkeypatch.setattr(prove, "main", fake_main)
+    config = ExternalConfig(
+        run_dir=tmp_path / "run", out_dir=tmp_path / "ext", splits=("bundled:test",),
+        methods=("best_first_value", "mcts_prm"), seeds=(0,), value_prior_weight=0.5,
+    )  # fmt: skip
+    summary = external.main(config, servers=[object()])
+    assert asked == [("best_first", 0.5), ("mcts_prm", 0.5)]
+    assert summary["value_prior_weight"] == 0.5
+    assert ExternalConfig().value_prior_weight == 0.0
+    with pytest.raises(ValueError, match="value_prior_weight"):
+        ExternalConfig(value_prior_weight=2.0)
