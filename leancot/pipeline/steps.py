@@ -362,7 +362,10 @@ def prove(
         source = premises.source()  # the corpus' own: the one the policy's rows were built with
     elif model is not None:
         name = premises.name if premises is not None else config.search.retriever
-        source = premise_source(name, lean.get(), theorems, config.search.retriever_k)
+        source = premise_source(
+            name, lean.get(), theorems, config.search.retriever_k,
+            roots=config.search.premise_roots,
+        )  # fmt: skip
     policy, value, kwargs = search_setup(
         method, config.search, model=model, prm=prm, premises=source
     )
