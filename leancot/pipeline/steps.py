@@ -130,9 +130,9 @@ class RunPremises:
     def library(self) -> list[Any]:
         """The library premises (given, else read through the run's Lean; cached on disk)."""
         if self._library is None:
-            from leancot.prover.premises import library_premises
+            from leancot.prover.premises import DATASET_ROOTS, library_premises
 
-            self._library = library_premises(self.lean.get())
+            self._library = library_premises(self.lean.get(), DATASET_ROOTS)
         return self._library
 
     def theorems(self) -> list[Any]:

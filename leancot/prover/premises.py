@@ -24,6 +24,11 @@ from leancot.prover.core_lemmas import banned_constant, parse_check_type
 from leancot.prover.core_suite import GENERATED, IDENT, LEAN_AXIOMS
 
 LIBRARY_ROOTS = ("Init", "Std")  # the core library: what `core` statements restate
+# The roots of an index over an extracted dataset's files (`load_library`: `leancot train
+# retriever`, `evaluate --retriever`, the run's `retriever` stage): their candidates carry no
+# header to say what a file imports (`PremiseIndex.allowed(path=...)`), and the bundled corpus
+# imports nothing beyond `Init`, so `Std` would only add premises no file can name.
+DATASET_ROOTS = ("Init",)
 LIBRARY_KINDS = ("theorem", "axiom", "definition", "constructor", "inductive", "opaque")
 CHECK_BATCH = 128  # `#check @NAME` lines per REPL request
 
@@ -184,12 +189,13 @@ def read_library(path: str | Path) -> list[Premise]:
 def load_library(
     path: str | Path | None = None,
     *,
-    roots: Sequence[str] = LIBRARY_ROOTS,
+    roots: Sequence[str] = DATASET_ROOTS,
     kinds: Sequence[str] = LIBRARY_KINDS,
     progress: Any = None,
 ) -> list[Premise]:
-    """The library premises: from a premise cache file `path`, or (None) read from one embedded
-    Lean started here (`library_premises`, its cache reused on the next call)."""
+    """The library premises of a dataset's retriever (`DATASET_ROOTS`): from a premise cache
+    file `path`, or (None) read from one embedded Lean started here (`library_premises`, its
+    cache reused on the next call)."""
     if path is not None:
         return read_library(path)
     from leancot.lean.backends import wasm_backend
