@@ -177,3 +177,13 @@ def test_one_given_cache_holds_every_root(tmp_path):
     cache = PremiseCache(tmp_path / "p.jsonl")
     assert library_premises(ScriptedServer(LIBRARY), ("Init", "Std"), cache=cache) == LIBRARY
     assert set(PremiseCache(cache.path).entries) == names(LIBRARY)
+
+
+def test_search_config_indexes_init_and_std_by_default_and_needs_a_root():
+    import pytest
+
+    from leancot.prover.config import SearchConfig
+
+    assert SearchConfig().premise_roots == ("Init", "Std")
+    with pytest.raises(ValueError, match="premise_roots"):
+        SearchConfig(premise_roots=())
