@@ -109,19 +109,22 @@ def library_premises(
     environment of `header` (None: `root_header(root)`) and in its own cache (`cache`: one for
     every root instead).
 
-    `limit` types only the first that many usable constants (in root, then module order);
+    `limit` types only the first that many usable constants (in root, then module order; an
+    untyped one counts too);
     `progress(done, total)` is called after each request. Constants whose type does not print
     are left out.
     """
     out: list[Premise] = []
+    left = limit
     for root in roots:
-        if limit is not None and len(out) >= limit:
+        if left is not None and left <= 0:
             break
-        left = None if limit is None else limit - len(out)
-        out += root_premises(
+        found, listed = _root_premises(
             server, root, kinds, header=root_header(root) if header is None else header,
             cache=cache, limit=left, progress=progress,
         )  # fmt: skip
+        out += found
+        left = None if left is None else left - listed
     return out
 
 
@@ -137,6 +140,22 @@ def root_premises(
 ) -> list[Premise]:
     """`library_premises` of one root: typed by `#check` in the environment of `header`,
     cached in `cache` (None: `default_premise_cache` of this root)."""
+    return _root_premises(
+        server, root, kinds, header=header, cache=cache, limit=limit, progress=progress
+    )[0]
+
+
+def _root_premises(
+    server: Any,
+    root: str,
+    kinds: Sequence[str],
+    *,
+    header: str,
+    cache: PremiseCache | None,
+    limit: int | None,
+    progress: Any,
+) -> tuple[list[Premise], int]:
+    """`root_premises` and how many usable constants it considered (typed or not)."""
     env = server.header_env(header)
     if not isinstance(env, CommandResult) or not env.ok:
         raise ValueError(f"the premise index needs the header {header!r} to elaborate: {env}")
@@ -161,7 +180,7 @@ def root_premises(
         typ = cache.entries.get(c["name"], {}).get("type")
         if typ:
             out.append(Premise(c["name"], f"{c['name']} : {typ}", c["kind"], "", c["module"]))
-    return out
+    return out, len(constants)
 
 
 def banned_names(theorem: Mapping[str, Any]) -> frozenset[str]:

@@ -143,9 +143,11 @@ class ScriptedServer:
     def run_cmd(self, cmd, env=None, timeout=None):
         lines = [line.removeprefix("#check @") for line in cmd.splitlines()]
         self.calls.append(("check", tuple(lines), env.env))
-        types = {p.name: p.text.split(" : ", 1)[1] for p in self.library}
+        types = {p.name: p.text.split(" : ", 1)[1] for p in self.library if " : " in p.text}
         messages = tuple(
-            Message("info", i + 1, 0, None, None, f"{n} : {types[n]}") for i, n in enumerate(lines)
+            Message("info", i + 1, 0, None, None, f"{n} : {types[n]}")
+            for i, n in enumerate(lines)
+            if n in types  # a type that does not print: no message
         )
         return CommandResult(env.env, messages)
 
@@ -187,3 +189,13 @@ def test_search_config_indexes_init_and_std_by_default_and_needs_a_root():
     assert SearchConfig().premise_roots == ("Init", "Std")
     with pytest.raises(ValueError, match="premise_roots"):
         SearchConfig(premise_roots=())
+
+
+def test_limit_counts_untyped_constants_and_stops_before_the_next_root(tmp_path):
+    untyped = Premise("Nat.unprintable", "Nat.unprintable", "axiom", "", "Init.Data.Nat.Basic")
+    server = ScriptedServer([*INIT, untyped, *HASHMAP])
+    got = library_premises(
+        server, ("Init", "Std"), cache=PremiseCache(tmp_path / "p.jsonl"), limit=3
+    )
+    assert got == INIT  # three Init constants considered, one untyped: Std is not reached
+    assert ("header", "import Std") not in server.calls
