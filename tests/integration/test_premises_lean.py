@@ -9,6 +9,7 @@ import pytest
 from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import Premise, PremiseIndex
 from leancot.prover.config import BudgetConfig
+from leancot.prover.core_suite import printed_levels
 from leancot.prover.premises import (
     LIBRARY_KINDS,
     PremiseCache,
@@ -63,7 +64,9 @@ def test_std_premises_are_typed_under_import_std_and_named_only_there(lean_serve
     assert len(premises) >= 30 and all(p.module.startswith("Std.") for p in premises)
     lemma = next(p for p in premises if p.kind in ("theorem", "axiom"))
     typ = lemma.text.split(" : ", 1)[1]
-    check = f"example : {typ} := @{lemma.name}"
+    levels = ", ".join(printed_levels(typ))  # declared: the REPL binds none automatically
+    params = f".{{{levels}}}" if levels else ""
+    check = f"noncomputable def leancot_std_check{params} : {typ} := @{lemma.name}"
     std = lean_server.run_cmd(check, lean_server.header_env("import Std"))
     assert not [m for m in std.messages if m.severity == "error"], std.messages
     # without `import Std` the name is unknown: why an empty header is offered no Std premise
