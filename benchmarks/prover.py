@@ -126,6 +126,9 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "core_limit": args.core_limit,
         "workers": args.workers,
         "retriever": args.retriever,
+        "premise_roots": tuple(args.premise_roots) if args.premise_roots else None,
+        "retriever_k": args.retriever_k,
+        "premise_n": args.premise_n,
         "value": args.value,
         "step_values": args.step_values or None,
         "value_prior_weight": args.value_prior_weight,
@@ -194,6 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--retriever",
         help="external: premise retriever of heuristic and the learned methods (bm25 or DIR)",
+    )
+    parser.add_argument(
+        "--premise-roots",
+        nargs="+",
+        help="external: library roots of the premise index (default Init Std; Init: without Std)",
+    )
+    parser.add_argument(
+        "--retriever-k", type=int, help="external: premises retrieved per goal state (default 8)"
+    )
+    parser.add_argument(
+        "--premise-n", type=int, help="external: premise tactics per expansion (default 4)"
     )
     parser.add_argument(
         "--value",

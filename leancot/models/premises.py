@@ -4,14 +4,16 @@ searches (leancot/prover): a `Premise` (a name and the text retrieval reads), a 
 
 The library premises come from Lean (`leancot.prover.premises.library_premises`); the in-file
 ones from an extracted dataset's `corpus.jsonl` (`corpus_premises`) or from the text of a file
-before a theorem (`header_premises`: the bundled corpus' `Theorem.header`).
+before a theorem (`header_premises`: the bundled corpus' `Theorem.header`). A theorem given by
+its header is offered only the library premises its imports can name (`header_imports`,
+`importable`): `Init` always, `Std` only under `import Std` (or the `Std` modules it imports).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,33 @@ def header_premises(header: str, path: str = "") -> list[Premise]:
     return declaration_statements(header, path)
 
 
+IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:(?:public|private)[ \t]+)?(?:meta[ \t]+)?import[ \t]+(?:all[ \t]+)?([^\n]*)", re.M
+)
+ALWAYS_IMPORTED = "Init"  # every header but a `prelude` file's imports it
+
+
+def header_imports(header: str) -> tuple[str, ...]:
+    """The modules a header's `import` lines name (comments ignored), in order: `import Std`
+    gives `("Std",)`, `import Std.Data.HashMap Init.Data` both names, an empty header none."""
+    found: list[str] = []
+    for line in IMPORT_LINE.findall(mask(header)):
+        found += [w for w in line.split() if re.fullmatch(r"[\w'!?]+(?:\.[\w'!?]+)*", w)]
+    return tuple(dict.fromkeys(found))
+
+
+def importable(module: str, imports: Iterable[str]) -> bool:
+    """Whether a library premise declared in `module` can be named under a header importing
+    `imports`: an `Init` module always (every header imports `Init`), an unknown module ("")
+    too, another one when the header imports it or a module above it (`import Std` names every
+    `Std.*` module, `import Std.Data.HashMap` the `Std.Data.HashMap.*` ones). A module reached
+    only through another's imports (`import Lean` brings parts of `Std`) is not offered: the
+    rule errs on the side of premises the statement can surely name."""
+    if not module or module.split(".", 1)[0] == ALWAYS_IMPORTED:
+        return True
+    return any(module == m or module.startswith(m + ".") for m in imports)
+
+
 def corpus_premises(corpus_jsonl: str | Path) -> dict[str, list[Premise]]:
     """The in-file premises of an extracted dataset's `corpus.jsonl`, by file path, in order."""
     out: dict[str, list[Premise]] = {}
@@ -89,6 +118,9 @@ class PremiseIndex:
 
     library: list[Premise]
     files: dict[str, list[Premise]] = field(default_factory=dict)
+    _importable: dict[tuple[str, ...], list[Premise]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def allowed(
         self,
@@ -98,11 +130,14 @@ class PremiseIndex:
         header: str | None = None,
         banned: Iterable[str] = (),
     ) -> list[Premise]:
-        """A theorem's candidates: the library, then its file's declarations before it (those of
-        `files[path]` before the name `before`, or those parsed from `header`), none banned."""
+        """A theorem's candidates: its file's declarations before it (those of `files[path]`
+        before the name `before`, or those parsed from `header`), then the library (with a
+        `header`, only the premises its imports can name: `importable`), none banned."""
         local: list[Premise] = []
+        library = self.library
         if header is not None:
             local = header_premises(header, path or "")
+            library = self.importable(header_imports(header))
         elif path is not None:
             for p in self.files.get(path, ()):
                 if p.name == before:
@@ -110,8 +145,18 @@ class PremiseIndex:
                 local.append(p)
         lasts = {_last(b) for b in banned}  # `is_banned`, its sets built once
         if not lasts:
-            return [*local, *self.library]
-        return [p for p in [*local, *self.library] if _last(p.name) not in lasts]
+            return [*local, *library]
+        return [p for p in [*local, *library] if _last(p.name) not in lasts]
+
+    def importable(self, imports: Sequence[str]) -> list[Premise]:
+        """The library premises a header importing `imports` can name (`importable`), computed
+        once per set of imports (a benchmark's theorems share a few headers)."""
+        key = tuple(sorted(imports))
+        found = self._importable.get(key)
+        if found is None:
+            found = [p for p in self.library if importable(p.module, key)]
+            self._importable[key] = found
+        return found
 
     def to_rows(self) -> list[dict[str, Any]]:
         return [asdict(p) for p in [*self.library, *(p for ps in self.files.values() for p in ps)]]

@@ -68,6 +68,15 @@ class ExternalConfig:
         "premise retriever of heuristic and the learned methods (bm25 or a retriever folder; "
         "none: off)",
     )
+    premise_roots: tuple[str, ...] = option(
+        SearchConfig().premise_roots,
+        "library roots of the premise index (with a retriever; `Init` alone: the index before "
+        "`Std` was added)",
+    )
+    retriever_k: int = option(SearchConfig().retriever_k, "premises retrieved per goal state")
+    premise_n: int = option(
+        SearchConfig().premise_n, "tactics using the retrieved premises per expansion"
+    )
     value: Path | None = option(
         None,
         "value of mcts_prm and best_first_value: a `leancot train value` folder (outcome "
@@ -210,6 +219,9 @@ def _prove_split(
                     sampling_seed=seed,
                     priority=priority,
                     retriever=config.retriever,
+                    premise_roots=config.premise_roots,
+                    retriever_k=config.retriever_k,
+                    premise_n=config.premise_n,
                     step_values=config.step_values,
                     value_prior_weight=config.value_prior_weight,
                 ),

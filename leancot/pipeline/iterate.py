@@ -355,7 +355,9 @@ def _round(
         prover = config.teacher or str(policy_dir)
         source = None
         if s.retriever is not None:  # one source for the search and its rows' prompts
-            source = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
+            source = premise_source(
+                s.retriever, lean.get(), theorems, s.retriever_k, roots=s.premise_roots
+            )
         counts = prove_with(
             sd / "train.jsonl", theorems, prover, prm_dir, harvest, run_cfg, lean, st, source
         )

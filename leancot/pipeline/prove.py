@@ -122,8 +122,9 @@ def main(
         if retrieves_premises(config):
             notify(f"prove: premise retriever {config.search.retriever}")
             premises = premise_source(
-                config.search.retriever, servers[0], theorems, config.search.retriever_k
-            )
+                config.search.retriever, servers[0], theorems, config.search.retriever_k,
+                roots=config.search.premise_roots,
+            )  # fmt: skip
         policy, value, kwargs = search_setup(
             config.method, config.search, model=model, prm=prm, premises=premises
         )

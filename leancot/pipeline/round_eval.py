@@ -100,7 +100,9 @@ def prove_with(
     model = HFPolicy(model_dir, device=run_cfg.device)
     method = config.method
     if premises is None and s.retriever is not None:
-        premises = premise_source(s.retriever, lean.get(), theorems, s.retriever_k)
+        premises = premise_source(
+            s.retriever, lean.get(), theorems, s.retriever_k, roots=s.premise_roots
+        )
     if prm_path is None:
         method, value = "best_first", None
         pol: Any = SampledPolicy(

@@ -130,9 +130,9 @@ class RunPremises:
     def library(self) -> list[Any]:
         """The library premises (given, else read through the run's Lean; cached on disk)."""
         if self._library is None:
-            from leancot.prover.premises import library_premises
+            from leancot.prover.premises import DATASET_ROOTS, library_premises
 
-            self._library = library_premises(self.lean.get())
+            self._library = library_premises(self.lean.get(), DATASET_ROOTS)
         return self._library
 
     def theorems(self) -> list[Any]:
@@ -362,7 +362,10 @@ def prove(
         source = premises.source()  # the corpus' own: the one the policy's rows were built with
     elif model is not None:
         name = premises.name if premises is not None else config.search.retriever
-        source = premise_source(name, lean.get(), theorems, config.search.retriever_k)
+        source = premise_source(
+            name, lean.get(), theorems, config.search.retriever_k,
+            roots=config.search.premise_roots,
+        )  # fmt: skip
     policy, value, kwargs = search_setup(
         method, config.search, model=model, prm=prm, premises=source
     )

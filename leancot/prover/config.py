@@ -59,6 +59,12 @@ class SearchConfig:
         "(`simp only [p1, ..]`, `simp [p1, ..]`, `rw [p]`, `exact p`, ...); none: no retrieval",
     )
     retriever_k: int = option(8, "premises retrieved per goal state (with a retriever)")
+    premise_roots: tuple[str, ...] = option(
+        ("Init", "Std"),
+        "library roots the premise index holds (with a retriever; typed by Lean once, cached); "
+        "a theorem is offered only those its header imports (`Init` always, `Std` under "
+        "`import Std`)",
+    )
     premise_n: int = option(
         4,
         "tactics using the retrieved premises per expansion (with a retriever): the first are "
@@ -79,6 +85,8 @@ class SearchConfig:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if not 0.0 <= self.value_prior_weight <= 1.0:
             raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
+        if not self.premise_roots:
+            raise ValueError("premise_roots needs at least one library root (Init, Std)")
         if self.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {self.priority!r}")
 

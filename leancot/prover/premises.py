@@ -1,10 +1,12 @@
 """The core library's premises, read from the environment: `library_premises(server, roots,
-kinds)` lists the constants that modules under `roots` declare (the REPL's `constants` request,
-`lean_project/LeanCot/Repl.lean`), leaves out generated and private names, and types each by
-`#check @NAME` (many per request). The typed premises are cached on disk per Lean version, roots
-and kinds (`<cache>/retrieval/premises-<tag>.jsonl`, one a line, appended as they are typed, so
-an interrupted build resumes; docs/FORMATS.md). `banned_names` are the names a theorem's proof
-may not cite, never offered as premises.
+kinds)` lists the constants that modules under each root (`Init`, `Std`) declare, in the
+environment that imports the root (`root_header`: none for `Init`, `import Std`), through the
+REPL's `constants` request (`lean_project/LeanCot/Repl.lean`), leaves out generated and private
+names, and types each by `#check @NAME` (many per request). The typed premises are cached on
+disk per Lean version, root and kinds (`<cache>/retrieval/premises-<tag>.jsonl`, one a line,
+appended as they are typed, so an interrupted build resumes; docs/FORMATS.md). Which of them a
+theorem may use depends on its header's imports (`models.premises.importable`); `banned_names`
+are the names its proof may not cite, never offered as premises.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from leancot.models.premises import Premise
 from leancot.prover.core_lemmas import banned_constant, parse_check_type
 from leancot.prover.core_suite import GENERATED, IDENT, LEAN_AXIOMS
 
-LIBRARY_ROOTS = ("Init",)
+LIBRARY_ROOTS = ("Init", "Std")  # the core library: what `core` statements restate
+# The roots of an index over an extracted dataset's files (`load_library`: `leancot train
+# retriever`, `evaluate --retriever`, the run's `retriever` stage): their candidates carry no
+# header to say what a file imports (`PremiseIndex.allowed(path=...)`), and the bundled corpus
+# imports nothing beyond `Init`, so `Std` would only add premises no file can name.
+DATASET_ROOTS = ("Init",)
 LIBRARY_KINDS = ("theorem", "axiom", "definition", "constructor", "inductive", "opaque")
 CHECK_BATCH = 128  # `#check @NAME` lines per REPL request
 
@@ -48,6 +55,13 @@ def default_premise_cache(version: str, roots: Sequence[str], kinds: Sequence[st
 
     tag = sha256_hex(json.dumps([version, list(roots), sorted(kinds)]), 12)
     return PremiseCache(cache_dir() / "retrieval" / f"premises-{tag}.jsonl")
+
+
+def root_header(root: str) -> str:
+    """The header whose environment holds the modules under `root`: none for `Init` (every
+    environment imports it), `import Std` for `Std` (the `core` benchmark's header, so its
+    environment is shared)."""
+    return "" if root == "Init" else f"import {root}"
 
 
 def check_types(server: Any, names: Sequence[str], env: Any) -> dict[str, str]:
@@ -86,23 +100,69 @@ def library_premises(
     roots: Sequence[str] = LIBRARY_ROOTS,
     kinds: Sequence[str] = LIBRARY_KINDS,
     *,
+    header: str | None = None,
+    cache: PremiseCache | None = None,
+    limit: int | None = None,
+    progress: Any = None,
+) -> list[Premise]:
+    """The typed constants that modules under `roots` declare, root by root, each root's in the
+    environment of `header` (None: `root_header(root)`) and in its own cache (`cache`: one for
+    every root instead).
+
+    `limit` types only the first that many usable constants (in root, then module order; an
+    untyped one counts too);
+    `progress(done, total)` is called after each request. Constants whose type does not print
+    are left out.
+    """
+    out: list[Premise] = []
+    left = limit
+    for root in roots:
+        if left is not None and left <= 0:
+            break
+        found, listed = _root_premises(
+            server, root, kinds, header=root_header(root) if header is None else header,
+            cache=cache, limit=left, progress=progress,
+        )  # fmt: skip
+        out += found
+        left = None if left is None else left - listed
+    return out
+
+
+def root_premises(
+    server: Any,
+    root: str,
+    kinds: Sequence[str] = LIBRARY_KINDS,
+    *,
     header: str = "",
     cache: PremiseCache | None = None,
     limit: int | None = None,
     progress: Any = None,
 ) -> list[Premise]:
-    """The typed constants that modules under `roots` declare, in the environment of `header`.
+    """`library_premises` of one root: typed by `#check` in the environment of `header`,
+    cached in `cache` (None: `default_premise_cache` of this root)."""
+    return _root_premises(
+        server, root, kinds, header=header, cache=cache, limit=limit, progress=progress
+    )[0]
 
-    `limit` types only the first that many usable constants (in module order); `progress(done,
-    total)` is called after each request. Constants whose type does not print are left out.
-    """
+
+def _root_premises(
+    server: Any,
+    root: str,
+    kinds: Sequence[str],
+    *,
+    header: str,
+    cache: PremiseCache | None,
+    limit: int | None,
+    progress: Any,
+) -> tuple[list[Premise], int]:
+    """`root_premises` and how many usable constants it considered (typed or not)."""
     env = server.header_env(header)
     if not isinstance(env, CommandResult) or not env.ok:
         raise ValueError(f"the premise index needs the header {header!r} to elaborate: {env}")
-    constants = [c for c in server.library_constants(roots, kinds, env) if usable_constant(c)]
+    constants = [c for c in server.library_constants([root], kinds, env) if usable_constant(c)]
     constants = list({c["name"]: c for c in constants}.values())[:limit]
     if cache is None:
-        cache = default_premise_cache(str(getattr(server, "version", "") or ""), roots, kinds)
+        cache = default_premise_cache(str(getattr(server, "version", "") or ""), [root], kinds)
     # untyped entries are retried (a parser fix or a newer Lean may type them)
     todo = [c for c in constants if not cache.entries.get(c["name"], {}).get("type")]
     for start in range(0, len(todo), CHECK_BATCH):
@@ -120,7 +180,7 @@ def library_premises(
         typ = cache.entries.get(c["name"], {}).get("type")
         if typ:
             out.append(Premise(c["name"], f"{c['name']} : {typ}", c["kind"], "", c["module"]))
-    return out
+    return out, len(constants)
 
 
 def banned_names(theorem: Mapping[str, Any]) -> frozenset[str]:
@@ -148,12 +208,13 @@ def read_library(path: str | Path) -> list[Premise]:
 def load_library(
     path: str | Path | None = None,
     *,
-    roots: Sequence[str] = LIBRARY_ROOTS,
+    roots: Sequence[str] = DATASET_ROOTS,
     kinds: Sequence[str] = LIBRARY_KINDS,
     progress: Any = None,
 ) -> list[Premise]:
-    """The library premises: from a premise cache file `path`, or (None) read from one embedded
-    Lean started here (`library_premises`, its cache reused on the next call)."""
+    """The library premises of a dataset's retriever (`DATASET_ROOTS`): from a premise cache
+    file `path`, or (None) read from one embedded Lean started here (`library_premises`, its
+    cache reused on the next call)."""
     if path is not None:
         return read_library(path)
     from leancot.lean.backends import wasm_backend

@@ -243,16 +243,19 @@ def premise_source(
     k: int = 8,
     *,
     library: Sequence[Premise] | None = None,
+    roots: Sequence[str] | None = None,
 ) -> PremiseSource | None:
     """The `PremiseSource` of a run (None without a retriever): the library premises (`library`,
-    else read through `server`, cached on disk, `library_premises`), the theorems' in-file
-    premises, and the retriever `load_retriever(retriever, ...)` over all of them."""
+    else those of `roots` (None: `premises.LIBRARY_ROOTS`, `Init` and `Std`) read through
+    `server`, cached on disk, `library_premises`), the theorems' in-file premises, and the
+    retriever `load_retriever(retriever, ...)` over all of them. Each theorem is offered the
+    library premises its header can import (`PremiseIndex.allowed`)."""
     if retriever is None:
         return None
     if library is None:
-        from leancot.prover.premises import library_premises
+        from leancot.prover.premises import LIBRARY_ROOTS, library_premises
 
-        library = library_premises(server)
+        library = library_premises(server, LIBRARY_ROOTS if roots is None else roots)
     local = {
         (p.name, p.text): p for t in theorems for p in header_premises(str(t.get("header") or ""))
     }

@@ -1,6 +1,6 @@
 """The premise index from the real WASM Lean (`constants` request, types by `#check`, the disk
-cache), and a real search whose only tactics use retrieved premises: it proves a theorem with
-one, and never offers the lemma a restated core theorem may not use."""
+cache; `Std` under `import Std`), and a real search whose only tactics use retrieved premises:
+it proves a theorem with one, and never offers the lemma a restated core theorem may not use."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import pytest
 from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import Premise, PremiseIndex
 from leancot.prover.config import BudgetConfig
+from leancot.prover.core_suite import printed_levels
 from leancot.prover.premises import (
     LIBRARY_KINDS,
     PremiseCache,
     check_types,
     library_premises,
+    root_premises,
 )
 from leancot.prover.retrieval import PremiseSource, PremiseTactics
 from leancot.prover.runner import read_log
@@ -54,6 +56,26 @@ def test_library_premises_are_typed_by_lean_and_cached(lean_server, tmp_path):
     untyped = [n for n, e in cache.entries.items() if not e.get("type")]
     # from the cache: no #check, except one request retrying the untyped ones (if any)
     assert again == premises and counting.commands == (1 if untyped else 0)
+
+
+def test_std_premises_are_typed_under_import_std_and_named_only_there(lean_server, tmp_path):
+    cache = PremiseCache(tmp_path / "std.jsonl")
+    premises = root_premises(lean_server, "Std", header="import Std", cache=cache, limit=40)
+    assert len(premises) >= 30 and all(p.module.startswith("Std.") for p in premises)
+    lemma = next(p for p in premises if p.kind in ("theorem", "axiom"))
+    typ = lemma.text.split(" : ", 1)[1]
+    levels = ", ".join(printed_levels(typ))  # declared: the REPL binds none automatically
+    params = f".{{{levels}}}" if levels else ""
+    check = f"noncomputable def leancot_std_check{params} : {typ} := @{lemma.name}"
+    std = lean_server.run_cmd(check, lean_server.header_env("import Std"))
+    assert not [m for m in std.messages if m.severity == "error"], std.messages
+    # without `import Std` the name is unknown: why an empty header is offered no Std premise
+    bare = lean_server.run_cmd(check, lean_server.header_env(""))
+    assert [m for m in bare.messages if m.severity == "error"]
+    index = PremiseIndex(premises)
+    assert index.allowed(header="") == [] and len(index.allowed(header="import Std")) == len(
+        premises
+    )
 
 
 def test_search_proves_with_a_retrieved_premise_and_respects_the_ban(lean_server, tmp_path):
