@@ -192,6 +192,46 @@ def banned_names(theorem: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(n for n in names if n)
 
 
+def module_graph(server: Any, header: str = "import Std") -> dict[str, list[str]]:
+    """Every module of the environment of `header` with its direct imports: the graph of our
+    REPL's `premises` request (asked for no module's declarations). A failed request raises."""
+    env = server.header_env(header)
+    if not isinstance(env, CommandResult) or not env.ok:
+        raise ValueError(f"the module graph needs the header {header!r} to elaborate: {env}")
+    env_id, generation = server.env_handles.resolve(env, server.generation)
+    request: dict[str, Any] = {"premises": "", "modules": []}
+    if env_id is not None:
+        request["env"] = env_id
+    raw = server.request(request, handle_generation=generation)
+    if not isinstance(raw, dict) or not isinstance(raw.get("graph"), list):
+        message = raw.get("message", raw) if isinstance(raw, dict) else raw
+        raise LeanProtocolError(f"listing the module graph failed: {message}")
+    return {str(e["name"]): [str(i) for i in e.get("imports", ())] for e in raw["graph"]}
+
+
+def import_closure(graph: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    """For each module of `graph`, every module it imports directly or through others (itself
+    excluded): the modules whose declarations it could use where it was written."""
+    closure: dict[str, frozenset[str]] = {}
+    for start in graph:
+        if start in closure:
+            continue
+        stack = [(start, iter(graph.get(start, ())))]
+        while stack:  # iterative post-order: a module's closure after its imports'
+            module, todo = stack[-1]
+            child = next((m for m in todo if m not in closure), None)
+            if child is not None:
+                stack.append((child, iter(graph.get(child, ()))))
+                continue
+            stack.pop()
+            found: set[str] = set()
+            for m in graph.get(module, ()):
+                found.add(m)
+                found |= closure.get(m, frozenset())
+            closure[module] = frozenset(found)
+    return closure
+
+
 def read_library(path: str | Path) -> list[Premise]:
     """The typed premises of a premise cache file (`library_premises` wrote it), in its order."""
     if not Path(path).is_file():

@@ -25,6 +25,7 @@ from typing import Any
 
 from leancot.models.bm25 import BM25Retriever, Retriever
 from leancot.models.premises import Premise, PremiseIndex, header_premises
+from leancot.prover.core_lemmas import banned_constant
 from leancot.prover.policies import PROP_MARKERS, Candidate, bind_theorem, hypotheses
 from leancot.prover.premises import banned_names
 from leancot.prover.unfolding import BINDERS, BRACKET_BINDER, IDENT
@@ -154,17 +155,42 @@ class TheoremPremises:
 
 class PremiseSource:
     """A retriever and the premise index of a run: `for_theorem(theorem)` gives the theorem's
-    `TheoremPremises` (the library plus its header's declarations, its banned names left out)."""
+    `TheoremPremises` (the library plus its header's declarations, its banned names left out).
 
-    def __init__(self, retriever: Retriever, index: PremiseIndex, k: int = 8) -> None:
+    With `module_closure` (`premises.import_closure` of the library's module graph), a theorem
+    that restates a library lemma is offered only library premises of the modules that lemma's
+    module imports (ReProver's rule, without the same file's earlier declarations, whose order
+    this build does not give): a lemma declared next to it or later may be proved from it. When
+    the restated lemma's module is unknown, no library premise is offered."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        index: PremiseIndex,
+        k: int = 8,
+        module_closure: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.retriever = retriever
         self.index = index
         self.k = k
+        self.module_closure = module_closure
+        self._module_of = {p.name: p.module for p in index.library}
+
+    def written_before(self, theorem: Mapping[str, Any]) -> frozenset[str] | None:
+        """The library modules `theorem`'s premises may come from (None: any)."""
+        source = banned_constant(theorem)
+        if self.module_closure is None or not source:
+            return None
+        module = self._module_of.get(source)
+        return self.module_closure.get(module, frozenset()) if module else frozenset()
 
     def for_theorem(self, theorem: Mapping[str, Any]) -> TheoremPremises:
         allowed = self.index.allowed(
             header=str(theorem.get("header") or ""), banned=banned_names(theorem)
         )
+        within = self.written_before(theorem)
+        if within is not None:
+            allowed = [p for p in allowed if not p.module or p.module in within]
         return TheoremPremises(self.retriever, allowed, self.k)
 
 
@@ -249,15 +275,24 @@ def premise_source(
     else those of `roots` (None: `premises.LIBRARY_ROOTS`, `Init` and `Std`) read through
     `server`, cached on disk, `library_premises`), the theorems' in-file premises, and the
     retriever `load_retriever(retriever, ...)` over all of them. Each theorem is offered the
-    library premises its header can import (`PremiseIndex.allowed`)."""
+    library premises its header can import (`PremiseIndex.allowed`); with the library read
+    through `server`, a restated lemma only those its module imports (`PremiseSource`)."""
     if retriever is None:
         return None
+    closure = None
     if library is None:
-        from leancot.prover.premises import LIBRARY_ROOTS, library_premises
+        from leancot.prover.premises import (
+            LIBRARY_ROOTS,
+            import_closure,
+            library_premises,
+            module_graph,
+        )
 
         library = library_premises(server, LIBRARY_ROOTS if roots is None else roots)
+        closure = import_closure(module_graph(server))
     local = {
         (p.name, p.text): p for t in theorems for p in header_premises(str(t.get("header") or ""))
     }
     docs = [*library, *local.values()]
-    return PremiseSource(load_retriever(retriever, docs), PremiseIndex(list(library)), k=k)
+    index = PremiseIndex(list(library))
+    return PremiseSource(load_retriever(retriever, docs), index, k=k, module_closure=closure)

@@ -14,7 +14,9 @@ from leancot.prover.premises import (
     LIBRARY_KINDS,
     PremiseCache,
     check_types,
+    import_closure,
     library_premises,
+    module_graph,
     root_premises,
 )
 from leancot.prover.retrieval import PremiseSource, PremiseTactics
@@ -76,6 +78,17 @@ def test_std_premises_are_typed_under_import_std_and_named_only_there(lean_serve
     assert index.allowed(header="") == [] and len(index.allowed(header="import Std")) == len(
         premises
     )
+
+
+def test_module_graph_of_import_std_orders_the_library(lean_server):
+    """Lean's module graph under `import Std`: a `Std` lemma file imports `Init.Prelude` through
+    others, never itself, and no `Init` module imports a `Std` one."""
+    closure = import_closure(module_graph(lean_server))
+    lemmas = "Std.Data.HashMap.Lemmas"
+    assert {"Init.Prelude", "Std.Data.HashMap.Basic"} <= closure[lemmas]
+    assert lemmas not in closure[lemmas]
+    assert not any(m.startswith("Std.") for k, v in closure.items() if k.startswith("Init.")
+                   for m in v)  # fmt: skip
 
 
 def test_search_proves_with_a_retrieved_premise_and_respects_the_ban(lean_server, tmp_path):
