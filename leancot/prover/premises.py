@@ -209,27 +209,18 @@ def module_graph(server: Any, header: str = "import Std") -> dict[str, list[str]
     return {str(e["name"]): [str(i) for i in e.get("imports", ())] for e in raw["graph"]}
 
 
-def import_closure(graph: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
-    """For each module of `graph`, every module it imports directly or through others (itself
-    excluded): the modules whose declarations it could use where it was written."""
-    closure: dict[str, frozenset[str]] = {}
-    for start in graph:
-        if start in closure:
-            continue
-        stack = [(start, iter(graph.get(start, ())))]
-        while stack:  # iterative post-order: a module's closure after its imports'
-            module, todo = stack[-1]
-            child = next((m for m in todo if m not in closure), None)
-            if child is not None:
-                stack.append((child, iter(graph.get(child, ()))))
-                continue
-            stack.pop()
-            found: set[str] = set()
-            for m in graph.get(module, ()):
-                found.add(m)
-                found |= closure.get(m, frozenset())
-            closure[module] = frozenset(found)
-    return closure
+def imported_modules(graph: Mapping[str, Sequence[str]], module: str) -> frozenset[str]:
+    """Every module `module` imports in `graph`, directly or through others (itself excluded):
+    the modules whose declarations it could use where it was written."""
+    found: set[str] = set()
+    todo = list(graph.get(module, ()))
+    while todo:
+        m = todo.pop()
+        if m not in found:
+            found.add(m)
+            todo += graph.get(m, ())
+    found.discard(module)
+    return frozenset(found)
 
 
 def read_library(path: str | Path) -> list[Premise]:

@@ -27,7 +27,7 @@ from leancot.models.bm25 import BM25Retriever, Retriever
 from leancot.models.premises import Premise, PremiseIndex, header_premises
 from leancot.prover.core_lemmas import banned_constant
 from leancot.prover.policies import PROP_MARKERS, Candidate, bind_theorem, hypotheses
-from leancot.prover.premises import banned_names
+from leancot.prover.premises import banned_names, imported_modules
 from leancot.prover.unfolding import BINDERS, BRACKET_BINDER, IDENT
 
 __all__ = [
@@ -157,32 +157,38 @@ class PremiseSource:
     """A retriever and the premise index of a run: `for_theorem(theorem)` gives the theorem's
     `TheoremPremises` (the library plus its header's declarations, its banned names left out).
 
-    With `module_closure` (`premises.import_closure` of the library's module graph), a theorem
-    that restates a library lemma is offered only library premises of the modules that lemma's
-    module imports (ReProver's rule, without the same file's earlier declarations, whose order
-    this build does not give): a lemma declared next to it or later may be proved from it. When
-    the restated lemma's module is unknown, no library premise is offered."""
+    With `module_graph` (the library's modules and their imports, `premises.module_graph`), a
+    theorem that restates a library lemma is offered only library premises of the modules that
+    lemma's module imports (`premises.imported_modules`, once per module; ReProver's rule,
+    without the same file's earlier declarations, whose order this build does not give): a
+    lemma declared next to it or later may be proved from it. When the restated lemma's module
+    is unknown, no library premise is offered."""
 
     def __init__(
         self,
         retriever: Retriever,
         index: PremiseIndex,
         k: int = 8,
-        module_closure: Mapping[str, frozenset[str]] | None = None,
+        module_graph: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.retriever = retriever
         self.index = index
         self.k = k
-        self.module_closure = module_closure
+        self.module_graph = module_graph
         self._module_of = {p.name: p.module for p in index.library}
+        self._imported: dict[str, frozenset[str]] = {}  # module -> `imported_modules`, as asked
 
     def written_before(self, theorem: Mapping[str, Any]) -> frozenset[str] | None:
         """The library modules `theorem`'s premises may come from (None: any)."""
         source = banned_constant(theorem)
-        if self.module_closure is None or not source:
+        if self.module_graph is None or not source:
             return None
         module = self._module_of.get(source)
-        return self.module_closure.get(module, frozenset()) if module else frozenset()
+        if not module:
+            return frozenset()
+        if module not in self._imported:
+            self._imported[module] = imported_modules(self.module_graph, module)
+        return self._imported[module]
 
     def for_theorem(self, theorem: Mapping[str, Any]) -> TheoremPremises:
         allowed = self.index.allowed(
@@ -279,20 +285,15 @@ def premise_source(
     through `server`, a restated lemma only those its module imports (`PremiseSource`)."""
     if retriever is None:
         return None
-    closure = None
+    graph = None
     if library is None:
-        from leancot.prover.premises import (
-            LIBRARY_ROOTS,
-            import_closure,
-            library_premises,
-            module_graph,
-        )
+        from leancot.prover.premises import LIBRARY_ROOTS, library_premises, module_graph
 
         library = library_premises(server, LIBRARY_ROOTS if roots is None else roots)
-        closure = import_closure(module_graph(server))
+        graph = module_graph(server)
     local = {
         (p.name, p.text): p for t in theorems for p in header_premises(str(t.get("header") or ""))
     }
     docs = [*library, *local.values()]
     index = PremiseIndex(list(library))
-    return PremiseSource(load_retriever(retriever, docs), index, k=k, module_closure=closure)
+    return PremiseSource(load_retriever(retriever, docs), index, k=k, module_graph=graph)

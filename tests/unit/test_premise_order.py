@@ -11,7 +11,7 @@ import pytest
 from leancot.lean.results import CommandResult
 from leancot.models.bm25 import BM25Retriever
 from leancot.models.premises import Premise, PremiseIndex
-from leancot.prover.premises import import_closure, module_graph
+from leancot.prover.premises import imported_modules, module_graph
 from leancot.prover.retrieval import PremiseSource
 
 GRAPH = {
@@ -39,18 +39,15 @@ LIBRARY = [
 
 
 def source(premises: list[Premise]) -> PremiseSource:
-    closure = import_closure(GRAPH)
-    return PremiseSource(
-        BM25Retriever(premises), PremiseIndex(premises), k=8, module_closure=closure
-    )
+    return PremiseSource(BM25Retriever(premises), PremiseIndex(premises), k=8, module_graph=GRAPH)
 
 
 def names(premises) -> set[str]:
     return {p.name for p in premises}
 
 
-def test_import_closure_is_transitive_and_leaves_out_the_module_itself():
-    closure = import_closure(GRAPH)
+def test_imported_modules_are_transitive_and_leave_out_the_module_itself():
+    closure = {m: imported_modules(GRAPH, m) for m in GRAPH}
     assert closure["Init.Prelude"] == frozenset()
     assert closure["Std.Data.HashMap.Later"] == {
         "Std.Data.HashMap.Lemmas", "Std.Data.HashMap.Basic", "Init.Core", "Init.Prelude",
@@ -59,9 +56,9 @@ def test_import_closure_is_transitive_and_leaves_out_the_module_itself():
     assert closure["Std.Data.TreeMap"] == {"Init.Prelude"}
 
 
-def test_import_closure_of_a_deep_chain_does_not_recurse():
+def test_imported_modules_of_a_deep_chain_do_not_recurse():
     chain = {f"M{i}": [f"M{i - 1}"] if i else [] for i in range(5000)}
-    assert len(import_closure(chain)["M4999"]) == 4999
+    assert len(imported_modules(chain, "M4999")) == 4999
 
 
 def test_a_restated_lemma_gets_only_premises_of_the_modules_its_module_imports():
