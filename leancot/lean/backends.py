@@ -185,8 +185,12 @@ def wasm_backend(
     lean_path: Sequence[Path | str] = (),
     node_flags: Sequence[str] = DEFAULT_NODE_FLAGS,
     malloc_arena_max: int | None = DEFAULT_MALLOC_ARENA_MAX,
+    image: bool | Path = True,
 ) -> Backend:
     """Our REPL on the embedded WASM Lean, speaking `protocol` (see the module docstring).
+    `image`: start from the REPL's image when one is built for this REPL and install
+    (`leancot.lean.image`; `leancot setup` builds it), else elaborate the REPL; False: always
+    elaborate it; a directory: start from the image in it.
     `install=None` looks it up (see `leancot setup`); `project_dir=None` is leancot's
     `lean_project/`. `threads` is Lean's `-j`: the REPL answers one request at a time, and every
     extra wasm thread keeps its own heap (measured: the REPL's start-up peak is 2.1 GB with Lean's
@@ -208,7 +212,14 @@ def wasm_backend(
 
         install = find_installation()
     project = _project(project_dir)
-    repl = repl_runner(project, protocol=protocol)
+    image_path = _image_path(install, project, image)
+    if image_path is not None:
+        from leancot.lean.image import image_runner
+
+        repl = image_runner(project, image_path, protocol)
+        mounts = [*mounts, image_path]
+    else:
+        repl = repl_runner(project, protocol=protocol)
     lib_dir = Path(install.lib_dir)
     cache_dir = getattr(install, "cache_dir", None) or getattr(install, "root", None)
     if sandbox:
@@ -217,6 +228,8 @@ def wasm_backend(
         cwd = [Path.cwd(), tempfile.gettempdir()]
         mounted = _unique([project, *cwd, lib_dir, cache_dir, repl.parent, *mounts])
     lean_path = [str(lib_dir), *map(str, lean_path), *project_lean_path(project)]
+    if image_path is not None:
+        lean_path.append(str(image_path))
     protocol_env, framing = _protocol(protocol)
     env = {"LEAN_PATH": ":".join(lean_path), MOUNTS_ENV: ":".join(mounted), **protocol_env}
     if wasm_stack_mb is not None:
@@ -240,6 +253,20 @@ def wasm_backend(
         stripped_library=True,
         private_dir_env=SANDBOX_ENV if sandbox else None,
     )
+
+
+def _image_path(install: WasmInstallLike, project: Path, image: bool | Path) -> Path | None:
+    """The image directory a WASM backend starts from (see `wasm_backend`), or None."""
+    if image is False:
+        return None
+    if image is True:
+        from leancot.lean.image import find_image
+
+        return find_image(install, project)
+    path = Path(image)
+    if not path.is_dir():
+        raise ValueError(f"REPL image directory {path} does not exist")
+    return path
 
 
 NATIVE_PRIVATE_DIR_ENV = "LEANCOT_PRIVATE_DIR"

@@ -81,6 +81,18 @@ def source_digest(source: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _build_repl_image(install: Any, notify: Notify) -> None:
+    """Build the REPL's image once (each later Lean start skips elaborating the REPL); a failure
+    is reported and the run goes on with elaborated starts."""
+    from leancot.lean.image_build import ImageBuildError, build_image
+    from leancot.lean.paths import project_dir
+
+    try:
+        build_image(install, project_dir(), progress=lambda m: notify(f"lean: {m}"))
+    except (ImageBuildError, FileNotFoundError) as exc:
+        notify(f"lean: no REPL image, each Lean start elaborates the REPL ({exc})")
+
+
 def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
     """Run (or resume) every stage; see the module docstring."""
     from leancot.lean.install import install_embedded_lean
@@ -90,6 +102,7 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     install = install_embedded_lean(progress=lambda m: notify(f"lean: {m}"))
+    _build_repl_image(install, notify)
     root = source_root(config)
 
     def backend() -> Any:
