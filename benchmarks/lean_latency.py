@@ -262,14 +262,20 @@ def time_verify(
     return checked, textual, failures
 
 
+def _uses_image(backend) -> bool:
+    """Whether `backend` starts the REPL from its image (the image runner) or elaborates it."""
+    return Path(backend.argv[-1]).name.startswith("runner-")
+
+
 def run(
-    *, one_shot_samples: int = 3, max_theorems: int | None = None, log=print
+    *, one_shot_samples: int = 3, max_theorems: int | None = None, image: bool = True, log=print
 ) -> tuple[dict[str, float | int], dict[str, object]]:
-    """(the headline numbers, extra notes)."""
+    """(the headline numbers, extra notes). `image=False`: the REPL is elaborated at start even
+    when its image is built (leancot.lean.image)."""
     project = project_dir()
     corpus = load_corpus(project)
-    backend = wasm_backend(project_dir=project)
-    notes: dict[str, object] = {}
+    backend = wasm_backend(project_dir=project, image=image)
+    notes: dict[str, object] = {"repl_image": _uses_image(backend)}
 
     log("starting one Lean server ...")
     started = time.perf_counter()
@@ -388,6 +394,7 @@ def run_process(
     free: bool = True,
     node_flags: Sequence[str] | None = None,
     malloc_arena_max: int | None = None,
+    image: bool = True,
     log=print,
 ) -> tuple[dict[str, float | int], dict[str, object]]:
     """The process layer's numbers (lean_process.py) of `parts`; the memory part also gives
@@ -399,8 +406,9 @@ def run_process(
     flags: dict[str, object] = {} if node_flags is None else {"node_flags": tuple(node_flags)}
     if malloc_arena_max is not None:
         flags["malloc_arena_max"] = malloc_arena_max or None
-    backend = wasm_backend(project_dir=project, **flags)
+    backend = wasm_backend(project_dir=project, image=image, **flags)
     notes: dict[str, object] = {
+        "repl_image": _uses_image(backend),
         "node_flags": list(backend.argv[2:-3]),
         "malloc_arena_max": dict(backend.env).get(MALLOC_ARENA_ENV),
     }
@@ -538,6 +546,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="MALLOC_ARENA_MAX of the process run's servers instead of wasm_backend's default "
         "(0: not set)",
     )
+    parser.add_argument(
+        "--no-image",
+        action="store_true",
+        help="elaborate the REPL at each start even when its image is built (the baseline)",
+    )
     args = parser.parse_args(argv)
     parts = [p for p in args.process_parts.split(",") if p]
     unknown = sorted(set(parts) - set(PROCESS_PARTS))
@@ -551,7 +564,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes: dict[str, object] = {}
     if args.only in ("all", "latency"):
         numbers, notes = run(
-            one_shot_samples=args.one_shot_samples, max_theorems=args.max_theorems, log=log
+            one_shot_samples=args.one_shot_samples,
+            max_theorems=args.max_theorems,
+            image=not args.no_image,
+            log=log,
         )
     if args.only in ("all", "process"):
         extra, extra_notes = run_process(
@@ -560,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             free=not args.no_free,
             node_flags=None if args.node_flags is None else args.node_flags.split(),
             malloc_arena_max=args.malloc_arena_max,
+            image=not args.no_image,
             log=log,
         )
         if args.only == "all":  # the latency run's own ready_s and tactic median stand

@@ -8,7 +8,8 @@ The Lean side of leancot, run by the Python package under the embedded WASM Lean
 - `LeanCot/Repl.lean`: the REPL (library `LeanCotRepl`), a module without `#eval`; the Python
   backends run a copy of it with `#eval LeanCot.Repl.main` appended (see
   `leancot/lean/backends.py`);
-- `LeanCot/ReplMain.lean`: the same REPL as an executable, `lake exe leancot-repl`.
+- `LeanCot/ReplMain.lean`: the same REPL as an executable, `lake exe leancot-repl`;
+- `LeanCot/ReplImage.lean`: the loader of the REPL's image (WASM only; not a Lake target).
 
 `lake build` checks the corpus and builds the executable (native toolchain only; the WASM build
 cannot run Lake).

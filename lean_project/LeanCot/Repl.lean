@@ -22,13 +22,12 @@ lists every tactic node. The wire format, with examples, is in docs/FORMATS.md (
 protocol").
 
 How it runs. This module has no `#eval`, so `lake build` only compiles it. The Python backends
-(`leancot/lean/backends.py`) start `lean` on a copy of this file with `#eval LeanCot.Repl.main`
-appended, so it is elaborated at each start: the WebAssembly build runs neither an `IO` entry point
-nor `lean --run`, and it cannot interpret code imported from a compiled module either: tried
-with this module compiled by `lean -o` and with an unsplit .olean written by `buildModule`, the
-compiler-generated helpers of imported code, such as `main._redArg`, are not found (README,
-"Start-up"). Natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which calls
-`mainIO`.
+(`leancot/lean/backends.py`) start `lean` on one of two runners, because the WebAssembly build runs
+neither an `IO` entry point nor `lean --run`: the REPL's image (`LeanCot/ReplImage.lean` with two
+`#eval`s appended; the image is this module's .olean, built once by `leancot setup` through a
+`buildModule` request with `"image": true`, see leancot/lean/image.py), or, when no image is built
+for this text, a copy of this file with `#eval LeanCot.Repl.main` appended, elaborated at each
+start. Natively, `lake exe leancot-repl` runs `LeanCot/ReplMain.lean`, which calls `mainIO`.
 
 Why the code looks the way it does. The WASM build ships only the public part of the core
 library's .olean files, and its interpreter cannot run a library function whose compiled code
@@ -39,8 +38,8 @@ does not have it. So this file folds, maps and prints with its own small recursi
 naming the library function it stands for, and builds contexts and monad runs by hand. Lean's
 own elaborators (of user commands and tactics) are compiled code and unaffected.
 
-Cheap to elaborate, because that happens at every start on the WASM backend (README,
-"Start-up, session 8"): loops are `partial def`s (no termination proofs), indexing is `xs[i]'h`
+Cheap to elaborate, because that happens at every WASM start without an image, and at each
+build of the image (README, "Start-up, session 8"): loops are `partial def`s (no termination proofs), indexing is `xs[i]'h`
 with the `if h :` proof at hand and `stx.getArg i` (no `get_elem_tactic`), structures get no
 injectivity or `sizeOf` lemmas, and long `::` chains with `←` inside are avoided.
 

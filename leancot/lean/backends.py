@@ -5,9 +5,11 @@ The WASM and native backends run our REPL. It speaks the community REPL's protoc
 (`protocol="leancot"`: marker framing with nonces, a ready line, `autoImplicit false`; see
 Repl.lean); `protocol="community"` runs it exactly as a user of `lean_project/` gets it. Its code is
 the module `lean_project/LeanCot/Repl.lean`, which has no `#eval` (so `lake build` only compiles
-it); they start `lean` on its runner, a copy with `#eval LeanCot.Repl.main` appended, written once
-per content under the cache (`repl_runner`). The WASM build can run nothing else: no `IO` entry
-point, no `lean --run`, no import of a module it has not built. With a native toolchain the same
+it). The WASM backend starts `lean` on the runner of the REPL's image when one is built for this
+REPL and install (`leancot.lean.image`: the module compiled once, no elaboration at start), else
+on its elaborated runner, a copy with `#eval LeanCot.Repl.main` appended, written once per content
+under the cache (`repl_runner`). The WASM build can run nothing else: no `IO` entry point, no
+`lean --run`. With a native toolchain the same
 REPL is also the executable `lake exe leancot-repl` (`LeanCot/ReplMain.lean`). The `repl` backend
 runs a leanprover-community/repl binary (plain framing).
 """
