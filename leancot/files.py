@@ -86,6 +86,16 @@ def atomic_write_text(path: PathLike, text: str) -> None:
         f.write(text)
 
 
+def ensure_text(path: PathLike, text: str) -> None:
+    """Write `text` to `path` atomically unless the file already holds exactly that text."""
+    try:
+        if Path(path).read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    atomic_write_text(path, text)
+
+
 def write_json(
     path: PathLike,
     value: Any,

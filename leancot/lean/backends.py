@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from leancot.files import atomic_write_text, sha256_hex
+from leancot.files import ensure_text, sha256_hex
 from leancot.lean.protocol import FRAMINGS, Framing
 
 REPL_FILES = (Path("LeanCot") / "Repl.lean",)  # the REPL module, relative to the project
@@ -135,14 +135,9 @@ def repl_runner(project: Path, runner_dir: Path | None = None, protocol: str = "
 
         runner_dir = default_runner_dir()
     path = runner_dir / sha256_hex(text, 16) / "Repl.lean"
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return path
-    except (OSError, UnicodeDecodeError):
-        pass
     runner_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.parent.mkdir(mode=0o700, exist_ok=True)
-    atomic_write_text(path, text)
+    ensure_text(path, text)
     return path
 
 

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from leancot.files import atomic_write_text
+from leancot.files import ensure_text
 
 IMAGE_MODULE = ("LeanCot", "Repl")
 REPL_MODULE_FILE = Path("LeanCot") / "Repl.lean"
@@ -93,10 +93,5 @@ def image_runner(project: Path, image: Path, protocol: str) -> Path:
     like the image itself, so an existing file with the same name has this text)."""
     text = loader_runner_text(project, protocol)
     path = image / f"runner-{protocol}.lean"
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return path
-    except (OSError, UnicodeDecodeError):
-        pass
-    atomic_write_text(path, text)
+    ensure_text(path, text)
     return path

@@ -8,14 +8,15 @@ workers starting together build it once).
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
+from leancot.files import atomic_dir
 from leancot.lean.backends import wasm_backend
 from leancot.lean.image import IMAGE_MODULE, OLEAN, REPL_MODULE_FILE, image_dir, images_enabled
 from leancot.lean.protocol import error_text, parse_messages
@@ -50,8 +51,6 @@ def build_image(
     Raises ImageBuildError (naming the step) when Lean cannot build it or the built image does not
     answer; nothing is left in place then, and backends keep starting the REPL elaborated.
     """
-    from filelock import FileLock
-
     if not images_enabled():
         return None
     target = image_dir(install, project)
@@ -62,18 +61,11 @@ def build_image(
         if (target / OLEAN).is_file() and not force:
             return target
         started = time.monotonic()
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-        try:
+        with atomic_dir(target) as staging:  # moved into place only if the block ends normally
             progress("building the REPL's image (once per REPL version)")
             _compile_image(install, project, staging / OLEAN, timeout)
             progress("checking the image")
             _check_image(install, project, staging, timeout)
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
         progress(f"REPL image built in {time.monotonic() - started:.0f}s")
         return target
 
