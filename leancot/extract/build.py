@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leancot.files import sha256_hex
-from leancot.lean.protocol import error_text, parse_messages
-from leancot.lean.results import Crashed, Timeout
+from leancot.lean.build_module import ModuleBuildError, build_module
 from leancot.lean.screen import mask
 from leancot.lean.source_text import split_header
 
@@ -206,26 +205,14 @@ def build(
 def _build_one(
     server: LeanServer, mod: Module, build_root: Path, rel_path: str, timeout: float
 ) -> list[BuildFailure]:
-    private = server.private_dir
-    if private is None:
-        return [BuildFailure(rel_path, None, "this Lean backend cannot build modules")]
-    written = Path(private) / BUILD_SUBDIR / mod.key / mod.rel_olean
-    written.parent.mkdir(parents=True, exist_ok=True)
-    request = {
-        "buildModule": str(mod.source.resolve()),
-        "module": mod.name.replace("«", "").replace("»", "").split("."),
-        "olean": str(written),
-    }
-    raw = server.request(request, timeout)
-    if isinstance(raw, Timeout):
-        return [BuildFailure(rel_path, None, f"building it timed out after {raw.seconds:g} s")]
-    if isinstance(raw, Crashed):
-        return [BuildFailure(rel_path, None, f"Lean failed while building it: {raw.reason}")]
-    errors = [m for m in parse_messages(raw) if m.is_error]
-    if errors:
-        return [BuildFailure(rel_path, m.line, m.text) for m in errors]
-    if raw.get("olean") != str(written) or not written.is_file():
-        return [BuildFailure(rel_path, None, f"Lean did not build it: {error_text(raw) or raw}")]
+    module = mod.name.replace("«", "").replace("»", "").split(".")
+    olean = Path(BUILD_SUBDIR) / mod.key / mod.rel_olean
+    try:
+        written = build_module(server, mod.source, module, olean, timeout)
+    except ModuleBuildError as exc:
+        if exc.messages:
+            return [BuildFailure(rel_path, m.line, m.text) for m in exc.messages]
+        return [BuildFailure(rel_path, None, exc.reason)]
     _install(written, mod.object(build_root))
     return []
 

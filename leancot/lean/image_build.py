@@ -18,9 +18,9 @@ from filelock import FileLock
 
 from leancot.files import atomic_dir
 from leancot.lean.backends import wasm_backend
+from leancot.lean.build_module import ModuleBuildError, build_module
 from leancot.lean.image import IMAGE_MODULE, OLEAN, REPL_MODULE_FILE, image_dir, images_enabled
-from leancot.lean.protocol import error_text, parse_messages
-from leancot.lean.results import CommandResult, Crashed, Timeout
+from leancot.lean.results import CommandResult
 from leancot.lean.server import LeanServer
 
 DEFAULT_BUILD_TIMEOUT = 1800.0
@@ -74,24 +74,13 @@ def _compile_image(install: Any, project: Path, olean: Path, timeout: float) -> 
     """Start the REPL elaborated (a process that serves only this) and ask it for the image."""
     backend = wasm_backend(install, project, image=False, startup_timeout=timeout)
     with LeanServer(backend, request_timeout=timeout) as server:
-        private = server.private_dir
-        if private is None:
-            raise ImageBuildError("the Lean process has no private directory to write the image")
-        written = Path(private) / "leancot-image" / OLEAN
-        written.parent.mkdir(parents=True, exist_ok=True)
-        request = {
-            "buildModule": str((project / REPL_MODULE_FILE).resolve()),
-            "module": list(IMAGE_MODULE),
-            "olean": str(written),
-            "image": True,
-        }
-        raw = server.request(request, timeout)
-        if isinstance(raw, (Timeout, Crashed)):
-            raise ImageBuildError(f"building the REPL's image: {raw}")
-        errors = [f"line {m.line}: {m.text}" for m in parse_messages(raw) if m.is_error]
-        if errors or raw.get("olean") != str(written) or not written.is_file():
-            why = "; ".join(errors[:3]) or error_text(raw) or str(raw)
-            raise ImageBuildError(f"Lean did not build the REPL's image from Repl.lean: {why}")
+        try:
+            written = build_module(
+                server, project / REPL_MODULE_FILE, IMAGE_MODULE, Path("leancot-image") / OLEAN,
+                timeout, image=True,
+            )  # fmt: skip
+        except ModuleBuildError as exc:
+            raise ImageBuildError(f"building the REPL's image from Repl.lean: {exc}") from exc
         olean.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(written, olean)
 
