@@ -152,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--new-rows-weight", type=int, default=None, help="oversampling of the rounds' SFT rows"
     )
+    ap.add_argument("--method", default=None, help="best_first (default) | mcts_prm")
+    ap.add_argument("--value", default=None, help="prm | outcome: the value the rounds train")
+    ap.add_argument(
+        "--value-prior-weight", type=float, default=None, help="the value's share of the prior"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out-dir", type=Path, default=None)
     ap.add_argument("--retrieval-seeds", type=int, nargs="+", default=None, help="(0 1 2)")
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     fields: dict[str, Any] = dict(QUICK) if args.quick else {}
     names = ("rounds", "train_limit", "test_limit", "eval_limit", "teacher")
-    for name in (*names, "harvest_lean_calls", "new_rows_weight"):
+    for name in (*names, "harvest_lean_calls", "new_rows_weight", "method", "value"):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if args.eval_splits:
@@ -179,12 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         fields.setdefault("harvest_lean_calls", args.lean_calls or QUICK_LEAN_CALLS)
     lean_calls = args.lean_calls or (QUICK_LEAN_CALLS if args.quick else None)
     budget = run.budget if lean_calls is None else replace(run.budget, lean_calls=lean_calls)
+    search = run.search
+    if args.value_prior_weight is not None:
+        search = replace(search, value_prior_weight=args.value_prior_weight)
     out_dir = args.out_dir or (args.run_dir / "iterate-quick" if args.quick else None)
     config = IterateConfig(
         run_dir=args.run_dir,
         out_dir=out_dir,
         train_benchmark=None if args.train_benchmark == "corpus" else args.train_benchmark,
-        search=run.search,
+        search=search,
         budget=budget,
         seed=args.seed,
         progress=not args.json,

@@ -19,6 +19,7 @@ from leancot.train.config import REPORT_TO, TINY_SIZES
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
+ITERATE_VALUES = ("prm", "outcome")  # the value a round trains: first-error PRM, outcome value
 HARVEST_LEAN_CALLS = 64  # the least Lean calls of a round's proving of its training statements
 
 
@@ -190,7 +191,14 @@ class IterateConfig:
         "core:train tuning slice (benchmarks/iterate_tune.py, one seed)",
     )
     sft_steps: int = option(100, "policy SFT steps per round (from the current policy)")
-    prm_steps: int = option(100, "PRM steps per round (from the current PRM)")
+    prm_steps: int = option(100, "PRM (or outcome value) steps per round (from the current one)")
+    value: str = option(
+        "prm",
+        "the value the rounds train and search with: prm (first-error labels, retrained from "
+        "the run's PRM) or outcome (`leancot train value` on every round's search logs and the "
+        "run's negatives: what each step led to; round 1 warm-starts it from the run's PRM)",
+        choices=ITERATE_VALUES,
+    )
     dpo: bool = option(False, "also DPO-tune the policy on the search siblings")
     dpo_steps: int = option(50, "DPO steps per round")
     learning_rate: float = option(5e-4, "learning rate of the round's fine-tuning")
@@ -222,6 +230,8 @@ class IterateConfig:
             raise ValueError(f"eval_limit must be >= 0, got {self.eval_limit}")
         if self.out_dir is not None:
             object.__setattr__(self, "out_dir", Path(self.out_dir))
+        if self.value not in ITERATE_VALUES:
+            raise ValueError(f"value must be one of {ITERATE_VALUES}, not {self.value!r}")
         if self.method not in ITERATE_METHODS:
             raise ValueError(f"iterate searches with best_first or mcts_prm, not {self.method!r}")
         if self.rounds < 1 or self.train_limit < 1:

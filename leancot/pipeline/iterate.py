@@ -5,7 +5,9 @@ the corpus' train split, or of a named benchmark split (`train_benchmark`, e.g. 
 leaving out the statements an earlier round proved. Every verified proof goes into the proof
 cache (`pipeline.proof_cache`, RUN/iterate/proofs.jsonl; `out_dir` moves the rounds). The round
 turns the verified search logs into SFT, PRM and (optionally) DPO rows (leancot.train.rows),
-retrains the policy and the PRM from the current ones and proves the test split again: with the
+retrains the policy and the PRM from the current ones (with `value` "outcome", instead of the PRM
+an outcome value, `leancot train value` on all the rounds' search logs, which the searches then
+use) and proves the test split again: with the
 full search, and (`model_only`) with the policy alone (best-first over its samples, no portfolio
 and no goal tactics, the same budget), the number that shows whether the model learned; and
 evaluates on the named splits of `eval_splits` the same two ways (`pipeline.round_eval`; round 0
@@ -48,6 +50,8 @@ from leancot.pipeline.stages import (
     read_manifest,
     run_stage,
 )
+
+VALUE_EVAL_ROWS = 1000  # held-out outcome rows a round's value is evaluated on (AUROC)
 
 
 @dataclass(frozen=True)
@@ -337,7 +341,7 @@ def _round(
     from leancot.pipeline.premise_rows import annotate_logs, by_name
     from leancot.prover.retrieval import premise_source
     from leancot.prover.search_log import read_log
-    from leancot.train import dpo, policy, prm, rows
+    from leancot.train import dpo, policy, prm, rows, value
 
     run_dir = Path(config.run_dir)
     d = config.iterate_dir / f"round{r}"
@@ -427,8 +431,20 @@ def _round(
         )  # fmt: skip
         return {"metrics": st.metric_summary(prm.main(cfg).metrics)}
 
+    def train_outcome_value(sd: Path) -> dict[str, Any]:
+        cfg = value.ValueTrainConfig(
+            data=[negs, *logs], model=str(prm_dir), output_dir=str(sd),
+            max_steps=config.prm_steps, save_steps=config.prm_steps,
+            eval_max_rows=VALUE_EVAL_ROWS, **common,
+        )  # fmt: skip
+        return {"metrics": st.metric_summary(value.main(cfg).metrics)}
+
     key = fingerprint([train.key, config.prm_steps, config.learning_rate])
-    new_prm = run_stage(f"round {r}: prm", d / "prm", key, train_prm, notify)
+    if config.value == "outcome":  # the searches' value: what steps led to, from all rounds
+        key = fingerprint([key, "outcome value"])
+        new_prm = run_stage(f"round {r}: value", d / "value", key, train_outcome_value, notify)
+    else:
+        new_prm = run_stage(f"round {r}: prm", d / "prm", key, train_prm, notify)
 
     def prove_test(sd: Path) -> dict[str, Any]:
         thms = _test_set(config, run_cfg, lean, st)

@@ -99,12 +99,9 @@ def main(
     model = policy_model(config)
     prm = None
     if config.prm is not None and config.method not in FIXED_METHODS:
-        from leancot.models.hf import HFPRM
-        from leancot.prover.outcome_value import VALUE_KIND, OutcomeValue, model_kind
+        from leancot.prover.outcome_value import load_value_model
 
-        prm = HFPRM(config.prm, device=config.device)
-        if model_kind(config.prm) == VALUE_KIND:  # `leancot train value`: a state value
-            prm = OutcomeValue(prm)
+        prm = load_value_model(config.prm, device=config.device)  # a PRM, or a state value
     timeout = max(600.0, config.budget.theorem_timeout)
     with contextlib.ExitStack() as stack:
         if servers is None and (config.ray is None or needs_lean_to_load(config)):

@@ -90,8 +90,9 @@ def prove_with(
     its `PremiseSource` over `theorems`, built here when None) the policy's prompts show the
     retrieved premises in both (what it was trained on); only the full search also tries the
     premise tactics."""
-    from leancot.models.hf import HFPRM, HFPolicy
+    from leancot.models.hf import HFPolicy
     from leancot.prover.mixture import SampledPolicy, search_setup
+    from leancot.prover.outcome_value import load_value_model
     from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
 
@@ -114,7 +115,7 @@ def prove_with(
         )
         kwargs: dict[str, Any] = {"num_candidates": s.num_samples, "priority": "logprob"}
     else:
-        value_model = HFPRM(str(prm_path), device=run_cfg.device)
+        value_model = load_value_model(prm_path, device=run_cfg.device)  # PRM or outcome value
         pol, value, kwargs = search_setup(
             method, s, model=model, prm=value_model, premises=premises
         )

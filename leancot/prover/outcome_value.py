@@ -33,6 +33,16 @@ def model_kind(model_dir: str | Path) -> str | None:
         raise ValueError(f"{path}: not readable JSON ({exc})") from exc
 
 
+def load_value_model(model_dir: str | Path, *, device: str | None = None) -> Any:
+    """The searches' scoring model of a `leancot train` folder: an `OutcomeValue` over it when
+    its kind is `value` (`leancot train value`), else the `HFPRM` itself (a PRM, which
+    `mixture.as_value` wraps in `PRMValue`)."""
+    from leancot.models.hf import HFPRM
+
+    model = HFPRM(str(model_dir), device=device)
+    return OutcomeValue(model) if model_kind(model_dir) == VALUE_KIND else model
+
+
 class OutcomeValue:
     """Value of a node = the outcome model's score of the step that reached it.
 
@@ -79,4 +89,4 @@ class OutcomeValue:
         return out
 
 
-__all__ = ["OutcomeValue", "VALUE_KIND", "model_kind"]
+__all__ = ["OutcomeValue", "VALUE_KIND", "load_value_model", "model_kind"]

@@ -354,3 +354,43 @@ def test_each_evaluation_split_is_loaded_once_for_all_rounds(tmp_path, monkeypat
         d = config.iterate_dir / f"round{r}"
         assert not (d / "prove_test").exists() and not (d / "prove_test_model_only").exists()
     assert [(r.test_proved, r.test_total, r.model_only_proved) for r in rows] == [(0, 0, None)] * 3
+
+
+def test_outcome_value_rounds_train_the_value_on_all_logs_and_search_with_it(tmp_path, monkeypatch):
+    """With `value` "outcome" a round trains `leancot train value` (not the PRM) on the run's
+    negatives and every round's search logs, from the previous round's value (round 1: the
+    run's PRM), and the round's searches load that value."""
+    from leancot.models import hf
+    from leancot.train import prm, value
+
+    run_dir = _fake_run_dir(tmp_path)
+    config = IterateConfig(
+        run_dir=run_dir, rounds=2, train_limit=1, test_limit=0, progress=False,
+        eval_splits=("bundled:test",), eval_limit=3, value="outcome",
+    )  # fmt: skip
+    _fakes(monkeypatch, kill_at=None)
+    trained: list[Any] = []
+    loaded: list[str] = []
+
+    def fake_value(cfg):
+        trained.append(cfg)
+        return type("R", (), {"metrics": {"global_step": cfg.max_steps}})()
+
+    def no_prm(cfg):
+        raise AssertionError("the PRM is not trained when the rounds use an outcome value")
+
+    monkeypatch.setattr(value, "main", fake_value)
+    monkeypatch.setattr(prm, "main", no_prm)
+    monkeypatch.setattr(hf, "HFPRM", lambda path, **k: loaded.append(str(path)) or object())
+    rows = iterate.main(config)
+    assert len(rows) == 3 and [type(c).__name__ for c in trained] == ["ValueTrainConfig"] * 2
+    first, second = trained
+    negatives = str(run_dir / "negatives" / steps.NEGATIVES_FILE)
+    logs = [str(config.iterate_dir / f"round{r}/prove_train/train_verified.jsonl") for r in (1, 2)]
+    assert (first.model, first.data) == (str(run_dir / "prm"), [negatives, logs[0]])
+    assert first.output_dir == str(config.iterate_dir / "round1/value")
+    assert (second.model, second.data) == (first.output_dir, [negatives, *logs])
+    assert loaded.count(str(run_dir / "prm")) >= 1  # round 0 and round 1's harvest: the PRM
+    assert first.output_dir in loaded and second.output_dir in loaded  # round 1, 2 searches
+    with pytest.raises(ValueError, match="value must be one of"):
+        IterateConfig(value="critic")
