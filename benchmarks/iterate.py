@@ -107,6 +107,8 @@ def summary(
         "harvest_lean_calls": config.harvest_budget().lean_calls if config.budget else None,
         "new_rows_weight": config.new_rows_weight,
         "method": config.method,
+        "value": config.value,
+        "value_prior_weight": config.search.value_prior_weight if config.search else None,
         "seed": config.seed,
     }
     saved = _read_json(config.iterate_dir / REPORT_DIR / ROUNDS_JSON)
