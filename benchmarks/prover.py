@@ -3,7 +3,7 @@ comparison table; `--suite external`: every method on statements nobody here wro
 
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
-        [--value DIR] [--step-values] [--value-prior-weight W]
+        [--value DIR] [--step-values] [--value-prior-weight W] [--c-puct C]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
@@ -132,6 +132,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "value": args.value,
         "step_values": args.step_values or None,
         "value_prior_weight": args.value_prior_weight,
+        "c_puct": args.c_puct,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -224,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="external: the value's share of the order a node's untried steps run in "
         "(mcts_prm, best_first_value; default 0)",
+    )
+    parser.add_argument(
+        "--c-puct", type=float, help="external: mcts_prm's PUCT exploration constant (default 1)"
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

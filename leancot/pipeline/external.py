@@ -90,6 +90,7 @@ class ExternalConfig:
         "mcts_prm and best_first_value: the value's share of the order a node's untried steps "
         "run in (SearchConfig.value_prior_weight)",
     )
+    c_puct: float = option(1.0, "mcts_prm: the PUCT exploration constant (SearchConfig.c_puct)")
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -181,6 +182,7 @@ def main(
         "value": None if config.value is None else str(config.value),
         "step_values": config.step_values,
         "value_prior_weight": config.value_prior_weight,
+        "c_puct": config.c_puct,
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
@@ -224,6 +226,7 @@ def _prove_split(
                     premise_n=config.premise_n,
                     step_values=config.step_values,
                     value_prior_weight=config.value_prior_weight,
+                    c_puct=config.c_puct,
                 ),
                 budget=budget,
                 workers=len(servers),

@@ -46,6 +46,11 @@ class SearchConfig:
         "expanded, and the prior is (1-w) * policy + w * value scores (prover/mcts.py); 0: the "
         "policy's order alone; 0.5 was tuned on core val for an outcome value (README)",
     )
+    c_puct: float = option(
+        1.0,
+        "mcts_prm: the PUCT exploration constant c_puct (prover/mcts.py): larger spreads the "
+        "Lean calls over a node's untried steps, smaller follows the best child's value deeper",
+    )
     alpha_dedup: bool = option(
         True,
         "mcts_prm: a new state equal to a known one up to the names of its variables (`intro x` "
@@ -83,6 +88,8 @@ class SearchConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.c_puct < 0:
+            raise ValueError(f"c_puct must be non-negative, got {self.c_puct}")
         if not 0.0 <= self.value_prior_weight <= 1.0:
             raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
         if not self.premise_roots:

@@ -231,6 +231,7 @@ def search_setup(
                 "step_values": s.step_values,
                 "alpha_dedup": s.alpha_dedup,
                 "value_prior_weight": s.value_prior_weight,
+                "c_puct": s.c_puct,
             }
             return policy, as_value(prm), kwargs
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
@@ -250,6 +251,7 @@ def search_setup(
             "step_values": s.step_values,
             "alpha_dedup": s.alpha_dedup,
             "value_prior_weight": s.value_prior_weight,
+            "c_puct": s.c_puct,
         }
         return policy, as_value(prm), kwargs
     value = as_value(prm) if prm is not None and s.priority != "logprob" else None

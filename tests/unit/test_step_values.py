@@ -233,3 +233,15 @@ def test_search_setup_turns_alpha_dedup_on_for_mcts_by_default():
     assert search_setup("mcts_prm", prm=FakePRM())[2]["alpha_dedup"] is True
     off = SearchConfig(alpha_dedup=False)
     assert search_setup("mcts_prm", off, prm=FakePRM())[2]["alpha_dedup"] is False
+
+
+def test_c_puct_reaches_mcts_and_must_not_be_negative():
+    class FakePRM:
+        def score_batch(self, items):
+            return [[0.5] * len(steps) for _, steps in items]
+
+    assert search_setup("mcts_prm", prm=FakePRM())[2]["c_puct"] == 1.0
+    wide = SearchConfig(c_puct=2.5)
+    assert search_setup("mcts_prm", wide, prm=FakePRM())[2]["c_puct"] == 2.5
+    with pytest.raises(ValueError, match="c_puct"):
+        SearchConfig(c_puct=-1.0)
