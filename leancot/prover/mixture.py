@@ -189,6 +189,17 @@ def as_value(model: Any) -> Any:
     return PRMValue(model)
 
 
+def mcts_kwargs(s: SearchConfig, num_candidates: int) -> dict[str, Any]:
+    """`mcts_search`'s settings from the search config (`num_candidates` per expansion)."""
+    return {
+        "num_candidates": num_candidates,
+        "step_values": s.step_values,
+        "alpha_dedup": s.alpha_dedup,
+        "value_prior_weight": s.value_prior_weight,
+        "c_puct": s.c_puct,
+    }
+
+
 def search_setup(
     method: str,
     search: SearchConfig | None = None,
@@ -226,14 +237,7 @@ def search_setup(
     if method == "baseline" or model is None:
         if method == "mcts_prm":
             policy = WeightedPolicy(PortfolioPolicy(), 1.0)
-            kwargs = {
-                "num_candidates": s.baseline_n,
-                "step_values": s.step_values,
-                "alpha_dedup": s.alpha_dedup,
-                "value_prior_weight": s.value_prior_weight,
-                "c_puct": s.c_puct,
-            }
-            return policy, as_value(prm), kwargs
+            return policy, as_value(prm), mcts_kwargs(s, s.baseline_n)
         return PortfolioPolicy(), None, {"num_candidates": s.baseline_n}
     policy = mixture(
         model,
@@ -246,14 +250,7 @@ def search_setup(
         premise_n=s.premise_n,
     )
     if method == "mcts_prm":
-        kwargs = {
-            "num_candidates": s.num_samples,
-            "step_values": s.step_values,
-            "alpha_dedup": s.alpha_dedup,
-            "value_prior_weight": s.value_prior_weight,
-            "c_puct": s.c_puct,
-        }
-        return policy, as_value(prm), kwargs
+        return policy, as_value(prm), mcts_kwargs(s, s.num_samples)
     value = as_value(prm) if prm is not None and s.priority != "logprob" else None
     if s.priority != "logprob" and value is None:
         raise ValueError(f"best_first with priority {s.priority!r} needs a PRM (--prm DIR)")
