@@ -4,6 +4,7 @@
                                  [--train-benchmark NAME:SPLIT] [--train-limit N]
                                  [--test-limit N] [--eval-limit N] [--eval-splits S..]
                                  [--lean-calls N] [--harvest-lean-calls N] [--new-rows-weight K]
+                                 [--harvest-method heuristic|best_first|mcts_prm]
                                  [--teacher DIR] [--out-dir DIR]
                                  [--retrieval-seeds S..] [--retrieval-steps N] [--no-retrieval]
 
@@ -107,6 +108,7 @@ def summary(
         "harvest_lean_calls": config.harvest_budget().lean_calls if config.budget else None,
         "new_rows_weight": config.new_rows_weight,
         "method": config.method,
+        "harvest_method": config.harvest_method or config.method,
         "value": config.value,
         "value_prior_weight": config.search.value_prior_weight if config.search else None,
         "seed": config.seed,
@@ -154,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--new-rows-weight", type=int, default=None, help="oversampling of the rounds' SFT rows"
     )
+    ap.add_argument(
+        "--harvest-method", default=None, help="heuristic | best_first | mcts_prm (--method)"
+    )
     ap.add_argument("--method", default=None, help="best_first (default) | mcts_prm")
     ap.add_argument("--value", default=None, help="prm | outcome: the value the rounds train")
     ap.add_argument(
@@ -177,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     fields: dict[str, Any] = dict(QUICK) if args.quick else {}
     names = ("rounds", "train_limit", "test_limit", "eval_limit", "teacher")
-    for name in (*names, "harvest_lean_calls", "new_rows_weight", "method", "value"):
+    tuned = ("harvest_lean_calls", "harvest_method", "new_rows_weight", "method", "value")
+    for name in (*names, *tuned):
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if args.eval_splits:

@@ -2,7 +2,8 @@
 rounds report (core val, minif2f-core valid, bundled test).
 
     python benchmarks/iterate_tune.py RUN_DIR --out-dir DIR [--weights 1 4 16] [--seed 0]
-        [--train-limit 60] [--heldout 40] [--lean-calls 16] [--harvest-lean-calls N] [--json]
+        [--train-limit 60] [--heldout 40] [--lean-calls 16] [--harvest-lean-calls N]
+        [--harvest-method heuristic|best_first|mcts_prm] [--json]
     python benchmarks/iterate_tune.py RUN_DIR --out-dir DIR --harvest-only --seed S
     python benchmarks/iterate_tune.py RUN_DIR --out-dir DIR --step sft --weights 4   # one SFT
 
@@ -10,7 +11,9 @@ rounds report (core val, minif2f-core valid, bundled test).
    outside the tuning slice, the same sample `leancot iterate --seed S` proves in round 1),
    proved by the run's models with the full search at the harvest budget, into
    DIR/harvest-s<S>/train.jsonl (a search log: copied into a round's prove_train folder, the
-   round resumes from it); `--harvest-only` stops here.
+   round resumes from it); `--harvest-only` stops here. With `--harvest-method M` (iterate's:
+   `heuristic` proves them with no model) the harvest goes to DIR/harvest-s<S>-M-n<N> and the
+   weights' runs to DIR/tune-M-n<N> (N: `--train-limit`).
 2. Held out: the first `--heldout` statements of the tuning slice (`proof_cache.in_tune_slice`,
    core:train in seed-0 order), which no round samples. Their full search at the harvest budget
    gives held-out verified proof rows.
@@ -50,10 +53,12 @@ def harvest(config: Any, run_cfg: Any, lean: Any, out: Path) -> dict[str, Any]:
     hconfig = replace(config, budget=config.harvest_budget())
     log = out / "train.jsonl"
     counts = prove_with(
-        log, theorems, str(run_dir / "policy"), run_dir / "prm", hconfig, run_cfg, lean, st
-    )
+        log, theorems, str(run_dir / "policy"), run_dir / "prm", hconfig, run_cfg, lean, st,
+        method=config.harvest_method,
+    )  # fmt: skip
     write_jsonl(out / "train_verified.jsonl", verified_only(read_log(log)))
-    return {**counts, "lean_calls": hconfig.budget.lean_calls}
+    method = config.harvest_method or config.method
+    return {**counts, "lean_calls": hconfig.budget.lean_calls, "method": method}
 
 
 def held_out(config: Any, run_cfg: Any, lean: Any, n: int, out: Path) -> tuple[list[Any], Any]:
@@ -163,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lean-calls", type=int, default=16, help="of the model-only searches")
     ap.add_argument("--harvest-lean-calls", type=int, default=None, help="(max(64, --lean-calls))")
     ap.add_argument("--sft-steps", type=int, default=None, help="(iterate's default)")
+    ap.add_argument(
+        "--harvest-method", choices=("heuristic", "best_first", "mcts_prm"), default=None,
+        help="search of the harvest (iterate's --harvest-method; default: best_first)",
+    )  # fmt: skip
     ap.add_argument("--harvest-only", action="store_true", help="round 1's harvest, then stop")
     ap.add_argument(
         "--step", choices=("all", "harvest", "heldout", "sft"), default="all", help="one step alone"
@@ -181,12 +190,15 @@ def main(argv: list[str] | None = None) -> int:
         run_dir=args.run_dir, out_dir=args.out_dir, train_benchmark="core:train",
         train_limit=args.train_limit, seed=args.seed, search=run_cfg.search,
         budget=replace(run_cfg.budget, lean_calls=args.lean_calls),
-        harvest_lean_calls=args.harvest_lean_calls, progress=not args.json, **extra,
+        harvest_lean_calls=args.harvest_lean_calls, harvest_method=args.harvest_method,
+        progress=not args.json, **extra,
     )  # fmt: skip
     lean = LazyLean(lambda: make_backend("wasm"), request_timeout=600.0)
     out: dict[str, Any] = {}
     step = "harvest" if args.harvest_only else args.step
-    hdir, tdir = args.out_dir / f"harvest-s{args.seed}", args.out_dir / "tune"
+    tag = "" if args.harvest_method is None else f"-{args.harvest_method}-n{args.train_limit}"
+    hdir = args.out_dir / f"harvest-s{args.seed}{tag}"
+    held, tdir = args.out_dir / "tune", args.out_dir / f"tune{tag}"  # one held-out search
     try:
         with redirect_stdout(sys.stderr) if args.json else nullcontext():
             if step == "sft":  # no Lean: the harvest must be done
@@ -196,10 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             if step in ("all", "harvest"):
                 out["harvest"] = harvest(config, run_cfg, lean, hdir)
             if step == "heldout":
-                theorems, rows = held_out(config, run_cfg, lean, args.heldout, tdir)
+                theorems, rows = held_out(config, run_cfg, lean, args.heldout, held)
                 out["heldout"] = {"statements": len(theorems), "proof_rows": len(rows)}
             if step == "all":
-                theorems, rows = held_out(config, run_cfg, lean, args.heldout, tdir)
+                theorems, rows = held_out(config, run_cfg, lean, args.heldout, held)
                 out["heldout"] = {"statements": len(theorems), "proof_rows": len(rows)}
                 log = hdir / "train_verified.jsonl"
                 out["weights"] = sweep(

@@ -19,6 +19,7 @@ from leancot.train.config import REPORT_TO, TINY_SIZES
 
 BACKENDS = ("wasm", "native")
 ITERATE_METHODS = ("best_first", "mcts_prm")
+HARVEST_METHODS = ("heuristic", *ITERATE_METHODS)
 ITERATE_VALUES = ("prm", "outcome")  # the value a round trains: first-error PRM, outcome value
 HARVEST_LEAN_CALLS = 64  # the least Lean calls of a round's proving of its training statements
 
@@ -184,6 +185,14 @@ class IterateConfig:
         "max(64, the evaluation budget's)): more calls find more proofs to learn from, while "
         "the evaluations keep the budget's",
     )
+    harvest_method: str | None = option(
+        None,
+        "search that proves a round's training statements: heuristic | best_first | mcts_prm "
+        "(default: --method); heuristic (the portfolio and the goal tactics, no model) takes a "
+        "fraction of the time, so a round can prove many more statements, while the "
+        "evaluations keep --method",
+        choices=HARVEST_METHODS,
+    )
     new_rows_weight: int = option(
         4,
         "repeat each SFT row of the rounds' verified proofs this many times in a round's SFT "
@@ -236,6 +245,12 @@ class IterateConfig:
             raise ValueError(f"iterate searches with best_first or mcts_prm, not {self.method!r}")
         if self.rounds < 1 or self.train_limit < 1:
             raise ValueError("rounds and train_limit must be positive")
+        if self.harvest_method is not None and self.harvest_method not in HARVEST_METHODS:
+            raise ValueError(
+                f"harvest_method must be one of {HARVEST_METHODS}, not {self.harvest_method!r}"
+            )
+        if self.harvest_method == "heuristic" and self.teacher is not None:
+            raise ValueError("the heuristic harvest uses no model: give --teacher or it, not both")
         if self.harvest_lean_calls is not None and self.harvest_lean_calls < 1:
             raise ValueError(f"harvest_lean_calls must be positive, got {self.harvest_lean_calls}")
         if self.new_rows_weight < 1:

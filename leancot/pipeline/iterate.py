@@ -363,8 +363,9 @@ def _round(
                 s.retriever, lean.get(), theorems, s.retriever_k, roots=s.premise_roots
             )
         counts = prove_with(
-            sd / "train.jsonl", theorems, prover, prm_dir, harvest, run_cfg, lean, st, source
-        )
+            sd / "train.jsonl", theorems, prover, prm_dir, harvest, run_cfg, lean, st, source,
+            method=config.harvest_method,
+        )  # fmt: skip
         verified = verified_only(read_log(sd / "train.jsonl"))
         if source is not None:
             verified = annotate_logs(verified, source, by_name(theorems))
@@ -374,7 +375,8 @@ def _round(
         all_logs = [x for p in [*logs, str(sd / "train_verified.jsonl")] for x in read_log(p)]
         return {
             **counts,
-            "prover": prover,
+            "prover": "heuristic" if config.harvest_method == "heuristic" else prover,
+            "method": config.harvest_method or config.method,
             "lean_calls": harvest.budget.lean_calls if harvest.budget else None,
             "new_proofs": cache.count(r),
             "sft_rows": len(rows.sft_rows_from_search_logs(all_logs)),
@@ -385,6 +387,8 @@ def _round(
     source = config.train_benchmark or str(config.train_set or "corpus")
     key = fingerprint([prev, config.teacher, config.train_limit, source, config.seed])
     key = fingerprint([key, asdict(harvest.budget), "tune slice apart"])
+    if config.harvest_method is not None:  # another search, other proofs
+        key = fingerprint([key, config.harvest_method])
     if s.retriever is not None:  # its logs carry the retrieved premises: another key
         key = fingerprint([key, s.retriever, s.retriever_k])
     train = run_stage(f"round {r}: prove train", d / "prove_train", key, prove_train, notify)

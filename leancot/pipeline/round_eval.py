@@ -83,45 +83,63 @@ def prove_with(
     lean: Any,
     st: Any,
     premises: Any = None,
+    method: str | None = None,
 ) -> dict[str, Any]:
-    """Search `theorems` into the log `out` with the round's method, or with `prm_path` None with
-    the policy alone: best-first over its samples (`SampledPolicy`), no portfolio, no goal
-    tactics, no value, the same budget. With a retriever (`config.search.retriever`; `premises`:
-    its `PremiseSource` over `theorems`, built here when None) the policy's prompts show the
-    retrieved premises in both (what it was trained on); only the full search also tries the
-    premise tactics."""
+    """Search `theorems` into the log `out` with `method` (default: the round's), or with
+    `prm_path` None with the policy alone: best-first over its samples (`SampledPolicy`), no
+    portfolio, no goal tactics, no value, the same budget. `method` "heuristic" searches with
+    the portfolio and the goal tactics, loading no model. With a retriever
+    (`config.search.retriever`; `premises`: its `PremiseSource` over `theorems`, built here
+    when None) the policy's prompts show the retrieved premises in both (what it was trained
+    on); only the full search also tries the premise tactics."""
     from leancot.models.hf import HFPolicy
     from leancot.prover.mixture import SampledPolicy, search_setup
     from leancot.prover.outcome_value import load_value_model
     from leancot.prover.retrieval import premise_source
-    from leancot.prover.workers import prove_theorems
 
-    s, b = config.search, config.budget
-    assert s is not None and b is not None  # resolved by `iterate.main`
-    model = HFPolicy(model_dir, device=run_cfg.device)
-    method = config.method
+    s = config.search
+    assert s is not None  # resolved by `iterate.main`
+    method = method or config.method
     if premises is None and s.retriever is not None:
         premises = premise_source(
             s.retriever, lean.get(), theorems, s.retriever_k, roots=s.premise_roots
         )
+    pol: Any
+    kwargs: dict[str, Any]
+    if method == "heuristic":  # no model
+        pol, value, kwargs = search_setup(method, s, premises=premises)
+        return _search(out, theorems, method, pol, value, kwargs, config, lean, st)
+    model = HFPolicy(model_dir, device=run_cfg.device)
     if prm_path is None:
         method, value = "best_first", None
-        pol: Any = SampledPolicy(
+        pol = SampledPolicy(
             model,
             max_tokens=s.max_tokens,
             temperature=s.temperature,
             seed=s.sampling_seed,
             premises=premises,
         )
-        kwargs: dict[str, Any] = {"num_candidates": s.num_samples, "priority": "logprob"}
+        kwargs = {"num_candidates": s.num_samples, "priority": "logprob"}
     else:
         value_model = load_value_model(prm_path, device=run_cfg.device)  # PRM or outcome value
         pol, value, kwargs = search_setup(
             method, s, model=model, prm=value_model, premises=premises
         )
+    return _search(out, theorems, method, pol, value, kwargs, config, lean, st)
+
+
+def _search(
+    out: Path, theorems: list[Any], method: str, policy: Any, value: Any,
+    kwargs: dict[str, Any], config: Any, lean: Any, st: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """One search of `theorems` into the log `out`; its counts."""
+    from leancot.prover.workers import prove_theorems
+
+    assert config.budget is not None
     prove_theorems(
-        theorems, [lean.get()], method=method, policy=pol, out_path=out, budget=b.budget(),
-        value=value, search_kwargs=kwargs, progress=config.progress,
+        theorems, [lean.get()], method=method, policy=policy, out_path=out,
+        budget=config.budget.budget(), value=value, search_kwargs=kwargs,
+        progress=config.progress,
     )  # fmt: skip
     return st.log_counts(out)
 

@@ -65,6 +65,7 @@ def _fakes(
         rounds = out_path.parents[4] if out_path.name == "log.jsonl" else out_path.parents[2]
         if seen is not None:
             seen[str(out_path.relative_to(rounds))] = kw["budget"].max_lean_calls
+            seen.setdefault("methods", {})[str(out_path.relative_to(rounds))] = method
 
         class Env(ScriptedEnv):
             def start(self, statement, timeout=None):
@@ -211,6 +212,48 @@ def test_a_round_harvests_at_its_own_budget_weights_its_rows_and_resumes_after_a
     assert rows[1].sft_trained == 7
     saved = json.loads((config.iterate_dir / "report/rounds.json").read_text())
     assert saved["rounds"][1]["sft_rows_trained"] == 7
+
+
+def test_a_heuristic_harvest_proves_with_no_model_while_the_evaluations_keep_the_method(
+    tmp_path, monkeypatch
+):
+    """`harvest_method="heuristic"`: the round's training statements are searched by the
+    heuristic (no model loaded for them), the evaluations by `method`; the harvest's stage key
+    differs from the default's, so switching recomputes it instead of reusing other proofs."""
+    from leancot.models import hf
+
+    run_dir = _fake_run_dir(tmp_path)
+    (run_dir / "cot" / "step_records.jsonl").write_text("")
+    base = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=2, test_limit=0, progress=False,
+        eval_splits=("core:val",), eval_limit=3,
+    )  # fmt: skip
+    config = dataclasses.replace(base, harvest_method="heuristic", out_dir=tmp_path / "h")
+    seen: dict[str, Any] = {}
+    _fakes(monkeypatch, kill_at=None, seen=seen)
+    loaded: list[str] = []
+    monkeypatch.setattr(hf, "HFPolicy", lambda path, **k: loaded.append(str(path)) or object())
+    rows = iterate.main(config)
+    methods = seen["methods"]
+    assert methods["round1/prove_train/train.jsonl"] == "heuristic"
+    assert methods["round1/eval/core_val/full/log.jsonl"] == "best_first"
+    assert methods["round1/eval/core_val/model_only/log.jsonl"] == "best_first"
+    n_evals = sum(1 for log in methods if "/eval/" in log)
+    assert len(loaded) == n_evals  # a model per evaluation search, none for the harvest
+    assert rows[1].new_proofs == 2
+    stage = json.loads((config.iterate_dir / "round1/prove_train/manifest.json").read_text())
+    assert stage["outputs"]["method"] == "heuristic"
+    assert stage["outputs"]["prover"] == "heuristic"
+    iterate.main(dataclasses.replace(base, out_dir=tmp_path / "b"))
+    other = json.loads((tmp_path / "b/round1/prove_train/manifest.json").read_text())
+    assert other["key"] != stage["key"] and other["outputs"]["method"] == "best_first"
+
+
+def test_the_heuristic_harvest_takes_no_teacher():
+    with pytest.raises(ValueError, match="no model"):
+        IterateConfig(harvest_method="heuristic", teacher="big/model")
+    with pytest.raises(ValueError, match="harvest_method"):
+        IterateConfig(harvest_method="portfolio")
 
 
 # --- ban-aware search env -------------------------------------------------------------------------
