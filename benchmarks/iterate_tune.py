@@ -17,10 +17,11 @@ rounds report (core val, minif2f-core valid, bundled test).
 2. Held out: the first `--heldout` statements of the tuning slice (`proof_cache.in_tune_slice`,
    core:train in seed-0 order), which no round samples. Their full search at the harvest budget
    gives held-out verified proof rows.
-3. For each weight k: the round's SFT (`iterate.round_sft_config`: the run's step rows once, the
-   harvest's verified rows k times, from the run's policy), then the policy alone searches the
-   held-out statements at `--lean-calls` (as the rounds' model-only evaluation), and its greedy
-   tactic is compared with the held-out proof rows (exact match).
+3. For each weight k: the round's SFT (`iterate.round_sft_config`: the run's step rows once,
+   the harvest's verified rows k times, from the run's policy), then the policy alone searches
+   the held-out statements at `--lean-calls` (as the rounds' model-only evaluation), and its
+   greedy tactic is compared with the held-out proof rows (exact match). k = 0 is the
+   reference: the run's policy as it is, before any round.
 The chosen weight proves the most held-out statements alone; ties go to the higher exact match,
 then to the smaller k. `--json` prints {"weights": [{k, proved, total, exact_match, rows}],
 "chosen", "harvest": {...}, "heldout": {...}}. Every step resumes from what exists in DIR, and
@@ -125,18 +126,22 @@ def sweep(
     data = sft_data(config, run_cfg, train_log)
     results = []
     for k in weights:
-        cfg = replace(config, new_rows_weight=k)
-        sft = train_weight(config, run_cfg, k, data, out)
+        cfg = replace(config, new_rows_weight=max(k, 1))
+        if k == 0:  # the reference: the run's policy before any round
+            model_path, model_key = Path(config.run_dir) / "policy", "the run's policy"
+        else:
+            sft = train_weight(config, run_cfg, k, data, out)
+            model_path, model_key = sft.path, sft.key
 
-        def alone(sd: Path, model: Path = sft.path, cfg: Any = cfg) -> dict[str, Any]:
+        def alone(sd: Path, model: Path = model_path, cfg: Any = cfg) -> dict[str, Any]:
             return prove_with(sd / "log.jsonl", theorems, str(model), None, cfg, run_cfg, lean, st)
 
-        key = fingerprint([sft.key, [t["full_name"] for t in theorems], str(config.budget)])
+        key = fingerprint([model_key, [t["full_name"] for t in theorems], str(config.budget)])
         name = f"tune: held out, model only, k={k}"
         done = run_stage(name, out / f"k{k}" / "heldout", key, alone)
         exact = None
         if rows:
-            model = HFPolicy(str(sft.path), device=run_cfg.device)
+            model = HFPolicy(str(model_path), device=run_cfg.device)
             exact = evaluate_policy(model, rows).exact_match
         results.append(
             {
@@ -144,7 +149,7 @@ def sweep(
                 "proved": int(done.outputs["proved"]),
                 "total": int(done.outputs["total"]),
                 "exact_match": exact,
-                "rows": sft_row_counts(data, k),
+                "rows": sft_row_counts(data, k) if k else None,
             }
         )
     return results
@@ -152,8 +157,9 @@ def sweep(
 
 def choose(results: list[dict[str, Any]]) -> int:
     """The weight that proves the most held-out statements alone; ties: higher exact match,
-    then smaller k."""
-    best = max(results, key=lambda r: (r["proved"], r["exact_match"] or 0.0, -r["k"]))
+    then smaller k (k = 0, the reference, is no candidate)."""
+    candidates = [r for r in results if r["k"] > 0] or results
+    best = max(candidates, key=lambda r: (r["proved"], r["exact_match"] or 0.0, -r["k"]))
     return int(best["k"])
 
 
