@@ -157,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         "--new-rows-weight", type=int, default=None, help="oversampling of the rounds' SFT rows"
     )
     ap.add_argument(
-        "--harvest-method", default=None, help="heuristic | best_first | mcts_prm (--method)"
-    )
+        "--harvest-method", choices=("heuristic", "best_first", "mcts_prm"), default=None,
+        help="the search that proves the training statements (default: --method)",
+    )  # fmt: skip
     ap.add_argument("--method", default=None, help="best_first (default) | mcts_prm")
     ap.add_argument("--value", default=None, help="prm | outcome: the value the rounds train")
     ap.add_argument(
