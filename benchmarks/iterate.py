@@ -136,6 +136,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from leancot.pipeline.config import HARVEST_METHODS, IterateConfig
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("run_dir", nargs="?", type=Path, default=Path("runs/default"))
     ap.add_argument("--json", action="store_true", help="print one JSON object")
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "--new-rows-weight", type=int, default=None, help="oversampling of the rounds' SFT rows"
     )
     ap.add_argument(
-        "--harvest-method", choices=("heuristic", "best_first", "mcts_prm"), default=None,
+        "--harvest-method", choices=HARVEST_METHODS, default=None,
         help="the search that proves the training statements (default: --method)",
     )  # fmt: skip
     ap.add_argument("--method", default=None, help="best_first (default) | mcts_prm")
@@ -172,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-retrieval", action="store_true", help="skip the retriever recall")
     args = ap.parse_args(argv)
 
-    from leancot.pipeline.config import IterateConfig
     from leancot.pipeline.iterate import main as iterate
     from leancot.pipeline.iterate import saved_run_config
 

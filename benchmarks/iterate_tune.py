@@ -164,6 +164,8 @@ def choose(results: list[dict[str, Any]]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from leancot.pipeline.config import HARVEST_METHODS, IterateConfig
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--out-dir", type=Path, required=True)
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--harvest-lean-calls", type=int, default=None, help="(max(64, --lean-calls))")
     ap.add_argument("--sft-steps", type=int, default=None, help="(iterate's default)")
     ap.add_argument(
-        "--harvest-method", choices=("heuristic", "best_first", "mcts_prm"), default=None,
+        "--harvest-method", choices=HARVEST_METHODS, default=None,
         help="search of the harvest (iterate's --harvest-method; default: best_first)",
     )  # fmt: skip
     ap.add_argument("--harvest-only", action="store_true", help="round 1's harvest, then stop")
@@ -185,7 +187,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
-    from leancot.pipeline.config import IterateConfig
     from leancot.pipeline.iterate import saved_run_config
     from leancot.pipeline.prove import make_backend
     from leancot.pipeline.stages import LazyLean

@@ -96,9 +96,10 @@ def prove_with(
     from leancot.prover.mixture import SampledPolicy, search_setup
     from leancot.prover.outcome_value import load_value_model
     from leancot.prover.retrieval import premise_source
+    from leancot.prover.workers import prove_theorems
 
-    s = config.search
-    assert s is not None  # resolved by `iterate.main`
+    s, b = config.search, config.budget
+    assert s is not None and b is not None  # resolved by `iterate.main`
     method = method or config.method
     if premises is None and s.retriever is not None:
         premises = premise_source(
@@ -108,12 +109,10 @@ def prove_with(
     kwargs: dict[str, Any]
     if method == "heuristic":  # no model
         pol, value, kwargs = search_setup(method, s, premises=premises)
-        return _search(out, theorems, method, pol, value, kwargs, config, lean, st)
-    model = HFPolicy(model_dir, device=run_cfg.device)
-    if prm_path is None:
+    elif prm_path is None:
         method, value = "best_first", None
         pol = SampledPolicy(
-            model,
+            HFPolicy(model_dir, device=run_cfg.device),
             max_tokens=s.max_tokens,
             temperature=s.temperature,
             seed=s.sampling_seed,
@@ -121,25 +120,14 @@ def prove_with(
         )
         kwargs = {"num_candidates": s.num_samples, "priority": "logprob"}
     else:
+        model = HFPolicy(model_dir, device=run_cfg.device)
         value_model = load_value_model(prm_path, device=run_cfg.device)  # PRM or outcome value
         pol, value, kwargs = search_setup(
             method, s, model=model, prm=value_model, premises=premises
         )
-    return _search(out, theorems, method, pol, value, kwargs, config, lean, st)
-
-
-def _search(
-    out: Path, theorems: list[Any], method: str, policy: Any, value: Any,
-    kwargs: dict[str, Any], config: Any, lean: Any, st: Any,
-) -> dict[str, Any]:  # fmt: skip
-    """One search of `theorems` into the log `out`; its counts."""
-    from leancot.prover.workers import prove_theorems
-
-    assert config.budget is not None
     prove_theorems(
-        theorems, [lean.get()], method=method, policy=policy, out_path=out,
-        budget=config.budget.budget(), value=value, search_kwargs=kwargs,
-        progress=config.progress,
+        theorems, [lean.get()], method=method, policy=pol, out_path=out, budget=b.budget(),
+        value=value, search_kwargs=kwargs, progress=config.progress,
     )  # fmt: skip
     return st.log_counts(out)
 
