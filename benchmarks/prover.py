@@ -4,6 +4,7 @@ comparison table; `--suite external`: every method on statements nobody here wro
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
         [--value DIR] [--step-values] [--value-prior-weight W] [--c-puct C]
+        [--root-breadth K]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
@@ -133,6 +134,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "step_values": args.step_values or None,
         "value_prior_weight": args.value_prior_weight,
         "c_puct": args.c_puct,
+        "root_breadth": args.root_breadth,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -228,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--c-puct", type=float, help="external: mcts_prm's PUCT exploration constant (default 1)"
+    )
+    parser.add_argument(
+        "--root-breadth",
+        type=int,
+        help="external: mcts_prm tries this many root steps in prior order before PUCT (default 0)",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

@@ -91,6 +91,9 @@ class ExternalConfig:
         "run in (SearchConfig.value_prior_weight)",
     )
     c_puct: float = option(1.0, "mcts_prm: the PUCT exploration constant (SearchConfig.c_puct)")
+    root_breadth: int = option(
+        0, "mcts_prm: root steps tried in prior order before PUCT (SearchConfig.root_breadth)"
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -183,6 +186,7 @@ def main(
         "step_values": config.step_values,
         "value_prior_weight": config.value_prior_weight,
         "c_puct": config.c_puct,
+        "root_breadth": config.root_breadth,
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
@@ -227,6 +231,7 @@ def _prove_split(
                     step_values=config.step_values,
                     value_prior_weight=config.value_prior_weight,
                     c_puct=config.c_puct,
+                    root_breadth=config.root_breadth,
                 ),
                 budget=budget,
                 workers=len(servers),

@@ -51,6 +51,11 @@ class SearchConfig:
         "mcts_prm: the PUCT exploration constant c_puct (prover/mcts.py): larger spreads the "
         "Lean calls over a node's untried steps, smaller follows the best child's value deeper",
     )
+    root_breadth: int = option(
+        0,
+        "mcts_prm: the first k simulations try k different root steps in the order of the "
+        "priors before PUCT chooses (prover/mcts.py); 0: PUCT from the first simulation",
+    )
     alpha_dedup: bool = option(
         True,
         "mcts_prm: a new state equal to a known one up to the names of its variables (`intro x` "
@@ -90,6 +95,8 @@ class SearchConfig:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.c_puct < 0:
             raise ValueError(f"c_puct must be non-negative, got {self.c_puct}")
+        if self.root_breadth < 0:
+            raise ValueError(f"root_breadth must be non-negative, got {self.root_breadth}")
         if not 0.0 <= self.value_prior_weight <= 1.0:
             raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
         if not self.premise_roots:

@@ -53,6 +53,13 @@ rank). A value whose step score is its child's value (`steps_score_children`, e.
 `outcome_value.OutcomeValue`) then gives each new child its step's score without a second
 call.
 
+With `root_breadth` k > 0 the first k simulations each try a different untried root step, in
+the order of the root's priors, before PUCT chooses: every one of the root's k most likely
+steps gets its Lean call, as Gumbel AlphaZero visits its m sampled root actions before it
+narrows them down (Danihelka et al. 2022, ICLR, "Policy improvement by planning with Gumbel",
+Sec. 4). A one-step proof among them is then found within k calls, where plain PUCT may first
+follow a child the value likes down a path that leads nowhere.
+
 With `alpha_dedup`, a new state equal to a known one up to the names of its variables
 (`renaming.alpha_key`: `intro x` and `intro` on the same `∀`) is not searched a second time:
 it is closed at once (FAILED, no expansion, no value call) and its path backs up the value of
@@ -147,6 +154,7 @@ def mcts_search(
     step_values: bool = False,
     alpha_dedup: bool = False,
     value_prior_weight: float = 0.0,
+    root_breadth: int = 0,
 ) -> SearchResult:
     """Search for a proof of `statement` by MCTS; see the module docstring.
 
@@ -155,10 +163,11 @@ def mcts_search(
     (ties go to the policy's earlier candidate). `step_values`: score each candidate step with
     the value before it runs (a value with `value_steps` only; others ignore it); `alpha_dedup`:
     do not search a state equal to a known one up to names; `value_prior_weight`: the value's
-    share of each node's prior (0: the policy's alone); see the module docstring.
+    share of each node's prior (0: the policy's alone); `root_breadth`: how many of the root's
+    steps run, in prior order, before PUCT chooses; see the module docstring.
     """
-    if c_puct < 0 or novelty_bonus < 0:
-        raise ValueError("c_puct and novelty_bonus must be non-negative")
+    if c_puct < 0 or novelty_bonus < 0 or root_breadth < 0:
+        raise ValueError("c_puct, novelty_bonus and root_breadth must be non-negative")
     if not 0.0 <= value_prior_weight <= 1.0:
         raise ValueError(f"value_prior_weight must be in [0, 1], got {value_prior_weight}")
     s = _Search(ProofGraph(), Meter(budget), step_values, alpha_dedup, value_prior_weight)
@@ -184,7 +193,7 @@ def mcts_search(
             return meter.result(graph, why)
         nodes, slots, node = [root], [], root
         for _ in range(SELECTION_DEPTH_LIMIT):
-            slot = _select(s, node, c_puct)
+            slot = _select(s, node, c_puct, root_breadth if node is root else 0)
             if slot is None:  # every slot tried and dead: the node is FAILED
                 assert node.status is Status.FAILED, f"node {node.id} is open with no slot"
                 leaf_value = ERROR_VALUE
@@ -284,10 +293,17 @@ def _q(graph: ProofGraph, node: Node, slot: _Slot) -> tuple[float, int]:
     return fpu, 0
 
 
-def _select(s: _Search, node: Node, c_puct: float) -> _Slot | None:
+def _select(s: _Search, node: Node, c_puct: float, breadth: int = 0) -> _Slot | None:
+    """The node's slot to follow: while fewer than `breadth` of its slots have run, the untried
+    one with the highest prior (ties: the earlier); else the PUCT maximum over the slots whose
+    edge is untried or leads to an open node (None when there is none)."""
     graph = s.graph
+    slots = s.slots.get(node.id, [])
+    untried = [slot for slot in slots if slot.edge is None]
+    if untried and len(slots) - len(untried) < breadth:
+        return max(untried, key=lambda slot: slot.prior)
     best, best_score = None, -math.inf
-    for slot in s.slots.get(node.id, []):
+    for slot in slots:
         if slot.edge is not None:
             edge = graph.edges[slot.edge]
             if graph.is_dead(edge) or graph.nodes[edge.dst].status is not Status.OPEN:

@@ -197,6 +197,7 @@ def mcts_kwargs(s: SearchConfig, num_candidates: int) -> dict[str, Any]:
         "alpha_dedup": s.alpha_dedup,
         "value_prior_weight": s.value_prior_weight,
         "c_puct": s.c_puct,
+        "root_breadth": s.root_breadth,
     }
 
 

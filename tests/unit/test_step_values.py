@@ -245,3 +245,48 @@ def test_c_puct_reaches_mcts_and_must_not_be_negative():
     assert search_setup("mcts_prm", wide, prm=FakePRM())[2]["c_puct"] == 2.5
     with pytest.raises(ValueError, match="c_puct"):
         SearchConfig(c_puct=-1.0)
+
+
+# The root's likeliest step opens a long chain of fresh states the value likes; the root's
+# unlikely second step closes the proof at once.
+CHAIN = {"⊢ A": {"intro": "⊢ B1", "simp": "no goals"}}
+CHAIN |= {f"⊢ B{i}": {f"step{i}": f"⊢ B{i + 1}"} for i in range(1, 30)}
+CHAIN_POLICY = {"⊢ A": [("intro", -0.1), ("simp", -3.0)]}
+CHAIN_POLICY |= {f"⊢ B{i}": [(f"step{i}", 0.0)] for i in range(1, 31)}
+
+
+def chain_calls(**kwargs) -> list[str]:
+    env, policy = ScriptedEnv(CHAIN, "⊢ A"), ScriptedPolicy(CHAIN_POLICY)
+    budget = Budget(max_expansions=None, max_lean_calls=64)
+    result = mcts_search(env, "t", policy=policy, value=ConstantValue(0.9), budget=budget, **kwargs)
+    result.graph.check_invariants()
+    assert result.proof == ["simp"]
+    return [tactic for _, tactic in env.calls]
+
+
+def test_root_breadth_runs_the_roots_steps_before_puct_follows_the_likeliest():
+    plain = chain_calls()
+    assert plain[:3] == ["intro", "step1", "step2"]  # PUCT follows the chain first
+    assert len(plain) > 10
+    assert chain_calls(root_breadth=2) == ["intro", "simp"]
+    assert chain_calls(root_breadth=1)[:2] == ["intro", "step1"]  # one root step: plain PUCT
+
+    class FakePRM:
+        def score_batch(self, items):
+            return [[0.5] * len(steps) for _, steps in items]
+
+    assert search_setup("mcts_prm", prm=FakePRM())[2]["root_breadth"] == 0
+    assert (
+        search_setup("mcts_prm", SearchConfig(root_breadth=4), prm=FakePRM())[2]["root_breadth"]
+        == 4
+    )
+    with pytest.raises(ValueError, match="root_breadth"):
+        SearchConfig(root_breadth=-1)
+    with pytest.raises(ValueError, match="root_breadth"):
+        mcts_search(
+            ScriptedEnv(CHAIN, "⊢ A"),
+            "t",
+            policy=ScriptedPolicy(CHAIN_POLICY),
+            value=ConstantValue(),
+            root_breadth=-1,
+        )
