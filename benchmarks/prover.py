@@ -155,10 +155,12 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         for pair, entry in summary["benchmarks"].items()
     }
     filters = {pair: entry["filters"] for pair, entry in summary["benchmarks"].items()}
+    differ = {pair: entry["disagreements"] for pair, entry in summary["benchmarks"].items()}
     return {
         "suite": "external",
         "lean_calls_budget": summary["lean_calls_budget"],
         "benchmarks": benchmarks,
+        "disagreements": differ,
         "filters": filters,
     }
 
@@ -175,6 +177,18 @@ def print_external(result: dict[str, Any]) -> None:
             print(
                 f"| {pair} | {method} | {row['proved']:g} [{lo}, {hi}] | {row['total']} | {curve} |"
             )
+    differ = {pair: rows for pair, rows in result["disagreements"].items() if rows}
+    if differ:
+        print()
+        print(f"theorems the runs disagree on within {budget} calls: Lean calls to proof per seed")
+        print("(beyond the budget too, up to the largest; -: no proof)")
+        print("| benchmark | theorem | method | calls |")
+        print("|:--|:--|:--|:--|")
+        for pair, rows in differ.items():
+            for name, methods in rows.items():
+                for method, calls in methods.items():
+                    cells = " ".join("-" if c is None else str(c) for c in calls)
+                    print(f"| {pair} | {name} | {method} | {cells} |")
 
 
 def main(argv: list[str] | None = None) -> int:

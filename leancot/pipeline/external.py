@@ -137,6 +137,33 @@ def seed_summary(counts: Sequence[int]) -> dict[str, Any]:
     }
 
 
+def calls_to_proof(records: Sequence[dict[str, Any]]) -> dict[str, int | None]:
+    """Per theorem (`full_name`): the Lean calls its verified proof took, None when the search
+    found none."""
+    return {
+        r["full_name"]: int(r.get("lean_calls") or 0) if r.get("verified") else None
+        for r in records
+    }
+
+
+def disagreements(
+    logs: dict[str, list[list[dict[str, Any]]]], budget: int
+) -> dict[str, dict[str, list[int | None]]]:
+    """The theorems on which the runs differ at `budget`: proved within it by at least one
+    method and seed and not by another. Per theorem (sorted by name), per method, the Lean calls
+    to proof at each seed, also those beyond `budget` (None: no proof, or not searched): what
+    one method wins or loses against another, and by how much."""
+    per_run = {m: [calls_to_proof(r) for r in runs] for m, runs in logs.items()}
+    names = sorted({n for runs in per_run.values() for calls in runs for n in calls})
+    out: dict[str, dict[str, list[int | None]]] = {}
+    for name in names:
+        row = {m: [calls.get(name) for calls in runs] for m, runs in per_run.items()}
+        within = {c is not None and c <= budget for cells in row.values() for c in cells}
+        if within == {True, False}:
+            out[name] = row
+    return out
+
+
 def summarize(
     logs: dict[str, list[list[dict[str, Any]]]], budgets: Sequence[int], report_budget: int
 ) -> dict[str, Any]:
@@ -241,4 +268,8 @@ def _prove_split(
             result = prove.main(prove_config, notify=notify, servers=servers)
             suite = result.suite or suite
             logs.setdefault(method, []).append(read_log(out))
-    return {"methods": summarize(logs, config.budgets, config.report_budget), "filters": suite}
+    return {
+        "methods": summarize(logs, config.budgets, config.report_budget),
+        "disagreements": disagreements(logs, config.report_budget),
+        "filters": suite,
+    }

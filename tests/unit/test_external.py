@@ -7,6 +7,7 @@ import pytest
 
 from leancot.pipeline.external import (
     ExternalConfig,
+    disagreements,
     proved_within,
     seed_summary,
     seeds_of,
@@ -47,6 +48,24 @@ def test_seed_summary_and_curves():
     assert out["best_first"]["proved"]["mean"] == 1.5 and out["best_first"]["seeds"] == 2
     assert out["best_first"]["curve"] == {"8": 1.0, "32": 1.5}
     assert out["baseline"]["curve"] == {"8": 0.0, "32": 1.0} and out["baseline"]["total"] == 1
+
+
+def test_disagreements_list_the_theorems_some_run_proves_within_the_budget_and_another_not():
+    """t0 is proved by every run within 16 calls and t3 by none: both are left out. t1 is
+    proved within 16 by best_first only (mcts_prm needs 23 and 40, shown though beyond the
+    budget); t2 by one mcts_prm seed only."""
+    logs = {
+        "best_first": [_log([4, 14, None, None])],
+        "mcts_prm": [_log([6, 23, 9, None]), _log([5, 40, None, None])],
+    }
+    assert disagreements(logs, 16) == {
+        "t1": {"best_first": [14], "mcts_prm": [23, 40]},
+        "t2": {"best_first": [None], "mcts_prm": [9, None]},
+    }
+    assert list(disagreements(logs, 64)) == ["t2"]  # within 64 both prove t1
+    # a theorem one run did not search counts as not proved there
+    partial = {"heuristic": [_log([3])], "best_first": [[]]}
+    assert disagreements(partial, 16) == {"t0": {"heuristic": [3], "best_first": [None]}}
 
 
 def test_external_config_validates():
@@ -139,3 +158,46 @@ def test_the_value_prior_weight_reaches_the_searches_and_the_summary(tmp_path, m
     assert ExternalConfig().value_prior_weight == 0.0
     with pytest.raises(ValueError, match="value_prior_weight"):
         ExternalConfig(value_prior_weight=2.0)
+
+
+def test_the_prover_benchmark_prints_and_returns_the_disagreements(tmp_path, monkeypatch, capsys):
+    """benchmarks/prover.py --suite external: the summary's disagreements reach its --json
+    object and its printed table, one line per theorem and method."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from leancot.pipeline import external
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("bench_prover", root / "benchmarks/prover.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    logs = {"heuristic": [_log([3, None])], "mcts_prm": [_log([None, 12]), _log([4, 30])]}
+    summary = {
+        "lean_calls_budget": 16,
+        "benchmarks": {
+            "core:test": {
+                "methods": summarize(logs, budgets=(16, 32), report_budget=16),
+                "disagreements": disagreements(logs, 16),
+                "filters": {},
+            }
+        },
+    }
+    monkeypatch.setattr(external, "main", lambda config, notify: summary)
+    args = SimpleNamespace(
+        run_dir=tmp_path, out_dir=tmp_path / "ext", quick=False, splits=None, methods=None,
+        limit=None, seeds=None, budgets=(16, 32), report_budget=16, core_limit=None,
+        workers=None, retriever=None, premise_roots=None, retriever_k=None, premise_n=None,
+        value=None, step_values=False, value_prior_weight=None, c_puct=None, root_breadth=None,
+    )  # fmt: skip
+    result = bench.external(args)
+    assert result["disagreements"]["core:test"] == {
+        "t0": {"heuristic": [3], "mcts_prm": [None, 4]},
+        "t1": {"heuristic": [None], "mcts_prm": [12, 30]},
+    }
+    bench.print_external(result)
+    out = capsys.readouterr().out
+    assert "| core:test | t0 | mcts_prm | - 4 |" in out
+    assert "| core:test | t1 | mcts_prm | 12 30 |" in out
