@@ -4,7 +4,7 @@ comparison table; `--suite external`: every method on statements nobody here wro
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
         [--value DIR] [--step-values] [--value-prior-weight W] [--c-puct C]
-        [--root-breadth K]
+        [--root-breadth K] [--model-dirs DIR...]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
@@ -14,6 +14,9 @@ value of `best_first_value` and `mcts_prm` instead of the run's PRM: give it its
 `--out-dir`, the logs resume), the learned methods at 3 sampling seeds; `--json` prints
 `{"suite", "lean_calls_budget", "benchmarks": {"NAME:SPLIT": {METHOD: {"proved" (mean over
 seeds), "spread" ([min, max]), "total", "curve" ({budget: mean proved})}}}, "filters"}`.
+`--model-dirs D0 D1 ..` (one per `--seeds` entry, e.g. each self-play replicate's last round,
+`RUN_DIR/iterate/roundN`): the learned methods at the i-th seed use the i-th folder's policy/ and
+prm/ instead of RUN_DIR's, so the seeds' spread covers the training runs too.
 `--quick`: 4 theorems of `minif2f-core` valid and `bundled` test, one seed, budgets 8/16/32.
 
 Reads RUN_DIR (default runs/default): report/report.json and report/run.json, and each prove
@@ -135,6 +138,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "value_prior_weight": args.value_prior_weight,
         "c_puct": args.c_puct,
         "root_breadth": args.root_breadth,
+        "model_dirs": tuple(args.model_dirs) if args.model_dirs else None,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -249,6 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         "--root-breadth",
         type=int,
         help="external: mcts_prm tries this many root steps in prior order before PUCT (default 0)",
+    )
+    parser.add_argument(
+        "--model-dirs",
+        nargs="+",
+        type=Path,
+        help="external: one folder with policy/ and prm/ per seed (default: RUN_DIR's for all)",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

@@ -43,6 +43,8 @@ BUDGETS = (8, 16, 32, 64, 128)
 VALUE_METHODS = {"best_first_value": "best_first"}  # a method ranked by the PRM: its search
 EXTERNAL_METHODS = (*METHODS[:3], "best_first_value", *METHODS[3:])
 SUMMARY_NAME = "external.json"
+TUNED_ON = "models: bundled train split; search settings: leancot defaults (bundled)"
+TUNED_ON_MODEL_DIRS = "models: as each folder's manifests say; search settings: as recorded here"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class ExternalConfig:
     """Settings of the external evaluation (`benchmarks/prover.py --suite external`)."""
 
     run_dir: Path = option(Path("runs/default"), "a finished `leancot run`: its policy/ and prm/")
+    model_dirs: tuple[Path, ...] = option(
+        (),
+        "one folder with policy/ and prm/ per seed (e.g. each self-play replicate's last "
+        "round): the learned methods at seeds[i] use model_dirs[i] (empty: run_dir's for all)",
+    )
     out_dir: Path = option(Path("runs/external"), "where the search logs and the summary go")
     splits: tuple[str, ...] = option(DEFAULT_SPLITS, "benchmark:split pairs to prove")
     methods: tuple[str, ...] = option(
@@ -107,6 +114,17 @@ class ExternalConfig:
         for pair in self.splits:
             if ":" not in pair:
                 raise ValueError(f"splits take benchmark:split pairs, not {pair!r}")
+        if self.model_dirs and len(self.model_dirs) != len(self.seeds):
+            raise ValueError(
+                f"model_dirs gives {len(self.model_dirs)} folders for {len(self.seeds)} seeds "
+                f"{list(self.seeds)}: give one per seed, or none"
+            )
+
+    def models_for(self, seed: int) -> Path:
+        """The folder whose policy/ and prm/ the learned methods use at `seed`."""
+        if not self.model_dirs:
+            return self.run_dir
+        return self.model_dirs[self.seeds.index(seed)]
 
 
 def split_limit(benchmark: str, config: ExternalConfig) -> int | None:
@@ -192,9 +210,9 @@ def main(
     from leancot.pipeline.prove import start_servers
 
     learned = [m for m in config.methods if m not in FIXED_METHODS]
-    models = (config.run_dir / "policy", config.run_dir / "prm")
-    if learned and not all(d.is_dir() for d in models):
-        raise ValueError(f"{config.run_dir} has no trained policy/ and prm/: run `leancot run`")
+    for folder in dict.fromkeys(config.models_for(seed) for seed in config.seeds):
+        if learned and not all((folder / d).is_dir() for d in ("policy", "prm")):
+            raise ValueError(f"{folder} has no trained policy/ and prm/: run `leancot run`")
     budget = BudgetConfig(lean_calls=max(config.budgets), theorem_timeout=config.theorem_timeout)
     results: dict[str, Any] = {}
     timeout = max(600.0, config.theorem_timeout)
@@ -208,7 +226,8 @@ def main(
         "budgets": list(config.budgets),
         "seeds": list(config.seeds),
         "benchmarks": results,
-        "tuned_on": "models: bundled train split; search settings: leancot defaults (bundled)",
+        "tuned_on": TUNED_ON if not config.model_dirs else TUNED_ON_MODEL_DIRS,
+        "models": {str(seed): str(config.models_for(seed)) for seed in config.seeds},
         "value": None if config.value is None else str(config.value),
         "step_values": config.step_values,
         "value_prior_weight": config.value_prior_weight,
@@ -238,6 +257,7 @@ def _prove_split(
             out = config.out_dir / benchmark / split / f"{method}-seed{seed}.jsonl"
             out.parent.mkdir(parents=True, exist_ok=True)
             valued = method == "mcts_prm" or method in VALUE_METHODS
+            models = config.models_for(seed)
             priority = "value" if method in VALUE_METHODS else "logprob"
             prove_config = ProveConfig(
                 out=out,
@@ -245,8 +265,8 @@ def _prove_split(
                 benchmark=benchmark,
                 split=split,
                 limit=split_limit(benchmark, config),
-                policy="portfolio" if fixed else str(config.run_dir / "policy"),
-                prm=str(config.value or config.run_dir / "prm") if valued else None,
+                policy="portfolio" if fixed else str(models / "policy"),
+                prm=str(config.value or models / "prm") if valued else None,
                 search=replace(
                     SearchConfig(),
                     sampling_seed=seed,

@@ -3,6 +3,8 @@ summary and the per-method curves (the proving itself is `leancot prove`, tested
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from leancot.pipeline.external import (
@@ -160,6 +162,44 @@ def test_the_value_prior_weight_reaches_the_searches_and_the_summary(tmp_path, m
         ExternalConfig(value_prior_weight=2.0)
 
 
+def test_each_seed_can_take_its_own_models(tmp_path, monkeypatch):
+    """With `model_dirs` the learned methods at the i-th seed search with the i-th folder's
+    policy and PRM (one self-play replicate per seed); the fixed methods need none; the summary
+    records which folder each seed used; a folder count unequal to the seeds' is refused, and
+    so is a folder without trained models."""
+    from leancot.pipeline import external, prove
+
+    replicates = [tmp_path / f"rep{i}" / "round3" for i in range(2)]
+    for folder in replicates:
+        for d in ("policy", "prm"):
+            (folder / d).mkdir(parents=True)
+    asked = []
+
+    def fake_main(config, *, notify, servers):
+        asked.append((config.method, config.search.sampling_seed, config.policy, config.prm))
+        config.out.write_text("")
+        return type("R", (), {"suite": {}})()
+
+    monkeypatch.setattr(prove, "main", fake_main)
+    config = ExternalConfig(
+        run_dir=tmp_path / "no-models", out_dir=tmp_path / "ext", splits=("bundled:test",),
+        methods=("heuristic", "mcts_prm"), seeds=(4, 7), model_dirs=tuple(replicates),
+    )  # fmt: skip
+    summary = external.main(config, servers=[object()])
+    rep0, rep1 = (str(f) for f in replicates)
+    assert asked == [
+        ("heuristic", 4, "portfolio", None),
+        ("mcts_prm", 4, f"{rep0}/policy", f"{rep0}/prm"),
+        ("mcts_prm", 7, f"{rep1}/policy", f"{rep1}/prm"),
+    ]
+    assert summary["models"] == {"4": rep0, "7": rep1}
+    with pytest.raises(ValueError, match="one per seed"):
+        ExternalConfig(seeds=(0, 1, 2), model_dirs=tuple(replicates))
+    missing = replace(config, model_dirs=(replicates[0], tmp_path / "empty"))
+    with pytest.raises(ValueError, match="empty has no trained policy"):
+        external.main(missing, servers=[object()])
+
+
 def test_the_prover_benchmark_prints_and_returns_the_disagreements(tmp_path, monkeypatch, capsys):
     """benchmarks/prover.py --suite external: the summary's disagreements reach its --json
     object and its printed table, one line per theorem and method."""
@@ -191,6 +231,7 @@ def test_the_prover_benchmark_prints_and_returns_the_disagreements(tmp_path, mon
         limit=None, seeds=None, budgets=(16, 32), report_budget=16, core_limit=None,
         workers=None, retriever=None, premise_roots=None, retriever_k=None, premise_n=None,
         value=None, step_values=False, value_prior_weight=None, c_puct=None, root_breadth=None,
+        model_dirs=None,
     )  # fmt: skip
     result = bench.external(args)
     assert result["disagreements"]["core:test"] == {
