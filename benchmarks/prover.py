@@ -4,7 +4,7 @@ comparison table; `--suite external`: every method on statements nobody here wro
     python benchmarks/prover.py [RUN_DIR] [--run] [--json] [--test-limit N] [--lean-calls N]
     python benchmarks/prover.py [RUN_DIR] --suite external [--quick] [--json] [--out-dir DIR]
         [--value DIR] [--step-values] [--value-prior-weight W] [--c-puct C]
-        [--root-breadth K] [--model-dirs DIR...]
+        [--root-breadth K] [--model-dirs DIR...] [--sample-logprob-scale T]
 
 External suite (leancot.pipeline.external): `core` val/test, `minif2f-core` valid/test and
 `bundled` test, each with `baseline`, `heuristic` (no model), `best_first` (no value),
@@ -139,6 +139,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "c_puct": args.c_puct,
         "root_breadth": args.root_breadth,
         "model_dirs": tuple(args.model_dirs) if args.model_dirs else None,
+        "sample_logprob_scale": args.sample_logprob_scale,
     }
     config = ExternalConfig(
         run_dir=args.run_dir,
@@ -259,6 +260,12 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         type=Path,
         help="external: one folder with policy/ and prm/ per seed (default: RUN_DIR's for all)",
+    )
+    parser.add_argument(
+        "--sample-logprob-scale",
+        type=float,
+        help="external: the learned methods divide their samples' log-probabilities by this "
+        "before renormalising them per state (default 1; inf: equal shares)",
     )
     args = parser.parse_args(argv)
     if args.suite == "external":

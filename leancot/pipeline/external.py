@@ -101,6 +101,11 @@ class ExternalConfig:
     root_breadth: int = option(
         0, "mcts_prm: root steps tried in prior order before PUCT (SearchConfig.root_breadth)"
     )
+    sample_logprob_scale: float = option(
+        1.0,
+        "learned methods: the model's sample log-probabilities are divided by this before "
+        "they are renormalised per state (SearchConfig.sample_logprob_scale; inf: equal shares)",
+    )
     progress: bool = option(False, "progress bars")
 
     def __post_init__(self) -> None:
@@ -233,6 +238,7 @@ def main(
         "value_prior_weight": config.value_prior_weight,
         "c_puct": config.c_puct,
         "root_breadth": config.root_breadth,
+        "sample_logprob_scale": config.sample_logprob_scale,
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
@@ -279,6 +285,7 @@ def _prove_split(
                     value_prior_weight=config.value_prior_weight,
                     c_puct=config.c_puct,
                     root_breadth=config.root_breadth,
+                    sample_logprob_scale=config.sample_logprob_scale,
                 ),
                 budget=budget,
                 workers=len(servers),

@@ -115,6 +115,7 @@ def prove_with(
             HFPolicy(model_dir, device=run_cfg.device),
             max_tokens=s.max_tokens,
             temperature=s.temperature,
+            length_norm=s.sample_logprob_scale,
             seed=s.sampling_seed,
             premises=premises,
         )

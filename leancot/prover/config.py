@@ -27,6 +27,13 @@ class SearchConfig:
     baseline_n: int = option(32, "portfolio tactics per expansion when there is no model")
     max_tokens: int = option(128, "tokens per sampled step (thought + tactic)")
     temperature: float = option(0.7, "sampling temperature of the policy")
+    sample_logprob_scale: float = option(
+        1.0,
+        "the model's sampled steps' log-probabilities are divided by this before they are "
+        "renormalised over a state's distinct samples (SampledPolicy's length_norm): 1 lets "
+        "the thoughts' likelihood decide the samples' shares of the prior; larger evens them "
+        "out (inf: equal shares); the order MCTS tries a node's samples in",
+    )
     priority: str = option(
         "logprob", "best_first priority: logprob | value | mix (value: the PRM's)"
     )
@@ -93,6 +100,10 @@ class SearchConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not self.sample_logprob_scale > 0:
+            raise ValueError(
+                f"sample_logprob_scale must be positive, got {self.sample_logprob_scale}"
+            )
         if self.c_puct < 0:
             raise ValueError(f"c_puct must be non-negative, got {self.c_puct}")
         if self.root_breadth < 0:

@@ -246,6 +246,7 @@ def search_setup(
         goal_tactics=s.goal_tactics,
         max_tokens=s.max_tokens,
         temperature=s.temperature,
+        length_norm=s.sample_logprob_scale,
         seed=s.sampling_seed,
         premises=premises,
         premise_n=s.premise_n,

@@ -231,7 +231,7 @@ def test_the_prover_benchmark_prints_and_returns_the_disagreements(tmp_path, mon
         limit=None, seeds=None, budgets=(16, 32), report_budget=16, core_limit=None,
         workers=None, retriever=None, premise_roots=None, retriever_k=None, premise_n=None,
         value=None, step_values=False, value_prior_weight=None, c_puct=None, root_breadth=None,
-        model_dirs=None,
+        model_dirs=None, sample_logprob_scale=None,
     )  # fmt: skip
     result = bench.external(args)
     assert result["disagreements"]["core:test"] == {

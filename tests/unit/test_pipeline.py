@@ -379,6 +379,39 @@ def test_sampling_seed_makes_samples_depend_on_the_seed_and_state_only():
     assert seeds(None, ["⊢ A"])[1] == [None]  # no seed: the model's own stream
 
 
+def test_the_sample_logprob_scale_evens_out_the_samples_shares_of_the_prior():
+    """`SearchConfig.sample_logprob_scale` reaches the learned searches' sampled policy: at 1
+    a sample whose thought is unlikely gets almost none of the model's share (MCTS would try it
+    after every other candidate); at inf every distinct sample gets an equal share. The order of
+    the candidates is kept either way; a scale that is not positive is refused."""
+    import math
+
+    from leancot.prover.mixture import search_setup
+    from leancot.prover.policies import softmax
+
+    class Model:
+        def propose(self, states, n, **kw):
+            return [
+                [("likely", "exact h", -1.0), ("garbled", "exact h.symm", -30.0)] for _ in states
+            ]
+
+    def model_priors(scale):
+        search = SearchConfig(sample_logprob_scale=scale, goal_tactics=False)
+        policy, _, _ = search_setup("best_first", search, model=Model())
+        cands = policy.propose(["⊢ p"], 8)[0]
+        assert [c.tactic for c in cands[:2]] == ["exact h", "exact h.symm"]
+        priors = softmax([c.logprob for c in cands])
+        return priors[0], priors[1], max(priors[2:])  # the two samples, the best fixed tactic
+
+    likely, garbled, fixed = model_priors(1.0)
+    assert garbled < 1e-9 < fixed < likely
+    likely, garbled, fixed = model_priors(math.inf)
+    assert likely == pytest.approx(garbled) and likely + garbled == pytest.approx(0.5)
+    assert garbled > fixed
+    with pytest.raises(ValueError, match="sample_logprob_scale"):
+        SearchConfig(sample_logprob_scale=0.0)
+
+
 def test_run_config_takes_a_named_benchmark_split():
     assert RunConfig(benchmark="minif2f-core:valid").benchmark == "minif2f-core:valid"
     with pytest.raises(ValueError, match="NAME:SPLIT"):
