@@ -215,8 +215,9 @@ def main(
     from leancot.pipeline.prove import start_servers
 
     learned = [m for m in config.methods if m not in FIXED_METHODS]
-    for folder in dict.fromkeys(config.models_for(seed) for seed in config.seeds):
-        if learned and not all((folder / d).is_dir() for d in ("policy", "prm")):
+    folders = dict.fromkeys(config.models_for(seed) for seed in config.seeds) if learned else {}
+    for folder in folders:
+        if not all((folder / d).is_dir() for d in ("policy", "prm")):
             raise ValueError(f"{folder} has no trained policy/ and prm/: run `leancot run`")
     budget = BudgetConfig(lean_calls=max(config.budgets), theorem_timeout=config.theorem_timeout)
     results: dict[str, Any] = {}

@@ -165,18 +165,21 @@ def test_the_value_prior_weight_reaches_the_searches_and_the_summary(tmp_path, m
 def test_each_seed_can_take_its_own_models(tmp_path, monkeypatch):
     """With `model_dirs` the learned methods at the i-th seed search with the i-th folder's
     policy and PRM (one self-play replicate per seed); the fixed methods need none; the summary
-    records which folder each seed used; a folder count unequal to the seeds' is refused, and
-    so is a folder without trained models."""
+    records which folder each seed used; `sample_logprob_scale` reaches every search; a folder
+    count unequal to the seeds' is refused, and so is a folder without trained models."""
     from leancot.pipeline import external, prove
 
     replicates = [tmp_path / f"rep{i}" / "round3" for i in range(2)]
+    scales = []
     for folder in replicates:
         for d in ("policy", "prm"):
             (folder / d).mkdir(parents=True)
     asked = []
 
     def fake_main(config, *, notify, servers):
-        asked.append((config.method, config.search.sampling_seed, config.policy, config.prm))
+        search = config.search
+        asked.append((config.method, search.sampling_seed, config.policy, config.prm))
+        scales.append(search.sample_logprob_scale)
         config.out.write_text("")
         return type("R", (), {"suite": {}})()
 
@@ -184,6 +187,7 @@ def test_each_seed_can_take_its_own_models(tmp_path, monkeypatch):
     config = ExternalConfig(
         run_dir=tmp_path / "no-models", out_dir=tmp_path / "ext", splits=("bundled:test",),
         methods=("heuristic", "mcts_prm"), seeds=(4, 7), model_dirs=tuple(replicates),
+        sample_logprob_scale=4.0,
     )  # fmt: skip
     summary = external.main(config, servers=[object()])
     rep0, rep1 = (str(f) for f in replicates)
@@ -193,6 +197,7 @@ def test_each_seed_can_take_its_own_models(tmp_path, monkeypatch):
         ("mcts_prm", 7, f"{rep1}/policy", f"{rep1}/prm"),
     ]
     assert summary["models"] == {"4": rep0, "7": rep1}
+    assert scales == [4.0] * 3 and summary["sample_logprob_scale"] == 4.0
     with pytest.raises(ValueError, match="one per seed"):
         ExternalConfig(seeds=(0, 1, 2), model_dirs=tuple(replicates))
     missing = replace(config, model_dirs=(replicates[0], tmp_path / "empty"))
