@@ -93,7 +93,7 @@ def prove_with(
     when None) the policy's prompts show the retrieved premises in both (what it was trained
     on); only the full search also tries the premise tactics."""
     from leancot.models.hf import HFPolicy
-    from leancot.prover.mixture import SampledPolicy, search_setup
+    from leancot.prover.mixture import SampledPolicy, sampling_kwargs, search_setup
     from leancot.prover.outcome_value import load_value_model
     from leancot.prover.retrieval import premise_source
     from leancot.prover.workers import prove_theorems
@@ -112,12 +112,7 @@ def prove_with(
     elif prm_path is None:
         method, value = "best_first", None
         pol = SampledPolicy(
-            HFPolicy(model_dir, device=run_cfg.device),
-            max_tokens=s.max_tokens,
-            temperature=s.temperature,
-            length_norm=s.sample_logprob_scale,
-            seed=s.sampling_seed,
-            premises=premises,
+            HFPolicy(model_dir, device=run_cfg.device), premises=premises, **sampling_kwargs(s)
         )
         kwargs = {"num_candidates": s.num_samples, "priority": "logprob"}
     else:

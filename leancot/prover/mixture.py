@@ -201,6 +201,17 @@ def mcts_kwargs(s: SearchConfig, num_candidates: int) -> dict[str, Any]:
     }
 
 
+def sampling_kwargs(s: SearchConfig) -> dict[str, Any]:
+    """`SampledPolicy`'s settings from the search config: the same for the learned searches'
+    mixture and for the policy searching alone."""
+    return {
+        "max_tokens": s.max_tokens,
+        "temperature": s.temperature,
+        "length_norm": s.sample_logprob_scale,
+        "seed": s.sampling_seed,
+    }
+
+
 def search_setup(
     method: str,
     search: SearchConfig | None = None,
@@ -244,12 +255,9 @@ def search_setup(
         model,
         portfolio_n=s.portfolio_n,
         goal_tactics=s.goal_tactics,
-        max_tokens=s.max_tokens,
-        temperature=s.temperature,
-        length_norm=s.sample_logprob_scale,
-        seed=s.sampling_seed,
         premises=premises,
         premise_n=s.premise_n,
+        **sampling_kwargs(s),
     )
     if method == "mcts_prm":
         return policy, as_value(prm), mcts_kwargs(s, s.num_samples)
