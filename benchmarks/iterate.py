@@ -109,6 +109,7 @@ def summary(
         "new_rows_weight": config.new_rows_weight,
         "method": config.method,
         "harvest_method": config.harvest_method or config.method,
+        "harvest_schedule": list(config.harvest_schedule),
         "value": config.value,
         "value_prior_weight": config.search.value_prior_weight if config.search else None,
         "seed": config.seed,
@@ -162,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         "--harvest-method", choices=HARVEST_METHODS, default=None,
         help="the search that proves the training statements (default: --method)",
     )  # fmt: skip
+    ap.add_argument(
+        "--harvest-schedule", nargs="+", default=None,
+        help="METHOD[:N] per round, the last repeating (overrides --harvest-method)",
+    )  # fmt: skip
     ap.add_argument("--method", default=None, help="best_first (default) | mcts_prm")
     ap.add_argument("--value", default=None, help="prm | outcome: the value the rounds train")
     ap.add_argument(
@@ -190,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             fields[name] = getattr(args, name)
     if args.eval_splits:
         fields["eval_splits"] = tuple(args.eval_splits)
+    if args.harvest_schedule:
+        fields["harvest_schedule"] = tuple(args.harvest_schedule)
     if args.quick:  # the quick round harvests at its own small budget too
         fields.setdefault("harvest_lean_calls", args.lean_calls or QUICK_LEAN_CALLS)
     lean_calls = args.lean_calls or (QUICK_LEAN_CALLS if args.quick else None)

@@ -193,6 +193,13 @@ class IterateConfig:
         "evaluations keep --method",
         choices=HARVEST_METHODS,
     )
+    harvest_schedule: tuple[str, ...] = option(
+        (),
+        "the harvest per round, METHOD or METHOD:N (N training statements that round instead "
+        "of --train-limit); round r takes the r-th entry, the last repeating (e.g. heuristic "
+        "heuristic mcts_prm:100: two cheap rounds, then the models' own search); overrides "
+        "--harvest-method",
+    )
     new_rows_weight: int = option(
         4,
         "repeat each SFT row of the rounds' verified proofs this many times in a round's SFT "
@@ -249,6 +256,13 @@ class IterateConfig:
             raise ValueError(
                 f"harvest_method must be one of {HARVEST_METHODS}, not {self.harvest_method!r}"
             )
+        object.__setattr__(self, "harvest_schedule", tuple(self.harvest_schedule))
+        for r in range(1, len(self.harvest_schedule) + 1):
+            method, _ = self.harvest_for(r)
+            if method == "heuristic" and self.teacher is not None:
+                raise ValueError(
+                    "the heuristic harvest uses no model: give --teacher or it, not both"
+                )
         if self.harvest_method == "heuristic" and self.teacher is not None:
             raise ValueError("the heuristic harvest uses no model: give --teacher or it, not both")
         if self.harvest_lean_calls is not None and self.harvest_lean_calls < 1:
@@ -271,6 +285,21 @@ class IterateConfig:
     def iterate_dir(self) -> Path:
         """Where the rounds go: `out_dir`, else RUN_DIR/iterate."""
         return self.out_dir if self.out_dir is not None else self.run_dir / "iterate"
+
+    def harvest_for(self, r: int) -> tuple[str | None, int]:
+        """Round `r`'s harvest: its search (None: `method`) and how many training statements
+        it proves, from `harvest_schedule` (the last entry repeating), else `harvest_method`
+        and `train_limit`."""
+        if not self.harvest_schedule:
+            return self.harvest_method, self.train_limit
+        entry = self.harvest_schedule[min(r, len(self.harvest_schedule)) - 1]
+        method, sep, count = entry.partition(":")
+        if method not in HARVEST_METHODS or (sep and not count.isdigit()) or count == "0":
+            raise ValueError(
+                f"harvest_schedule entries are METHOD or METHOD:N with METHOD among "
+                f"{HARVEST_METHODS} and N a positive count, not {entry!r}"
+            )
+        return method, int(count) if sep else self.train_limit
 
     def harvest_budget(self) -> BudgetConfig:
         """The budget of proving a round's training statements: the evaluation budget with

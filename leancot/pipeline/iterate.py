@@ -173,7 +173,7 @@ def main(config: IterateConfig, *, notify: Notify = quiet) -> list[RoundRow]:
     lean = LazyLean(lambda: make_backend("wasm"), request_timeout=timeout)
     policy_dir, prm_dir = run_dir / "policy", run_dir / "prm"
     logs: list[str] = []
-    settings = [asdict(config.search), asdict(config.budget)]
+    settings = [config.search.key_fields(), asdict(config.budget)]
     prev = fingerprint([config.method, str(run_dir), (first or {}).get("key"), settings])
     cache = ProofCache(config.iterate_dir / PROOFS_FILE)
     splits = EvalTheorems()  # each evaluation split loaded once for all rounds
@@ -296,15 +296,15 @@ def _model_only(
 def round_theorems(
     config: IterateConfig, r: int, proved: set[str], lean: Any, run_cfg: Any, st: Any
 ) -> list[Any]:
-    """Round `r`'s training theorems: `train_limit` drawn with seed `seed * 1000 + r` from the
-    train split (of `train_benchmark`, `train_set` or the run's corpus), leaving out the
+    """Round `r`'s training theorems: its count (`harvest_for`) drawn with seed `seed * 1000 +
+    r` from the train split (of `train_benchmark`, `train_set` or the run's corpus), leaving out the
     statements in `proved` (keys of `proof_cache.statement_key`) and, from a benchmark's split,
     its tuning slice (`proof_cache.in_tune_slice`)."""
     from leancot.pipeline.run import source_root
     from leancot.prover.benchmarks import load_leandojo_split
     from leancot.prover.suites import load_suite
 
-    seed, n = config.seed * 1000 + r, config.train_limit
+    seed, n = config.seed * 1000 + r, config.harvest_for(r)[1]
     if config.train_benchmark is None:
         dataset = config.train_set or (Path(config.run_dir) / "extract" / st.DATASET)
         root = source_root(run_cfg)
@@ -353,6 +353,7 @@ def _round(
     assert s is not None  # resolved by `main`
 
     harvest = replace(config, budget=config.harvest_budget())  # more calls than evaluating
+    method, limit = config.harvest_for(r)
 
     def prove_train(sd: Path) -> dict[str, Any]:
         theorems = round_theorems(config, r, cache.proved_before(r), lean, run_cfg, st)
@@ -364,7 +365,7 @@ def _round(
             )
         counts = prove_with(
             sd / "train.jsonl", theorems, prover, prm_dir, harvest, run_cfg, lean, st, source,
-            method=config.harvest_method,
+            method=method,
         )  # fmt: skip
         verified = verified_only(read_log(sd / "train.jsonl"))
         if source is not None:
@@ -375,8 +376,8 @@ def _round(
         all_logs = [x for p in [*logs, str(sd / "train_verified.jsonl")] for x in read_log(p)]
         return {
             **counts,
-            "prover": "heuristic" if config.harvest_method == "heuristic" else prover,
-            "method": config.harvest_method or config.method,
+            "prover": "heuristic" if method == "heuristic" else prover,
+            "method": method or config.method,
             "lean_calls": harvest.budget.lean_calls if harvest.budget else None,
             "new_proofs": cache.count(r),
             "sft_rows": len(rows.sft_rows_from_search_logs(all_logs)),
@@ -385,10 +386,10 @@ def _round(
         }
 
     source = config.train_benchmark or str(config.train_set or "corpus")
-    key = fingerprint([prev, config.teacher, config.train_limit, source, config.seed])
+    key = fingerprint([prev, config.teacher, limit, source, config.seed])
     key = fingerprint([key, asdict(harvest.budget), "tune slice apart"])
-    if config.harvest_method is not None:  # another search, other proofs
-        key = fingerprint([key, config.harvest_method])
+    if method is not None:  # another search, other proofs
+        key = fingerprint([key, method])
     if s.retriever is not None:  # its logs carry the retrieved premises: another key
         key = fingerprint([key, s.retriever, s.retriever_k])
     train = run_stage(f"round {r}: prove train", d / "prove_train", key, prove_train, notify)

@@ -148,7 +148,7 @@ def evaluate(
     if config.eval_limit == 0:
         return {}
     loaded = theorems if theorems is not None else EvalTheorems()
-    settings = [config.method, config.eval_limit, str(config.search), str(config.budget)]
+    settings = [config.method, config.eval_limit, config.search.key_text(), str(config.budget)]
     out: dict[str, dict[str, int | None]] = {}
     for pair in config.eval_splits:
         name = split_key(pair)

@@ -169,7 +169,7 @@ def main(config: RunConfig, *, notify: Notify = quiet) -> RunResult:
             lambda d: st.train_prm(d, cot.path, negatives.path, policy.path, config),
         )
         proving = {
-            "search": asdict(config.search),
+            "search": config.search.key_fields(),
             "budget": asdict(config.budget),
             **_pick(config, "test_limit", "seed", "benchmark"),
         }

@@ -8,7 +8,8 @@ hold one of each, so the three commands use the same names, defaults and help te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from leancot.options import option
 from leancot.prover.budget import Budget
@@ -16,6 +17,11 @@ from leancot.prover.budget import Budget
 METHODS = ("baseline", "heuristic", "best_first", "mcts_prm")
 FIXED_METHODS = ("baseline", "heuristic")  # no model: the baselines learned methods must beat
 PRIORITIES = ("logprob", "value", "mix")
+
+
+# Knobs added after finished runs' stage keys were written, with the value that changes nothing:
+# at that value a knob is left out of the keys, so those runs' stages stay valid.
+KEY_NEUTRAL = {"sample_logprob_scale": 1.0}
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,20 @@ class SearchConfig:
             raise ValueError("premise_roots needs at least one library root (Init, Std)")
         if self.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {self.priority!r}")
+
+    def key_fields(self) -> dict[str, Any]:
+        """The settings a stage key is made of: every field but a `KEY_NEUTRAL` knob at its
+        neutral value."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in KEY_NEUTRAL or getattr(self, f.name) != KEY_NEUTRAL[f.name]
+        }
+
+    def key_text(self) -> str:
+        """`key_fields` written as the dataclass' repr (the form older stage keys hashed)."""
+        body = ", ".join(f"{name}={value!r}" for name, value in self.key_fields().items())
+        return f"{type(self).__name__}({body})"
 
 
 @dataclass(frozen=True)

@@ -379,6 +379,24 @@ def test_sampling_seed_makes_samples_depend_on_the_seed_and_state_only():
     assert seeds(None, ["⊢ A"])[1] == [None]  # no seed: the model's own stream
 
 
+def test_the_default_search_keeps_the_stage_keys_finished_runs_were_written_with():
+    """A knob added to SearchConfig is left out of the stage keys at its neutral value
+    (`KEY_NEUTRAL`), so a finished run's stages stay valid; set to another value it is keyed. The
+    digests pin the default's keys: adding a field without a neutral entry changes them."""
+    from leancot.pipeline.stages import fingerprint
+    from leancot.prover.config import KEY_NEUTRAL
+
+    default = SearchConfig()
+    assert set(KEY_NEUTRAL) <= {f.name for f in dataclasses.fields(SearchConfig)}
+    assert "sample_logprob_scale" not in default.key_fields()
+    assert fingerprint(default.key_fields()) == "8990ec4280b57b0e"
+    assert fingerprint(default.key_text()) == "e30647960d2cb973"
+    assert default.key_text() == repr(default).replace(", sample_logprob_scale=1.0", "")
+    sharper = dataclasses.replace(default, sample_logprob_scale=8.0)
+    assert sharper.key_fields()["sample_logprob_scale"] == 8.0
+    assert sharper.key_text() == repr(sharper)
+
+
 def test_the_sample_logprob_scale_evens_out_the_samples_shares_of_the_prior():
     """`SearchConfig.sample_logprob_scale` reaches the learned searches' sampled policy: at 1
     a sample whose thought is unlikely gets almost none of the model's share (MCTS would try it

@@ -249,6 +249,52 @@ def test_a_heuristic_harvest_proves_with_no_model_while_the_evaluations_keep_the
     assert other["key"] != stage["key"] and other["outputs"]["method"] == "best_first"
 
 
+def test_a_harvest_schedule_changes_the_search_and_count_per_round_and_keeps_earlier_keys(
+    tmp_path, monkeypatch
+):
+    """`harvest_schedule`: round r takes the r-th entry (the last repeating), METHOD:N proving N
+    statements that round; a round whose entry equals `harvest_method` keeps that run's stage
+    key, so rounds finished without a schedule resume under one."""
+    run_dir = _fake_run_dir(tmp_path)
+    (run_dir / "cot" / "step_records.jsonl").write_text("")
+    base = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=2, test_limit=0, progress=False,
+        eval_splits=("core:val",), eval_limit=3, harvest_method="heuristic",
+    )  # fmt: skip
+    seen: dict[str, Any] = {}
+    pool = [_theorem(f"T.{n}", "train") for n in "wxyz"]
+    _fakes(monkeypatch, kill_at=None, seen=seen)
+    monkeypatch.setattr("leancot.prover.benchmarks.load_leandojo_split", lambda *a, **k: pool)
+    iterate.main(base)
+    first = json.loads((base.iterate_dir / "round1/prove_train/manifest.json").read_text())
+    scheduled = dataclasses.replace(
+        base, rounds=2, harvest_method=None, harvest_schedule=("heuristic", "best_first:1")
+    )
+    started = _fakes(monkeypatch, kill_at=None, seen=seen)
+    monkeypatch.setattr("leancot.prover.benchmarks.load_leandojo_split", lambda *a, **k: pool)
+    rows = iterate.main(scheduled)
+    assert not [log for log, _ in started if log.startswith("round1/")]  # round 1 resumed
+    again = json.loads((base.iterate_dir / "round1/prove_train/manifest.json").read_text())
+    assert again["key"] == first["key"]
+    assert seen["methods"]["round2/prove_train/train.jsonl"] == "best_first"
+    assert len([log for log, _ in started if log.startswith("round2/prove_train")]) == 1
+    second = json.loads((base.iterate_dir / "round2/prove_train/manifest.json").read_text())
+    assert second["outputs"]["method"] == "best_first" and rows[2].train_total == 1
+    assert scheduled.harvest_for(3) == ("best_first", 1)  # the last entry repeats
+
+
+def test_harvest_schedule_entries_are_checked():
+    assert IterateConfig(harvest_schedule=("mcts_prm:40",)).harvest_for(1) == ("mcts_prm", 40)
+    assert IterateConfig(train_limit=7, harvest_method="heuristic").harvest_for(5) == (
+        "heuristic", 7
+    )  # fmt: skip
+    for bad in ("portfolio", "mcts_prm:", "mcts_prm:0", "mcts_prm:x"):
+        with pytest.raises(ValueError, match="METHOD:N"):
+            IterateConfig(harvest_schedule=("heuristic", bad))
+    with pytest.raises(ValueError, match="no model"):
+        IterateConfig(harvest_schedule=("best_first", "heuristic"), teacher="big/model")
+
+
 def test_the_heuristic_harvest_takes_no_teacher():
     with pytest.raises(ValueError, match="no model"):
         IterateConfig(harvest_method="heuristic", teacher="big/model")
