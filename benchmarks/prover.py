@@ -112,6 +112,7 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) the external suite and shape its summary for printing."""
     from leancot.pipeline.external import ExternalConfig
     from leancot.pipeline.external import main as run_external
+    from leancot.prover.config import SearchConfig
 
     quick = {
         "splits": ("minif2f-core:valid", "bundled:test"),
@@ -129,21 +130,25 @@ def external(args: argparse.Namespace) -> dict[str, Any]:
         "report_budget": args.report_budget,
         "core_limit": args.core_limit,
         "workers": args.workers,
+        "value": args.value,
+        "model_dirs": tuple(args.model_dirs) if args.model_dirs else None,
+    }
+    knobs = {
         "retriever": args.retriever,
         "premise_roots": tuple(args.premise_roots) if args.premise_roots else None,
         "retriever_k": args.retriever_k,
         "premise_n": args.premise_n,
-        "value": args.value,
         "step_values": args.step_values or None,
         "value_prior_weight": args.value_prior_weight,
         "c_puct": args.c_puct,
         "root_breadth": args.root_breadth,
-        "model_dirs": tuple(args.model_dirs) if args.model_dirs else None,
         "sample_logprob_scale": args.sample_logprob_scale,
     }
+    search = SearchConfig(**{k: v for k, v in knobs.items() if v is not None})
     config = ExternalConfig(
         run_dir=args.run_dir,
         out_dir=args.out_dir or args.run_dir / ("external-quick" if args.quick else "external"),
+        search=search,
         **{**(quick if args.quick else {}), **{k: v for k, v in given.items() if v is not None}},
     )
     summary = run_external(config, notify=lambda m: print(m, file=sys.stderr, flush=True))

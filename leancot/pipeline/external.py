@@ -43,6 +43,9 @@ BUDGETS = (8, 16, 32, 64, 128)
 VALUE_METHODS = {"best_first_value": "best_first"}  # a method ranked by the PRM: its search
 EXTERNAL_METHODS = (*METHODS[:3], "best_first_value", *METHODS[3:])
 SUMMARY_NAME = "external.json"
+SUMMARY_SEARCH_FIELDS = (  # the search settings external.json records
+    "step_values", "value_prior_weight", "c_puct", "root_breadth", "sample_logprob_scale",
+)  # fmt: skip
 TUNED_ON = "models: bundled train split; search settings: leancot defaults (bundled)"
 TUNED_ON_MODEL_DIRS = "models: as each folder's manifests say; search settings: as recorded here"
 
@@ -70,41 +73,15 @@ class ExternalConfig:
     core_limit: int = option(500, "`core` splits: this many statements (a seeded hash sample)")
     workers: int = option(2, "parallel searches, one Lean process each")
     theorem_timeout: float = option(120.0, "wall-clock seconds per theorem")
-    retriever: str | None = option(
-        None,
-        "premise retriever of heuristic and the learned methods (bm25 or a retriever folder; "
-        "none: off)",
-    )
-    premise_roots: tuple[str, ...] = option(
-        SearchConfig().premise_roots,
-        "library roots of the premise index (with a retriever; `Init` alone: the index before "
-        "`Std` was added)",
-    )
-    retriever_k: int = option(SearchConfig().retriever_k, "premises retrieved per goal state")
-    premise_n: int = option(
-        SearchConfig().premise_n, "tactics using the retrieved premises per expansion"
-    )
     value: Path | None = option(
         None,
         "value of mcts_prm and best_first_value: a `leancot train value` folder (outcome "
         "value) instead of RUN_DIR/prm (none: the run's PRM)",
     )
-    step_values: bool = option(
-        False, "mcts_prm: the value scores each candidate step before it runs (prover/mcts.py)"
-    )
-    value_prior_weight: float = option(
-        0.0,
-        "mcts_prm and best_first_value: the value's share of the order a node's untried steps "
-        "run in (SearchConfig.value_prior_weight)",
-    )
-    c_puct: float = option(1.0, "mcts_prm: the PUCT exploration constant (SearchConfig.c_puct)")
-    root_breadth: int = option(
-        0, "mcts_prm: root steps tried in prior order before PUCT (SearchConfig.root_breadth)"
-    )
-    sample_logprob_scale: float = option(
-        1.0,
-        "learned methods: the model's sample log-probabilities are divided by this before "
-        "they are renormalised per state (SearchConfig.sample_logprob_scale; inf: equal shares)",
+    search: SearchConfig = option(
+        SearchConfig(),
+        "search settings of every method (the retriever reaches heuristic too); each search "
+        "takes its seed as sampling_seed, and best_first_value ranks by value",
     )
     progress: bool = option(False, "progress bars")
 
@@ -112,8 +89,6 @@ class ExternalConfig:
         unknown = set(self.methods) - set(EXTERNAL_METHODS)
         if unknown:
             raise ValueError(f"unknown methods {sorted(unknown)}: choose among {EXTERNAL_METHODS}")
-        if not 0.0 <= self.value_prior_weight <= 1.0:
-            raise ValueError(f"value_prior_weight must be in [0, 1], got {self.value_prior_weight}")
         if self.report_budget not in self.budgets:
             raise ValueError(f"report_budget {self.report_budget} must be one of {self.budgets}")
         for pair in self.splits:
@@ -235,11 +210,7 @@ def main(
         "tuned_on": TUNED_ON if not config.model_dirs else TUNED_ON_MODEL_DIRS,
         "models": {str(seed): str(config.models_for(seed)) for seed in config.seeds},
         "value": None if config.value is None else str(config.value),
-        "step_values": config.step_values,
-        "value_prior_weight": config.value_prior_weight,
-        "c_puct": config.c_puct,
-        "root_breadth": config.root_breadth,
-        "sample_logprob_scale": config.sample_logprob_scale,
+        **{name: getattr(config.search, name) for name in SUMMARY_SEARCH_FIELDS},
     }
     write_json(config.out_dir / SUMMARY_NAME, summary)
     return summary
@@ -274,20 +245,7 @@ def _prove_split(
                 limit=split_limit(benchmark, config),
                 policy="portfolio" if fixed else str(models / "policy"),
                 prm=str(config.value or models / "prm") if valued else None,
-                search=replace(
-                    SearchConfig(),
-                    sampling_seed=seed,
-                    priority=priority,
-                    retriever=config.retriever,
-                    premise_roots=config.premise_roots,
-                    retriever_k=config.retriever_k,
-                    premise_n=config.premise_n,
-                    step_values=config.step_values,
-                    value_prior_weight=config.value_prior_weight,
-                    c_puct=config.c_puct,
-                    root_breadth=config.root_breadth,
-                    sample_logprob_scale=config.sample_logprob_scale,
-                ),
+                search=replace(config.search, sampling_seed=seed, priority=priority),
                 budget=budget,
                 workers=len(servers),
                 progress=config.progress,

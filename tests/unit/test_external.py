@@ -15,6 +15,7 @@ from leancot.pipeline.external import (
     seeds_of,
     summarize,
 )
+from leancot.prover.config import SearchConfig
 
 
 def _log(costs):
@@ -128,11 +129,11 @@ def test_the_retriever_reaches_every_method_search(tmp_path, monkeypatch):
     monkeypatch.setattr(prove, "main", fake_main)
     config = ExternalConfig(
         run_dir=tmp_path / "run", out_dir=tmp_path / "ext", splits=("bundled:test",),
-        methods=("heuristic", "mcts_prm"), seeds=(0,), retriever="bm25",
+        methods=("heuristic", "mcts_prm"), seeds=(0,), search=SearchConfig(retriever="bm25"),
     )  # fmt: skip
     external.main(config, servers=[object()])
     assert asked == [("heuristic", "bm25"), ("mcts_prm", "bm25")]
-    assert ExternalConfig().retriever is None
+    assert ExternalConfig().search.retriever is None
 
 
 def test_the_value_prior_weight_reaches_the_searches_and_the_summary(tmp_path, monkeypatch):
@@ -152,14 +153,13 @@ def test_the_value_prior_weight_reaches_the_searches_and_the_summary(tmp_path, m
     monkeypatch.setattr(prove, "main", fake_main)
     config = ExternalConfig(
         run_dir=tmp_path / "run", out_dir=tmp_path / "ext", splits=("bundled:test",),
-        methods=("best_first_value", "mcts_prm"), seeds=(0,), value_prior_weight=0.5,
+        methods=("best_first_value", "mcts_prm"), seeds=(0,),
+        search=SearchConfig(value_prior_weight=0.5),
     )  # fmt: skip
     summary = external.main(config, servers=[object()])
     assert asked == [("best_first", 0.5), ("mcts_prm", 0.5)]
     assert summary["value_prior_weight"] == 0.5
-    assert ExternalConfig().value_prior_weight == 0.0
-    with pytest.raises(ValueError, match="value_prior_weight"):
-        ExternalConfig(value_prior_weight=2.0)
+    assert ExternalConfig().search.value_prior_weight == 0.0
 
 
 def test_each_seed_can_take_its_own_models(tmp_path, monkeypatch):
@@ -187,7 +187,7 @@ def test_each_seed_can_take_its_own_models(tmp_path, monkeypatch):
     config = ExternalConfig(
         run_dir=tmp_path / "no-models", out_dir=tmp_path / "ext", splits=("bundled:test",),
         methods=("heuristic", "mcts_prm"), seeds=(4, 7), model_dirs=tuple(replicates),
-        sample_logprob_scale=4.0,
+        search=SearchConfig(sample_logprob_scale=4.0),
     )  # fmt: skip
     summary = external.main(config, servers=[object()])
     rep0, rep1 = (str(f) for f in replicates)
