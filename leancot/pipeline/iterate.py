@@ -45,6 +45,7 @@ from leancot.pipeline.stages import (
     LazyLean,
     Notify,
     fingerprint,
+    key_path,
     quiet,
     read_json,
     read_manifest,
@@ -263,7 +264,8 @@ def _round0_full(
         out = sd / "test.jsonl"
         return prove_with(out, thms, str(policy_dir), prm_dir, config, run_cfg, lean, st)
 
-    key = fingerprint([key, str(policy_dir), str(prm_dir), config.test_limit])
+    models = [key_path(m, config.iterate_dir) for m in (policy_dir, prm_dir)]
+    key = fingerprint([key, *models, config.test_limit])
     done = run_stage("round 0: prove test", d / "prove_test", key, prove_first, notify)
     return int(done.outputs["proved"]), int(done.outputs["total"])
 
@@ -287,7 +289,8 @@ def _model_only(
             sd / "test.jsonl", thms, str(policy_path), None, config, run_cfg, lean, st
         )
 
-    key = fingerprint([key, str(policy_path), config.test_limit, "model_only"])
+    where = key_path(policy_path, config.iterate_dir)
+    key = fingerprint([key, where, config.test_limit, "model_only"])
     name = f"round {r}: prove test, model only"
     done = run_stage(name, d / "prove_test_model_only", key, prove_alone, notify)
     return int(done.outputs["proved"])
@@ -456,7 +459,8 @@ def _round(
         out = sd / "test.jsonl"
         return prove_with(out, thms, str(policy_path), new_prm.path, config, run_cfg, lean, st)
 
-    key = fingerprint([new_policy.key, new_prm.key, str(policy_path), config.test_limit])
+    where = key_path(policy_path, config.iterate_dir)
+    key = fingerprint([new_policy.key, new_prm.key, where, config.test_limit])
     if config.test_limit == 0:  # no test set: no stage, the same key for the next round
         test_proved, test_total, test_key = 0, 0, key
     else:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from leancot.files import atomic_path, atomic_write_text, write_json
-from leancot.pipeline.stages import Notify, fingerprint, run_stage
+from leancot.pipeline.stages import Notify, fingerprint, key_path, run_stage
 
 EVAL_SPLITS = ("core:val", "minif2f-core:valid", "bundled:test")
 REPORT_DIR = "report"
@@ -161,7 +161,8 @@ def evaluate(
                 log = sd / "log.jsonl"
                 return prove_with(log, thms, str(policy), value, config, run_cfg, lean, st)
 
-            stage_key = fingerprint([key, str(policy), str(value), pair, mode, settings])
+            where = [key_path(m, config.iterate_dir) for m in (policy, value)]
+            stage_key = fingerprint([key, *where, pair, mode, settings])
             done = run_stage(f"{label}: {pair} {mode}", d / name / mode, stage_key, work, notify)
             counts[mode] = int(done.outputs["proved"])
             counts["total"] = int(done.outputs["total"])

@@ -47,6 +47,17 @@ def fingerprint(obj: Any) -> str:
     return sha256_hex(text, 16)
 
 
+def key_path(path: Path | str | None, root: Path) -> str:
+    """`path` as a stage key holds it: relative to `root` when inside it (a folder of stages
+    moved or copied elsewhere keeps its keys), else as given (a hub id, another folder)."""
+    if path is None:
+        return "None"
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def read_manifest(path: Path) -> dict[str, Any] | None:
     """The stage manifest in folder `path`, None if the stage has not finished there."""
     return read_json(Path(path) / MANIFEST_NAME)

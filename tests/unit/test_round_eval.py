@@ -283,6 +283,32 @@ def test_a_harvest_schedule_changes_the_search_and_count_per_round_and_keeps_ear
     assert scheduled.harvest_for(3) == ("best_first", 1)  # the last entry repeats
 
 
+def test_a_finished_rounds_folder_copied_elsewhere_resumes_without_proving_again(
+    tmp_path, monkeypatch
+):
+    """Stage keys name the round's models by their place inside the rounds folder, not by an
+    absolute path: a copy of a finished folder runs no stage; a new round in the copy does."""
+    import shutil
+
+    run_dir = _fake_run_dir(tmp_path)
+    (run_dir / "cot" / "step_records.jsonl").write_text("")
+    config = IterateConfig(
+        run_dir=run_dir, rounds=1, train_limit=1, test_limit=None, progress=False,
+        eval_splits=("core:val",), eval_limit=3, out_dir=tmp_path / "a",
+    )  # fmt: skip
+    _fakes(monkeypatch, kill_at=None)
+    rows = iterate.main(config)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    copied = dataclasses.replace(config, out_dir=tmp_path / "b")
+    started = _fakes(monkeypatch, kill_at=None)
+    again = iterate.main(copied)
+    assert started == []
+    assert [r.evals for r in again] == [r.evals for r in rows]
+    iterate.main(dataclasses.replace(copied, rounds=2))
+    assert any(log.startswith("round2/") for log, _ in started)
+    assert not any(log.startswith(("round0/", "round1/")) for log, _ in started)
+
+
 def test_harvest_schedule_entries_are_checked():
     assert IterateConfig(harvest_schedule=("mcts_prm:40",)).harvest_for(1) == ("mcts_prm", 40)
     assert IterateConfig(train_limit=7, harvest_method="heuristic").harvest_for(5) == (
