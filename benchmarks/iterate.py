@@ -94,6 +94,7 @@ def summary(
                 "model_only": r.model_only_proved,
                 "total": r.test_total,
             }
+    harvest = None if config.harvest_schedule else config.harvest_method or config.method
     settings = {
         "train_benchmark": config.train_benchmark,
         "rounds": config.rounds,
@@ -108,8 +109,8 @@ def summary(
         "harvest_lean_calls": config.harvest_budget().lean_calls if config.budget else None,
         "new_rows_weight": config.new_rows_weight,
         "method": config.method,
-        "harvest_method": config.harvest_method or config.method,
-        "harvest_schedule": list(config.harvest_schedule),
+        "harvest_method": harvest,
+        "harvest_schedule": list(config.harvest_schedule),  # per round: METHOD[:N]
         "value": config.value,
         "value_prior_weight": config.search.value_prior_weight if config.search else None,
         "seed": config.seed,
