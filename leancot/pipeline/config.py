@@ -257,14 +257,11 @@ class IterateConfig:
                 f"harvest_method must be one of {HARVEST_METHODS}, not {self.harvest_method!r}"
             )
         object.__setattr__(self, "harvest_schedule", tuple(self.harvest_schedule))
-        for r in range(1, len(self.harvest_schedule) + 1):
-            method, _ = self.harvest_for(r)
-            if method == "heuristic" and self.teacher is not None:
+        for r in range(1, max(1, len(self.harvest_schedule)) + 1):  # every entry checked
+            if self.harvest_for(r)[0] == "heuristic" and self.teacher is not None:
                 raise ValueError(
                     "the heuristic harvest uses no model: give --teacher or it, not both"
                 )
-        if self.harvest_method == "heuristic" and self.teacher is not None:
-            raise ValueError("the heuristic harvest uses no model: give --teacher or it, not both")
         if self.harvest_lean_calls is not None and self.harvest_lean_calls < 1:
             raise ValueError(f"harvest_lean_calls must be positive, got {self.harvest_lean_calls}")
         if self.new_rows_weight < 1:
